@@ -1,0 +1,128 @@
+package dev.bhatti.agent;
+
+import dev.bhatti.protocol.Connection;
+import dev.bhatti.protocol.FrameIO;
+import dev.bhatti.protocol.Message;
+import dev.bhatti.protocol.Stream;
+
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The guest agent. In a VM it serves the host over the virtio-serial port; for tests on a host it can
+ * listen on a Unix socket instead. {@code --self-test} runs one command through the full protocol
+ * in-process (used to train the class-data cache at image build time).
+ */
+public final class AgentMain {
+
+    static final String SOFTWARE = "bhatti-agent/0.1.0";
+
+    private final AgentConfig config;
+
+    AgentMain(AgentConfig config) { this.config = config; }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 1 && args[0].equals("--self-test")) {
+            System.exit(selfTest() ? 0 : 1);
+        }
+        if (args.length != 2) {
+            System.err.println("usage: bhatti-agent --device PATH | --listen-unix PATH | --self-test");
+            System.exit(2);
+        }
+        var agent = new AgentMain(AgentConfig.guest());
+        switch (args[0]) {
+            case "--device" -> agent.serveDevice(Path.of(args[1]));
+            case "--listen-unix" -> agent.serveUnix(Path.of(args[1]));
+            default -> {
+                System.err.println("unknown option " + args[0]);
+                System.exit(2);
+            }
+        }
+    }
+
+    /**
+     * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
+     * snapshot restore); each time the port reads end-of-file and is opened again.
+     */
+    void serveDevice(Path device) throws InterruptedException {
+        Log.info("ready on " + device);
+        while (true) {
+            long started = System.nanoTime();
+            try (var in = new FileInputStream(device.toFile()); var out = new FileOutputStream(device.toFile())) {
+                var connection = serve(new FrameIO(in, out));
+                connection.closedFuture().join();
+            } catch (IOException e) {
+                Log.info("channel error: " + e.getMessage());
+            }
+            // No host on the other end reads as an immediate end-of-file: do not spin.
+            if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) Thread.sleep(100);
+        }
+    }
+
+    void serveUnix(Path socket) throws IOException {
+        Files.deleteIfExists(socket);
+        try (var server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Log.info("ready on " + socket);
+            while (true) {
+                SocketChannel ch = server.accept();
+                serve(new FrameIO(Channels.newInputStream(ch), Channels.newOutputStream(ch)));
+            }
+        }
+    }
+
+    Connection serve(FrameIO io) {
+        return Connection.server(io, SOFTWARE, this::onStream);
+    }
+
+    private void onStream(Stream stream, Message opening) {
+        switch (opening) {
+            case Message.ExecRequest req -> new ExecSession(config, stream, req).run();
+            default -> {
+                try {
+                    stream.send(new Message.Error("unsupported", "unsupported request " + opening.getClass().getSimpleName()));
+                } catch (IOException ignored) {
+                    // channel gone
+                }
+            }
+        }
+    }
+
+    private static boolean selfTest() throws Exception {
+        var toAgent = Pipe.open();
+        var toHost = Pipe.open();
+        var agent = new AgentMain(AgentConfig.guest());
+        agent.serve(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())));
+        try (var host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()),
+                Channels.newOutputStream(toAgent.sink())), "self-test")) {
+            host.awaitHello(10, TimeUnit.SECONDS);
+            host.ping(10, TimeUnit.SECONDS);
+            Stream s = host.open(new Message.ExecRequest(List.of("sh", "-c", "echo ok; echo err >&2"), Map.of(), "/", "root", 10_000, false));
+            var out = new StringBuilder();
+            while (true) {
+                Message m = s.poll(10, TimeUnit.SECONDS);
+                switch (m) {
+                    case Message.Data d -> out.append(new String(d.bytes()));
+                    case Message.Exit x -> {
+                        System.out.println("self-test: exit " + x.exitCode() + ", output " + out.toString().strip().replace('\n', ' '));
+                        return x.exitCode() == 0 && out.toString().contains("ok");
+                    }
+                    case null -> { return false; }
+                    default -> { return false; }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.bhatti.protocol;
+
+import java.io.IOException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * A multiplexed connection over one byte stream. The host opens streams (odd ids); the agent accepts
+ * them. Each stream has its own credit window so a bulk transfer on one stream never starves another,
+ * and a peer can never make the other side buffer more than one window per stream.
+ */
+public final class Connection implements AutoCloseable {
+
+    public static final int INITIAL_WINDOW = 256 * 1024;
+    /** Data is cut into chunks of this size so that streams interleave fairly. */
+    public static final int CHUNK = 32 * 1024;
+
+    private final FrameIO io;
+    private final BiConsumer<Stream, Message> acceptor; // null on the host
+    private final Map<Integer, Stream> streams = new ConcurrentHashMap<>();
+    private final AtomicInteger nextStream = new AtomicInteger(1);
+    private final Map<Long, CompletableFuture<Void>> pings = new ConcurrentHashMap<>();
+    private final AtomicLong nextPing = new AtomicLong();
+    private final CompletableFuture<Message.Hello> peerHello = new CompletableFuture<>();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final String software;
+    private volatile IOException failure;
+
+    private Connection(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
+        this.io = io;
+        this.software = software;
+        this.acceptor = acceptor;
+    }
+
+    /** Host side: sends hello and starts reading; call {@link #awaitHello} before opening streams. */
+    public static Connection client(FrameIO io, String software) throws IOException {
+        var c = new Connection(io, software, null);
+        c.start();
+        c.sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
+        return c;
+    }
+
+    /** Agent side: answers hello and hands every newly opened stream to {@code acceptor} on a virtual thread. */
+    public static Connection server(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
+        var c = new Connection(io, software, acceptor);
+        c.start();
+        return c;
+    }
+
+    private void start() {
+        Thread.ofPlatform().daemon().name("bhatti-channel-reader").start(this::readLoop);
+    }
+
+    /** Waits for the peer's hello and checks that it speaks our protocol version. */
+    public Message.Hello awaitHello(long timeout, TimeUnit unit) throws IOException, TimeoutException, InterruptedException {
+        Message.Hello hello = await(peerHello, timeout, unit);
+        if (hello.version() != Codec.PROTOCOL_VERSION) {
+            close();
+            throw new ProtocolException("peer speaks protocol v" + hello.version() + ", we speak v" + Codec.PROTOCOL_VERSION
+                    + " (" + hello.software() + "); rebuild the guest image with this version of bhatti");
+        }
+        return hello;
+    }
+
+    /** Round trip on the control stream: proves the peer is reading and answering. */
+    public void ping(long timeout, TimeUnit unit) throws IOException, TimeoutException, InterruptedException {
+        long nonce = nextPing.incrementAndGet();
+        var done = new CompletableFuture<Void>();
+        pings.put(nonce, done);
+        try {
+            sendControl(new Message.Ping(nonce));
+            await(done, timeout, unit);
+        } finally {
+            pings.remove(nonce);
+        }
+    }
+
+    /** Opens a new stream whose first message is {@code opening}. */
+    public Stream open(Message opening) throws IOException {
+        checkOpen();
+        int id = nextStream.getAndAdd(2);
+        var stream = new Stream(this, id);
+        streams.put(id, stream);
+        try {
+            send(id, opening);
+        } catch (IOException e) {
+            streams.remove(id);
+            throw e;
+        }
+        return stream;
+    }
+
+    public boolean isOpen() { return !closed.isDone(); }
+
+    /** Completes when the connection ends, for whatever reason. */
+    public CompletableFuture<Void> closedFuture() { return closed; }
+
+    @Override
+    public void close() {
+        fail(new IOException("agent channel closed"));
+    }
+
+    void send(int stream, Message message) throws IOException {
+        checkOpen();
+        try {
+            io.write(Codec.encode(stream, message));
+        } catch (IOException e) {
+            fail(e);
+            throw e;
+        }
+    }
+
+    void forget(int id) { streams.remove(id); }
+
+    private void sendControl(Message m) throws IOException { send(0, m); }
+
+    private void checkOpen() throws IOException {
+        if (closed.isDone()) throw new IOException("agent channel closed", failure);
+    }
+
+    private void readLoop() {
+        try {
+            Frame frame;
+            while ((frame = io.read()) != null) {
+                Optional<Message> decoded = Codec.decode(frame);
+                if (decoded.isEmpty()) continue; // a newer peer's message type: skip it
+                dispatch(frame.stream(), decoded.get());
+            }
+            fail(new IOException("agent channel closed by peer"));
+        } catch (IOException e) {
+            fail(e);
+        } catch (RuntimeException e) {
+            fail(new IOException("agent channel failed: " + e, e));
+        }
+    }
+
+    private void dispatch(int id, Message m) throws IOException {
+        if (id == 0) {
+            switch (m) {
+                case Message.Hello h -> {
+                    if (acceptor != null) sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
+                    peerHello.complete(h);
+                }
+                case Message.Ping p -> sendControl(new Message.Pong(p.nonce()));
+                case Message.Pong p -> {
+                    var f = pings.get(p.nonce());
+                    if (f != null) f.complete(null);
+                }
+                default -> throw new ProtocolException("unexpected message on control stream: " + m.getClass().getSimpleName());
+            }
+            return;
+        }
+        Stream stream = streams.get(id);
+        if (stream == null) {
+            if (acceptor != null && m instanceof Message.ExecRequest) {
+                var s = new Stream(this, id);
+                streams.put(id, s);
+                Thread.ofVirtual().name("bhatti-stream-" + id).start(() -> acceptor.accept(s, m));
+            }
+            return; // late frames for a stream already finished are dropped
+        }
+        stream.deliver(m);
+    }
+
+    private void fail(IOException cause) {
+        if (failure == null) failure = cause;
+        if (closed.complete(null)) {
+            streams.values().forEach(s -> s.fail(cause));
+            streams.clear();
+            pings.values().forEach(f -> f.completeExceptionally(cause));
+            peerHello.completeExceptionally(cause);
+            io.close();
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> f, long timeout, TimeUnit unit)
+            throws IOException, TimeoutException, InterruptedException {
+        try {
+            return f.get(timeout, unit);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw new IOException(io.getMessage(), io);
+            throw new IOException(e.getCause());
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.bhatti.protocol;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Every message that crosses the host/agent channel. Each travels in one {@link Frame} on a stream:
+ * stream 0 carries connection-level messages (hello, ping), every other stream is one operation
+ * (an exec today; files, sessions and forwards later add message types, not transports).
+ */
+public sealed interface Message {
+
+    /** Output channels of a stream; stdin flows host to guest, the others guest to host. */
+    enum Channel { STDIN, STDOUT, STDERR }
+
+    /** First message in each direction. The host refuses an agent whose major version differs. */
+    record Hello(int version, String software) implements Message {
+        public Hello { Objects.requireNonNull(software); }
+    }
+
+    record Ping(long nonce) implements Message {}
+
+    record Pong(long nonce) implements Message {}
+
+    /**
+     * Opens a stream that runs one command. {@code user} is empty for the default (uid 1000) or a user
+     * name such as "root"; {@code timeoutMillis} 0 means no timeout; when {@code stdin} is false the
+     * child's stdin is closed at once.
+     */
+    record ExecRequest(List<String> argv, Map<String, String> env, String cwd, String user,
+                       long timeoutMillis, boolean stdin) implements Message {
+        public ExecRequest {
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+            Objects.requireNonNull(cwd);
+            Objects.requireNonNull(user);
+            if (argv.isEmpty()) throw new IllegalArgumentException("argv must not be empty");
+            if (timeoutMillis < 0) throw new IllegalArgumentException("timeout must be >= 0");
+        }
+    }
+
+    /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
+    record Data(Channel channel, byte[] bytes) implements Message {}
+
+    /** No more data on this channel (for stdin: the child's stdin is closed). */
+    record Eof(Channel channel) implements Message {}
+
+    /** The receiver has consumed {@code bytes} more; the sender may send that much more. */
+    record Window(int bytes) implements Message {}
+
+    /** Asks the agent to send {@code signal} to the whole process group of the stream's command. */
+    record Kill(int signal) implements Message {}
+
+    /**
+     * The command ended. {@code exitCode} follows the shell convention (128+n for signal n);
+     * {@code timedOut} is set when the agent killed it because its timeout expired.
+     */
+    record Exit(int exitCode, boolean timedOut) implements Message {}
+
+    /** The operation failed before or instead of an exit; the stream is finished. */
+    record Error(String code, String message) implements Message {}
+}
