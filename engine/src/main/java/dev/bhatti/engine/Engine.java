@@ -1,0 +1,46 @@
+package dev.bhatti.engine;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Runs VMs. Knows nothing of users, HTTP or the store: the server maps sandboxes onto engine VMs.
+ * Every method may block for as long as the operation takes (a boot takes seconds).
+ */
+public interface Engine extends AutoCloseable {
+
+    /** Short name shown to users, e.g. "qemu". */
+    String name();
+
+    /** Creates and boots a VM and returns once its agent answers. On failure nothing is left behind. */
+    VmInfo create(VmSpec spec) throws EngineException;
+
+    /** The VM's current state, or empty if the engine has never heard of it. */
+    Optional<VmInfo> info(String vmId);
+
+    /**
+     * Takes over a VM left running by a previous daemon process, if it is still alive and answering.
+     * Returns its state either way (stopped when its process is gone).
+     */
+    VmInfo adopt(String vmId);
+
+    /** Stops the VM if it runs and removes every file it owned. Idempotent. */
+    void destroy(String vmId) throws EngineException;
+
+    /** Runs one command in the guest, streaming its output to {@code listener}. */
+    ExecResult exec(String vmId, ExecCommand command, ExecListener listener) throws EngineException;
+
+    /** Base images (tiers) this engine can boot. */
+    List<String> tiers();
+
+    /** Called on every state change the engine notices by itself (e.g. a VM process that died). */
+    void onStateChange(StateListener listener);
+
+    @Override
+    void close();
+
+    @FunctionalInterface
+    interface StateListener {
+        void changed(String vmId, VmState state, String reason);
+    }
+}

@@ -1,0 +1,52 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.VmSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The QEMU command line for one VM: a microvm machine (no PCI, no firmware, fast boot) with the kernel
+ * and initramfs passed directly, the copy-on-write root disk, an entropy source, the agent's
+ * virtio-serial port bridged to a Unix socket, the serial console to a file and a QMP socket.
+ */
+record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
+
+    List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images) {
+        var a = new ArrayList<String>();
+        a.add(qemuBinary);
+        if (accelerator == Accelerator.KVM) {
+            a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
+        } else {
+            a.addAll(List.of("-accel", "tcg"));
+        }
+        a.addAll(List.of(
+                "-M", "microvm",
+                "-m", spec.memoryMb() + "M",
+                "-smp", Integer.toString(spec.cpus()),
+                "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+                "-kernel", images.kernel().toString(),
+                "-initrd", images.initramfs().toString(),
+                "-drive", "id=root,file=" + paths.disk() + ",format=qcow2,if=none,discard=unmap",
+                "-device", "virtio-blk-device,drive=root",
+                "-object", "rng-random,id=rng0,filename=/dev/urandom",
+                "-device", "virtio-rng-device,rng=rng0",
+                "-device", "virtio-serial-device",
+                "-chardev", "socket,id=agent,path=" + paths.agentSocket() + ",server=on,wait=off",
+                "-device", "virtserialport,chardev=agent,name=agent",
+                "-serial", "file:" + paths.console(),
+                "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
+                "-pidfile", paths.pidFile().toString(),
+                "-append", kernelArgs(spec)));
+        return a;
+    }
+
+    String kernelArgs(VmSpec spec) {
+        var k = new StringBuilder("console=ttyS0 panic=-1 quiet root=/dev/vda");
+        if (accelerator == Accelerator.TCG) {
+            k.append(" tsc_early_khz=").append(tscKhz).append(" tsc=reliable");
+        }
+        k.append(" bhatti.hostname=").append(spec.hostname());
+        return k.toString();
+    }
+}

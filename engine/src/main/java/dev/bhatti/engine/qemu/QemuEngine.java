@@ -1,0 +1,374 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.EngineException.Kind;
+import dev.bhatti.engine.ExecCommand;
+import dev.bhatti.engine.ExecListener;
+import dev.bhatti.engine.ExecResult;
+import dev.bhatti.engine.VmInfo;
+import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.agent.AgentClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/**
+ * Runs each VM as its own QEMU process in its own session, so VMs outlive a daemon restart and are
+ * adopted again by the next daemon. The engine watches every process and reports deaths.
+ */
+public final class QemuEngine implements Engine {
+
+    private static final Logger log = LoggerFactory.getLogger(QemuEngine.class);
+    private static final Duration STOP_GRACE = Duration.ofSeconds(3);
+    private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final EngineConfig config;
+    private final Accelerator accelerator;
+    private final ImageCatalog images;
+    private final QemuCommand command;
+    private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
+    private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
+
+    public QemuEngine(EngineConfig config) {
+        this.config = config;
+        this.accelerator = Accelerator.detect(config.accel());
+        this.images = new ImageCatalog(config.imagesDir());
+        this.command = new QemuCommand(config.qemuBinary(), accelerator, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
+        log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
+    }
+
+    @Override public String name() { return "qemu"; }
+
+    public Accelerator accelerator() { return accelerator; }
+
+    @Override public List<String> tiers() { return images.tiers(); }
+
+    @Override public void onStateChange(StateListener listener) { listeners.add(listener); }
+
+    @Override
+    public VmInfo create(VmSpec spec) throws EngineException {
+        checkImages(spec.tier());
+        var paths = new VmPaths(config.sandboxesDir().resolve(spec.id()));
+        if (!paths.socketPathsFit()) {
+            throw new EngineException(Kind.INVALID, "the data directory path is too long for Unix sockets ("
+                    + paths.agentSocket() + "); use a shorter --data-dir");
+        }
+        var vm = new QemuVm(spec.id(), paths);
+        if (vms.putIfAbsent(spec.id(), vm) != null) throw new EngineException(Kind.INVALID, "vm " + spec.id() + " already exists");
+        try {
+            Files.createDirectories(paths.dir().getParent());
+            Files.createDirectory(paths.dir());
+            createDisk(spec.tier(), paths);
+            Process process = startQemu(spec, paths);
+            vm.process = process.toHandle();
+            vm.agent = awaitAgent(vm, process);
+            vm.state = VmState.RUNNING;
+            watch(vm, process);
+            log.info("vm {} running (pid {}, {} cpu, {} MB, {})", spec.id(), process.pid(), spec.cpus(), spec.memoryMb(), accelerator.wire());
+            return info(vm);
+        } catch (EngineException | RuntimeException e) {
+            cleanUp(vm);
+            throw e;
+        } catch (IOException e) {
+            cleanUp(vm);
+            throw new EngineException(Kind.FAILED, "could not create vm: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            cleanUp(vm);
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted while booting", e);
+        }
+    }
+
+    @Override
+    public Optional<VmInfo> info(String vmId) {
+        return Optional.ofNullable(vms.get(vmId)).map(this::info);
+    }
+
+    @Override
+    public VmInfo adopt(String vmId) {
+        var paths = new VmPaths(config.sandboxesDir().resolve(vmId));
+        var vm = vms.computeIfAbsent(vmId, id -> new QemuVm(id, paths));
+        if (vm.state == VmState.RUNNING) return info(vm);
+        Optional<ProcessHandle> process = runningQemu(paths);
+        if (process.isEmpty()) {
+            vm.state = VmState.STOPPED;
+            vm.detail = "the VM process is not running";
+            return info(vm);
+        }
+        vm.process = process.get();
+        try {
+            vm.agent = AgentClient.connect(paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            vm.state = VmState.RUNNING;
+            vm.detail = "";
+        } catch (IOException | TimeoutException e) {
+            vm.state = VmState.ERROR;
+            vm.detail = "the VM process runs but its agent does not answer: " + e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            vm.state = VmState.ERROR;
+            vm.detail = "interrupted while reconnecting";
+        }
+        process.get().onExit().thenRun(() -> exited(vm, "the VM process ended"));
+        return info(vm);
+    }
+
+    @Override
+    public void destroy(String vmId) throws EngineException {
+        var vm = vms.get(vmId);
+        if (vm == null) vm = new QemuVm(vmId, new VmPaths(config.sandboxesDir().resolve(vmId)));
+        vm.destroying = true;
+        if (vm.process == null) runningQemu(vm.paths).ifPresent(p -> stop(p));
+        cleanUp(vm);
+        if (Files.exists(vm.paths.dir())) {
+            throw new EngineException(Kind.FAILED, "could not remove " + vm.paths.dir());
+        }
+    }
+
+    @Override
+    public ExecResult exec(String vmId, ExecCommand cmd, ExecListener listener) throws EngineException {
+        var vm = vms.get(vmId);
+        if (vm == null) throw new EngineException(Kind.NOT_FOUND, "no such vm " + vmId);
+        if (vm.state != VmState.RUNNING) {
+            throw new EngineException(Kind.NOT_RUNNING, "sandbox is " + vm.state.wire() + (vm.detail.isEmpty() ? "" : ": " + vm.detail));
+        }
+        try {
+            return agentOf(vm).exec(cmd, listener);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted", e);
+        }
+    }
+
+    /** Leaves VMs running (the next daemon adopts them) but drops the connections to them. */
+    @Override
+    public void close() {
+        vms.values().forEach(vm -> {
+            var a = vm.agent;
+            if (a != null) a.close();
+        });
+    }
+
+    private VmInfo info(QemuVm vm) {
+        return new VmInfo(vm.id, vm.state, name(), accelerator.wire(), vm.pid(), vm.detail);
+    }
+
+    private void checkImages(String tier) throws EngineException {
+        if (!Files.isRegularFile(images.rootfs(tier))) {
+            var known = images.tiers();
+            throw new EngineException(Kind.INVALID, "no image for tier '" + tier + "'"
+                    + (known.isEmpty() ? "; build one with: bhatti tier build minimal" : "; available: " + String.join(", ", known)));
+        }
+        for (Path p : List.of(images.kernel(), images.initramfs())) {
+            if (!Files.isRegularFile(p)) {
+                throw new EngineException(Kind.INVALID, "missing " + p + "; rebuild the images with: bhatti tier build " + tier);
+            }
+        }
+    }
+
+    private void createDisk(String tier, VmPaths paths) throws IOException, InterruptedException, EngineException {
+        var pb = new ProcessBuilder(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw",
+                "-b", images.rootfs(tier).toAbsolutePath().toString(), paths.disk().toString())
+                .redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new EngineException(Kind.FAILED, "qemu-img create failed: " + out.strip());
+    }
+
+    private Process startQemu(VmSpec spec, VmPaths paths) throws IOException {
+        var argv = new ArrayList<String>();
+        argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
+        argv.addAll(command.argv(spec, paths, images));
+        var pb = new ProcessBuilder(argv)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(paths.qemuLog().toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        return pb.start();
+    }
+
+    /**
+     * Waits for the agent's hello while checking every second that QEMU still runs and that the console
+     * shows no fatal boot error, so a broken boot fails fast with its reason instead of timing out.
+     */
+    private AgentClient awaitAgent(QemuVm vm, Process process) throws EngineException, InterruptedException {
+        long deadline = System.nanoTime() + config.bootTimeout().toNanos();
+        while (!Files.exists(vm.paths.agentSocket())) {
+            if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue());
+            if (System.nanoTime() > deadline) throw bootFailure(vm, "QEMU did not create its agent socket");
+            Thread.sleep(20);
+        }
+        var result = new CompletableFuture<AgentClient>();
+        Thread connecting = Thread.ofVirtual().start(() -> {
+            try {
+                result.complete(AgentClient.connect(vm.paths.agentSocket(), config.bootTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            while (true) {
+                try {
+                    return result.get(1, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
+                    String fatal = fatalConsoleLine(vm.paths);
+                    if (fatal != null) throw bootFailure(vm, fatal);
+                    if (System.nanoTime() > deadline) {
+                        throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
+                    }
+                } catch (ExecutionException e) {
+                    throw bootFailure(vm, "agent connection failed: " + e.getCause().getMessage());
+                }
+            }
+        } finally {
+            if (!result.isDone()) {
+                connecting.interrupt();
+                result.thenAccept(AgentClient::close);
+            }
+        }
+    }
+
+    private EngineException bootFailure(QemuVm vm, String reason) {
+        String tail = tail(vm.paths.console(), 15) + tail(vm.paths.qemuLog(), 5);
+        return new EngineException(Kind.FAILED, "boot failed: " + reason + (tail.isBlank() ? "" : "\n--- console ---\n" + tail));
+    }
+
+    private static String fatalConsoleLine(VmPaths paths) {
+        try {
+            if (!Files.exists(paths.console())) return null;
+            for (String line : Files.readAllLines(paths.console(), StandardCharsets.ISO_8859_1)) {
+                if (line.contains("bhatti-initramfs: FATAL") || line.contains("Kernel panic")) return line.strip();
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
+    }
+
+    private static String tail(Path file, int lines) {
+        try {
+            if (!Files.exists(file)) return "";
+            List<String> all = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())) + "\n";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private void watch(QemuVm vm, Process process) {
+        process.onExit().thenAccept(p -> exited(vm, p.exitValue() == 0
+                ? "the guest shut down"
+                : "the VM process exited with code " + p.exitValue()
+                  + (p.exitValue() > 128 ? " (signal " + (p.exitValue() - 128) + ")" : "")));
+    }
+
+    private void exited(QemuVm vm, String reason) {
+        var agent = vm.agent;
+        if (agent != null) agent.close();
+        if (vm.destroying) return;
+        vm.state = reason.equals("the guest shut down") ? VmState.STOPPED : VmState.ERROR;
+        vm.detail = reason;
+        log.warn("vm {}: {}", vm.id, reason);
+        for (var l : listeners) {
+            try {
+                l.changed(vm.id, vm.state, reason);
+            } catch (RuntimeException e) {
+                log.error("state listener failed", e);
+            }
+        }
+    }
+
+    /** The live agent connection, reconnecting once if the channel dropped while QEMU still runs. */
+    private AgentClient agentOf(QemuVm vm) throws EngineException, InterruptedException {
+        var a = vm.agent;
+        if (a != null && a.isOpen()) return a;
+        vm.agentLock.lock();
+        try {
+            a = vm.agent;
+            if (a != null && a.isOpen()) return a;
+            var p = vm.process;
+            if (p == null || !p.isAlive()) throw new EngineException(Kind.NOT_RUNNING, "the VM process is not running");
+            vm.agent = AgentClient.connect(vm.paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            return vm.agent;
+        } catch (IOException | TimeoutException e) {
+            throw new EngineException(Kind.FAILED, "cannot reach the sandbox's agent: " + e.getMessage(), e);
+        } finally {
+            vm.agentLock.unlock();
+        }
+    }
+
+    /** A QEMU process from the pid file that really is this VM's (pids get reused). */
+    private static Optional<ProcessHandle> runningQemu(VmPaths paths) {
+        try {
+            if (!Files.exists(paths.pidFile())) return Optional.empty();
+            long pid = Long.parseLong(Files.readString(paths.pidFile()).strip());
+            Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+            if (!Files.exists(cmdline)) return Optional.empty();
+            String args = Files.readString(cmdline, StandardCharsets.ISO_8859_1);
+            if (!args.contains(paths.agentSocket().toString())) return Optional.empty();
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void stop(ProcessHandle p) {
+        if (!p.isAlive()) return;
+        p.destroy();
+        try {
+            p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            try {
+                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception ignored) {
+                log.error("pid {} survived SIGKILL", p.pid());
+            }
+        }
+    }
+
+    /** Kills the process, closes the channel and deletes every file of the VM. */
+    private void cleanUp(QemuVm vm) {
+        vm.destroying = true;
+        var a = vm.agent;
+        if (a != null) a.close();
+        var p = vm.process;
+        if (p != null) stop(p);
+        vm.state = VmState.STOPPED;
+        vms.remove(vm.id, vm);
+        deleteTree(vm.paths.dir());
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    log.warn("could not delete {}: {}", p, e.getMessage());
+                }
+            });
+        } catch (IOException e) {
+            log.warn("could not list {}: {}", dir, e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.bhatti.engine.qemu;
+
+import java.nio.file.Path;
+
+/** Files of one VM, all inside its own directory so that destroy is one recursive delete. */
+record VmPaths(Path dir) {
+    /** sun_path holds 108 bytes including the terminating NUL. */
+    static final int MAX_SOCKET_PATH = 107;
+
+    Path disk() { return dir.resolve("disk.qcow2"); }
+    Path agentSocket() { return dir.resolve("agent.sock"); }
+    Path qmpSocket() { return dir.resolve("qmp.sock"); }
+    Path console() { return dir.resolve("console.log"); }
+    Path qemuLog() { return dir.resolve("qemu.log"); }
+    Path pidFile() { return dir.resolve("qemu.pid"); }
+
+    boolean socketPathsFit() {
+        return agentSocket().toString().length() <= MAX_SOCKET_PATH && qmpSocket().toString().length() <= MAX_SOCKET_PATH;
+    }
+}

@@ -1,0 +1,536 @@
+#!/usr/bin/env bash
+# build-tier.sh: builds one bhatti guest image tier (kernel, initramfs, ext4 root filesystem).
+#
+#   build-tier.sh --tier minimal --out DIR --agent-jar PATH --java-home JDK
+#                 [--suite bookworm] [--mirror http://deb.debian.org/debian]
+#                 [--cache DIR] [--arch amd64] [--force]
+#
+# Outputs in --out: vmlinuz-<arch>, initramfs-<arch>.img, rootfs-<tier>-<arch>.ext4 and
+# rootfs-<tier>-<arch>.ext4.hash. Every output is written to a temp file in --out and renamed.
+# stdout carries only progress lines "==> [n/N] description"; everything else goes to stderr
+# or to the build log (--out/.build-<tier>-<arch>.log).
+#
+# Tiers: a tier <name> exists when tier-<name>.packages sits next to this script (one Debian
+# package per line, '#' comments). Must run as root (debootstrap, chroot).
+#
+# Caches (--cache, default /var/cache/bhatti-build):
+#   debs/    the kernel .deb, keyed by package name and version
+#   rootfs/  debootstrap results as tar.zst, keyed by suite, mirror, arch, package list and
+#            DEBOOTSTRAP_STEP_VERSION (bump it when the debootstrap step changes)
+# --force rebuilds everything, including a fresh debootstrap (which refreshes its cache entry).
+set -euo pipefail
+umask 022
+
+readonly DEBOOTSTRAP_STEP_VERSION=1
+readonly STEPS=9
+readonly IMAGE_SIZE=2G
+# Always present in every tier: /opt/bhatti/init uses tini and ip, the bhatti user gets sudo.
+readonly BASE_PACKAGES=(sudo tini iproute2 ca-certificates)
+# virtio modules for the initramfs, in load order (vmm-recipe.md section 4).
+readonly INITRAMFS_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev
+  virtio_pci virtio_mmio virtio_blk failover net_failover virtio_net virtio_console virtio-rng
+  vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
+# Without these the guest cannot boot on microvm (disk) or talk to the host (virtio-serial).
+readonly REQUIRED_MODULES=(virtio_mmio virtio_blk virtio_console)
+
+SCRIPT_PATH=$(readlink -f "${BASH_SOURCE[0]}")
+SCRIPT_DIR=$(dirname "$SCRIPT_PATH")
+readonly SCRIPT_PATH SCRIPT_DIR
+PROG=build-tier.sh
+
+usage() {
+  cat <<EOF
+usage: $PROG --tier NAME --out DIR --agent-jar PATH --java-home JDK
+             [--suite bookworm] [--mirror http://deb.debian.org/debian]
+             [--cache DIR] [--arch amd64] [--force]
+available tiers: $(available_tiers)
+EOF
+}
+
+available_tiers() {
+  local f names=()
+  for f in "$SCRIPT_DIR"/tier-*.packages; do
+    [[ -e $f ]] || continue
+    f=${f##*/tier-}
+    names+=("${f%.packages}")
+  done
+  if ((${#names[@]})); then echo "${names[*]}"; else echo "(none: no tier-*.packages next to $SCRIPT_PATH)"; fi
+}
+
+die_usage() { echo "$PROG: error: $*" >&2; usage >&2; exit 2; }
+die() { echo "$PROG: error: $*" >&2; exit 1; }
+warn() { echo "$PROG: warning: $*" >&2; }
+step() { echo "==> [$1/$STEPS] $2"; }
+sha256() { sha256sum "$1" | cut -d' ' -f1; }
+
+LOG=/dev/null
+# run DESCRIPTION CMD...: runs CMD with its output in the build log; on failure shows the tail.
+run() {
+  local what=$1 rc=0
+  shift
+  printf '\n+ %s\n' "$*" >>"$LOG"
+  "$@" >>"$LOG" 2>&1 || rc=$?
+  if ((rc != 0)); then
+    {
+      echo "$PROG: error: $what failed (exit $rc). Last lines of the build log:"
+      tail -n 30 "$LOG" | sed 's/^/  | /'
+      echo "$PROG: full log: $LOG"
+      echo "$PROG: fix the cause above (network/mirror, disk space, inputs) and re-run; --force rebuilds from scratch."
+    } >&2
+    exit 1
+  fi
+}
+
+# ---------------------------------------------------------------- arguments
+TIER="" OUT="" AGENT_JAR="" JDK="" SUITE=bookworm MIRROR=http://deb.debian.org/debian
+CACHE=/var/cache/bhatti-build ARCH=amd64 FORCE=0
+
+need_value() { [[ $# -ge 2 && -n $2 && $2 != --* ]] || die_usage "$1 needs a value"; }
+while (($#)); do
+  case $1 in
+    --tier|--out|--agent-jar|--java-home|--suite|--mirror|--cache|--arch)
+      need_value "$@"
+      case $1 in
+        --tier) TIER=$2 ;; --out) OUT=$2 ;; --agent-jar) AGENT_JAR=$2 ;; --java-home) JDK=$2 ;;
+        --suite) SUITE=$2 ;; --mirror) MIRROR=$2 ;; --cache) CACHE=$2 ;; --arch) ARCH=$2 ;;
+      esac
+      shift 2 ;;
+    --tier=*) TIER=${1#*=}; shift ;;
+    --out=*) OUT=${1#*=}; shift ;;
+    --agent-jar=*) AGENT_JAR=${1#*=}; shift ;;
+    --java-home=*) JDK=${1#*=}; shift ;;
+    --suite=*) SUITE=${1#*=}; shift ;;
+    --mirror=*) MIRROR=${1#*=}; shift ;;
+    --cache=*) CACHE=${1#*=}; shift ;;
+    --arch=*) ARCH=${1#*=}; shift ;;
+    --force) FORCE=1; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die_usage "unknown argument: $1" ;;
+  esac
+done
+
+[[ -n $TIER ]] || die_usage "--tier is required"
+[[ $TIER =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die_usage "bad tier name '$TIER' (available: $(available_tiers))"
+TIER_FILE=$SCRIPT_DIR/tier-$TIER.packages
+[[ -f $TIER_FILE ]] || die_usage "unknown tier '$TIER' (available: $(available_tiers))"
+[[ -n $OUT ]] || die_usage "--out is required"
+[[ -n $AGENT_JAR ]] || die_usage "--agent-jar is required"
+[[ -f $AGENT_JAR && -r $AGENT_JAR ]] || die_usage "agent jar not found or unreadable: $AGENT_JAR"
+[[ $(head -c 2 "$AGENT_JAR") == PK ]] || die_usage "agent jar is not a jar (zip) file: $AGENT_JAR"
+[[ -n $JDK ]] || die_usage "--java-home is required"
+[[ -x $JDK/bin/jlink && -f $JDK/release ]] || die_usage "--java-home $JDK is not a JDK (no bin/jlink or release file)"
+[[ $SUITE =~ ^[a-z0-9][a-z0-9.-]*$ ]] || die_usage "bad suite name '$SUITE'"
+[[ $MIRROR =~ ^(https?|file):// ]] || die_usage "bad mirror URL '$MIRROR' (want http://, https:// or file://)"
+[[ $ARCH =~ ^(amd64|arm64)$ ]] || die_usage "unsupported arch '$ARCH' (supported: amd64, arm64)"
+HOST_ARCH=$(dpkg --print-architecture)
+[[ $ARCH == "$HOST_ARCH" ]] || die_usage "cross-arch builds are not supported: --arch $ARCH on a $HOST_ARCH host (build on a $ARCH machine)"
+[[ $CACHE == /* ]] || CACHE=$PWD/$CACHE
+
+((EUID == 0)) || die "must run as root (debootstrap and chroot need it); re-run with sudo"
+for tool in debootstrap mkfs.ext4 e2fsck cpio gzip zstd tar apt-get apt-cache dpkg-deb chroot \
+            sha256sum flock mount umount timeout; do
+  command -v "$tool" >/dev/null 2>&1 || die "required tool '$tool' not found; install it (apt-get install debootstrap e2fsprogs cpio zstd ...)"
+done
+BUSYBOX=/bin/busybox
+[[ -x $BUSYBOX ]] && grep -q 'not a dynamic' < <(ldd "$BUSYBOX" 2>&1 || true) \
+  || die "a static busybox is needed at $BUSYBOX for the initramfs; run: apt-get install busybox-static"
+
+# Package list: base packages + the tier file, validated, sorted, unique.
+mapfile -t PKGS < <( { printf '%s\n' "${BASE_PACKAGES[@]}"; sed -e 's/#.*//' -e 's/[[:space:]]//g' "$TIER_FILE"; } \
+                     | grep -v '^$' | LC_ALL=C sort -u)
+for p in "${PKGS[@]}"; do
+  [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die_usage "bad package name '$p' in $TIER_FILE"
+done
+
+mkdir -p "$OUT" "$CACHE/debs" "$CACHE/rootfs"
+OUT=$(cd "$OUT" && pwd)
+KERNEL_OUT=$OUT/vmlinuz-$ARCH
+INITRD_OUT=$OUT/initramfs-$ARCH.img
+IMAGE_OUT=$OUT/rootfs-$TIER-$ARCH.ext4
+HASH_OUT=$IMAGE_OUT.hash
+
+# One build per output directory at a time.
+exec 9>>"$OUT/.build.lock"
+if ! flock -n 9; then
+  echo "$PROG: another build is writing to $OUT; waiting for it" >&2
+  flock 9
+fi
+
+LOG=$OUT/.build-$TIER-$ARCH.log
+: >"$LOG"
+
+# ---------------------------------------------------------------- cleanup
+WORK="" ROOT=""
+TMP_FILES=()
+umount_under() { # unmounts everything mounted below $1, deepest first
+  local dir=$1 m
+  [[ -n $dir ]] || return 0
+  while read -r m; do
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
+  done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
+}
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $WORK && -d $WORK ]]; then
+    umount_under "$WORK"
+    if awk -v d="$WORK/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
+      warn "could not unmount everything under $WORK; left it in place, remove it by hand"
+    else
+      rm -rf --one-file-system "$WORK"
+    fi
+  fi
+  ((${#TMP_FILES[@]})) && rm -f "${TMP_FILES[@]}"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+out_tmp() { # out_tmp FINAL: prints a fresh temp file name next to FINAL, removed on failure
+  local t
+  t=$(mktemp "$(dirname "$1")/.$(basename "$1").tmp.XXXXXX")
+  TMP_FILES+=("$t")
+  echo "$t"
+}
+publish() { # publish TMP FINAL: atomic rename with sane permissions
+  chmod 0644 "$1"
+  mv -f "$1" "$2"
+}
+
+# ---------------------------------------------------------------- 1: inputs and cache check
+step 1 "Checking inputs (tier $TIER, $SUITE/$ARCH)"
+KMETA=linux-image-cloud-$ARCH
+if ! apt-cache show "$KMETA" >/dev/null 2>&1; then
+  run "apt-get update (apt knows nothing about $KMETA)" apt-get update
+  apt-cache show "$KMETA" >/dev/null 2>&1 || die "apt cannot find $KMETA; check /etc/apt/sources.list (needs Debian main)"
+fi
+KPKG=$(apt-cache depends "$KMETA" 2>/dev/null | awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+[[ -n $KPKG ]] || die "could not resolve the kernel package that $KMETA depends on (apt-cache depends $KMETA)"
+KVER=$(apt-cache show --no-all-versions "$KPKG" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
+[[ -n $KVER ]] || die "apt has no installable version of $KPKG; run apt-get update"
+
+HASH=$( {
+  echo "bhatti-image v1"
+  echo "script $(sha256 "$SCRIPT_PATH")"
+  echo "tier $TIER $(sha256 "$TIER_FILE")"
+  echo "agent-jar $(sha256 "$AGENT_JAR")"
+  echo "suite $SUITE"
+  echo "mirror $MIRROR"
+  echo "arch $ARCH"
+  echo "kernel $KPKG $KVER"
+  echo "java-release $(sha256 "$JDK/release")"
+} | sha256sum | cut -d' ' -f1)
+
+if ((FORCE == 0)) && [[ -s $KERNEL_OUT && -s $INITRD_OUT && -s $IMAGE_OUT && -f $HASH_OUT ]] \
+   && [[ $(<"$HASH_OUT") == "$HASH" ]]; then
+  step $STEPS "up to date (cached)"
+  exit 0
+fi
+# The outputs are about to change: a stale hash must never vouch for a mix of old and new files.
+rm -f "$HASH_OUT"
+
+WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/bhatti-build-$TIER.XXXXXX")
+ROOT=$WORK/rootfs
+in_root() { env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 chroot "$ROOT" "$@"; }
+
+# ---------------------------------------------------------------- 2: kernel
+step 2 "Fetching kernel $KPKG $KVER"
+KDEB=$CACHE/debs/${KPKG}_${KVER//:/%3a}_$ARCH.deb
+if [[ ! -s $KDEB ]] || ! dpkg-deb --info "$KDEB" >/dev/null 2>&1; then
+  mkdir -p "$WORK/dl"
+  run "downloading $KPKG" bash -c 'cd "$1" && apt-get download "$2=$3"' _ "$WORK/dl" "$KPKG" "$KVER"
+  deb=$(find "$WORK/dl" -maxdepth 1 -name '*.deb' | head -n 1)
+  [[ -n $deb ]] || die "apt-get download $KPKG produced no .deb (see $LOG)"
+  tmp=$(mktemp "$CACHE/debs/.kernel.tmp.XXXXXX"); TMP_FILES+=("$tmp")
+  cp "$deb" "$tmp"
+  mv -f "$tmp" "$KDEB"
+fi
+run "unpacking $KDEB" dpkg-deb -x "$KDEB" "$WORK/kernel"
+VMLINUZ=$(find "$WORK/kernel/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n 1)
+[[ -n $VMLINUZ ]] || die "$KDEB contains no boot/vmlinuz-*"
+KREL=${VMLINUZ##*/vmlinuz-}
+MODDIR=$WORK/kernel/lib/modules/$KREL
+[[ -d $MODDIR/kernel ]] || die "$KDEB has no modules for $KREL"
+KERNEL_TMP=$(out_tmp "$KERNEL_OUT")
+cp "$VMLINUZ" "$KERNEL_TMP"
+
+# ---------------------------------------------------------------- 3: initramfs
+step 3 "Building initramfs ($KREL)"
+IRD=$WORK/initramfs
+mkdir -p "$IRD"/{bin,dev,proc,sys,newroot,etc,lib/modules}
+cp "$BUSYBOX" "$IRD/bin/busybox"
+for applet in $("$BUSYBOX" --list); do
+  [[ $applet == busybox || -e $IRD/bin/$applet ]] || ln -s busybox "$IRD/bin/$applet"
+done
+mknod -m 600 "$IRD/dev/console" c 5 1
+mknod -m 666 "$IRD/dev/null" c 1 3
+: >"$IRD/etc/modules.order"
+for m in "${INITRAMFS_MODULES[@]}"; do
+  alt=${m//_/-}; alt2=${m//-/_}
+  ko=$(find "$MODDIR/kernel" \( -name "$m.ko*" -o -name "$alt.ko*" -o -name "$alt2.ko*" \) -print -quit)
+  if [[ -z $ko ]]; then
+    if grep -Eq "/($m|$alt|$alt2)\.ko" "$MODDIR/modules.builtin" 2>/dev/null; then
+      continue # built into the kernel
+    fi
+    for r in "${REQUIRED_MODULES[@]}"; do
+      [[ $r == "$alt2" ]] && die "kernel $KREL has no module $m (neither module nor built in); the guest cannot boot without it"
+    done
+    warn "kernel $KREL has no module $m; leaving it out of the initramfs"
+    continue
+  fi
+  case $ko in
+    *.ko) cp "$ko" "$IRD/lib/modules/$m.ko" ;;
+    *.ko.xz) xz -dc "$ko" >"$IRD/lib/modules/$m.ko" ;;
+    *.ko.zst) zstd -qdc "$ko" >"$IRD/lib/modules/$m.ko" ;;
+    *.ko.gz) gzip -dc "$ko" >"$IRD/lib/modules/$m.ko" ;;
+    *) die "unexpected module file $ko" ;;
+  esac
+  echo "$m" >>"$IRD/etc/modules.order"
+done
+
+cat >"$IRD/init" <<'EOF'
+#!/bin/sh
+# bhatti initramfs: load virtio modules, find the root disk, switch_root to /opt/bhatti/init.
+# Kernel arguments: root=/dev/vda (default), bhatti.init=/opt/bhatti/init, bhatti.rootwait=10 (s).
+export PATH=/bin
+
+fatal() {
+  echo "bhatti-initramfs: FATAL: $*" >/dev/console 2>/dev/null || echo "bhatti-initramfs: FATAL: $*"
+  sync
+  poweroff -f
+  sleep 5
+  exit 1 # PID 1 exiting panics the kernel; panic=-1 + -no-reboot ends QEMU too
+}
+
+mount -t proc proc /proc || fatal "cannot mount /proc"
+mount -t sysfs sysfs /sys || fatal "cannot mount /sys"
+mount -t devtmpfs devtmpfs /dev || fatal "cannot mount devtmpfs on /dev"
+exec </dev/console >/dev/console 2>&1
+
+root=/dev/vda
+init=/opt/bhatti/init
+rootwait=10
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+    root=*) root=${arg#root=} ;;
+    bhatti.init=*) init=${arg#bhatti.init=} ;;
+    bhatti.rootwait=*) rootwait=${arg#bhatti.rootwait=} ;;
+  esac
+done
+
+for m in $(cat /etc/modules.order); do
+  [ -d "/sys/module/$(echo "$m" | tr - _)" ] && continue
+  insmod "/lib/modules/$m.ko" || echo "bhatti-initramfs: warning: could not load module $m"
+done
+
+tries=$((rootwait * 10))
+while [ ! -b "$root" ]; do
+  tries=$((tries - 1))
+  [ "$tries" -gt 0 ] || fatal "root device $root did not appear within ${rootwait}s (is a virtio-blk disk attached?)"
+  usleep 100000
+done
+
+# No udev: name the virtio-serial ports the way udev would (/opt/bhatti/init repeats this for
+# ports that show up late).
+for f in /sys/class/virtio-ports/*/name; do
+  [ -r "$f" ] || continue
+  name=$(cat "$f")
+  [ -n "$name" ] || continue
+  port=${f%/name}
+  mkdir -p /dev/virtio-ports
+  ln -sf "../${port##*/}" "/dev/virtio-ports/$name"
+done
+
+mount -t ext4 -o rw "$root" /newroot || fatal "cannot mount $root (ext4) read-write on /newroot"
+[ -x "/newroot$init" ] || fatal "$init is missing or not executable in the root filesystem on $root"
+for d in dev proc sys; do
+  mkdir -p "/newroot/$d"
+  mount --move "/$d" "/newroot/$d" || fatal "cannot move /$d into the root filesystem"
+done
+exec switch_root /newroot "$init"
+fatal "switch_root to $init failed"
+EOF
+chmod 0755 "$IRD/init"
+INITRD_TMP=$(out_tmp "$INITRD_OUT")
+run "packing the initramfs" bash -c 'set -o pipefail; cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 >"$2"' \
+  _ "$IRD" "$INITRD_TMP"
+
+# ---------------------------------------------------------------- 4: base system
+DB_KEY=$(printf 'debootstrap-step %s\nsuite %s\nmirror %s\narch %s\npackages %s\n' \
+  "$DEBOOTSTRAP_STEP_VERSION" "$SUITE" "$MIRROR" "$ARCH" "${PKGS[*]}" | sha256sum | cut -d' ' -f1)
+DB_TAR=$CACHE/rootfs/debootstrap-$SUITE-$ARCH-$DB_KEY.tar.zst
+mkdir -p "$ROOT"
+chmod 0755 "$ROOT"
+if ((FORCE == 0)) && [[ -s $DB_TAR ]]; then
+  step 4 "Restoring base system from cache (${DB_TAR##*/})"
+  run "extracting the cached base system $DB_TAR" \
+    tar --numeric-owner --xattrs --xattrs-include='*' -xpf "$DB_TAR" -C "$ROOT"
+else
+  step 4 "Installing base system (debootstrap $SUITE, ${#PKGS[@]} extra packages)"
+  includes=$(IFS=,; echo "${PKGS[*]}")
+  run "debootstrap $SUITE from $MIRROR" \
+    debootstrap --variant=minbase --arch="$ARCH" --include="$includes" "$SUITE" "$ROOT" "$MIRROR"
+  umount_under "$WORK"
+  rm -f "$ROOT"/var/cache/apt/archives/*.deb
+  tmp=$(mktemp "$CACHE/rootfs/.debootstrap.tmp.XXXXXX"); TMP_FILES+=("$tmp")
+  if ( set -o pipefail
+       tar --numeric-owner --xattrs --xattrs-include='*' -cpf - -C "$ROOT" . | zstd -q -T0 -3 >"$tmp" ) >>"$LOG" 2>&1; then
+    mv -f "$tmp" "$DB_TAR"
+    # Keep the cache from growing without bound: drop other entries for this suite/arch older than 30 days.
+    find "$CACHE/rootfs" -maxdepth 1 -name "debootstrap-$SUITE-$ARCH-*.tar.zst" ! -name "${DB_TAR##*/}" -mtime +30 -delete 2>/dev/null || true
+  else
+    warn "could not write the debootstrap cache $DB_TAR (continuing without it)"
+    rm -f "$tmp"
+  fi
+fi
+[[ -x $ROOT/usr/bin/tini && -x $ROOT/bin/bash ]] || die "base system in $ROOT looks incomplete (no tini or bash); re-run with --force"
+
+# ---------------------------------------------------------------- 5: configure
+step 5 "Configuring root filesystem (user bhatti, init)"
+echo bhatti >"$ROOT/etc/hostname"
+cat >"$ROOT/etc/hosts" <<'EOF'
+127.0.0.1	localhost
+127.0.1.1	bhatti
+::1		localhost ip6-localhost ip6-loopback
+ff02::1		ip6-allnodes
+ff02::2		ip6-allrouters
+EOF
+# debootstrap copies the build host's resolver config; the daemon provides DNS settings per VM.
+rm -f "$ROOT/etc/resolv.conf"
+: >"$ROOT/etc/resolv.conf"
+if ! in_root getent group bhatti >/dev/null; then
+  run "creating group bhatti" in_root groupadd -g 1000 bhatti
+fi
+if ! in_root getent passwd bhatti >/dev/null; then
+  run "creating user bhatti" in_root useradd -u 1000 -g 1000 -m -d /home/bhatti -s /bin/bash -c bhatti bhatti
+fi
+[[ $(in_root id -u bhatti) == 1000 && $(in_root id -g bhatti) == 1000 ]] || die "user bhatti does not have uid/gid 1000 in the image"
+echo 'bhatti ALL=(ALL:ALL) NOPASSWD: ALL' >"$ROOT/etc/sudoers.d/bhatti"
+chmod 0440 "$ROOT/etc/sudoers.d/bhatti"
+run "checking /etc/sudoers.d/bhatti" in_root visudo -c -q -f /etc/sudoers.d/bhatti
+install -d -o 1000 -g 1000 -m 0755 "$ROOT/workspace"
+install -d -m 0755 "$ROOT/opt/bhatti"
+cat >"$ROOT/opt/bhatti/init" <<'EOF'
+#!/bin/sh
+# bhatti guest init: PID 1 after the initramfs switch_root. Mounts the runtime filesystems,
+# sets the hostname (kernel argument bhatti.hostname=NAME) and hands PID 1 to tini, which
+# reaps orphans and runs the agent.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+
+warn() { echo "bhatti-init: $*" >/dev/console; }
+
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts || warn "cannot mount /dev/pts"
+ln -sf pts/ptmx /dev/ptmx
+mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm || warn "cannot mount /dev/shm"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || warn "cannot mount /tmp"
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || warn "cannot mount /run"
+mkdir -p /run/lock && chmod 1777 /run/lock
+[ -e /dev/fd ] || ln -sf /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -sf /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -sf /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -sf /proc/self/fd/2 /dev/stderr
+
+name=bhatti
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+    bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
+  esac
+done
+case $name in
+  ''|-*|*[!A-Za-z0-9.-]*) warn "ignoring bad bhatti.hostname '$name'"; name=bhatti ;;
+esac
+hostname "$name" || warn "cannot set hostname $name"
+echo "$name" >/etc/hostname
+cat >/etc/hosts <<HOSTS
+127.0.0.1	localhost
+127.0.1.1	$name
+::1		localhost ip6-localhost ip6-loopback
+ff02::1		ip6-allnodes
+ff02::2		ip6-allrouters
+HOSTS
+ip link set lo up || warn "cannot bring lo up"
+
+# Ports that appeared after the initramfs looked (no udev).
+for f in /sys/class/virtio-ports/*/name; do
+  [ -r "$f" ] || continue
+  port=$(cat "$f")
+  [ -n "$port" ] || continue
+  dev=${f%/name}
+  mkdir -p /dev/virtio-ports
+  [ -e "/dev/virtio-ports/$port" ] || ln -sf "../${dev##*/}" "/dev/virtio-ports/$port"
+done
+
+CDS=
+[ -f /opt/bhatti/agent.jsa ] && CDS=-XX:SharedArchiveFile=/opt/bhatti/agent.jsa
+cd /
+exec </dev/null >/dev/console 2>&1
+exec /usr/bin/tini -- /opt/bhatti/jre/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto $CDS \
+  -Xmx128m --enable-native-access=ALL-UNNAMED -jar /opt/bhatti/agent.jar --device /dev/virtio-ports/agent
+EOF
+chmod 0755 "$ROOT/opt/bhatti/init"
+
+# ---------------------------------------------------------------- 6: Java runtime
+step 6 "Linking Java runtime (jlink java.base)"
+rm -rf "$ROOT/opt/bhatti/jre"
+run "jlink from $JDK" "$JDK/bin/jlink" --add-modules java.base --strip-debug --no-header-files \
+  --no-man-pages --compress=zip-6 --generate-cds-archive --output "$ROOT/opt/bhatti/jre"
+mkdir -p "$ROOT/proc"
+run "mounting /proc in the chroot" mount -t proc proc "$ROOT/proc"
+run "running the jlinked java inside the image (chroot $ROOT /opt/bhatti/jre/bin/java -version)" \
+  in_root /opt/bhatti/jre/bin/java -version
+
+# ---------------------------------------------------------------- 7: agent
+step 7 "Installing agent and training AppCDS archive"
+install -m 0644 "$AGENT_JAR" "$ROOT/opt/bhatti/agent.jar"
+rm -f "$ROOT/opt/bhatti/agent.jsa"
+printf '\n+ AppCDS training (agent --self-test)\n' >>"$LOG"
+if timeout 600 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 chroot "$ROOT" \
+     /opt/bhatti/jre/bin/java -XX:ArchiveClassesAtExit=/opt/bhatti/agent.jsa -XX:+UseSerialGC \
+     -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED -jar /opt/bhatti/agent.jar --self-test \
+     >>"$LOG" 2>&1 && [[ -s $ROOT/opt/bhatti/agent.jsa ]]; then
+  chmod 0644 "$ROOT/opt/bhatti/agent.jsa"
+else
+  warn "AppCDS training (agent.jar --self-test) failed; the image will work without agent.jsa, but the agent starts slower (see $LOG)"
+  rm -f "$ROOT/opt/bhatti/agent.jsa"
+fi
+run "unmounting /proc in the chroot" umount "$ROOT/proc"
+
+# ---------------------------------------------------------------- 8: clean and pack
+step 8 "Cleaning and packing ext4 image ($IMAGE_SIZE, sparse)"
+rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/cache/apt/archives/partial/* \
+       "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/lib/apt/lists/* \
+       "$ROOT"/var/cache/debconf/*-old "$ROOT"/var/lib/dpkg/*-old \
+       "$ROOT"/var/log/*.log "$ROOT"/var/log/apt/* "$ROOT"/var/log/bootstrap.log \
+       "$ROOT"/tmp/* "$ROOT"/var/tmp/* "$ROOT"/root/.bash_history "$ROOT"/root/.java
+mkdir -p "$ROOT/var/lib/apt/lists/partial"
+# Docs and man pages are not needed in a sandbox; keep licences. Later apt installs skip them too.
+rm -rf "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/*
+find "$ROOT/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete 2>/dev/null || true
+find "$ROOT/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+cat >"$ROOT/etc/dpkg/dpkg.cfg.d/bhatti-nodoc" <<'EOF'
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+EOF
+echo bhatti >"$ROOT/etc/hostname"
+[[ -e $ROOT/etc/machine-id ]] && : >"$ROOT/etc/machine-id"
+rm -f "$ROOT/var/lib/dbus/machine-id"
+IMAGE_TMP=$(out_tmp "$IMAGE_OUT")
+run "mkfs.ext4 -d (image too small? the tree is $(du -sh "$ROOT" 2>/dev/null | cut -f1))" \
+  mkfs.ext4 -q -F -L rootfs -E root_owner=0:0 -d "$ROOT" "$IMAGE_TMP" "$IMAGE_SIZE"
+run "checking the new file system" e2fsck -fn "$IMAGE_TMP"
+
+# ---------------------------------------------------------------- 9: publish
+step 9 "Installing outputs into $OUT"
+publish "$KERNEL_TMP" "$KERNEL_OUT"
+publish "$INITRD_TMP" "$INITRD_OUT"
+publish "$IMAGE_TMP" "$IMAGE_OUT"
+HASH_TMP=$(out_tmp "$HASH_OUT")
+echo "$HASH" >"$HASH_TMP"
+publish "$HASH_TMP" "$HASH_OUT"
+echo "$PROG: built $IMAGE_OUT ($(du -h "$IMAGE_OUT" | cut -f1) used), $KERNEL_OUT ($KREL), $INITRD_OUT" >&2
