@@ -19,6 +19,7 @@
 #            DEBOOTSTRAP_STEP_VERSION (bump it when the debootstrap step changes)
 # --force rebuilds everything, including a fresh debootstrap (which refreshes its cache entry).
 set -euo pipefail
+set -m # background jobs get their own process group (see logged)
 umask 022
 
 readonly DEBOOTSTRAP_STEP_VERSION=1
@@ -64,12 +65,24 @@ step() { echo "==> [$1/$STEPS] $2"; }
 sha256() { sha256sum "$1" | cut -d' ' -f1; }
 
 LOG=/dev/null
-# run DESCRIPTION CMD...: runs CMD with its output in the build log; on failure shows the tail.
+CHILD=""
+# logged CMD...: runs CMD with its output in the build log and returns its exit status. CMD runs
+# in the background in its own process group (set -m) so that a TERM/INT to this script takes
+# effect at once: the trap kills the whole group (debootstrap, dpkg, java) before cleaning up.
+logged() {
+  local rc=0
+  printf '\n+ [%s] %s\n' "$(date +%T)" "$*" >>"$LOG"
+  "$@" </dev/null >>"$LOG" 2>&1 &
+  CHILD=$!
+  wait "$CHILD" || rc=$?
+  CHILD=""
+  return "$rc"
+}
+# run DESCRIPTION CMD...: like logged, but a failure ends the build with the log's tail.
 run() {
   local what=$1 rc=0
   shift
-  printf '\n+ %s\n' "$*" >>"$LOG"
-  "$@" >>"$LOG" 2>&1 || rc=$?
+  logged "$@" || rc=$?
   if ((rc != 0)); then
     {
       echo "$PROG: error: $what failed (exit $rc). Last lines of the build log:"
@@ -170,8 +183,14 @@ umount_under() { # unmounts everything mounted below $1, deepest first
   done < <(awk -v d="$dir/" 'index($2, d) == 1 { print $2 }' /proc/mounts | sort -r)
 }
 cleanup() {
-  local rc=$?
+  local rc=$? i
   set +e
+  if [[ -n $CHILD ]] && kill -0 "$CHILD" 2>/dev/null; then
+    kill -TERM -- "-$CHILD" 2>/dev/null
+    for i in {1..50}; do kill -0 -- "-$CHILD" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL -- "-$CHILD" 2>/dev/null
+    sleep 0.2
+  fi
   if [[ -n $WORK && -d $WORK ]]; then
     umount_under "$WORK"
     if awk -v d="$WORK/" 'index($2, d) == 1 { found = 1 } END { exit !found }' /proc/mounts; then
@@ -188,11 +207,11 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
 
-out_tmp() { # out_tmp FINAL: prints a fresh temp file name next to FINAL, removed on failure
+out_tmp() { # out_tmp VAR FINAL: sets VAR to a fresh temp file next to FINAL (removed on failure)
   local t
-  t=$(mktemp "$(dirname "$1")/.$(basename "$1").tmp.XXXXXX")
-  TMP_FILES+=("$t")
-  echo "$t"
+  t=$(mktemp "$(dirname "$2")/.$(basename "$2").tmp.XXXXXX")
+  TMP_FILES+=("$t") # not in a $(...) subshell, or the trap would never see it
+  printf -v "$1" '%s' "$t"
 }
 publish() { # publish TMP FINAL: atomic rename with sane permissions
   chmod 0644 "$1"
@@ -245,6 +264,7 @@ if [[ ! -s $KDEB ]] || ! dpkg-deb --info "$KDEB" >/dev/null 2>&1; then
   [[ -n $deb ]] || die "apt-get download $KPKG produced no .deb (see $LOG)"
   tmp=$(mktemp "$CACHE/debs/.kernel.tmp.XXXXXX"); TMP_FILES+=("$tmp")
   cp "$deb" "$tmp"
+  chmod 0644 "$tmp"
   mv -f "$tmp" "$KDEB"
 fi
 run "unpacking $KDEB" dpkg-deb -x "$KDEB" "$WORK/kernel"
@@ -253,7 +273,7 @@ VMLINUZ=$(find "$WORK/kernel/boot" -maxdepth 1 -name 'vmlinuz-*' | head -n 1)
 KREL=${VMLINUZ##*/vmlinuz-}
 MODDIR=$WORK/kernel/lib/modules/$KREL
 [[ -d $MODDIR/kernel ]] || die "$KDEB has no modules for $KREL"
-KERNEL_TMP=$(out_tmp "$KERNEL_OUT")
+out_tmp KERNEL_TMP "$KERNEL_OUT"
 cp "$VMLINUZ" "$KERNEL_TMP"
 
 # ---------------------------------------------------------------- 3: initramfs
@@ -353,7 +373,7 @@ exec switch_root /newroot "$init"
 fatal "switch_root to $init failed"
 EOF
 chmod 0755 "$IRD/init"
-INITRD_TMP=$(out_tmp "$INITRD_OUT")
+out_tmp INITRD_TMP "$INITRD_OUT"
 run "packing the initramfs" bash -c 'set -o pipefail; cd "$1" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -9 >"$2"' \
   _ "$IRD" "$INITRD_TMP"
 
@@ -375,8 +395,9 @@ else
   umount_under "$WORK"
   rm -f "$ROOT"/var/cache/apt/archives/*.deb
   tmp=$(mktemp "$CACHE/rootfs/.debootstrap.tmp.XXXXXX"); TMP_FILES+=("$tmp")
-  if ( set -o pipefail
-       tar --numeric-owner --xattrs --xattrs-include='*' -cpf - -C "$ROOT" . | zstd -q -T0 -3 >"$tmp" ) >>"$LOG" 2>&1; then
+  if logged bash -c 'set -o pipefail; tar --numeric-owner --xattrs --xattrs-include="*" -cpf - -C "$1" . | zstd -q -T0 -3 >"$2"' \
+       _ "$ROOT" "$tmp"; then
+    chmod 0644 "$tmp"
     mv -f "$tmp" "$DB_TAR"
     # Keep the cache from growing without bound: drop other entries for this suite/arch older than 30 days.
     find "$CACHE/rootfs" -maxdepth 1 -name "debootstrap-$SUITE-$ARCH-*.tar.zst" ! -name "${DB_TAR##*/}" -mtime +30 -delete 2>/dev/null || true
@@ -482,16 +503,21 @@ mkdir -p "$ROOT/proc"
 run "mounting /proc in the chroot" mount -t proc proc "$ROOT/proc"
 run "running the jlinked java inside the image (chroot $ROOT /opt/bhatti/jre/bin/java -version)" \
   in_root /opt/bhatti/jre/bin/java -version
+# jlink's default CDS archive is dumped without --enable-native-access, and the agent runs
+# with it: the JVM then logs "[error][cds] Mismatched values for property
+# jdk.module.enable.native.access" and drops the archived module graph. Re-dump it with the
+# agent's module options (the agent.jsa trained below is layered on this one).
+run "re-dumping the base CDS archive with the agent's module options" \
+  in_root /opt/bhatti/jre/bin/java -Xshare:dump -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED
 
 # ---------------------------------------------------------------- 7: agent
 step 7 "Installing agent and training AppCDS archive"
 install -m 0644 "$AGENT_JAR" "$ROOT/opt/bhatti/agent.jar"
 rm -f "$ROOT/opt/bhatti/agent.jsa"
-printf '\n+ AppCDS training (agent --self-test)\n' >>"$LOG"
-if timeout 600 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 chroot "$ROOT" \
+if logged timeout 600 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 chroot "$ROOT" \
      /opt/bhatti/jre/bin/java -XX:ArchiveClassesAtExit=/opt/bhatti/agent.jsa -XX:+UseSerialGC \
      -XX:TieredStopAtLevel=1 --enable-native-access=ALL-UNNAMED -jar /opt/bhatti/agent.jar --self-test \
-     >>"$LOG" 2>&1 && [[ -s $ROOT/opt/bhatti/agent.jsa ]]; then
+   && [[ -s $ROOT/opt/bhatti/agent.jsa ]]; then
   chmod 0644 "$ROOT/opt/bhatti/agent.jsa"
 else
   warn "AppCDS training (agent.jar --self-test) failed; the image will work without agent.jsa, but the agent starts slower (see $LOG)"
@@ -520,7 +546,7 @@ EOF
 echo bhatti >"$ROOT/etc/hostname"
 [[ -e $ROOT/etc/machine-id ]] && : >"$ROOT/etc/machine-id"
 rm -f "$ROOT/var/lib/dbus/machine-id"
-IMAGE_TMP=$(out_tmp "$IMAGE_OUT")
+out_tmp IMAGE_TMP "$IMAGE_OUT"
 run "mkfs.ext4 -d (image too small? the tree is $(du -sh "$ROOT" 2>/dev/null | cut -f1))" \
   mkfs.ext4 -q -F -L rootfs -E root_owner=0:0 -d "$ROOT" "$IMAGE_TMP" "$IMAGE_SIZE"
 run "checking the new file system" e2fsck -fn "$IMAGE_TMP"
@@ -530,7 +556,7 @@ step 9 "Installing outputs into $OUT"
 publish "$KERNEL_TMP" "$KERNEL_OUT"
 publish "$INITRD_TMP" "$INITRD_OUT"
 publish "$IMAGE_TMP" "$IMAGE_OUT"
-HASH_TMP=$(out_tmp "$HASH_OUT")
+out_tmp HASH_TMP "$HASH_OUT"
 echo "$HASH" >"$HASH_TMP"
 publish "$HASH_TMP" "$HASH_OUT"
 echo "$PROG: built $IMAGE_OUT ($(du -h "$IMAGE_OUT" | cut -f1) used), $KERNEL_OUT ($KREL), $INITRD_OUT" >&2

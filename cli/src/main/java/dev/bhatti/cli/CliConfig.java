@@ -1,0 +1,44 @@
+package dev.bhatti.cli;
+
+import tools.jackson.databind.JsonNode;
+import tools.jackson.dataformat.yaml.YAMLMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Where the CLI finds the daemon: flags, then {@code ~/.bhatti/config.yaml} (or {@code $BHATTI_CONFIG}),
+ * then {@code BHATTI_URL} / {@code BHATTI_TOKEN}, then the local default.
+ */
+public record CliConfig(String url, String token) {
+
+    public static final String DEFAULT_URL = "http://127.0.0.1:8080";
+
+    public static Path file(Map<String, String> env) {
+        String explicit = env.get("BHATTI_CONFIG");
+        if (explicit != null && !explicit.isBlank()) return Path.of(explicit);
+        return Path.of(System.getProperty("user.home"), ".bhatti", "config.yaml");
+    }
+
+    public static CliConfig resolve(String urlFlag, String tokenFlag, Map<String, String> env) throws IOException {
+        String url = urlFlag;
+        String token = tokenFlag;
+        Path file = file(env);
+        if (Files.exists(file)) {
+            JsonNode root = new YAMLMapper().readTree(file.toFile());
+            if (root != null && root.isObject()) {
+                if (url == null) url = blankToNull(root.path("api_url").asString(null));
+                if (token == null) token = blankToNull(root.path("auth_token").asString(null));
+            }
+        }
+        if (url == null) url = blankToNull(env.get("BHATTI_URL"));
+        if (token == null) token = blankToNull(env.get("BHATTI_TOKEN"));
+        if (url == null) url = DEFAULT_URL;
+        while (url.endsWith("/")) url = url.substring(0, url.length() - 1);
+        return new CliConfig(url, token);
+    }
+
+    private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.strip(); }
+}

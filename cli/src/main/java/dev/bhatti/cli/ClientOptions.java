@@ -1,0 +1,25 @@
+package dev.bhatti.cli;
+
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+
+/** Options every client command shares. */
+final class ClientOptions {
+    @Option(names = "--url", description = "API endpoint (default: config file, then BHATTI_URL, then " + CliConfig.DEFAULT_URL + ")")
+    String url;
+
+    @Option(names = "--token", description = "API key (default: config file, then BHATTI_TOKEN)")
+    String token;
+
+    @Option(names = "--json", description = "Print machine-readable JSON")
+    boolean json;
+
+    ApiClient client() throws CliException {
+        try {
+            return new ApiClient(CliConfig.resolve(url, token, System.getenv()));
+        } catch (IOException | RuntimeException e) {
+            throw new CliException("cannot read " + CliConfig.file(System.getenv()) + ": " + e.getMessage());
+        }
+    }
+}

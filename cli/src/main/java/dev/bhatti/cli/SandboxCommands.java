@@ -1,0 +1,127 @@
+package dev.bhatti.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.JsonNode;
+
+import java.io.Console;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** create, list, inspect and destroy. */
+final class SandboxCommands {
+    private SandboxCommands() {}
+
+    @Command(name = "create", description = "Create a sandbox (a new VM) and wait until it answers.",
+            mixinStandardHelpOptions = true)
+    static final class Create implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Option(names = "--name", description = "Sandbox name (letters, digits, . _ -; default: generated)") String name;
+        @Option(names = "--cpus", description = "Virtual CPUs (default 1)") Double cpus;
+        @Option(names = "--memory", description = "Memory in MB (default 512)") Integer memory;
+        @Option(names = "--image", description = "Image tier (default minimal)") String image;
+
+        @Override
+        public Integer call() throws CliException {
+            var body = new LinkedHashMap<String, Object>();
+            if (name != null) body.put("name", name);
+            if (cpus != null) body.put("cpus", cpus);
+            if (memory != null) body.put("memory_mb", memory);
+            if (image != null) body.put("image", image);
+            if (!opts.json && System.console() != null) System.err.println("creating sandbox" + (name == null ? "" : " " + name) + "...");
+            var reply = opts.client().post("/sandboxes", body);
+            if (opts.json) {
+                Output.json(reply.body());
+            } else {
+                JsonNode s = reply.body();
+                if (reply.existing()) {
+                    System.out.println("sandbox/" + Output.text(s, "name") + " unchanged (already exists, " + Output.text(s, "status") + ")");
+                } else {
+                    System.out.println("sandbox/" + Output.text(s, "name") + " created (" + Output.text(s, "cpus") + " vCPU, "
+                            + Output.text(s, "memory_mb") + " MB, " + Output.text(s, "engine") + "/" + Output.text(s, "accelerator") + ")");
+                    System.out.println("  run a command: bhatti exec " + Output.text(s, "name") + " -- uname -a");
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", aliases = "ls", description = "List your sandboxes.", mixinStandardHelpOptions = true)
+    static final class ListCmd implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+
+        @Override
+        public Integer call() throws CliException {
+            JsonNode list = opts.client().get("/sandboxes").body();
+            if (opts.json) {
+                Output.json(list);
+                return 0;
+            }
+            var rows = new ArrayList<List<String>>();
+            for (JsonNode s : list) {
+                rows.add(List.of(Output.text(s, "name"), Output.text(s, "status"), Output.text(s, "cpus"),
+                        Output.text(s, "memory_mb") + "MB", Output.text(s, "ip"), Output.age(s.path("created_at").asString(""))));
+            }
+            if (rows.isEmpty()) {
+                System.out.println("no sandboxes; create one with: bhatti create --name dev");
+            } else {
+                Output.table(List.of("NAME", "STATUS", "CPUS", "MEMORY", "IP", "AGE"), rows);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "inspect", aliases = "info", description = "Show one sandbox in detail.", mixinStandardHelpOptions = true)
+    static final class Inspect implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "SANDBOX", description = "Name or id") String sandbox;
+
+        @Override
+        public Integer call() throws CliException {
+            JsonNode s = opts.client().get("/sandboxes/" + ApiClient.segment(sandbox)).body();
+            if (opts.json) {
+                Output.json(s);
+                return 0;
+            }
+            var rows = new ArrayList<List<String>>();
+            for (String f : List.of("name", "id", "status", "detail", "cpus", "memory_mb", "image", "engine", "accelerator", "ip", "created_at")) {
+                String v = Output.text(s, f);
+                if (f.equals("detail") && (v.isEmpty() || v.equals("-"))) continue;
+                rows.add(List.of(f + ":", v));
+            }
+            rows.forEach(r -> System.out.printf("%-13s %s%n", r.get(0), r.get(1)));
+            return 0;
+        }
+    }
+
+    @Command(name = "destroy", aliases = "rm", description = "Destroy a sandbox: its VM and disk are deleted.",
+            mixinStandardHelpOptions = true)
+    static final class Destroy implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation") boolean yes;
+        @Parameters(paramLabel = "SANDBOX", description = "Name or id") String sandbox;
+
+        @Override
+        public Integer call() throws CliException {
+            if (!yes) {
+                Console console = System.console();
+                if (console == null) {
+                    throw new CliException("refusing to destroy " + sandbox + " without confirmation; add --yes (-y) in scripts");
+                }
+                String answer = console.readLine("destroy sandbox %s? this deletes its disk [y/N] ", sandbox);
+                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
+                    System.err.println("not destroyed");
+                    return 1;
+                }
+            }
+            var reply = opts.client().delete("/sandboxes/" + ApiClient.segment(sandbox));
+            if (opts.json) Output.json(reply.body());
+            else System.out.println("sandbox/" + sandbox + " destroyed");
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+package dev.bhatti.server;
+
+import dev.bhatti.engine.qemu.EngineConfig;
+import dev.bhatti.engine.qemu.QemuEngine;
+import dev.bhatti.server.api.ApiHandler;
+import dev.bhatti.server.auth.AdminBootstrap;
+import dev.bhatti.server.sandbox.SandboxService;
+import dev.bhatti.server.store.SqliteStore;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.Executors;
+
+/** Wires store, engine, sandboxes and the HTTP API together and runs them until stopped. */
+public final class Daemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+
+    private final ServerConfig config;
+    private FileChannel lockChannel;
+    private SqliteStore store;
+    private QemuEngine engine;
+    private Server http;
+
+    public Daemon(ServerConfig config) { this.config = config; }
+
+    /** Starts everything; returns once the API accepts requests. */
+    public void start(Path cliConfig) throws Exception {
+        Path data = config.dataDir();
+        Files.createDirectories(data.resolve("images"));
+        Files.createDirectories(data.resolve("sandboxes"));
+        lockChannel = FileChannel.open(data.resolve("daemon.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockChannel.tryLock();
+        if (lock == null) throw new IllegalStateException("another bhatti daemon is already using " + data);
+
+        store = SqliteStore.open(data.resolve("state.db"));
+        var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
+        engine = new QemuEngine(engineConfig);
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire());
+        sandboxes.recover();
+        AdminBootstrap.ensureAdmin(store, data, config.url(), cliConfig);
+
+        var threads = new QueuedThreadPool();
+        threads.setName("bhatti-http");
+        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        http = new Server(threads);
+        var connector = new ServerConnector(http);
+        connector.setHost(config.host());
+        connector.setPort(config.port());
+        http.addConnector(connector);
+        http.setHandler(new ApiHandler(store, sandboxes));
+        http.start();
+        log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.url(), data, engine.accelerator().wire());
+    }
+
+    public void join() throws InterruptedException { http.join(); }
+
+    /** Stops serving. Running VMs are left running: the next daemon adopts them. */
+    @Override
+    public void close() {
+        try {
+            if (http != null) http.stop();
+        } catch (Exception e) {
+            log.warn("stopping http: {}", e.getMessage());
+        }
+        if (engine != null) engine.close();
+        if (store != null) store.close();
+        try {
+            if (lockChannel != null) lockChannel.close();
+        } catch (IOException ignored) {
+            // the lock dies with the process anyway
+        }
+    }
+}

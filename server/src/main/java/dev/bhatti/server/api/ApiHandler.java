@@ -1,0 +1,188 @@
+package dev.bhatti.server.api;
+
+import dev.bhatti.engine.ExecCommand;
+import dev.bhatti.engine.ExecResult;
+import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.sandbox.Limits;
+import dev.bhatti.server.sandbox.SandboxService;
+import dev.bhatti.server.sandbox.SandboxView;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The REST API. Routing is a plain switch over method and path segments so the whole surface is
+ * readable in one place. Every route but {@code /health} needs {@code Authorization: Bearer <key>}.
+ */
+public final class ApiHandler extends Handler.Abstract {
+    private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
+    public static final String VERSION = "0.1.0";
+    static final int MAX_JSON_BODY = 1024 * 1024;
+    static final int MAX_EXEC_OUTPUT = 10 * 1024 * 1024;
+
+    private final Store store;
+    private final SandboxService sandboxes;
+    private final Instant started = Instant.now();
+
+    public ApiHandler(Store store, SandboxService sandboxes) {
+        this.store = store;
+        this.sandboxes = sandboxes;
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+        response.getHeaders().put("X-Bhatti-Version", VERSION);
+        try {
+            Reply reply = route(request);
+            if (reply.existing) response.getHeaders().put("X-Bhatti-Existing", "true");
+            send(response, callback, reply.status, reply.body);
+        } catch (ApiException e) {
+            send(response, callback, e.status(), Map.of("error", e.getMessage()));
+        } catch (RuntimeException | IOException e) {
+            String id = "req_" + ApiKeys.randomHex(8);
+            log.error("{} {} failed ({})", request.getMethod(), Request.getPathInContext(request), id, e);
+            send(response, callback, 500, Map.of("error", "internal error", "request_id", id));
+        }
+        return true;
+    }
+
+    private record Reply(int status, Object body, boolean existing) {
+        static Reply ok(Object body) { return new Reply(200, body, false); }
+    }
+
+    private Reply route(Request request) throws IOException {
+        String method = request.getMethod();
+        String path = Request.getPathInContext(request);
+        List<String> seg = segments(path);
+        if (seg.equals(List.of("health"))) {
+            requireMethod(method, "GET");
+            return Reply.ok(Map.of("status", "ok", "uptime", Duration.between(started, Instant.now()).toSeconds() + "s",
+                    "version", VERSION));
+        }
+        UserRecord user = authenticate(request);
+        if (seg.size() == 1 && seg.get(0).equals("sandboxes")) {
+            return switch (method) {
+                case "GET" -> Reply.ok(sandboxes.list(user).stream().map(SandboxView::of).toList());
+                case "POST" -> {
+                    var req = readJson(request, SandboxService.CreateRequest.class);
+                    var created = sandboxes.create(user, req);
+                    yield new Reply(created.existing() ? 200 : 201, SandboxView.of(created.sandbox()), created.existing());
+                }
+                default -> throw methodNotAllowed();
+            };
+        }
+        if (seg.size() == 2 && seg.get(0).equals("sandboxes")) {
+            String id = seg.get(1);
+            return switch (method) {
+                case "GET" -> Reply.ok(SandboxView.of(sandboxes.get(user, id)));
+                case "DELETE" -> {
+                    sandboxes.destroy(user, id);
+                    yield Reply.ok(Map.of("status", "destroyed"));
+                }
+                default -> throw methodNotAllowed();
+            };
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec")) {
+            requireMethod(method, "POST");
+            return Reply.ok(exec(user, seg.get(1), readJson(request, ExecBody.class)));
+        }
+        throw ApiException.notFound("no such route: " + method + " " + Limits.printable(path));
+    }
+
+    private Map<String, Object> exec(UserRecord user, String id, ExecBody body) {
+        if (body.cmd() == null || body.cmd().isEmpty()) throw ApiException.badRequest("cmd must be a non-empty array of strings");
+        for (String arg : body.cmd()) {
+            if (arg == null || arg.indexOf('\0') >= 0) throw ApiException.badRequest("cmd arguments must be strings without NUL bytes");
+        }
+        Map<String, String> env = body.env() == null ? Map.of() : body.env();
+        env.forEach((k, v) -> {
+            if (k == null || k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0 || v == null || v.indexOf('\0') >= 0) {
+                throw ApiException.badRequest("invalid environment variable: " + Limits.printableKey(k));
+            }
+        });
+        String cwd = body.cwd() == null ? "" : body.cwd();
+        if (!cwd.isEmpty() && (!cwd.startsWith("/") || cwd.indexOf('\0') >= 0)) throw ApiException.badRequest("cwd must be an absolute path");
+        String guestUser = body.user() == null ? "" : body.user();
+        if (!guestUser.isEmpty() && !guestUser.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) {
+            throw ApiException.badRequest("invalid user name");
+        }
+        int timeout = Limits.timeoutSec(body.timeoutSec());
+        byte[] stdin = body.stdin() == null ? null : body.stdin().getBytes(StandardCharsets.UTF_8);
+        var output = new CappedOutput(MAX_EXEC_OUTPUT);
+        ExecResult result = sandboxes.exec(user, id,
+                new ExecCommand(body.cmd(), env, cwd, guestUser, Duration.ofSeconds(timeout), stdin), output);
+        var reply = new LinkedHashMap<String, Object>();
+        reply.put("exit_code", result.exitCode());
+        reply.put("stdout", output.stdout());
+        reply.put("stderr", output.stderr());
+        if (result.timedOut()) reply.put("timed_out", true);
+        if (output.truncated()) reply.put("truncated", true);
+        return reply;
+    }
+
+    private UserRecord authenticate(Request request) {
+        String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+        if (header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
+            throw new ApiException(401, "authorization required: send 'Authorization: Bearer <api key>'");
+        }
+        return store.userByKeyHash(ApiKeys.hash(header.substring(7).strip()))
+                .orElseThrow(() -> new ApiException(401, "invalid api key"));
+    }
+
+    private static <T> T readJson(Request request, Class<T> type) throws IOException {
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            body = in.readNBytes(MAX_JSON_BODY + 1);
+        }
+        if (body.length > MAX_JSON_BODY) throw new ApiException(413, "request body larger than 1 MB");
+        if (body.length == 0) throw ApiException.badRequest("request body must be a JSON object");
+        try {
+            T value = Json.MAPPER.readValue(body, type);
+            if (value == null) throw ApiException.badRequest("request body must be a JSON object");
+            return value;
+        } catch (UnrecognizedPropertyException e) {
+            throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'");
+        } catch (JacksonException e) {
+            throw ApiException.badRequest("invalid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private static List<String> segments(String path) {
+        var out = new ArrayList<String>();
+        for (String s : path.split("/")) if (!s.isEmpty()) out.add(s);
+        return out;
+    }
+
+    private static void requireMethod(String method, String allowed) {
+        if (!method.equals(allowed)) throw methodNotAllowed();
+    }
+
+    private static ApiException methodNotAllowed() { return new ApiException(405, "method not allowed"); }
+
+    private static void send(Response response, Callback callback, int status, Object body) {
+        byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        response.write(true, ByteBuffer.wrap(bytes), callback);
+    }
+}

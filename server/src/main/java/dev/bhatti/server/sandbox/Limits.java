@@ -1,0 +1,60 @@
+package dev.bhatti.server.sandbox;
+
+import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.store.UserRecord;
+
+import java.util.regex.Pattern;
+
+/** Validation of what users ask for. Out-of-range values are refused, never silently replaced. */
+public final class Limits {
+    public static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}");
+    public static final int DEFAULT_CPUS = 1;
+    public static final int DEFAULT_MEMORY_MB = 512;
+    public static final int MIN_MEMORY_MB = 128;
+    public static final int DEFAULT_TIMEOUT_SEC = 300;
+    public static final int MAX_TIMEOUT_SEC = 86_400;
+
+    private Limits() {}
+
+    public static String name(String name) {
+        if (name.isEmpty()) throw ApiException.badRequest("name must not be empty");
+        if (name.length() > 63) throw ApiException.badRequest("name is longer than 63 characters");
+        if (!NAME.matcher(name).matches()) {
+            throw ApiException.badRequest("invalid name '" + printable(name)
+                    + "': use letters, digits, '.', '_' and '-', starting with a letter or digit");
+        }
+        return name;
+    }
+
+    public static int cpus(Double cpus, UserRecord user) {
+        if (cpus == null) return DEFAULT_CPUS;
+        if (cpus != Math.rint(cpus) || cpus < 1 || cpus > user.maxCpus()) {
+            throw ApiException.badRequest("cpus must be a whole number from 1 to " + user.maxCpus() + ", got " + cpus);
+        }
+        return cpus.intValue();
+    }
+
+    public static int memoryMb(Integer memoryMb, UserRecord user) {
+        if (memoryMb == null) return DEFAULT_MEMORY_MB;
+        if (memoryMb < MIN_MEMORY_MB || memoryMb > user.maxMemoryMb()) {
+            throw ApiException.badRequest("memory_mb must be from " + MIN_MEMORY_MB + " to " + user.maxMemoryMb() + ", got " + memoryMb);
+        }
+        return memoryMb;
+    }
+
+    public static int timeoutSec(Integer timeoutSec) {
+        if (timeoutSec == null) return DEFAULT_TIMEOUT_SEC;
+        if (timeoutSec < 1 || timeoutSec > MAX_TIMEOUT_SEC) {
+            throw ApiException.badRequest("timeout_sec must be from 1 to " + MAX_TIMEOUT_SEC + ", got " + timeoutSec);
+        }
+        return timeoutSec;
+    }
+
+    public static String printableKey(String s) { return s == null ? "(null)" : printable(s); }
+
+    public static String printable(String s) {
+        var b = new StringBuilder();
+        s.codePoints().limit(70).forEach(c -> b.append(c < 0x20 || c == 0x7f ? String.format("\\x%02x", c) : Character.toString(c)));
+        return b.toString();
+    }
+}

@@ -1,0 +1,154 @@
+package dev.bhatti.server.sandbox;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.ExecCommand;
+import dev.bhatti.engine.ExecListener;
+import dev.bhatti.engine.ExecResult;
+import dev.bhatti.engine.VmInfo;
+import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VmState;
+import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+
+/** Sandboxes of users, mapped onto engine VMs. The store row is written before a VM boots. */
+public final class SandboxService {
+    private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
+    public static final String DEFAULT_IMAGE = "minimal";
+
+    private final Store store;
+    private final Engine engine;
+    private final String accelerator;
+
+    public SandboxService(Store store, Engine engine, String accelerator) {
+        this.store = store;
+        this.engine = engine;
+        this.accelerator = accelerator;
+        engine.onStateChange((id, state, reason) -> store.updateStatus(id, state.wire(), reason));
+    }
+
+    public record CreateRequest(String name, Double cpus, Integer memoryMb, String image) {}
+
+    /** The sandbox and whether it existed already (create is idempotent by name). */
+    public record Created(SandboxRecord sandbox, boolean existing) {}
+
+    public Created create(UserRecord user, CreateRequest req) {
+        String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
+        int cpus = Limits.cpus(req.cpus(), user);
+        int memoryMb = Limits.memoryMb(req.memoryMb(), user);
+        String image = req.image() == null ? DEFAULT_IMAGE : req.image();
+        if (!engine.tiers().contains(image)) {
+            throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
+                    + (engine.tiers().isEmpty() ? "none (build one with: bhatti tier build minimal)" : String.join(", ", engine.tiers())));
+        }
+        Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
+        if (existing.isPresent()) return new Created(refresh(existing.get()), true);
+        if (store.countSandboxes(user.id()) >= user.maxSandboxes()) {
+            throw new ApiException(429, "sandbox limit reached (" + user.maxSandboxes() + "); destroy one first");
+        }
+        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", cpus, memoryMb, image,
+                engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        if (!store.insertSandbox(record)) {
+            // Lost a race with a concurrent create of the same name: theirs wins, no second VM.
+            return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
+        }
+        try {
+            VmInfo vm = engine.create(new VmSpec(record.id(), name, cpus, memoryMb, image));
+            store.updateStatus(record.id(), "running", "");
+            if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
+            return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
+        } catch (EngineException e) {
+            store.deleteSandbox(record.id());
+            throw switch (e.kind()) {
+                case INVALID -> ApiException.badRequest(e.getMessage());
+                default -> new ApiException(500, "could not create sandbox: " + e.getMessage());
+            };
+        } catch (RuntimeException e) {
+            store.deleteSandbox(record.id());
+            throw e;
+        }
+    }
+
+    public List<SandboxRecord> list(UserRecord user) {
+        return store.sandboxes(user.id()).stream().map(this::refresh).toList();
+    }
+
+    public SandboxRecord get(UserRecord user, String idOrName) {
+        return refresh(find(user, idOrName));
+    }
+
+    public void destroy(UserRecord user, String idOrName) {
+        SandboxRecord s = find(user, idOrName);
+        try {
+            engine.destroy(s.id());
+        } catch (EngineException e) {
+            store.updateStatus(s.id(), "error", "destroy failed: " + e.getMessage());
+            throw new ApiException(500, "could not destroy sandbox: " + e.getMessage());
+        }
+        store.deleteSandbox(s.id());
+        log.info("sandbox {} ({}) destroyed", s.name(), s.id());
+    }
+
+    public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
+        SandboxRecord s = refresh(find(user, idOrName));
+        if (!s.status().equals("running")) {
+            throw conflictNotRunning(s);
+        }
+        try {
+            return engine.exec(s.id(), command, listener);
+        } catch (EngineException e) {
+            throw switch (e.kind()) {
+                case INVALID -> ApiException.badRequest(e.getMessage());
+                case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
+                case FAILED -> new ApiException(502, "exec failed: " + e.getMessage());
+            };
+        }
+    }
+
+    /** After a daemon restart: re-attach to VMs that still run and record the truth about the others. */
+    public void recover() {
+        for (SandboxRecord s : store.allSandboxes()) {
+            VmInfo vm = engine.adopt(s.id());
+            String status = vm.state() == VmState.STARTING ? "error" : vm.state().wire();
+            String detail = vm.state() == VmState.RUNNING ? "" : vm.detail();
+            if (s.status().equals("starting")) {
+                detail = "the daemon stopped while this sandbox was booting";
+                status = vm.state() == VmState.RUNNING ? "running" : "error";
+            }
+            store.updateStatus(s.id(), status, detail);
+            log.info("recovered sandbox {} ({}): {}", s.name(), s.id(), status);
+        }
+    }
+
+    private ApiException conflictNotRunning(SandboxRecord s) {
+        return ApiException.conflict("sandbox " + s.name() + " is not running (status " + s.status()
+                + (s.detail().isEmpty() ? "" : ": " + s.detail()) + "); destroy it and create it again");
+    }
+
+    private SandboxRecord find(UserRecord user, String idOrName) {
+        return store.sandbox(user.id(), idOrName)
+                .orElseThrow(() -> ApiException.notFound("sandbox not found: " + Limits.printable(idOrName)));
+    }
+
+    /** The engine is the source of truth for a VM's state; the row follows it. */
+    private SandboxRecord refresh(SandboxRecord s) {
+        if (s.status().equals("starting")) return s;
+        Optional<VmInfo> vm = engine.info(s.id());
+        if (vm.isEmpty()) return s;
+        String status = vm.get().state().wire();
+        if (status.equals(s.status())) return s;
+        String detail = vm.get().detail();
+        store.updateStatus(s.id(), status, detail);
+        return s.withStatus(status, detail);
+    }
+}

@@ -1,0 +1,242 @@
+package dev.bhatti.server.store;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * SQLite in WAL mode through one connection guarded by a lock: the daemon is the only writer and its
+ * queries are tiny, so a pool would add nothing. The schema version is {@code PRAGMA user_version};
+ * each {@code db/V00N__*.sql} resource is applied once, in its own transaction.
+ */
+public final class SqliteStore implements Store {
+
+    /** Migration scripts in order; index + 1 is the schema version each one produces. */
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql");
+
+    private final Connection db;
+    private final ReentrantLock lock = new ReentrantLock();
+
+    private SqliteStore(Connection db) { this.db = db; }
+
+    public static SqliteStore open(Path file) {
+        try {
+            Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            try (Statement s = c.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA busy_timeout=5000");
+                s.execute("PRAGMA foreign_keys=ON");
+                s.execute("PRAGMA synchronous=NORMAL");
+            }
+            migrate(c);
+            return new SqliteStore(c);
+        } catch (SQLException e) {
+            throw new StoreException("cannot open database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public int schemaVersion() {
+        return query(() -> {
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+                return rs.getInt(1);
+            }
+        });
+    }
+
+    private static void migrate(Connection c) throws SQLException {
+        int version;
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            version = rs.getInt(1);
+        }
+        if (version > MIGRATIONS.size()) {
+            throw new StoreException("the database has schema version " + version + " but this bhatti knows only "
+                    + MIGRATIONS.size() + "; upgrade bhatti", null);
+        }
+        for (int v = version; v < MIGRATIONS.size(); v++) {
+            String sql = resource(MIGRATIONS.get(v));
+            c.setAutoCommit(false);
+            try (Statement s = c.createStatement()) {
+                for (String stmt : sql.split(";\\s*\\n")) {
+                    if (!stmt.isBlank()) s.execute(stmt);
+                }
+                s.execute("PRAGMA user_version=" + (v + 1));
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        }
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = SqliteStore.class.getClassLoader().getResourceAsStream(name)) {
+            if (in == null) throw new IllegalStateException("missing migration " + name);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public Optional<UserRecord> userByKeyHash(String hash) {
+        return query(() -> one("SELECT * FROM users WHERE api_key_hash = ?", SqliteStore::user, hash));
+    }
+
+    @Override
+    public Optional<UserRecord> userByName(String name) {
+        return query(() -> one("SELECT * FROM users WHERE name = ?", SqliteStore::user, name));
+    }
+
+    @Override
+    public int countUsers() {
+        return query(() -> count("SELECT COUNT(*) FROM users"));
+    }
+
+    @Override
+    public void insertUser(UserRecord u) {
+        query(() -> update("INSERT INTO users (id, name, api_key_hash, max_sandboxes, max_cpus, max_memory_mb, created_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?)", u.id(), u.name(), u.apiKeyHash(), u.maxSandboxes(), u.maxCpus(),
+                u.maxMemoryMb(), u.createdAt().toString()));
+    }
+
+    @Override
+    public boolean insertSandbox(SandboxRecord s) {
+        return query(() -> {
+            try {
+                update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.userId(), s.name(), s.status(), s.detail(),
+                        s.cpus(), s.memoryMb(), s.image(), s.engine(), s.accelerator(), s.createdAt().toString());
+                return true;
+            } catch (SQLException e) {
+                if (e.getMessage() != null && e.getMessage().contains("UNIQUE constraint failed: sandboxes.user_id, sandboxes.name")) {
+                    return false;
+                }
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public Optional<SandboxRecord> sandbox(String userId, String idOrName) {
+        return query(() -> one("SELECT * FROM sandboxes WHERE user_id = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
+                SqliteStore::sandbox, userId, idOrName, idOrName, idOrName));
+    }
+
+    @Override
+    public List<SandboxRecord> sandboxes(String userId) {
+        return query(() -> many("SELECT * FROM sandboxes WHERE user_id = ? ORDER BY created_at, name", SqliteStore::sandbox, userId));
+    }
+
+    @Override
+    public List<SandboxRecord> allSandboxes() {
+        return query(() -> many("SELECT * FROM sandboxes ORDER BY created_at", SqliteStore::sandbox));
+    }
+
+    @Override
+    public int countSandboxes(String userId) {
+        return query(() -> count("SELECT COUNT(*) FROM sandboxes WHERE user_id = ?", userId));
+    }
+
+    @Override
+    public void updateStatus(String sandboxId, String status, String detail) {
+        query(() -> update("UPDATE sandboxes SET status = ?, detail = ? WHERE id = ?", status, detail, sandboxId));
+    }
+
+    @Override
+    public void updateAccelerator(String sandboxId, String accelerator) {
+        query(() -> update("UPDATE sandboxes SET accelerator = ? WHERE id = ?", accelerator, sandboxId));
+    }
+
+    @Override
+    public void deleteSandbox(String sandboxId) {
+        query(() -> update("DELETE FROM sandboxes WHERE id = ?", sandboxId));
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            db.close();
+        } catch (SQLException e) {
+            throw new StoreException("close failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // --- plumbing ---
+
+    private interface Sql<T> { T run() throws SQLException; }
+
+    private interface Row<T> { T map(ResultSet rs) throws SQLException; }
+
+    private <T> T query(Sql<T> sql) {
+        lock.lock();
+        try {
+            return sql.run();
+        } catch (SQLException e) {
+            throw new StoreException("database error: " + e.getMessage(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        PreparedStatement ps = db.prepareStatement(sql);
+        for (int i = 0; i < args.length; i++) ps.setObject(i + 1, args[i]);
+        return ps;
+    }
+
+    private int update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+
+    private int count(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            return rs.getInt(1);
+        }
+    }
+
+    private <T> Optional<T> one(String sql, Row<T> row, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(row.map(rs)) : Optional.empty();
+        }
+    }
+
+    private <T> List<T> many(String sql, Row<T> row, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            var list = new ArrayList<T>();
+            while (rs.next()) list.add(row.map(rs));
+            return list;
+        }
+    }
+
+    private static UserRecord user(ResultSet rs) throws SQLException {
+        return new UserRecord(rs.getString("id"), rs.getString("name"), rs.getString("api_key_hash"),
+                rs.getInt("max_sandboxes"), rs.getInt("max_cpus"), rs.getInt("max_memory_mb"),
+                Instant.parse(rs.getString("created_at")));
+    }
+
+    private static SandboxRecord sandbox(ResultSet rs) throws SQLException {
+        return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
+                rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
+                rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")));
+    }
+}

@@ -1,0 +1,36 @@
+package dev.bhatti.server.store;
+
+import java.util.List;
+import java.util.Optional;
+
+/** Durable state of the daemon. SQLite by default; an interface so a shared database can replace it. */
+public interface Store extends AutoCloseable {
+
+    Optional<UserRecord> userByKeyHash(String apiKeyHash);
+
+    Optional<UserRecord> userByName(String name);
+
+    int countUsers();
+
+    void insertUser(UserRecord user);
+
+    /** Inserts a sandbox; false if the user already has one of that name (nothing written). */
+    boolean insertSandbox(SandboxRecord sandbox);
+
+    Optional<SandboxRecord> sandbox(String userId, String idOrName);
+
+    List<SandboxRecord> sandboxes(String userId);
+
+    List<SandboxRecord> allSandboxes();
+
+    int countSandboxes(String userId);
+
+    void updateStatus(String sandboxId, String status, String detail);
+
+    void updateAccelerator(String sandboxId, String accelerator);
+
+    void deleteSandbox(String sandboxId);
+
+    @Override
+    void close();
+}
