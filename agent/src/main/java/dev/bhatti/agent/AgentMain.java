@@ -8,6 +8,7 @@ import dev.bhatti.protocol.Stream;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -58,13 +59,16 @@ public final class AgentMain {
      */
     void serveDevice(Path device) throws InterruptedException {
         Log.info("ready on " + device);
+        int failures = 0;
         while (true) {
             long started = System.nanoTime();
-            try (var in = new FileInputStream(device.toFile()); var out = new FileOutputStream(device.toFile())) {
-                var connection = serve(new FrameIO(in, out));
+            // A virtio port admits a single open: one descriptor serves both directions.
+            try (var port = new RandomAccessFile(device.toFile(), "rw")) {
+                var connection = serve(new FrameIO(new FileInputStream(port.getFD()), new FileOutputStream(port.getFD())));
                 connection.closedFuture().join();
+                failures = 0;
             } catch (IOException e) {
-                Log.info("channel error: " + e.getMessage());
+                if (failures++ % 100 == 0) Log.info("channel error: " + e.getMessage());
             }
             // No host on the other end reads as an immediate end-of-file: do not spin.
             if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) Thread.sleep(100);

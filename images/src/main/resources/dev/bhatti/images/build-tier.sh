@@ -221,14 +221,23 @@ publish() { # publish TMP FINAL: atomic rename with sane permissions
 # ---------------------------------------------------------------- 1: inputs and cache check
 step 1 "Checking inputs (tier $TIER, $SUITE/$ARCH)"
 KMETA=linux-image-cloud-$ARCH
-if ! apt-cache show "$KMETA" >/dev/null 2>&1; then
+# The cloud kernel metapackage depends on the versioned kernel package (like `apt-cache depends`,
+# in one apt-cache call: apt here has no pkgcache.bin, so every call re-reads the lists, ~0.5 s).
+kernel_dep() {
+  apt-cache show --no-all-versions "$KMETA" 2>/dev/null | sed -n 's/^Depends: //p' | tr ',' '\n' \
+    | sed -n 's/^ *\(linux-image-[0-9][^ ]*\)\( *(= *\([^)]*\))\)\{0,1\}.*$/\1 \3/p' | head -n 1
+}
+KDEP=$(kernel_dep || true)
+if [[ -z $KDEP ]]; then
   run "apt-get update (apt knows nothing about $KMETA)" apt-get update
-  apt-cache show "$KMETA" >/dev/null 2>&1 || die "apt cannot find $KMETA; check /etc/apt/sources.list (needs Debian main)"
+  KDEP=$(kernel_dep || true)
+  [[ -n $KDEP ]] || die "apt cannot resolve the kernel package of $KMETA; check /etc/apt/sources.list (needs Debian main)"
 fi
-KPKG=$(apt-cache depends "$KMETA" 2>/dev/null | awk '$1 ~ /Depends:$/ && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
-[[ -n $KPKG ]] || die "could not resolve the kernel package that $KMETA depends on (apt-cache depends $KMETA)"
-KVER=$(apt-cache show --no-all-versions "$KPKG" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
-[[ -n $KVER ]] || die "apt has no installable version of $KPKG; run apt-get update"
+read -r KPKG KVER <<<"$KDEP"
+if [[ -z ${KVER:-} ]]; then
+  KVER=$(apt-cache show --no-all-versions "$KPKG" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1 || true)
+  [[ -n $KVER ]] || die "apt has no installable version of $KPKG; run apt-get update"
+fi
 
 HASH=$( {
   echo "bhatti-image v1"
@@ -509,6 +518,8 @@ run "running the jlinked java inside the image (chroot $ROOT /opt/bhatti/jre/bin
 # agent's module options (the agent.jsa trained below is layered on this one).
 run "re-dumping the base CDS archive with the agent's module options" \
   in_root /opt/bhatti/jre/bin/java -Xshare:dump -XX:+UseSerialGC --enable-native-access=ALL-UNNAMED
+# The agent runs with a small heap (compressed oops): the no-compressed-oops archive is dead weight.
+rm -f "$ROOT/opt/bhatti/jre/lib/server/classes_nocoops.jsa"
 
 # ---------------------------------------------------------------- 7: agent
 step 7 "Installing agent and training AppCDS archive"

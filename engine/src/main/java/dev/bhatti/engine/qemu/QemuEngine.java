@@ -235,7 +235,7 @@ public final class QemuEngine implements Engine {
                         throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
                     }
                 } catch (ExecutionException e) {
-                    throw bootFailure(vm, "agent connection failed: " + e.getCause().getMessage());
+                    throw bootFailure(vm, "agent connection failed: " + e.getCause());
                 }
             }
         } finally {
