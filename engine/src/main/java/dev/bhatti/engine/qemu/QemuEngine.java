@@ -100,7 +100,12 @@ public final class QemuEngine implements Engine {
 
     @Override
     public Optional<VmInfo> info(String vmId) {
-        return Optional.ofNullable(vms.get(vmId)).map(this::info);
+        var vm = vms.get(vmId);
+        if (vm == null) return Optional.empty();
+        // Exit notification of a process that is not our child arrives by polling; look directly too.
+        var p = vm.process;
+        if (vm.state == VmState.RUNNING && p != null && !p.isAlive()) exited(vm, VmState.ERROR, "the VM process ended");
+        return Optional.of(info(vm));
     }
 
     @Override
@@ -127,7 +132,7 @@ public final class QemuEngine implements Engine {
             vm.state = VmState.ERROR;
             vm.detail = "interrupted while reconnecting";
         }
-        process.get().onExit().thenRun(() -> exited(vm, "the VM process ended"));
+        process.get().onExit().thenRun(() -> exited(vm, VmState.ERROR, "the VM process ended"));
         return info(vm);
     }
 
@@ -274,18 +279,25 @@ public final class QemuEngine implements Engine {
     }
 
     private void watch(QemuVm vm, Process process) {
-        process.onExit().thenAccept(p -> exited(vm, p.exitValue() == 0
-                ? "the guest shut down"
-                : "the VM process exited with code " + p.exitValue()
-                  + (p.exitValue() > 128 ? " (signal " + (p.exitValue() - 128) + ")" : "")));
+        process.onExit().thenAccept(p -> {
+            int code = p.exitValue();
+            if (code == 0) {
+                exited(vm, VmState.STOPPED, "the guest shut down");
+            } else {
+                exited(vm, VmState.ERROR, "the VM process exited with code " + code
+                        + (code > 128 ? " (killed by signal " + (code - 128) + ")" : ""));
+            }
+        });
     }
 
-    private void exited(QemuVm vm, String reason) {
+    private void exited(QemuVm vm, VmState state, String reason) {
         var agent = vm.agent;
         if (agent != null) agent.close();
-        if (vm.destroying) return;
-        vm.state = reason.equals("the guest shut down") ? VmState.STOPPED : VmState.ERROR;
-        vm.detail = reason;
+        synchronized (vm) {
+            if (vm.destroying || vm.state == VmState.STOPPED || vm.state == VmState.ERROR) return; // reported already
+            vm.state = state;
+            vm.detail = reason;
+        }
         log.warn("vm {}: {}", vm.id, reason);
         for (var l : listeners) {
             try {

@@ -1,0 +1,132 @@
+package dev.bhatti.agent;
+
+import dev.bhatti.protocol.Connection;
+import dev.bhatti.protocol.FrameIO;
+import dev.bhatti.protocol.Message;
+import dev.bhatti.protocol.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Runs the agent against real processes on the host, over the real protocol (no VM needed). */
+class ExecSessionTest {
+
+    @TempDir Path dir;
+    private Connection host;
+
+    record Outcome(String stdout, String stderr, Message end) {
+        int exitCode() { return ((Message.Exit) end).exitCode(); }
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        Path passwd = dir.resolve("passwd");
+        Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000::" + dir + ":/bin/sh\n");
+        Path workspace = Files.createDirectory(dir.resolve("workspace"));
+        var config = new AgentConfig(passwd, workspace, "setsid", "setpriv", Libc.geteuid() == 0);
+        var toAgent = Pipe.open();
+        var toHost = Pipe.open();
+        new AgentMain(config).serve(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())));
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "test");
+        host.awaitHello(5, TimeUnit.SECONDS);
+    }
+
+    @AfterEach
+    void stop() { host.close(); }
+
+    private Outcome run(Message.ExecRequest request, byte[] stdin) throws Exception {
+        Stream s = host.open(request);
+        if (stdin != null) {
+            s.send(new Message.Data(Message.Channel.STDIN, stdin));
+            s.send(new Message.Eof(Message.Channel.STDIN));
+        }
+        var out = new ByteArrayOutputStream();
+        var err = new ByteArrayOutputStream();
+        while (true) {
+            Message m = s.poll(20, TimeUnit.SECONDS);
+            switch (m) {
+                case Message.Data d when d.channel() == Message.Channel.STDOUT -> out.write(d.bytes());
+                case Message.Data d -> err.write(d.bytes());
+                case Message.Exit x -> { return new Outcome(out.toString(), err.toString(), x); }
+                case Message.Error e -> { return new Outcome(out.toString(), err.toString(), e); }
+                case null -> throw new AssertionError("no answer from the agent");
+                default -> { }
+            }
+        }
+    }
+
+    private Outcome sh(String script, String user, long timeoutMillis) throws Exception {
+        return run(new Message.ExecRequest(List.of("sh", "-c", script), Map.of(), "", user, timeoutMillis, false), null);
+    }
+
+    @Test
+    void separatesStdoutAndStderrAndPassesTheExitCode() throws Exception {
+        var o = sh("echo out; echo err >&2; exit 7", "root", 0);
+        assertThat(o.stdout()).isEqualTo("out\n");
+        assertThat(o.stderr()).isEqualTo("err\n");
+        assertThat(o.exitCode()).isEqualTo(7);
+    }
+
+    @Test
+    void runsAsUid1000ByDefaultInTheWorkspace() throws Exception {
+        assumeTrue(Libc.geteuid() == 0, "dropping privileges needs root");
+        var o = sh("id -u; id -g; pwd; echo $HOME", "", 0);
+        assertThat(o.stdout().lines().toList()).containsExactly("1000", "1000", dir.resolve("workspace").toString(), dir.toString());
+        assertThat(sh("id -u", "root", 0).stdout()).isEqualTo("0\n");
+    }
+
+    @Test
+    void passesEnvCwdAndStdin() throws Exception {
+        var o = run(new Message.ExecRequest(List.of("sh", "-c", "echo $GREETING; pwd; cat"), Map.of("GREETING", "hi there"),
+                "/tmp", "root", 0, true), "from stdin\n".getBytes());
+        assertThat(o.stdout()).isEqualTo("hi there\n/tmp\nfrom stdin\n");
+    }
+
+    @Test
+    void missingCommandsExit127WithAMessage() throws Exception {
+        var o = run(new Message.ExecRequest(List.of("no-such-command-xyz"), Map.of(), "", "root", 0, false), null);
+        assertThat(o.exitCode()).isEqualTo(127);
+        assertThat(o.stderr()).contains("no-such-command-xyz: command not found");
+        var p = run(new Message.ExecRequest(List.of("/etc/passwd"), Map.of(), "", "root", 0, false), null);
+        assertThat(p.exitCode()).isEqualTo(126);
+    }
+
+    @Test
+    void badUserOrDirectoryIsAnErrorNotAHang() throws Exception {
+        assertThat(sh("true", "nobody-here", 0).end()).isInstanceOf(Message.Error.class);
+        var o = run(new Message.ExecRequest(List.of("true"), Map.of(), "/no/such/dir", "root", 0, false), null);
+        assertThat(((Message.Error) o.end()).message()).contains("/no/such/dir");
+    }
+
+    @Test
+    void timeoutKillsTheWholeProcessGroup() throws Exception {
+        Path marker = dir.resolve("survivor");
+        long start = System.nanoTime();
+        // the background child would write the marker after 3 s unless its group is killed
+        var o = sh("(sleep 3; touch " + marker + ") & sleep 60", "root", 500);
+        assertThat(o.end()).isEqualTo(new Message.Exit(124, true));
+        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(10));
+        Thread.sleep(3500);
+        assertThat(marker).doesNotExist();
+    }
+
+    @Test
+    void backgroundChildrenHoldingThePipesDoNotHoldTheReply() throws Exception {
+        var o = sh("sleep 5 & echo started", "root", 0);
+        assertThat(o.stdout()).isEqualTo("started\n");
+        assertThat(o.exitCode()).isZero();
+    }
+}

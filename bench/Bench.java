@@ -1,0 +1,362 @@
+// Latency benchmark for a running bhatti daemon. JDK only; run with the single-file source launcher:
+//   java Bench.java --url http://127.0.0.1:PORT --token KEY --cli /path/to/bin/bhatti [options]
+// Normally started by bench/run.sh, which also starts and stops the daemon. See bench/README.md.
+//
+// Timings are reported, never asserted. Exit status: 0 = all calls functionally succeeded,
+// 1 = something failed (non-2xx, exec exit code != 0, CLI exit code != 0), 2 = bad usage.
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+public class Bench {
+    // ---- options ----
+    static String url, token, cli;
+    static int nCreate = 5, nHttp = 200, warmHttp = 10, nCli = 20, warmCli = 2;
+    static int cpus = 1, memoryMb = 512;
+    static String prefix = "bench-" + Long.toHexString(System.nanoTime() & 0xffffff);
+
+    static final HttpClient http = HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)      // plain keep-alive HTTP/1.1, no h2c upgrade dance
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
+    static final Map<String, Stats> results = new LinkedHashMap<>();
+    static int failures = 0; // the run stops at the first functional failure, so this is 0 or 1
+
+    public static void main(String[] args) throws Exception {
+        parseArgs(args);
+        Runtime.getRuntime().addShutdownHook(new Thread(Bench::destroyAll)); // Ctrl-C / SIGTERM
+
+        printHeader();
+        try {
+            benchCreate();
+            benchWarm();
+        } catch (Exception e) {
+            failures++;
+            System.out.println("\nERROR: " + e.getMessage());
+        } finally {
+            destroyAll();
+        }
+        printSummary();
+        System.out.printf(Locale.ROOT, "%nload average at end: %s%n", loadAvg());
+        System.out.println(failures == 0 ? "result: OK (no functional failures)"
+                                         : "result: FAILED (" + failures + " functional failure(s))");
+        System.out.flush();
+        Runtime.getRuntime().halt(failures == 0 ? 0 : 1); // skip the hook: already cleaned up
+    }
+
+    // ---- 1. create-to-first-exec ----
+    static void benchCreate() throws Exception {
+        System.out.printf("%n== 1. create-to-first-exec (N=%d, %d vCPU, %d MiB; create -> exec true -> destroy) ==%n",
+                nCreate, cpus, memoryMb);
+        var post = new Stats("POST /sandboxes (create)");
+        var firstExec = new Stats("create-to-first-exec");
+        var del = new Stats("DELETE /sandboxes/{id}");
+        for (int i = 0; i < nCreate; i++) {
+            String name = prefix + "-c" + i;
+            long t0 = System.nanoTime();
+            String id = create(name);
+            long t1 = System.nanoTime();
+            int attempts = 0;
+            while (true) {
+                attempts++;
+                var r = exec(id, 30);
+                if (r.status == 200 && exitCode(r.body) == 0) break;
+                if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(180)) {
+                    throw new IllegalStateException("first exec on " + name + " never succeeded: " + r.status + " " + r.body);
+                }
+                Thread.sleep(20);
+            }
+            long t2 = System.nanoTime();
+            post.add(t1 - t0);
+            firstExec.add(t2 - t0);
+            long t3 = System.nanoTime();
+            destroy(id);
+            del.add(System.nanoTime() - t3);
+            System.out.printf(Locale.ROOT, "  #%d  create %8.1f ms   first exec after %8.1f ms   (exec attempts: %d)%n",
+                    i + 1, ms(t1 - t0), ms(t2 - t0), attempts);
+        }
+        put(post);
+        put(firstExec);
+        put(del);
+        print(post, firstExec, del);
+    }
+
+    // ---- 2 + 3. warm sandbox: HTTP exec vs /health, CLI exec vs --version ----
+    static void benchWarm() throws Exception {
+        String name = prefix + "-warm";
+        String id = create(name);
+        var info = request("GET", "/sandboxes/" + id, null, true);
+        System.out.printf("%nwarm sandbox %s (id %s), accelerator: %s%n", name, id, field(info.body, "accelerator"));
+
+        System.out.printf("%n== 2. exec round trip via HTTP (N=%d after %d warm-up; interleaved health, exec, ...) ==%n",
+                nHttp, warmHttp);
+        var health = new Stats("GET /health");
+        var execHttp = new Stats("POST /sandboxes/{id}/exec true");
+        for (int i = 0; i < warmHttp; i++) {
+            health();
+            execOk(id);
+        }
+        for (int i = 0; i < nHttp; i++) {
+            long t0 = System.nanoTime();
+            health();
+            long t1 = System.nanoTime();
+            execOk(id);
+            long t2 = System.nanoTime();
+            health.add(t1 - t0);
+            execHttp.add(t2 - t1);
+        }
+        put(health);
+        put(execHttp);
+        print(health, execHttp);
+
+        System.out.printf("%n== 3. exec round trip via the CLI subprocess (N=%d after %d warm-up; interleaved --version, exec, ...) ==%n",
+                nCli, warmCli);
+        var version = new Stats("bhatti --version");
+        var execCli = new Stats("bhatti exec NAME -- true");
+        for (int i = 0; i < warmCli; i++) {
+            runCli("--version");
+            runCli("exec", name, "--", "true");
+        }
+        for (int i = 0; i < nCli; i++) {
+            version.add(runCli("--version"));
+            execCli.add(runCli("exec", name, "--", "true"));
+        }
+        put(version);
+        put(execCli);
+        print(version, execCli);
+    }
+
+    // ---- API calls ----
+    record Resp(int status, String body) {}
+
+    static Resp request(String method, String path, String json, boolean mustSucceed) throws IOException, InterruptedException {
+        var b = HttpRequest.newBuilder(URI.create(url + path)).timeout(Duration.ofSeconds(300));
+        if (!path.equals("/health")) b.header("Authorization", "Bearer " + token);
+        if (json != null) b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(json));
+        else b.method(method, HttpRequest.BodyPublishers.noBody());
+        var r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        if (mustSucceed && r.statusCode() / 100 != 2) {
+            throw new IllegalStateException(method + " " + path + " -> HTTP " + r.statusCode() + ": " + r.body());
+        }
+        return new Resp(r.statusCode(), r.body());
+    }
+
+    static String create(String name) throws Exception {
+        var r = request("POST", "/sandboxes",
+                "{\"name\":\"" + name + "\",\"cpus\":" + cpus + ",\"memory_mb\":" + memoryMb + "}", true);
+        if (r.status != 201) throw new IllegalStateException("create " + name + ": expected 201, got " + r.status + ": " + r.body);
+        String id = field(r.body, "id");
+        if (id == null) throw new IllegalStateException("create " + name + ": no id in " + r.body);
+        return id;
+    }
+
+    static void destroy(String idOrName) throws Exception {
+        request("DELETE", "/sandboxes/" + idOrName, null, true);
+    }
+
+    static Resp exec(String id, int timeoutSec) throws Exception {
+        return request("POST", "/sandboxes/" + id + "/exec", "{\"cmd\":[\"true\"],\"timeout_sec\":" + timeoutSec + "}", false);
+    }
+
+    static void execOk(String id) throws Exception {
+        var r = exec(id, 30);
+        if (r.status != 200 || exitCode(r.body) != 0) {
+            throw new IllegalStateException("exec true -> HTTP " + r.status + ": " + r.body);
+        }
+    }
+
+    static void health() throws Exception {
+        var r = request("GET", "/health", null, false);
+        if (r.status != 200) {
+            throw new IllegalStateException("GET /health -> HTTP " + r.status + ": " + r.body);
+        }
+    }
+
+    /** Destroys every sandbox whose name starts with our prefix (by listing, so a create cut short is caught too). */
+    static synchronized void destroyAll() {
+        try {
+            var r = request("GET", "/sandboxes", null, false);
+            if (r.status != 200) return;
+            Matcher m = Pattern.compile("\"name\"\\s*:\\s*\"(" + Pattern.quote(prefix) + "[^\"]*)\"").matcher(r.body);
+            while (m.find()) {
+                try {
+                    request("DELETE", "/sandboxes/" + m.group(1), null, false);
+                } catch (Exception e) {
+                    System.err.println("cleanup: could not destroy " + m.group(1) + ": " + e);
+                }
+            }
+        } catch (Exception e) {
+            System.err.println("cleanup: " + e);
+        }
+    }
+
+    // ---- CLI ----
+    static long runCli(String... args) throws Exception {
+        var cmd = new ArrayList<String>();
+        cmd.add(cli);
+        cmd.addAll(Arrays.asList(args));
+        var pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        long t0 = System.nanoTime();
+        Process p = pb.start();
+        byte[] out = p.getInputStream().readAllBytes();
+        int rc = p.waitFor();
+        long dt = System.nanoTime() - t0;
+        if (rc != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " exited " + rc + ": " + new String(out));
+        }
+        return dt;
+    }
+
+    // ---- stats ----
+    static final class Stats {
+        final String label;
+        final List<Long> nanos = new ArrayList<>();
+        Stats(String label) { this.label = label; }
+        void add(long ns) { nanos.add(ns); }
+        int n() { return nanos.size(); }
+        /** Nearest-rank percentile, in ms. */
+        double p(double pct) {
+            long[] s = nanos.stream().mapToLong(Long::longValue).sorted().toArray();
+            if (s.length == 0) return Double.NaN;
+            int rank = (int) Math.ceil(pct / 100.0 * s.length);
+            return ms(s[Math.max(0, Math.min(s.length - 1, rank - 1))]);
+        }
+    }
+
+    static void put(Stats s) { results.put(s.label, s); }
+
+    static final String ROW = "  %-34s %5s %9s %9s %9s %9s %9s%n";
+
+    static void print(Stats... all) {
+        System.out.printf(ROW, "(ms)", "N", "p50", "p95", "p99", "min", "max");
+        for (var s : all) {
+            System.out.printf(Locale.ROOT, ROW, s.label, s.n(), f(s.p(50)), f(s.p(95)), f(s.p(99)), f(s.p(0)), f(s.p(100)));
+        }
+    }
+
+    static void printSummary() {
+        System.out.printf("%n== summary (ms; nearest-rank percentiles; ratio = p50 / p50 of baseline) ==%n");
+        String row = "  %-34s %5s %9s %9s %9s %9s %9s  %s%n";
+        System.out.printf(row, "measurement", "N", "p50", "p95", "p99", "min", "max", "vs baseline");
+        String[][] lines = {
+                {"POST /sandboxes (create)", null},
+                {"create-to-first-exec", null},
+                {"DELETE /sandboxes/{id}", null},
+                {"GET /health", null},
+                {"POST /sandboxes/{id}/exec true", "GET /health"},
+                {"bhatti --version", null},
+                {"bhatti exec NAME -- true", "bhatti --version"},
+        };
+        for (String[] l : lines) {
+            Stats s = results.get(l[0]);
+            if (s == null || s.n() == 0) continue;
+            String cmp = l[1] == null ? (l[0].contains("--version") || l[0].contains("health") ? "(baseline)" : "")
+                    : ratio(s, results.get(l[1]));
+            System.out.printf(Locale.ROOT, row, s.label, s.n(), f(s.p(50)), f(s.p(95)), f(s.p(99)), f(s.p(0)), f(s.p(100)), cmp);
+        }
+    }
+
+    static String ratio(Stats s, Stats base) {
+        if (base == null || base.n() == 0) return "";
+        return String.format(Locale.ROOT, "%.1fx (+%s ms p50)", s.p(50) / base.p(50), f(s.p(50) - base.p(50)));
+    }
+
+    // ---- misc ----
+    static void printHeader() throws Exception {
+        System.out.println("bhatti latency benchmark");
+        System.out.println("date:        " + java.time.ZonedDateTime.now().withNano(0));
+        System.out.println("daemon:      " + url + "  " + request("GET", "/health", null, true).body);
+        System.out.println("host cpus:   " + Runtime.getRuntime().availableProcessors() + " (nproc)");
+        System.out.println("cpu model:   " + cpuModel());
+        System.out.println("kernel:      " + readFirst("/proc/sys/kernel/osrelease"));
+        System.out.println("bench JVM:   " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
+        System.out.println("load avg:    " + loadAvg() + "  (at start)");
+        System.out.println("kvm:         " + (Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"))
+                ? "/dev/kvm usable" : "/dev/kvm not usable -> expect TCG"));
+        System.out.println("accelerator: reported per sandbox below (GET /sandboxes/{id} -> accelerator)");
+    }
+
+    static String cpuModel() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+            }
+        } catch (IOException ignored) {
+            // not Linux
+        }
+        return "unknown";
+    }
+
+    static String loadAvg() {
+        String s = readFirst("/proc/loadavg");
+        String[] p = s.split(" ");
+        return p.length >= 3 ? p[0] + " " + p[1] + " " + p[2] : s;
+    }
+
+    static String readFirst(String file) {
+        try {
+            return Files.readAllLines(Path.of(file)).getFirst().trim();
+        } catch (Exception e) {
+            return "unknown";
+        }
+    }
+
+    /** A top-level-ish string field from a flat JSON object (the API's replies are flat). */
+    static String field(String json, String key) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\"\\s*:\\s*\"([^\"]*)\"").matcher(json);
+        return m.find() ? m.group(1) : null;
+    }
+
+    static int exitCode(String json) {
+        Matcher m = Pattern.compile("\"exit_code\"\\s*:\\s*(-?\\d+)").matcher(json);
+        return m.find() ? Integer.parseInt(m.group(1)) : Integer.MIN_VALUE;
+    }
+
+    static double ms(long ns) { return ns / 1_000_000.0; }
+
+    static String f(double v) { return String.format(Locale.ROOT, v >= 100 ? "%.0f" : "%.2f", v); }
+
+    static void parseArgs(String[] a) {
+        for (int i = 0; i < a.length; i++) {
+            String v = i + 1 < a.length ? a[i + 1] : null;
+            switch (a[i]) {
+                case "--url" -> { url = v; i++; }
+                case "--token" -> { token = v; i++; }
+                case "--cli" -> { cli = v; i++; }
+                case "--n-create" -> { nCreate = Integer.parseInt(v); i++; }
+                case "--n-http" -> { nHttp = Integer.parseInt(v); i++; }
+                case "--warmup-http" -> { warmHttp = Integer.parseInt(v); i++; }
+                case "--n-cli" -> { nCli = Integer.parseInt(v); i++; }
+                case "--warmup-cli" -> { warmCli = Integer.parseInt(v); i++; }
+                case "--cpus" -> { cpus = Integer.parseInt(v); i++; }
+                case "--memory" -> { memoryMb = Integer.parseInt(v); i++; }
+                case "--prefix" -> { prefix = v; i++; }
+                default -> usage("unknown option " + a[i]);
+            }
+        }
+        if (url == null || token == null || cli == null) usage("--url, --token and --cli are required");
+        if (token.isBlank()) usage("empty token");
+        url = url.replaceAll("/+$", "");
+    }
+
+    static void usage(String msg) {
+        System.err.println("Bench: " + msg + "\nusage: java Bench.java --url URL --token KEY --cli PATH/bin/bhatti "
+                + "[--n-create 5] [--n-http 200] [--warmup-http 10] [--n-cli 20] [--warmup-cli 2] [--cpus 1] [--memory 512]");
+        System.exit(2);
+    }
+}

@@ -1,0 +1,82 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.VmSpec;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class QemuCommandTest {
+
+    @TempDir Path dir;
+
+    private Path cpuinfo(String flags) throws IOException {
+        return Files.writeString(dir.resolve("cpuinfo"), "processor\t: 0\ncpu MHz\t\t: 2596.138\nflags\t\t: fpu vme " + flags + " sse2\n");
+    }
+
+    @Test
+    void autoPicksKvmOnlyWithAUsableDeviceAndHardwareVirtualisation() throws IOException {
+        Path kvm = Files.createFile(dir.resolve("kvm"));
+        Path missing = dir.resolve("no-kvm");
+        assertThat(Accelerator.choose("auto", kvm, cpuinfo("vmx"))).isEqualTo(Accelerator.KVM);
+        assertThat(Accelerator.choose("auto", kvm, cpuinfo("svm"))).isEqualTo(Accelerator.KVM);
+        assertThat(Accelerator.choose("auto", kvm, cpuinfo("hypervisor"))).as("paravirtual kvm only").isEqualTo(Accelerator.TCG);
+        assertThat(Accelerator.choose("auto", missing, cpuinfo("vmx"))).isEqualTo(Accelerator.TCG);
+        assertThat(Accelerator.choose("tcg", kvm, cpuinfo("vmx"))).isEqualTo(Accelerator.TCG);
+        assertThat(Accelerator.choose("kvm", missing, cpuinfo(""))).isEqualTo(Accelerator.KVM);
+        assertThatThrownBy(() -> Accelerator.choose("hvf", kvm, cpuinfo(""))).hasMessageContaining("auto, kvm or tcg");
+    }
+
+    @Test
+    void tscFrequencyComesFromCpuinfo() throws IOException {
+        assertThat(HostCpu.tscKhz(cpuinfo(""))).isEqualTo(2_596_138);
+        assertThat(HostCpu.tscKhz(dir.resolve("absent"))).isEqualTo(2_500_000);
+    }
+
+    @Test
+    void tcgCommandLineCarriesTheTscHintAndEveryDevice() {
+        var images = new ImageCatalog(dir.resolve("images"), "amd64");
+        var paths = new VmPaths(dir.resolve("vm1"));
+        var spec = new VmSpec("abc123", "dev", 2, 768, "minimal");
+        var argv = new QemuCommand("qemu-system-x86_64", Accelerator.TCG, 2_596_138).argv(spec, paths, images);
+        String line = String.join(" ", argv);
+        assertThat(argv.getFirst()).isEqualTo("qemu-system-x86_64");
+        assertThat(line).contains("-accel tcg", "-M microvm", "-m 768M", "-smp 2", "-no-reboot",
+                "-kernel " + images.kernel(), "-initrd " + images.initramfs(),
+                "file=" + paths.disk() + ",format=qcow2", "path=" + paths.agentSocket() + ",server=on,wait=off",
+                "virtserialport,chardev=agent,name=agent", "-pidfile " + paths.pidFile());
+        assertThat(argv.get(argv.indexOf("-append") + 1))
+                .contains("tsc_early_khz=2596138", "root=/dev/vda", "bhatti.hostname=dev").doesNotContain("-cpu");
+    }
+
+    @Test
+    void kvmCommandLineUsesTheHostCpuAndNoTscHint() {
+        var q = new QemuCommand("qemu-system-x86_64", Accelerator.KVM, 1);
+        var argv = q.argv(new VmSpec("abc", "h", 1, 256, "minimal"), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
+        assertThat(String.join(" ", argv)).contains("-accel kvm -cpu host");
+        assertThat(argv.get(argv.indexOf("-append") + 1)).doesNotContain("tsc_early_khz");
+    }
+
+    @Test
+    void tiersAreDiscoveredFromFileNames() throws IOException {
+        Path images = Files.createDirectory(dir.resolve("images"));
+        for (String f : new String[]{"rootfs-minimal-amd64.ext4", "rootfs-browser-amd64.ext4", "rootfs-docker-arm64.ext4",
+                "rootfs-minimal-amd64.ext4.hash", "vmlinuz-amd64", "rootfs-Bad Name-amd64.ext4"}) {
+            Files.createFile(images.resolve(f));
+        }
+        assertThat(new ImageCatalog(images, "amd64").tiers()).containsExactly("browser", "minimal");
+        assertThat(new ImageCatalog(images, "arm64").tiers()).containsExactly("docker");
+        assertThat(new ImageCatalog(dir.resolve("none"), "amd64").tiers()).isEmpty();
+    }
+
+    @Test
+    void socketPathsMustFitSunPath() {
+        assertThat(new VmPaths(Path.of("/var/lib/bhatti/sandboxes/0123456789abcdef")).socketPathsFit()).isTrue();
+        assertThat(new VmPaths(Path.of("/" + "x".repeat(100) + "/sandboxes/0123456789abcdef")).socketPathsFit()).isFalse();
+    }
+}

@@ -1,0 +1,134 @@
+package dev.bhatti.protocol;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.channels.Channels;
+import java.nio.channels.Pipe;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConnectionTest {
+
+    private final AtomicLong bulkSent = new AtomicLong();
+    private Connection host;
+    private Connection agent;
+
+    /** Connects a host and an agent whose acceptor runs {@code behaviour} for every stream. */
+    private void connect(Behaviour behaviour) throws Exception {
+        var toAgent = Pipe.open();
+        var toHost = Pipe.open();
+        agent = Connection.server(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())),
+                "test-agent", (stream, opening) -> {
+                    try {
+                        behaviour.run(stream, (Message.ExecRequest) opening);
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "test-host");
+        assertThat(host.awaitHello(5, TimeUnit.SECONDS).software()).isEqualTo("test-agent");
+    }
+
+    interface Behaviour { void run(Stream s, Message.ExecRequest r) throws Exception; }
+
+    @AfterEach
+    void close() {
+        if (host != null) host.close();
+        if (agent != null) agent.close();
+    }
+
+    private static Message.ExecRequest request(String name) {
+        return new Message.ExecRequest(List.of(name), Map.of(), "", "", 0, false);
+    }
+
+    @Test
+    void pingAnswersAndStreamsCarryData() throws Exception {
+        connect((s, r) -> {
+            s.send(new Message.Data(Message.Channel.STDOUT, r.argv().getFirst().getBytes()));
+            s.send(new Message.Exit(3, false));
+        });
+        host.ping(5, TimeUnit.SECONDS);
+        Stream s = host.open(request("hello"));
+        assertThat(((Message.Data) s.take()).bytes()).asString().isEqualTo("hello");
+        assertThat(s.take()).isEqualTo(new Message.Exit(3, false));
+    }
+
+    @Test
+    void aStalledBulkStreamHoldsAtMostOneWindowAndDoesNotBlockOthers() throws Exception {
+        var bulkDone = new CountDownLatch(1);
+        connect((s, r) -> {
+            if (r.argv().getFirst().equals("bulk")) {
+                byte[] chunk = new byte[Connection.CHUNK];
+                for (int i = 0; i < 64; i++) { // 2 MiB, far more than one window
+                    s.send(new Message.Data(Message.Channel.STDOUT, chunk));
+                    bulkSent.addAndGet(chunk.length);
+                }
+                s.send(new Message.Exit(0, false));
+                bulkDone.countDown();
+            } else {
+                s.send(new Message.Exit(0, false));
+            }
+        });
+        Stream bulk = host.open(request("bulk"));
+        Thread.sleep(300); // the host reads nothing from bulk: the agent must stop at the window
+        assertThat(bulkSent.get()).isLessThanOrEqualTo(Connection.INITIAL_WINDOW);
+        assertThat(bulkDone.getCount()).isEqualTo(1);
+
+        Stream small = host.open(request("small"));
+        assertThat(small.poll(5, TimeUnit.SECONDS)).isEqualTo(new Message.Exit(0, false));
+
+        long received = 0;
+        Message m;
+        while (!((m = bulk.poll(10, TimeUnit.SECONDS)) instanceof Message.Exit)) {
+            assertThat(m).isInstanceOf(Message.Data.class);
+            received += ((Message.Data) m).bytes().length;
+        }
+        assertThat(received).isEqualTo(64L * Connection.CHUNK);
+        assertThat(bulkDone.await(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aPeerOverrunningItsWindowIsCutOff() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var rawAgent = new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink()));
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "h");
+        rawAgent.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "hostile")));
+        host.awaitHello(5, TimeUnit.SECONDS);
+        Stream s = host.open(request("x"));
+        byte[] chunk = new byte[Connection.CHUNK];
+        for (int i = 0; i <= Connection.INITIAL_WINDOW / Connection.CHUNK; i++) {
+            rawAgent.write(Codec.encode(s.id(), new Message.Data(Message.Channel.STDOUT, chunk)));
+        }
+        host.closedFuture().get(5, TimeUnit.SECONDS);
+        assertThat(host.isOpen()).isFalse();
+    }
+
+    @Test
+    void aVersionMismatchIsRefusedWithAHint() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var rawAgent = new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink()));
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "h");
+        rawAgent.write(Codec.encode(0, new Message.Hello(99, "future-agent")));
+        assertThatThrownBy(() -> host.awaitHello(5, TimeUnit.SECONDS))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("v99").hasMessageContaining("rebuild the guest image");
+    }
+
+    @Test
+    void aDroppedConnectionFailsOpenStreams() throws Exception {
+        connect((s, r) -> Thread.sleep(60_000));
+        Stream s = host.open(request("sleep"));
+        agent.close();
+        assertThatThrownBy(() -> s.poll(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> host.open(request("again"))).isInstanceOf(IOException.class);
+    }
+}
