@@ -286,8 +286,9 @@ public class Bench {
         System.out.println("kernel:      " + readFirst("/proc/sys/kernel/osrelease"));
         System.out.println("bench JVM:   " + System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         System.out.println("load avg:    " + loadAvg() + "  (at start)");
-        System.out.println("kvm:         " + (Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"))
-                ? "/dev/kvm usable" : "/dev/kvm not usable -> expect TCG"));
+        boolean devKvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
+        System.out.println("kvm:         /dev/kvm " + (devKvm ? "accessible" : "not accessible") + ", cpu virt flag (vmx/svm) "
+                + (hasVirtFlag() ? "present" : "absent") + (devKvm && hasVirtFlag() ? "" : " -> expect TCG"));
         System.out.println("accelerator: reported per sandbox below (GET /sandboxes/{id} -> accelerator)");
     }
 
@@ -300,6 +301,15 @@ public class Bench {
             // not Linux
         }
         return "unknown";
+    }
+
+    static boolean hasVirtFlag() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                    .anyMatch(l -> l.startsWith("flags") && (l.contains(" vmx") || l.contains(" svm")));
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     static String loadAvg() {

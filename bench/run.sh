@@ -47,7 +47,9 @@ cleanup() {
   if [[ -n "$BENCH_PID" ]] && kill -0 "$BENCH_PID" 2>/dev/null; then
     kill -TERM "$BENCH_PID" 2>/dev/null; wait "$BENCH_PID" 2>/dev/null   # its shutdown hook destroys sandboxes
   fi
+  DAEMON_STOPPED=""
   if [[ -n "$DAEMON_PID" ]] && kill -0 "$DAEMON_PID" 2>/dev/null; then
+    DAEMON_STOPPED=1
     # Belt and braces: destroy anything left in this daemon (it is private to this run).
     if [[ -s "$DATA/admin-api-key" ]]; then
       local key names
@@ -63,6 +65,9 @@ cleanup() {
     kill -0 "$DAEMON_PID" 2>/dev/null && kill -KILL "$DAEMON_PID" 2>/dev/null
     wait "$DAEMON_PID" 2>/dev/null
   fi
+  if [[ -n "$DAEMON_PID" ]] && ! kill -0 "$DAEMON_PID" 2>/dev/null && [[ -z "$DAEMON_STOPPED" ]]; then
+    echo "run.sh: the daemon (pid $DAEMON_PID) died during the run" >&2; [[ $rc -eq 0 ]] && rc=1
+  fi
   # The daemon leaves VMs running on stop (by design); anything still holding our data dir is ours.
   local left
   left="$(pgrep -f -- "$DATA" || true)"
@@ -75,7 +80,10 @@ cleanup() {
   else
     echo "cleanup: daemon stopped; no processes left from $DATA (pgrep -f)"
   fi
-  if [[ $rc -ne 0 && -f "$LOG" ]]; then echo "--- last daemon log lines ---" >&2; tail -n 30 "$LOG" >&2; fi
+  if [[ $rc -ne 0 && -f "$LOG" ]]; then
+    cp "$LOG" "/tmp/bhatti-bench-daemon-$(date +%s).log" && echo "run.sh: daemon log kept in /tmp/bhatti-bench-daemon-*.log" >&2
+    echo "--- last daemon log lines ---" >&2; tail -n 30 "$LOG" >&2
+  fi
   if [[ -z "${KEEP_DATA:-}" ]]; then rm -rf "$DATA"; else echo "kept data dir $DATA" >&2; fi
   exit "$rc"
 }

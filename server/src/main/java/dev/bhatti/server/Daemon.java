@@ -46,7 +46,6 @@ public final class Daemon implements AutoCloseable {
         engine = new QemuEngine(engineConfig);
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire());
         sandboxes.recover();
-        AdminBootstrap.ensureAdmin(store, data, config.url(), cliConfig);
 
         var threads = new QueuedThreadPool();
         threads.setName("bhatti-http");
@@ -58,10 +57,15 @@ public final class Daemon implements AutoCloseable {
         http.addConnector(connector);
         http.setHandler(new ApiHandler(store, sandboxes));
         http.start();
-        log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.url(), data, engine.accelerator().wire());
+        // After the listener is up, so that the CLI config names the real port (the flag may say 0).
+        AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig);
+        log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.withPort(port()).url(), data, engine.accelerator().wire());
     }
 
     public void join() throws InterruptedException { http.join(); }
+
+    /** The port the API actually listens on (useful with port 0). */
+    public int port() { return ((ServerConnector) http.getConnectors()[0]).getLocalPort(); }
 
     /** Stops serving. Running VMs are left running: the next daemon adopts them. */
     @Override

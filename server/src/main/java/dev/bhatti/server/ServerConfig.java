@@ -52,6 +52,10 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu);
     }
 
+    public ServerConfig withPort(int newPort) {
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary);
+    }
+
     public String url() {
         String h = host.isEmpty() || host.equals("0.0.0.0") ? "127.0.0.1" : host;
         return "http://" + (h.contains(":") ? "[" + h + "]" : h) + ":" + port;

@@ -1,0 +1,133 @@
+package dev.bhatti.cli;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** Runs the real fat jar: the daemon as a long-lived process and CLI commands as short ones. */
+final class BhattiProcess {
+
+    static final Path JAR = Path.of(System.getProperty("bhatti.jar", "target/bhatti.jar")).toAbsolutePath();
+    static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+
+    record Result(int exit, String stdout, String stderr) {
+        @Override public String toString() { return "exit " + exit + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr; }
+    }
+
+    /** Runs {@code bhatti args...} to completion with the given extra environment. */
+    static Result cli(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        var cmd = new ArrayList<>(List.of(JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
+                "-jar", JAR.toString()));
+        cmd.addAll(List.of(args));
+        var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("bhatti-cli", ".out");
+        Path err = Files.createTempFile("bhatti-cli", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("bhatti " + String.join(" ", args) + " did not finish");
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (var s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** A daemon process on a data directory. */
+    static final class Daemon implements AutoCloseable {
+        final Path dataDir;
+        final int port;
+        final Map<String, String> env;
+        private Process process;
+
+        Daemon(Path dataDir, int port) {
+            this.dataDir = dataDir;
+            this.port = port;
+            this.env = Map.of("BHATTI_CONFIG", dataDir.resolve("cli.yaml").toString());
+        }
+
+        String url() { return "http://127.0.0.1:" + port; }
+
+        Daemon start() throws Exception {
+            var pb = new ProcessBuilder(JAVA, "--enable-native-access=ALL-UNNAMED", "-jar", JAR.toString(), "serve",
+                    "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("daemon.log").toFile()));
+            pb.environment().putAll(env);
+            process = pb.start();
+            var http = HttpClient.newHttpClient();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) throw new AssertionError("daemon exited:\n" + log());
+                try {
+                    var r = http.send(HttpRequest.newBuilder(URI.create(url() + "/health")).timeout(Duration.ofSeconds(2)).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (r.statusCode() == 200 && Files.exists(dataDir.resolve("cli.yaml"))) return this;
+                } catch (IOException e) {
+                    // not listening yet
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("daemon did not answer /health:\n" + log());
+        }
+
+        /** Stops the daemon the way a service manager would (SIGTERM). VMs keep running. */
+        void stop() throws Exception {
+            if (process == null) return;
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+            process = null;
+        }
+
+        String log() throws IOException {
+            Path f = dataDir.resolve("daemon.log");
+            return Files.exists(f) ? Files.readString(f) : "";
+        }
+
+        String apiKey() throws IOException { return Files.readString(dataDir.resolve("admin-api-key")).strip(); }
+
+        @Override
+        public void close() throws Exception { stop(); }
+    }
+
+    /** Live processes whose command line mentions {@code path} (QEMU processes of a data dir). */
+    static List<Long> processesMentioning(Path path) throws IOException {
+        String needle = path.toString();
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            return procs.filter(p -> p.getFileName().toString().matches("\\d+"))
+                    .filter(p -> {
+                        try {
+                            String cmd = Files.readString(p.resolve("cmdline"), StandardCharsets.ISO_8859_1);
+                            return cmd.startsWith("qemu-system") && cmd.contains(needle);
+                        } catch (IOException e) {
+                            return false;
+                        }
+                    })
+                    .map(p -> Long.parseLong(p.getFileName().toString()))
+                    .toList();
+        }
+    }
+
+    private BhattiProcess() {}
+}

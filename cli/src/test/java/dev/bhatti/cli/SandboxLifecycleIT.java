@@ -1,0 +1,254 @@
+package dev.bhatti.cli;
+
+import dev.bhatti.engine.qemu.Accelerator;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The user story of a first sandbox, end to end on real VMs: the real daemon process, the real CLI,
+ * real QEMU guests (TCG here, KVM where the host has it). VMs are shared between steps, so the steps
+ * run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SandboxLifecycleIT {
+
+    /** Built images are cached here across runs (the build is skipped when its inputs did not change). */
+    static final Path IMAGE_CACHE = Path.of(System.getenv().getOrDefault("BHATTI_IT_IMAGES", "/var/cache/bhatti-build/it"));
+
+    static Path dataDir;
+    static BhattiProcess.Daemon daemon;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static String devId;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        var build = BhattiProcess.cli(Map.of(), "tier", "build", "minimal", "--data-dir", IMAGE_CACHE.toString());
+        assertThat(build.exit()).as(build.toString()).isZero();
+        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-it-");
+        Path images = Files.createDirectory(dataDir.resolve("images"));
+        try (var files = Files.list(IMAGE_CACHE.resolve("images"))) {
+            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
+            }
+        }
+        // A tier whose root filesystem is garbage: the boot fails inside the guest.
+        Files.write(images.resolve("rootfs-broken-amd64.ext4"), new byte[4 * 1024 * 1024]);
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (daemon == null) return;
+        for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
+        daemon.stop();
+        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        System.out.println(daemon.log());
+    }
+
+    static HttpResponse<String> call(String method, String path, String body) throws Exception {
+        return call(method, path, body, daemon.apiKey());
+    }
+
+    static HttpResponse<String> call(String method, String path, String body, String key) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(daemon.url() + path)).timeout(Duration.ofMinutes(5));
+        if (key != null) b.header("Authorization", "Bearer " + key);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
+
+    static BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }
+
+    @Test @Order(1)
+    void createListAndInspectThroughTheCli() throws Exception {
+        var created = cli("create", "--name", "dev", "--cpus", "1", "--memory", "512");
+        assertThat(created.exit()).as(created.toString()).isZero();
+        assertThat(created.stdout()).contains("sandbox/dev created (1 vCPU, 512 MB");
+
+        var list = cli("list");
+        assertThat(list.stdout()).containsPattern("NAME\\s+STATUS\\s+CPUS\\s+MEMORY\\s+IP\\s+AGE");
+        assertThat(list.stdout()).containsPattern("dev\\s+running\\s+1\\s+512MB");
+        JsonNode all = json(cli("list", "--json").stdout());
+        assertThat(all).hasSize(1);
+
+        JsonNode dev = json(cli("inspect", "dev", "--json").stdout());
+        devId = dev.path("id").asString();
+        assertThat(dev.path("status").asString()).isEqualTo("running");
+        assertThat(dev.path("engine").asString()).isEqualTo("qemu");
+        assertThat(dev.path("accelerator").asString()).isEqualTo(Accelerator.detect("auto").wire());
+        assertThat(dev.path("memory_mb").asInt()).isEqualTo(512);
+        assertThat(dev.path("created_at").asString()).isNotBlank();
+        assertThat(cli("inspect", "dev").stdout()).contains("accelerator:").contains("status:       running");
+        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(1);
+    }
+
+    @Test @Order(2)
+    void createIsIdempotentByNameAndNeverBootsASecondVm() throws Exception {
+        var again = call("POST", "/sandboxes", "{\"name\":\"dev\",\"cpus\":1}");
+        assertThat(again.statusCode()).isEqualTo(200);
+        assertThat(again.headers().firstValue("X-Bhatti-Existing")).contains("true");
+        assertThat(json(again.body()).path("id").asString()).isEqualTo(devId);
+        assertThat(cli("create", "--name", "dev").stdout()).contains("unchanged (already exists");
+        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(1);
+    }
+
+    @Test @Order(3)
+    void execPassesOutputStreamsAndExitCodesThroughTheCli() throws Exception {
+        var uname = cli("exec", "dev", "--", "uname", "-a");
+        assertThat(uname.exit()).isZero();
+        assertThat(uname.stdout()).startsWith("Linux dev ");
+
+        var failing = cli("exec", "dev", "--", "sh", "-c", "echo out; echo err >&2; exit 7");
+        assertThat(failing.exit()).isEqualTo(7);
+        assertThat(failing.stdout()).isEqualTo("out\n");
+        assertThat(failing.stderr()).isEqualTo("err\n");
+
+        assertThat(cli("exec", "dev", "--", "id", "-u").stdout()).isEqualTo("1000\n");
+        assertThat(cli("exec", "dev", "--", "pwd").stdout()).isEqualTo("/workspace\n");
+        assertThat(cli("exec", "--user", "root", "dev", "--", "id", "-u").stdout()).isEqualTo("0\n");
+
+        var missing = cli("exec", "dev", "--", "no-such-binary");
+        assertThat(missing.exit()).isEqualTo(127);
+        assertThat(missing.stderr()).contains("no-such-binary: command not found");
+    }
+
+    @Test @Order(4)
+    void timeoutKillsTheWholeProcessGroup() throws Exception {
+        var slow = cli("exec", "--timeout", "2", "dev", "--", "sh", "-c", "sleep 100 & sleep 100");
+        assertThat(slow.exit()).isEqualTo(124);
+        assertThat(slow.stderr()).contains("timed out");
+        var left = cli("exec", "dev", "--", "sh", "-c", "pgrep -c -x sleep || true");
+        assertThat(left.stdout().strip()).isEqualTo("0");
+    }
+
+    @Test @Order(5)
+    void execOverHttpWithStdinEnvCwdAndOutputCap() throws Exception {
+        var r = call("POST", "/sandboxes/dev/exec",
+                "{\"cmd\":[\"sh\",\"-c\",\"echo $FOO; pwd; cat\"],\"env\":{\"FOO\":\"bar\"},\"cwd\":\"/tmp\",\"stdin\":\"piped\"}");
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = json(r.body());
+        assertThat(body.path("exit_code").asInt()).isZero();
+        assertThat(body.path("stdout").asString()).isEqualTo("bar\n/tmp\npiped");
+
+        var big = json(call("POST", "/sandboxes/" + devId + "/exec",
+                "{\"cmd\":[\"sh\",\"-c\",\"head -c 11000000 /dev/zero | tr '\\\\0' a\"]}").body());
+        assertThat(big.path("truncated").asBoolean()).isTrue();
+        assertThat(big.path("stdout").asString()).hasSize(10 * 1024 * 1024);
+        assertThat(big.path("stderr").asString()).contains("[output truncated at 10MB]");
+
+        var badCwd = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"true\"],\"cwd\":\"/does/not/exist\"}");
+        assertThat(badCwd.statusCode()).isEqualTo(400);
+        assertThat(badCwd.body()).contains("/does/not/exist");
+    }
+
+    @Test @Order(6)
+    void unknownSandboxesAndBadKeysAreRefused() throws Exception {
+        assertThat(call("GET", "/sandboxes/ghost", null).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/sandboxes/ghost/exec", "{\"cmd\":[\"true\"]}").statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/sandboxes", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/sandboxes", null, "bht_wrong").statusCode()).isEqualTo(401);
+        var ghost = cli("exec", "ghost", "--", "true");
+        assertThat(ghost.exit()).isNotZero();
+        assertThat(ghost.stderr()).contains("404").contains("sandbox not found");
+        var badName = cli("create", "--name", "bad name!");
+        assertThat(badName.exit()).isNotZero();
+        assertThat(badName.stderr()).contains("400").contains("invalid name");
+        var tooBig = cli("create", "--name", "big", "--memory", "99999999");
+        assertThat(tooBig.stderr()).contains("memory_mb must be from");
+        var wrongKey = BhattiProcess.cli(Map.of("BHATTI_CONFIG", dataDir.resolve("none.yaml").toString(),
+                "BHATTI_URL", daemon.url(), "BHATTI_TOKEN", "bht_nope"), "list");
+        assertThat(wrongKey.exit()).isNotZero();
+        assertThat(wrongKey.stderr()).contains("401").contains("invalid api key");
+    }
+
+    @Test @Order(7)
+    void setupVerifiesCredentialsBeforeSavingThem() throws Exception {
+        Path cfg = dataDir.resolve("setup.yaml");
+        var env = Map.of("BHATTI_CONFIG", cfg.toString());
+        var bad = BhattiProcess.cli(env, "setup", "--url", daemon.url(), "--token", "bht_wrong");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(cfg).doesNotExist();
+        var good = BhattiProcess.cli(env, "setup", "--url", daemon.url(), "--token", daemon.apiKey());
+        assertThat(good.exit()).as(good.toString()).isZero();
+        assertThat(Files.readString(cfg)).contains("auth_token: " + daemon.apiKey());
+        assertThat(BhattiProcess.cli(env, "list").stdout()).contains("dev");
+    }
+
+    @Test @Order(8)
+    void aFailedBootLeavesNothingBehind() throws Exception {
+        var r = call("POST", "/sandboxes", "{\"name\":\"broken\",\"image\":\"broken\"}");
+        assertThat(r.statusCode()).isEqualTo(500);
+        assertThat(r.body()).contains("boot failed");
+        assertThat(json(call("GET", "/sandboxes", null).body()).findValuesAsString("name")).containsExactly("dev");
+        try (var dirs = Files.list(dataDir.resolve("sandboxes"))) {
+            assertThat(dirs.map(p -> p.getFileName().toString()).toList()).containsExactly(devId);
+        }
+        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(1);
+    }
+
+    @Test @Order(9)
+    void daemonRestartAdoptsLiveVmsAndReportsDeadOnesTruthfully() throws Exception {
+        var victim = cli("create", "--name", "victim");
+        assertThat(victim.exit()).as(victim.toString()).isZero();
+        String victimId = json(cli("inspect", "victim", "--json").stdout()).path("id").asString();
+
+        daemon.stop();
+        long pid = Long.parseLong(Files.readString(dataDir.resolve("sandboxes/" + victimId + "/qemu.pid")).strip());
+        ProcessHandle qemu = ProcessHandle.of(pid).orElseThrow();
+        qemu.destroyForcibly();
+        qemu.onExit().get();
+        daemon.start();
+
+        JsonNode list = json(cli("list", "--json").stdout());
+        assertThat(list).hasSize(2);
+        for (JsonNode s : list) {
+            assertThat(s.path("status").asString()).as(s.toString()).isEqualTo(s.path("name").asString().equals("dev") ? "running" : "stopped");
+        }
+        assertThat(cli("exec", "dev", "--", "hostname").stdout()).isEqualTo("dev\n");
+
+        var refused = cli("destroy", "victim");
+        assertThat(refused.exit()).as("no --yes without a terminal").isNotZero();
+        assertThat(refused.stderr()).contains("--yes");
+        var destroyed = cli("destroy", "victim", "-y");
+        assertThat(destroyed.exit()).as(destroyed.toString()).isZero();
+        assertThat(dataDir.resolve("sandboxes/" + victimId)).doesNotExist();
+    }
+
+    @Test @Order(10)
+    void aVmKilledFromOutsideIsNoticedAndStillCleanedUp() throws Exception {
+        long pid = Long.parseLong(Files.readString(dataDir.resolve("sandboxes/" + devId + "/qemu.pid")).strip());
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(250)).untilAsserted(() ->
+                assertThat(json(call("GET", "/sandboxes/dev", null).body()).path("status").asString()).isEqualTo("error"));
+        assertThat(json(call("GET", "/sandboxes/dev", null).body()).path("detail").asString()).contains("ended");
+        var exec = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"true\"]}");
+        assertThat(exec.statusCode()).isEqualTo(409);
+        assertThat(exec.body()).contains("not running");
+
+        var gone = cli("destroy", "dev", "-y");
+        assertThat(gone.exit()).as(gone.toString()).isZero();
+        assertThat(json(call("GET", "/sandboxes", null).body())).isEmpty();
+        try (var dirs = Files.list(dataDir.resolve("sandboxes"))) {
+            assertThat(dirs).isEmpty();
+        }
+        assertThat(BhattiProcess.processesMentioning(dataDir)).isEmpty();
+    }
+}

@@ -1,0 +1,109 @@
+package dev.bhatti.server;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The real daemon (Jetty, SQLite, QEMU engine) with an empty image directory: every request here is
+ * decided before a VM would boot, so no VM is needed. Booting paths are covered by the integration tests.
+ */
+class ApiValidationTest {
+
+    @TempDir static Path dataDir;
+    static Daemon daemon;
+    static String base;
+    static String key;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void start() throws Exception {
+        daemon = new Daemon(ServerConfig.load(dataDir, "127.0.0.1:0"));
+        daemon.start(dataDir.resolve("cli.yaml"));
+        base = "http://127.0.0.1:" + daemon.port();
+        key = Files.readString(dataDir.resolve("admin-api-key")).strip();
+    }
+
+    @AfterAll
+    static void stop() { daemon.close(); }
+
+    static HttpResponse<String> call(String method, String path, String token, String body) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(base + path));
+        if (token != null) b.header("Authorization", "Bearer " + token);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void firstStartCreatesAdminWithAPrivateKeyFileAndCliConfig() throws Exception {
+        assertThat(key).matches("bht_[0-9a-f]{64}");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir.resolve("admin-api-key")))).isEqualTo("rw-------");
+        assertThat(Files.readString(dataDir.resolve("cli.yaml"))).contains("auth_token: " + key).contains("api_url: " + base + "\n");
+        assertThat(Files.readString(dataDir.resolve("state.db"), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(key);
+    }
+
+    @Test
+    void healthNeedsNoKeyEverythingElseDoes() throws Exception {
+        var health = call("GET", "/health", null, null);
+        assertThat(health.statusCode()).isEqualTo(200);
+        assertThat(health.headers().firstValue("X-Bhatti-Version")).isPresent();
+        assertThat(call("GET", "/sandboxes", null, null).statusCode()).isEqualTo(401);
+        var wrong = call("GET", "/sandboxes", "bht_" + "0".repeat(64), null);
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(wrong.body()).contains("invalid api key");
+        assertThat(call("GET", "/sandboxes/x", null, null).statusCode()).isEqualTo(401);
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
+    }
+
+    @Test
+    void badCreateRequestsAre400AndLeaveNothingBehind() throws Exception {
+        String[] bodies = {
+                "{\"name\":\"\"}", "{\"name\":\"" + "a".repeat(64) + "\"}", "{\"name\":\"bad name\"}", "{\"name\":\"-dash\"}",
+                "{\"name\":\"../etc\"}", "{\"cpus\":0}", "{\"cpus\":1.5}", "{\"cpus\":999}", "{\"memory_mb\":64}",
+                "{\"memory_mb\":10000000}", "{\"memory_mb\":512.5}", "{\"image\":\"nope\"}", "{\"memroy_mb\":512}",
+                "not json", "[]", ""};
+        for (String body : bodies) {
+            var r = call("POST", "/sandboxes", key, body);
+            assertThat(r.statusCode()).as(body).isEqualTo(400);
+            assertThat(r.body()).as(body).startsWith("{\"error\":");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
+        assertThat(Files.list(dataDir.resolve("sandboxes"))).isEmpty();
+    }
+
+    @Test
+    void unknownSandboxesAre404AndUnknownRoutesToo() throws Exception {
+        assertThat(call("GET", "/sandboxes/nope", key, null).statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", "/sandboxes/nope", key, null).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/sandboxes/nope/exec", key, "{\"cmd\":[\"true\"]}").statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/nothing/here", key, null).statusCode()).isEqualTo(404);
+        assertThat(call("PUT", "/sandboxes", key, "{}").statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void badExecRequestsAre400() throws Exception {
+        for (String body : new String[]{"{}", "{\"cmd\":[]}", "{\"cmd\":\"ls\"}", "{\"cmd\":[\"a\\u0000b\"]}",
+                "{\"cmd\":[\"true\"],\"timeout_sec\":0}", "{\"cmd\":[\"true\"],\"timeout_sec\":86401}",
+                "{\"cmd\":[\"true\"],\"env\":{\"A=B\":\"x\"}}", "{\"cmd\":[\"true\"],\"cwd\":\"relative\"}",
+                "{\"cmd\":[\"true\"],\"user\":\"bad user\"}"}) {
+            assertThat(call("POST", "/sandboxes/whatever/exec", key, body).statusCode()).as(body).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void hugeBodiesAreRefused() throws Exception {
+        var r = call("POST", "/sandboxes", key, "{\"name\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}");
+        assertThat(r.statusCode()).isEqualTo(413);
+    }
+}
