@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Where the CLI finds the daemon: flags, then {@code ~/.bhatti/config.yaml} (or {@code $BHATTI_CONFIG}),
@@ -19,7 +20,27 @@ public record CliConfig(String url, String token) {
     public static Path file(Map<String, String> env) {
         String explicit = env.get("BHATTI_CONFIG");
         if (explicit != null && !explicit.isBlank()) return Path.of(explicit);
-        return Path.of(System.getProperty("user.home"), ".bhatti", "config.yaml");
+        return Path.of(sudoUserHome(env).orElse(System.getProperty("user.home")), ".bhatti", "config.yaml");
+    }
+
+    /** Under sudo, the user who ran sudo: their config belongs in their home, owned by them. */
+    public static Optional<String> sudoUser(Map<String, String> env) {
+        String user = env.get("SUDO_USER");
+        return user == null || user.isBlank() || user.equals("root") ? Optional.empty() : Optional.of(user);
+    }
+
+    private static Optional<String> sudoUserHome(Map<String, String> env) {
+        var user = sudoUser(env);
+        if (user.isEmpty()) return Optional.empty();
+        try {
+            for (String line : Files.readAllLines(Path.of("/etc/passwd"))) {
+                String[] f = line.split(":", -1);
+                if (f.length >= 7 && f[0].equals(user.get())) return Optional.of(f[5]);
+            }
+        } catch (IOException e) {
+            // fall back to our own home
+        }
+        return Optional.empty();
     }
 
     public static CliConfig resolve(String urlFlag, String tokenFlag, Map<String, String> env) throws IOException {

@@ -23,7 +23,8 @@ final class ServeCmd implements Callable<Integer> {
         var config = ServerConfig.load(dataDir.toAbsolutePath(), listen);
         var daemon = new Daemon(config);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "bhatti-shutdown"));
-        daemon.start(CliConfig.file(System.getenv()));
+        String owner = System.getenv("BHATTI_CONFIG") == null ? CliConfig.sudoUser(System.getenv()).orElse(null) : null;
+        daemon.start(CliConfig.file(System.getenv()), owner);
         daemon.join();
         return 0;
     }

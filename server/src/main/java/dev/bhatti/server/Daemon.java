@@ -32,8 +32,11 @@ public final class Daemon implements AutoCloseable {
 
     public Daemon(ServerConfig config) { this.config = config; }
 
-    /** Starts everything; returns once the API accepts requests. */
-    public void start(Path cliConfig) throws Exception {
+    /**
+     * Starts everything; returns once the API accepts requests. On first start the admin's key also goes
+     * to {@code cliConfig} (owned by {@code cliConfigOwner} if not null) unless that file exists.
+     */
+    public void start(Path cliConfig, String cliConfigOwner) throws Exception {
         Path data = config.dataDir();
         Files.createDirectories(data.resolve("images"));
         Files.createDirectories(data.resolve("sandboxes"));
@@ -58,7 +61,7 @@ public final class Daemon implements AutoCloseable {
         http.setHandler(new ApiHandler(store, sandboxes));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
-        AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig);
+        AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
         log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.withPort(port()).url(), data, engine.accelerator().wire());
     }
 

@@ -30,7 +30,7 @@ class ApiValidationTest {
     @BeforeAll
     static void start() throws Exception {
         daemon = new Daemon(ServerConfig.load(dataDir, "127.0.0.1:0"));
-        daemon.start(dataDir.resolve("cli.yaml"));
+        daemon.start(dataDir.resolve("cli.yaml"), null);
         base = "http://127.0.0.1:" + daemon.port();
         key = Files.readString(dataDir.resolve("admin-api-key")).strip();
     }

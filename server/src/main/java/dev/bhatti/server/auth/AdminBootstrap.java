@@ -23,7 +23,8 @@ public final class AdminBootstrap {
     private AdminBootstrap() {}
 
     /** Returns the new key if an admin was created. */
-    public static Optional<String> ensureAdmin(Store store, Path dataDir, String apiUrl, Path cliConfig) throws IOException {
+    public static Optional<String> ensureAdmin(Store store, Path dataDir, String apiUrl, Path cliConfig, String owner)
+            throws IOException {
         if (store.countUsers() > 0) return Optional.empty();
         String key = ApiKeys.generate();
         Path keyFile = dataDir.resolve("admin-api-key");
@@ -31,8 +32,15 @@ public final class AdminBootstrap {
         store.insertUser(new UserRecord("usr_" + ApiKeys.randomHex(4), "admin", ApiKeys.hash(key), 50, 16, 65536, Instant.now()));
         log.info("created user admin; its API key is in {}", keyFile);
         if (cliConfig != null && !Files.exists(cliConfig)) {
+            boolean newDir = !Files.exists(cliConfig.getParent());
             Files.createDirectories(cliConfig.getParent());
             writePrivate(cliConfig, "api_url: " + apiUrl + "\nauth_token: " + key + "\n");
+            if (owner != null) {
+                // Written by root under sudo: hand it to the user who will run the CLI.
+                var principal = cliConfig.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(owner);
+                Files.setOwner(cliConfig, principal);
+                if (newDir) Files.setOwner(cliConfig.getParent(), principal);
+            }
             log.info("wrote CLI config {}", cliConfig);
         }
         return Optional.of(key);

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the host packages bhatti needs (Debian/Ubuntu). Idempotent: installed packages are skipped.
+set -euo pipefail
+PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl)
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "==> installing ${missing[*]}"
+  # A third-party source that cannot be reached must not stop the install from the distribution.
+  $SUDO apt-get update -o Acquire::Retries=2 >/dev/null 2>&1 || echo "warning: apt-get update reported errors; trying anyway" >&2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "==> host packages already installed"
+fi
+
+JDK=/usr/lib/jvm/temurin-25-jdk-amd64
+if [[ -n "${JAVA_HOME:-}" ]] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
+  JDK="$JAVA_HOME"
+fi
+if ! "$JDK/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
+  echo "error: bhatti needs a Java 25 JDK (looked at $JDK); install Temurin 25 or set JAVA_HOME" >&2
+  exit 1
+fi
+echo "==> Java: $("$JDK/bin/java" -version 2>&1 | head -1)"

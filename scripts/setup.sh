@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian/Ubuntu machine to a running daemon and a first sandbox:
+# installs packages, builds bhatti, builds the minimal guest image, starts the daemon, creates "first".
+# Idempotent: a second run reuses the packages, the jar, the image, the daemon and the sandbox.
+#   BHATTI_DATA_DIR (default /var/lib/bhatti)   BHATTI_LISTEN (default 127.0.0.1:8080)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DATA_DIR=${BHATTI_DATA_DIR:-/var/lib/bhatti}
+LISTEN=${BHATTI_LISTEN:-127.0.0.1:8080}
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bhatti setup needs root (QEMU, image builds, the data dir): run it with sudo" >&2
+  exit 1
+fi
+
+scripts/install-deps.sh
+source scripts/java-home.sh
+
+echo "==> building bhatti"
+./mvnw -q -B package -DskipTests
+
+echo "==> building the minimal guest image (cached when nothing changed)"
+bin/bhatti tier build minimal --data-dir "$DATA_DIR"
+
+URL="http://$LISTEN"
+if curl -fsS "$URL/health" >/dev/null 2>&1; then
+  echo "==> daemon already running at $URL"
+else
+  echo "==> starting the daemon at $URL (log: $DATA_DIR/daemon.log)"
+  mkdir -p "$DATA_DIR"
+  nohup "$ROOT/bin/bhatti" serve --data-dir "$DATA_DIR" --listen "$LISTEN" >>"$DATA_DIR/daemon.log" 2>&1 &
+  echo $! >"$DATA_DIR/daemon.pid"
+  for _ in $(seq 1 120); do
+    curl -fsS "$URL/health" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  curl -fsS "$URL/health" >/dev/null || { echo "daemon did not start; see $DATA_DIR/daemon.log" >&2; tail -20 "$DATA_DIR/daemon.log" >&2; exit 1; }
+fi
+
+# The daemon wrote the admin key to the invoking user's ~/.bhatti/config.yaml on its first start.
+# An older config (another daemon, another key) is not overwritten; use the key of this daemon here.
+export BHATTI_URL="$URL" BHATTI_TOKEN="$(cat "$DATA_DIR/admin-api-key")"
+export BHATTI_CONFIG="$DATA_DIR/.setup-cli.yaml"
+echo "==> creating the first sandbox"
+bin/bhatti create --name first --cpus 1 --memory 512
+bin/bhatti exec first -- uname -a
+cat <<MSG
+
+bhatti is running at $URL (data in $DATA_DIR). Try:
+  bin/bhatti list
+  bin/bhatti exec first -- sh -c 'echo hello from \$(hostname)'
+  bin/bhatti destroy first -y
+Your API key is in $DATA_DIR/admin-api-key; 'bin/bhatti setup --url $URL --token <key>' saves it for the CLI.
+MSG
