@@ -2,13 +2,13 @@
 # Latency benchmark for bhatti: starts a private daemon (temp data dir, free loopback port),
 # runs bench/Bench.java against it, then destroys its sandboxes and stops the daemon.
 # Usage: bench/run.sh [--n-create 5] [--n-http 200] [--warmup-http 10] [--n-cli 20] [--cpus 1] [--memory 512]
-#        env: IMAGES=/tmp/bt/images  JAVA_HOME=<JDK 25+>  KEEP_DATA=1 (keep the temp data dir)
+#        env: IMAGES=/var/lib/bhatti/images  JAVA_HOME=<JDK 25+>  KEEP_DATA=1 (keep the temp data dir)
 # Output goes to stdout; tee it into bench/results/ if you want to keep it. See bench/README.md.
 set -euo pipefail
 
 BENCH="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)"
 ROOT="$(dirname "$BENCH")"
-IMAGES="${IMAGES:-/tmp/bt/images}"
+IMAGES="${IMAGES:-/var/lib/bhatti/images}"
 if [[ -z "${JAVA_HOME:-}" || ! -x "${JAVA_HOME}/bin/java" ]] || ! "${JAVA_HOME}/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
   JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
 fi
