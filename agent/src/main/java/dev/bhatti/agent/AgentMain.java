@@ -94,6 +94,7 @@ public final class AgentMain {
     private void onStream(Stream stream, Message opening) {
         switch (opening) {
             case Message.ExecRequest req -> new ExecSession(config, stream, req).run();
+            case Message.DetachRequest req -> new DetachSession(config, stream, req).run();
             default -> {
                 try {
                     stream.send(new Message.Error("unsupported", "unsupported request " + opening.getClass().getSimpleName()));

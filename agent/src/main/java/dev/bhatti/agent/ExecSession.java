@@ -8,12 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,8 +19,6 @@ final class ExecSession {
     /** Output a command's exited children may still flush after it exits, before we stop waiting. */
     private static final long DRAIN_GRACE_MILLIS = 2_000;
     static final int EXIT_TIMEOUT = 124;
-    static final int EXIT_NOT_FOUND = 127;
-    static final int EXIT_NOT_EXECUTABLE = 126;
 
     private final AgentConfig config;
     private final Stream stream;
@@ -54,37 +46,21 @@ final class ExecSession {
     }
 
     private void runChecked() throws IOException, InterruptedException {
-        var user = GuestUser.resolve(config.passwd(), request.user());
-        if (user.isEmpty()) {
-            stream.send(new Message.Error("bad_request", "no such user in the guest: " + request.user()));
-            return;
+        ProcessBuilder pb;
+        switch (Launch.prepare(config, request.argv(), request.env(), request.cwd(), request.user())) {
+            case Launch.Invalid i -> { stream.send(new Message.Error("bad_request", i.message())); return; }
+            case Launch.NotRunnable n -> {
+                stream.send(new Message.Data(Channel.STDERR, ("bhatti: " + n.message() + "\n").getBytes(StandardCharsets.UTF_8)));
+                stream.send(new Message.Exit(n.exitCode(), false));
+                return;
+            }
+            case Launch.Ready r -> pb = r.builder();
         }
-        Map<String, String> env = environment(user.get());
-        String cwd = workingDirectory(user.get());
-        if (!Files.isDirectory(Path.of(cwd))) {
-            stream.send(new Message.Error("bad_request", "working directory does not exist: " + cwd));
-            return;
-        }
-        String program = request.argv().getFirst();
-        var resolved = CommandPath.resolve(program, env.getOrDefault("PATH", ""), Path.of(cwd));
-        if (resolved instanceof CommandPath.Missing) {
-            failLaunch(EXIT_NOT_FOUND, program + ": command not found");
-            return;
-        }
-        if (resolved instanceof CommandPath.NotExecutable) {
-            failLaunch(EXIT_NOT_EXECUTABLE, program + ": permission denied");
-            return;
-        }
-
-        var pb = new ProcessBuilder(launcher(user.get()));
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        pb.directory(Path.of(cwd).toFile());
         Process process;
         try {
             process = pb.start();
         } catch (IOException e) {
-            stream.send(new Message.Error("spawn_failed", "could not start " + program + ": " + e.getMessage()));
+            stream.send(new Message.Error("spawn_failed", "could not start " + request.argv().getFirst() + ": " + e.getMessage()));
             return;
         }
         long pgid = process.pid(); // setsid made the child the leader of its own session and group
@@ -114,47 +90,6 @@ final class ExecSession {
         control.interrupt();
         int code = timedOut ? EXIT_TIMEOUT : process.exitValue();
         stream.send(new Message.Exit(code, timedOut));
-    }
-
-    private void failLaunch(int code, String message) throws IOException {
-        stream.send(new Message.Data(Channel.STDERR, ("bhatti: " + message + "\n").getBytes(StandardCharsets.UTF_8)));
-        stream.send(new Message.Exit(code, false));
-    }
-
-    /** setsid gives the command its own process group; setpriv drops to the user without a shell in between. */
-    private List<String> launcher(GuestUser user) {
-        var cmd = new ArrayList<String>();
-        cmd.add(config.setsid());
-        cmd.add("-w");
-        if (config.runningAsRoot() && user.uid() != 0) {
-            cmd.add(config.setpriv());
-            cmd.add("--reuid=" + user.uid());
-            cmd.add("--regid=" + user.gid());
-            cmd.add(user.name().isEmpty() ? "--clear-groups" : "--init-groups");
-        }
-        cmd.add("--");
-        cmd.addAll(request.argv());
-        return cmd;
-    }
-
-    private Map<String, String> environment(GuestUser user) {
-        var env = new LinkedHashMap<String, String>();
-        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-        env.put("HOME", user.home());
-        if (!user.name().isEmpty()) {
-            env.put("USER", user.name());
-            env.put("LOGNAME", user.name());
-        }
-        env.put("SHELL", user.shell());
-        env.put("LANG", "C.UTF-8");
-        env.putAll(request.env());
-        return env;
-    }
-
-    private String workingDirectory(GuestUser user) {
-        if (!request.cwd().isEmpty()) return request.cwd();
-        if (Files.isDirectory(config.workspace())) return config.workspace().toString();
-        return Files.isDirectory(Path.of(user.home())) ? user.home() : "/";
     }
 
     private void pump(InputStream in, Channel channel) {

@@ -129,4 +129,24 @@ class ExecSessionTest {
         assertThat(o.stdout()).isEqualTo("started\n");
         assertThat(o.exitCode()).isZero();
     }
+
+    @Test
+    void detachedCommandsOutliveTheirRequestAndLogToAFile() throws Exception {
+        Path log = dir.resolve("logs/detached.log");
+        Stream s = host.open(new Message.DetachRequest(List.of("sh", "-c", "echo started; sleep 1; echo done >&2"), Map.of(), "", "root",
+                log.toString()));
+        var reply = (Message.Detached) s.poll(10, TimeUnit.SECONDS);
+        assertThat(reply.outputFile()).isEqualTo(log.toString());
+        assertThat(ProcessHandle.of(reply.pid())).isPresent();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(Files.readString(log)).isEqualTo("started\ndone\n"));
+    }
+
+    @Test
+    void detachRefusesWhatCannotRun() throws Exception {
+        Stream s = host.open(new Message.DetachRequest(List.of("no-such-thing"), Map.of(), "", "root", dir.resolve("x.log").toString()));
+        assertThat(((Message.Error) s.poll(10, TimeUnit.SECONDS)).message()).contains("command not found");
+        Stream rel = host.open(new Message.DetachRequest(List.of("true"), Map.of(), "", "root", "relative.log"));
+        assertThat(((Message.Error) rel.poll(10, TimeUnit.SECONDS)).message()).contains("absolute");
+    }
 }

@@ -34,6 +34,33 @@ final class ApiClient {
 
     /** Sends a request; any non-2xx answer becomes a {@link CliException} carrying the server's message. */
     Reply send(String method, String path, Object body) throws CliException {
+        HttpResponse<byte[]> response = exchange(request(method, path, body).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return reply(response.statusCode(), response.body(), response.headers().firstValue("X-Bhatti-Existing").orElse(""));
+    }
+
+    /**
+     * POSTs and reads a newline-delimited JSON stream, handing each event to {@code onEvent} as it
+     * arrives. An error status is answered like {@link #send}.
+     */
+    void stream(String path, Object body, java.util.function.Consumer<JsonNode> onEvent) throws CliException {
+        var req = request("POST", path, body).header("Accept", "application/x-ndjson").build();
+        HttpResponse<java.io.InputStream> response = exchange(req, HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = response.body()) {
+            if (response.statusCode() / 100 != 2) {
+                reply(response.statusCode(), in.readAllBytes(), "");
+                return;
+            }
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) onEvent.accept(JSON.readTree(line));
+            }
+        } catch (IOException e) {
+            throw new CliException("the stream from " + config.url() + " broke: " + e.getMessage());
+        }
+    }
+
+    private HttpRequest.Builder request(String method, String path, Object body) {
         var builder = HttpRequest.newBuilder(URI.create(config.url() + path)).timeout(Duration.ofHours(25));
         if (config.token() != null) builder.header("Authorization", "Bearer " + config.token());
         if (body != null) {
@@ -42,9 +69,12 @@ final class ApiClient {
         } else {
             builder.method(method, HttpRequest.BodyPublishers.noBody());
         }
-        HttpResponse<byte[]> response;
+        return builder;
+    }
+
+    private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws CliException {
         try {
-            response = http.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(request, handler);
         } catch (ConnectException e) {
             throw new CliException("cannot reach the bhatti daemon at " + config.url()
                     + "; is it running? (start it with: bhatti serve, or set --url / BHATTI_URL)");
@@ -54,18 +84,20 @@ final class ApiClient {
             Thread.currentThread().interrupt();
             throw new CliException("interrupted");
         }
+    }
+
+    private Reply reply(int status, byte[] body, String existingHeader) throws CliException {
         JsonNode json;
         try {
-            json = response.body().length == 0 ? JSON.nullNode() : JSON.readTree(response.body());
+            json = body.length == 0 ? JSON.nullNode() : JSON.readTree(body);
         } catch (RuntimeException e) {
-            throw new CliException("the server at " + config.url() + " did not answer JSON (status " + response.statusCode() + ")");
+            throw new CliException("the server at " + config.url() + " did not answer JSON (status " + status + ")");
         }
-        int status = response.statusCode();
         if (status / 100 != 2) {
             String message = json.path("error").asString("HTTP " + status);
             throw new CliException(status + ": " + message + hint(status), status);
         }
-        return new Reply(status, json, response.headers().firstValue("X-Bhatti-Existing").map("true"::equals).orElse(false));
+        return new Reply(status, json, existingHeader.equals("true"));
     }
 
     private String hint(int status) {

@@ -159,6 +159,58 @@ class SandboxLifecycleIT {
         assertThat(badCwd.body()).contains("/does/not/exist");
     }
 
+    @Test @Order(5)
+    void streamingExecDeliversEventsAsTheyHappen() throws Exception {
+        var req = HttpRequest.newBuilder(URI.create(daemon.url() + "/sandboxes/dev/exec"))
+                .header("Authorization", "Bearer " + daemon.apiKey()).header("Accept", "application/x-ndjson")
+                .POST(HttpRequest.BodyPublishers.ofString(
+                        "{\"cmd\":[\"sh\",\"-c\",\"echo one; sleep 2; echo two >&2; printf 'caf\\\\303\\\\251'; exit 3\"]}"))
+                .build();
+        var response = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("application/x-ndjson"));
+        var events = new java.util.ArrayList<JsonNode>();
+        var arrival = new java.util.ArrayList<Long>();
+        response.body().forEach(line -> {
+            events.add(json(line));
+            arrival.add(System.nanoTime());
+        });
+        // stdout and stderr are separate pipes: order holds within each, not across them
+        assertThat(events.getFirst().path("data").asString()).isEqualTo("one\n");
+        assertThat(events.getLast().path("type").asString()).isEqualTo("exit");
+        assertThat(events.getLast().path("exit_code").asInt()).isEqualTo(3);
+        assertThat(concat(events, "stdout")).isEqualTo("one\ncafé");
+        assertThat(concat(events, "stderr")).isEqualTo("two\n");
+        assertThat(arrival.getLast() - arrival.getFirst()).as("first line arrived before the command ended").isGreaterThan(1_000_000_000L);
+
+        var notRunning = call("POST", "/sandboxes/ghost/exec", "{\"cmd\":[\"true\"]}");
+        assertThat(notRunning.statusCode()).isEqualTo(404);
+
+        var cli = BhattiProcess.cli(Map.of("BHATTI_CONFIG", daemon.env.get("BHATTI_CONFIG"), "BHATTI_FORCE_STREAM", "1"),
+                "exec", "dev", "--", "sh", "-c", "echo a; echo b >&2; exit 5");
+        assertThat(cli.exit()).isEqualTo(5);
+        assertThat(cli.stdout()).isEqualTo("a\n");
+        assertThat(cli.stderr()).isEqualTo("b\n");
+    }
+
+    private static String concat(java.util.List<JsonNode> events, String type) {
+        var b = new StringBuilder();
+        events.stream().filter(e -> e.path("type").asString().equals(type)).forEach(e -> b.append(e.path("data").asString()));
+        return b.toString();
+    }
+
+    @Test @Order(5)
+    void detachedCommandsOutliveTheRequest() throws Exception {
+        var started = cli("exec", "--detach", "dev", "--", "sh", "-c", "sleep 1; echo finished");
+        assertThat(started.exit()).as(started.toString()).isZero();
+        assertThat(started.stdout()).containsPattern("pid: \\d+\noutput: /tmp/bhatti-exec-[0-9a-f]+\\.log\n");
+        String file = started.stdout().lines().filter(l -> l.startsWith("output: ")).findFirst().orElseThrow().substring(8);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "cat", file).stdout()).isEqualTo("finished\n"));
+        assertThat(cli("exec", "dev", "--", "stat", "-c", "%U", file).stdout()).isEqualTo("bhatti\n");
+        var bad = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"true\"],\"detach\":true,\"output_file\":\"rel.log\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+    }
+
     @Test @Order(6)
     void unknownSandboxesAndBadKeysAreRefused() throws Exception {
         assertThat(call("GET", "/sandboxes/ghost", null).statusCode()).isEqualTo(404);

@@ -30,6 +30,12 @@ public interface Engine extends AutoCloseable {
     /** Runs one command in the guest, streaming its output to {@code listener}. */
     ExecResult exec(String vmId, ExecCommand command, ExecListener listener) throws EngineException;
 
+    /**
+     * Starts a command in the guest that outlives this call; its stdout and stderr go to
+     * {@code outputFile}. The command's timeout and stdin are ignored.
+     */
+    Detached execDetached(String vmId, ExecCommand command, String outputFile) throws EngineException;
+
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();
 

@@ -21,7 +21,7 @@ public final class Codec {
 
     static final int HELLO = 0x01, PING = 0x02, PONG = 0x03;
     static final int EXEC_REQUEST = 0x10, DATA = 0x11, EOF = 0x12, WINDOW = 0x13, KILL = 0x14,
-            EXIT = 0x15, ERROR = 0x16;
+            EXIT = 0x15, ERROR = 0x16, DETACH_REQUEST = 0x17, DETACHED = 0x18;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -38,14 +38,22 @@ public final class Codec {
                 case Message.Pong p -> { out.writeLong(p.nonce()); yield PONG; }
                 case Message.ExecRequest r -> {
                     writeStrings(out, r.argv());
-                    out.writeInt(r.env().size());
-                    for (var e : r.env().entrySet()) { writeString(out, e.getKey()); writeString(out, e.getValue()); }
+                    writeMap(out, r.env());
                     writeString(out, r.cwd());
                     writeString(out, r.user());
                     out.writeLong(r.timeoutMillis());
                     out.writeBoolean(r.stdin());
                     yield EXEC_REQUEST;
                 }
+                case Message.DetachRequest r -> {
+                    writeStrings(out, r.argv());
+                    writeMap(out, r.env());
+                    writeString(out, r.cwd());
+                    writeString(out, r.user());
+                    writeString(out, r.outputFile());
+                    yield DETACH_REQUEST;
+                }
+                case Message.Detached d -> { out.writeLong(d.pid()); writeString(out, d.outputFile()); yield DETACHED; }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -71,13 +79,11 @@ public final class Codec {
                 case HELLO -> new Message.Hello(in.readUnsignedShort(), readString(in));
                 case PING -> new Message.Ping(in.readLong());
                 case PONG -> new Message.Pong(in.readLong());
-                case EXEC_REQUEST -> {
-                    List<String> argv = readStrings(in);
-                    int n = count(in.readInt());
-                    Map<String, String> env = new LinkedHashMap<>();
-                    for (int i = 0; i < n; i++) env.put(readString(in), readString(in));
-                    yield new Message.ExecRequest(argv, env, readString(in), readString(in), in.readLong(), in.readBoolean());
-                }
+                case EXEC_REQUEST -> new Message.ExecRequest(readStrings(in), readMap(in), readString(in), readString(in),
+                        in.readLong(), in.readBoolean());
+                case DETACH_REQUEST -> new Message.DetachRequest(readStrings(in), readMap(in), readString(in), readString(in),
+                        readString(in));
+                case DETACHED -> new Message.Detached(in.readLong(), readString(in));
                 case DATA -> new Message.Data(channel(in.readUnsignedByte()), in.readAllBytes());
                 case EOF -> new Message.Eof(channel(in.readUnsignedByte()));
                 case WINDOW -> {
@@ -123,6 +129,18 @@ public final class Codec {
     private static void writeStrings(DataOutputStream out, List<String> list) throws IOException {
         out.writeInt(list.size());
         for (String s : list) writeString(out, s);
+    }
+
+    private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
+        out.writeInt(map.size());
+        for (var e : map.entrySet()) { writeString(out, e.getKey()); writeString(out, e.getValue()); }
+    }
+
+    private static Map<String, String> readMap(DataInputStream in) throws IOException {
+        int n = count(in.readInt());
+        Map<String, String> map = new LinkedHashMap<>();
+        for (int i = 0; i < n; i++) map.put(readString(in), readString(in));
+        return map;
     }
 
     private static String readString(DataInputStream in) throws IOException {

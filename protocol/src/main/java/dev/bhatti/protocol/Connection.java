@@ -160,7 +160,7 @@ public final class Connection implements AutoCloseable {
         }
         Stream stream = streams.get(id);
         if (stream == null) {
-            if (acceptor != null && m instanceof Message.ExecRequest) {
+            if (acceptor != null && opensStream(m)) {
                 var s = new Stream(this, id);
                 streams.put(id, s);
                 Thread.ofVirtual().name("bhatti-stream-" + id).start(() -> acceptor.accept(s, m));
@@ -168,6 +168,11 @@ public final class Connection implements AutoCloseable {
             return; // late frames for a stream already finished are dropped
         }
         stream.deliver(m);
+    }
+
+    /** Messages that start an operation on a new stream. */
+    private static boolean opensStream(Message m) {
+        return m instanceof Message.ExecRequest || m instanceof Message.DetachRequest;
     }
 
     private void fail(IOException cause) {

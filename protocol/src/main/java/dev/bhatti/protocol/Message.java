@@ -40,6 +40,26 @@ public sealed interface Message {
         }
     }
 
+    /**
+     * Opens a stream that starts a command in the background and returns at once: it gets its own
+     * session, runs as {@code user}, writes stdout and stderr to {@code outputFile} (created and owned
+     * by that user) and outlives the request. The agent answers {@link Detached} or {@link Error}.
+     */
+    record DetachRequest(List<String> argv, Map<String, String> env, String cwd, String user, String outputFile)
+            implements Message {
+        public DetachRequest {
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+            Objects.requireNonNull(cwd);
+            Objects.requireNonNull(user);
+            Objects.requireNonNull(outputFile);
+            if (argv.isEmpty()) throw new IllegalArgumentException("argv must not be empty");
+        }
+    }
+
+    /** A detached command started: its pid in the guest and where its output goes. */
+    record Detached(long pid, String outputFile) implements Message {}
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 

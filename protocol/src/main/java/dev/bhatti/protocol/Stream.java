@@ -42,7 +42,11 @@ public final class Stream {
             return;
         }
         connection.send(id, message);
-        if (message instanceof Message.Exit || message instanceof Message.Error) finish();
+        if (ends(message)) finish();
+    }
+
+    private static boolean ends(Message m) {
+        return m instanceof Message.Exit || m instanceof Message.Error || m instanceof Message.Detached;
     }
 
     /** Next message, waiting at most the given time; null on timeout. */
@@ -77,7 +81,7 @@ public final class Stream {
                 // the connection is gone; the failure reaches the reader through the inbox
             }
         }
-        if (m instanceof Message.Exit || m instanceof Message.Error) finish();
+        if (ends(m)) finish();
         return m;
     }
 

@@ -20,6 +20,8 @@ class CodecTest {
                 new Message.Hello(1, "agent/1"),
                 new Message.Ping(42), new Message.Pong(42),
                 new Message.ExecRequest(List.of("sh", "-c", "echo é"), Map.of("A", "1", "B", ""), "/tmp", "root", 1500, true),
+                new Message.DetachRequest(List.of("sleep", "9"), Map.of("K", "V"), "/", "", "/tmp/out.log"),
+                new Message.Detached(4242, "/tmp/out.log"),
                 new Message.Eof(Message.Channel.STDIN),
                 new Message.Window(4096),
                 new Message.Kill(15),

@@ -1,5 +1,6 @@
 package dev.bhatti.engine.agent;
 
+import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
@@ -110,6 +111,24 @@ public final class AgentClient implements AutoCloseable {
             try { stream.send(new Message.Kill(9)); } catch (IOException ignored) { }
             stream.finish();
             throw e;
+        }
+    }
+
+    public Detached detach(ExecCommand command, String outputFile) throws EngineException, InterruptedException {
+        try {
+            Stream stream = connection.open(new Message.DetachRequest(command.argv(), command.env(), command.cwd(),
+                    command.user(), outputFile));
+            Message m = stream.poll(60, TimeUnit.SECONDS);
+            stream.finish();
+            return switch (m) {
+                case Message.Detached d -> new Detached(d.pid(), d.outputFile());
+                case Message.Error e -> throw new EngineException(
+                        e.code().equals("spawn_failed") ? Kind.FAILED : Kind.INVALID, e.message());
+                case null -> throw new EngineException(Kind.FAILED, "the guest agent did not start the command in time");
+                default -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+            };
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
         }
     }
 

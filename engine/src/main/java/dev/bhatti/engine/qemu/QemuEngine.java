@@ -1,5 +1,6 @@
 package dev.bhatti.engine.qemu;
 
+import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
@@ -150,13 +151,19 @@ public final class QemuEngine implements Engine {
 
     @Override
     public ExecResult exec(String vmId, ExecCommand cmd, ExecListener listener) throws EngineException {
-        var vm = vms.get(vmId);
-        if (vm == null) throw new EngineException(Kind.NOT_FOUND, "no such vm " + vmId);
-        if (vm.state != VmState.RUNNING) {
-            throw new EngineException(Kind.NOT_RUNNING, "sandbox is " + vm.state.wire() + (vm.detail.isEmpty() ? "" : ": " + vm.detail));
-        }
+        var vm = runningVm(vmId);
         try {
             return agentOf(vm).exec(cmd, listener);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted", e);
+        }
+    }
+
+    @Override
+    public Detached execDetached(String vmId, ExecCommand cmd, String outputFile) throws EngineException {
+        try {
+            return agentOf(runningVm(vmId)).detach(cmd, outputFile);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineException(Kind.FAILED, "interrupted", e);
@@ -170,6 +177,15 @@ public final class QemuEngine implements Engine {
             var a = vm.agent;
             if (a != null) a.close();
         });
+    }
+
+    private QemuVm runningVm(String vmId) throws EngineException {
+        var vm = vms.get(vmId);
+        if (vm == null) throw new EngineException(Kind.NOT_FOUND, "no such vm " + vmId);
+        if (vm.state != VmState.RUNNING) {
+            throw new EngineException(Kind.NOT_RUNNING, "sandbox is " + vm.state.wire() + (vm.detail.isEmpty() ? "" : ": " + vm.detail));
+        }
+        return vm;
     }
 
     private VmInfo info(QemuVm vm) {

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
@@ -39,6 +40,7 @@ public final class ApiHandler extends Handler.Abstract {
     public static final String VERSION = "0.1.0";
     static final int MAX_JSON_BODY = 1024 * 1024;
     static final int MAX_EXEC_OUTPUT = 10 * 1024 * 1024;
+    static final String NDJSON = "application/x-ndjson";
 
     private final Store store;
     private final SandboxService sandboxes;
@@ -53,7 +55,8 @@ public final class ApiHandler extends Handler.Abstract {
     public boolean handle(Request request, Response response, Callback callback) {
         response.getHeaders().put("X-Bhatti-Version", VERSION);
         try {
-            Reply reply = route(request);
+            Reply reply = route(request, response, callback);
+            if (reply == Reply.STREAMED) return true;
             if (reply.existing) response.getHeaders().put("X-Bhatti-Existing", "true");
             send(response, callback, reply.status, reply.body);
         } catch (ApiException e) {
@@ -67,10 +70,13 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private record Reply(int status, Object body, boolean existing) {
+        /** The handler wrote the response itself (streaming) and completed the callback. */
+        static final Reply STREAMED = new Reply(0, null, false);
+
         static Reply ok(Object body) { return new Reply(200, body, false); }
     }
 
-    private Reply route(Request request) throws IOException {
+    private Reply route(Request request, Response response, Callback callback) throws IOException {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
         List<String> seg = segments(path);
@@ -104,12 +110,41 @@ public final class ApiHandler extends Handler.Abstract {
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec")) {
             requireMethod(method, "POST");
-            return Reply.ok(exec(user, seg.get(1), readJson(request, ExecBody.class)));
+            return exec(user, seg.get(1), readJson(request, ExecBody.class), request, response, callback);
         }
         throw ApiException.notFound("no such route: " + method + " " + Limits.printable(path));
     }
 
-    private Map<String, Object> exec(UserRecord user, String id, ExecBody body) {
+    private Reply exec(UserRecord user, String id, ExecBody body, Request request, Response response, Callback callback) {
+        ExecCommand command = execCommand(body);
+        if (Boolean.TRUE.equals(body.detach())) {
+            String output = body.outputFile() == null ? "/tmp/bhatti-exec-" + ApiKeys.randomHex(4) + ".log" : body.outputFile();
+            if (!output.startsWith("/") || output.indexOf('\0') >= 0 || output.length() > 4096) {
+                throw ApiException.badRequest("output_file must be an absolute path");
+            }
+            Detached d = sandboxes.execDetached(user, id, command, output);
+            return Reply.ok(Map.of("pid", d.pid(), "output_file", d.outputFile(), "detached", true));
+        }
+        if (body.outputFile() != null) throw ApiException.badRequest("output_file needs detach: true");
+        String accept = request.getHeaders().get(HttpHeader.ACCEPT);
+        if (accept != null && accept.contains(NDJSON)) {
+            sandboxes.running(user, id); // a 404 or 409 is still a plain JSON error
+            new NdjsonExec(response, callback).run(out -> sandboxes.exec(user, id, command, out));
+            return Reply.STREAMED;
+        }
+        var output = new CappedOutput(MAX_EXEC_OUTPUT);
+        ExecResult result = sandboxes.exec(user, id, command, output);
+        var reply = new LinkedHashMap<String, Object>();
+        reply.put("exit_code", result.exitCode());
+        reply.put("stdout", output.stdout());
+        reply.put("stderr", output.stderr());
+        if (result.timedOut()) reply.put("timed_out", true);
+        if (output.truncated()) reply.put("truncated", true);
+        return Reply.ok(reply);
+    }
+
+    /** Validates an exec body into an engine command. */
+    private static ExecCommand execCommand(ExecBody body) {
         if (body.cmd() == null || body.cmd().isEmpty()) throw ApiException.badRequest("cmd must be a non-empty array of strings");
         for (String arg : body.cmd()) {
             if (arg == null || arg.indexOf('\0') >= 0) throw ApiException.badRequest("cmd arguments must be strings without NUL bytes");
@@ -128,16 +163,7 @@ public final class ApiHandler extends Handler.Abstract {
         }
         int timeout = Limits.timeoutSec(body.timeoutSec());
         byte[] stdin = body.stdin() == null ? null : body.stdin().getBytes(StandardCharsets.UTF_8);
-        var output = new CappedOutput(MAX_EXEC_OUTPUT);
-        ExecResult result = sandboxes.exec(user, id,
-                new ExecCommand(body.cmd(), env, cwd, guestUser, Duration.ofSeconds(timeout), stdin), output);
-        var reply = new LinkedHashMap<String, Object>();
-        reply.put("exit_code", result.exitCode());
-        reply.put("stdout", output.stdout());
-        reply.put("stderr", output.stderr());
-        if (result.timedOut()) reply.put("timed_out", true);
-        if (output.truncated()) reply.put("truncated", true);
-        return reply;
+        return new ExecCommand(body.cmd(), env, cwd, guestUser, Duration.ofSeconds(timeout), stdin);
     }
 
     private UserRecord authenticate(Request request) {

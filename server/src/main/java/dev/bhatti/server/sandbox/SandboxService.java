@@ -1,5 +1,6 @@
 package dev.bhatti.server.sandbox;
 
+import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.ExecCommand;
@@ -99,20 +100,37 @@ public final class SandboxService {
         log.info("sandbox {} ({}) destroyed", s.name(), s.id());
     }
 
-    public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
+    /** Checks that the sandbox exists and runs; call before committing a streamed response. */
+    public SandboxRecord running(UserRecord user, String idOrName) {
         SandboxRecord s = refresh(find(user, idOrName));
-        if (!s.status().equals("running")) {
-            throw conflictNotRunning(s);
-        }
+        if (!s.status().equals("running")) throw conflictNotRunning(s);
+        return s;
+    }
+
+    public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
+        SandboxRecord s = running(user, idOrName);
         try {
             return engine.exec(s.id(), command, listener);
         } catch (EngineException e) {
-            throw switch (e.kind()) {
-                case INVALID -> ApiException.badRequest(e.getMessage());
-                case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
-                case FAILED -> new ApiException(502, "exec failed: " + e.getMessage());
-            };
+            throw execFailure(s, e);
         }
+    }
+
+    public Detached execDetached(UserRecord user, String idOrName, ExecCommand command, String outputFile) {
+        SandboxRecord s = running(user, idOrName);
+        try {
+            return engine.execDetached(s.id(), command, outputFile);
+        } catch (EngineException e) {
+            throw execFailure(s, e);
+        }
+    }
+
+    private ApiException execFailure(SandboxRecord s, EngineException e) {
+        return switch (e.kind()) {
+            case INVALID -> ApiException.badRequest(e.getMessage());
+            case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
+            case FAILED -> new ApiException(502, "exec failed: " + e.getMessage());
+        };
     }
 
     /** After a daemon restart: re-attach to VMs that still run and record the truth about the others. */

@@ -1,0 +1,84 @@
+package dev.bhatti.agent;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns a request (argv, env, cwd, user) into a process ready to start, or says why it cannot run.
+ * Every command gets its own session and process group (setsid) so that a kill or a timeout reaches
+ * all its descendants, and drops to the user with setpriv (no shell in between).
+ */
+final class Launch {
+
+    static final int EXIT_NOT_FOUND = 127;
+    static final int EXIT_NOT_EXECUTABLE = 126;
+
+    sealed interface Outcome {}
+
+    /** Ready to start; {@code user} is who the command runs as. */
+    record Ready(ProcessBuilder builder, GuestUser user) implements Outcome {}
+
+    /** The request itself is wrong (unknown user, missing directory): an error, not an exit code. */
+    record Invalid(String message) implements Outcome {}
+
+    /** The program cannot be run: answered like a shell would, with 127 or 126 and a message. */
+    record NotRunnable(int exitCode, String message) implements Outcome {}
+
+    private Launch() {}
+
+    static Outcome prepare(AgentConfig config, List<String> argv, Map<String, String> requestEnv, String requestCwd,
+                           String requestUser) {
+        var found = GuestUser.resolve(config.passwd(), requestUser);
+        if (found.isEmpty()) return new Invalid("no such user in the guest: " + requestUser);
+        GuestUser user = found.get();
+        Map<String, String> env = environment(user, requestEnv);
+        String cwd = workingDirectory(config, user, requestCwd);
+        if (!Files.isDirectory(Path.of(cwd))) return new Invalid("working directory does not exist: " + cwd);
+        String program = argv.getFirst();
+        switch (CommandPath.resolve(program, env.getOrDefault("PATH", ""), Path.of(cwd))) {
+            case CommandPath.Missing m -> { return new NotRunnable(EXIT_NOT_FOUND, program + ": command not found"); }
+            case CommandPath.NotExecutable n -> { return new NotRunnable(EXIT_NOT_EXECUTABLE, program + ": permission denied"); }
+            case CommandPath.Found f -> { }
+        }
+        var cmd = new ArrayList<String>();
+        cmd.add(config.setsid());
+        cmd.add("-w");
+        if (config.runningAsRoot() && user.uid() != 0) {
+            cmd.add(config.setpriv());
+            cmd.add("--reuid=" + user.uid());
+            cmd.add("--regid=" + user.gid());
+            cmd.add(user.name().isEmpty() ? "--clear-groups" : "--init-groups");
+        }
+        cmd.add("--");
+        cmd.addAll(argv);
+        var pb = new ProcessBuilder(cmd);
+        pb.environment().clear();
+        pb.environment().putAll(env);
+        pb.directory(Path.of(cwd).toFile());
+        return new Ready(pb, user);
+    }
+
+    private static Map<String, String> environment(GuestUser user, Map<String, String> requested) {
+        var env = new LinkedHashMap<String, String>();
+        env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        env.put("HOME", user.home());
+        if (!user.name().isEmpty()) {
+            env.put("USER", user.name());
+            env.put("LOGNAME", user.name());
+        }
+        env.put("SHELL", user.shell());
+        env.put("LANG", "C.UTF-8");
+        env.putAll(requested);
+        return env;
+    }
+
+    private static String workingDirectory(AgentConfig config, GuestUser user, String requested) {
+        if (!requested.isEmpty()) return requested;
+        if (Files.isDirectory(config.workspace())) return config.workspace().toString();
+        return Files.isDirectory(Path.of(user.home())) ? user.home() : "/";
+    }
+}
