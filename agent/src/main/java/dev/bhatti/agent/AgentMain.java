@@ -92,9 +92,27 @@ public final class AgentMain {
     }
 
     private void onStream(Stream stream, Message opening) {
+        try {
+            dispatch(stream, opening);
+        } catch (RuntimeException e) {
+            // A bug must cost one request, never the agent or a silent hang on the host.
+            Log.info("request " + opening.getClass().getSimpleName() + " failed: " + e);
+            try {
+                stream.send(new Message.Error("internal", "agent error: " + e));
+            } catch (IOException ignored) {
+                // channel gone
+            }
+        }
+    }
+
+    private void dispatch(Stream stream, Message opening) {
         switch (opening) {
             case Message.ExecRequest req -> new ExecSession(config, stream, req).run();
             case Message.DetachRequest req -> new DetachSession(config, stream, req).run();
+            case Message.FileRead r -> new FileSession(config, stream).run(r);
+            case Message.FileWrite w -> new FileSession(config, stream).run(w);
+            case Message.FileStat st -> new FileSession(config, stream).run(st);
+            case Message.FileListRequest l -> new FileSession(config, stream).run(l);
             default -> {
                 try {
                     stream.send(new Message.Error("unsupported", "unsupported request " + opening.getClass().getSimpleName()));

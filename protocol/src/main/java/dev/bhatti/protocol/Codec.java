@@ -22,6 +22,8 @@ public final class Codec {
     static final int HELLO = 0x01, PING = 0x02, PONG = 0x03;
     static final int EXEC_REQUEST = 0x10, DATA = 0x11, EOF = 0x12, WINDOW = 0x13, KILL = 0x14,
             EXIT = 0x15, ERROR = 0x16, DETACH_REQUEST = 0x17, DETACHED = 0x18;
+    static final int FILE_READ = 0x20, FILE_WRITE = 0x21, FILE_STAT = 0x22, FILE_LIST_REQUEST = 0x23, FILE_INFO = 0x24,
+            FILE_LIST = 0x25;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -54,6 +56,23 @@ public final class Codec {
                     yield DETACH_REQUEST;
                 }
                 case Message.Detached d -> { out.writeLong(d.pid()); writeString(out, d.outputFile()); yield DETACHED; }
+                case Message.FileRead r -> {
+                    writeString(out, r.path());
+                    out.writeLong(r.offsetLine());
+                    out.writeLong(r.limitLines());
+                    out.writeLong(r.maxBytes());
+                    yield FILE_READ;
+                }
+                case Message.FileWrite w -> { writeString(out, w.path()); out.writeInt(w.mode()); writeString(out, w.user()); yield FILE_WRITE; }
+                case Message.FileStat st -> { writeString(out, st.path()); yield FILE_STAT; }
+                case Message.FileListRequest l -> { writeString(out, l.path()); yield FILE_LIST_REQUEST; }
+                case Message.FileInfo i -> { writeFileInfo(out, i); yield FILE_INFO; }
+                case Message.FileList l -> {
+                    out.writeInt(l.entries().size());
+                    for (var i : l.entries()) writeFileInfo(out, i);
+                    out.writeLong(l.total());
+                    yield FILE_LIST;
+                }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -84,6 +103,17 @@ public final class Codec {
                 case DETACH_REQUEST -> new Message.DetachRequest(readStrings(in), readMap(in), readString(in), readString(in),
                         readString(in));
                 case DETACHED -> new Message.Detached(in.readLong(), readString(in));
+                case FILE_READ -> new Message.FileRead(readString(in), in.readLong(), in.readLong(), in.readLong());
+                case FILE_WRITE -> new Message.FileWrite(readString(in), in.readInt(), readString(in));
+                case FILE_STAT -> new Message.FileStat(readString(in));
+                case FILE_LIST_REQUEST -> new Message.FileListRequest(readString(in));
+                case FILE_INFO -> readFileInfo(in);
+                case FILE_LIST -> {
+                    int n = count(in.readInt());
+                    var entries = new ArrayList<Message.FileInfo>(Math.min(n, 1024));
+                    for (int i = 0; i < n; i++) entries.add(readFileInfo(in));
+                    yield new Message.FileList(entries, in.readLong());
+                }
                 case DATA -> new Message.Data(channel(in.readUnsignedByte()), in.readAllBytes());
                 case EOF -> new Message.Eof(channel(in.readUnsignedByte()));
                 case WINDOW -> {
@@ -129,6 +159,18 @@ public final class Codec {
     private static void writeStrings(DataOutputStream out, List<String> list) throws IOException {
         out.writeInt(list.size());
         for (String s : list) writeString(out, s);
+    }
+
+    private static void writeFileInfo(DataOutputStream out, Message.FileInfo i) throws IOException {
+        writeString(out, i.name());
+        out.writeLong(i.size());
+        out.writeInt(i.mode());
+        writeString(out, i.type());
+        out.writeLong(i.mtimeMillis());
+    }
+
+    private static Message.FileInfo readFileInfo(DataInputStream in) throws IOException {
+        return new Message.FileInfo(readString(in), in.readLong(), in.readInt(), readString(in), in.readLong());
     }
 
     private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {

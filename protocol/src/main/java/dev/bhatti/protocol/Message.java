@@ -60,6 +60,44 @@ public sealed interface Message {
     /** A detached command started: its pid in the guest and where its output goes. */
     record Detached(long pid, String outputFile) implements Message {}
 
+    /**
+     * Opens a stream that reads a regular file: the agent answers {@link FileInfo}, then the content as
+     * STDOUT data, then {@link Exit} 0 (or {@link Error}). Non-zero {@code offsetLine} (1-based),
+     * {@code limitLines} or {@code maxBytes} cut the content, whichever comes first.
+     */
+    record FileRead(String path, long offsetLine, long limitLines, long maxBytes) implements Message {
+        public FileRead { Objects.requireNonNull(path); }
+    }
+
+    /**
+     * Opens a stream that replaces a file atomically: the host sends the content as STDIN data and then
+     * EOF; the agent writes a temporary file beside the target, fsyncs, renames it over the target and
+     * answers {@link FileInfo}. {@code user} (empty = uid 1000) owns the file and new parent directories.
+     */
+    record FileWrite(String path, int mode, String user) implements Message {
+        public FileWrite { Objects.requireNonNull(path); Objects.requireNonNull(user); }
+    }
+
+    /** Opens a stream that answers one {@link FileInfo} about {@code path} (not following a final symlink). */
+    record FileStat(String path) implements Message {
+        public FileStat { Objects.requireNonNull(path); }
+    }
+
+    /** Opens a stream that answers one {@link FileList} of the directory {@code path}. */
+    record FileListRequest(String path) implements Message {
+        public FileListRequest { Objects.requireNonNull(path); }
+    }
+
+    /** One file. {@code type} is file, dir, symlink or other; {@code mode} the permission bits; mtime in ms. */
+    record FileInfo(String name, long size, int mode, String type, long mtimeMillis) implements Message {
+        public FileInfo { Objects.requireNonNull(name); Objects.requireNonNull(type); }
+    }
+
+    /** A directory listing; {@code total} counts all entries when more than the ones sent exist. */
+    record FileList(List<FileInfo> entries, long total) implements Message {
+        public FileList { entries = List.copyOf(entries); }
+    }
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 

@@ -22,6 +22,8 @@ public final class Stream {
     private long unreadBytes;
     private volatile IOException failure;
     private volatile boolean finished;
+    /** The peer ended the stream (exit or error): sending more is pointless and must not block. */
+    private volatile boolean peerEnded;
 
     Stream(Connection connection, int id) {
         this.connection = connection;
@@ -104,8 +106,20 @@ public final class Stream {
                 } finally { lock.unlock(); }
                 inbox.add(m);
             }
-            default -> inbox.add(m);
+            default -> {
+                inbox.add(m);
+                if (ends(m)) {
+                    peerEnded = true;
+                    lock.lock();
+                    try { creditAvailable.signalAll(); } finally { lock.unlock(); }
+                }
+            }
         }
+    }
+
+    /** Thrown to a sender whose peer already ended the stream; its reply is waiting in {@link #take}. */
+    public static final class PeerEndedException extends IOException {
+        PeerEndedException() { super("the peer ended the stream"); }
     }
 
     void fail(IOException cause) {
@@ -120,6 +134,7 @@ public final class Stream {
         try {
             while (sendCredit < n) {
                 if (failure != null) throw new IOException(failure.getMessage(), failure);
+                if (peerEnded) throw new PeerEndedException();
                 creditAvailable.await(1, TimeUnit.SECONDS);
             }
             sendCredit -= n;
