@@ -151,6 +151,7 @@ final class FileSession {
                     Message m = receive();
                     if (m == null) throw new IOException("the writer sent nothing for " + WRITE_IDLE_SECONDS + " s");
                     if (m instanceof Message.Eof) break;
+                    if (m instanceof Message.Error e) throw new IOException("the writer gave up: " + e.message());
                     if (m instanceof Message.Data d && d.channel() == Channel.STDIN) {
                         ByteBuffer b = ByteBuffer.wrap(d.bytes());
                         while (b.hasRemaining()) out.write(b);

@@ -60,6 +60,31 @@ final class ApiClient {
         }
     }
 
+    /** GETs raw bytes into {@code out}; an error status is answered like {@link #send}. */
+    void download(String path, java.io.OutputStream out) throws CliException {
+        HttpResponse<java.io.InputStream> response = exchange(request("GET", path, null).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (var in = response.body()) {
+            if (response.statusCode() / 100 != 2) {
+                reply(response.statusCode(), in.readAllBytes(), "");
+                return;
+            }
+            in.transferTo(out);
+            out.flush();
+        } catch (IOException e) {
+            throw new CliException("download from " + config.url() + " broke: " + e.getMessage());
+        }
+    }
+
+    /** PUTs a stream of bytes (sent chunked, never held in memory). */
+    Reply upload(String path, java.io.InputStream content) throws CliException {
+        var builder = HttpRequest.newBuilder(URI.create(config.url() + path)).timeout(Duration.ofHours(25))
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> content));
+        if (config.token() != null) builder.header("Authorization", "Bearer " + config.token());
+        HttpResponse<byte[]> response = exchange(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return reply(response.statusCode(), response.body(), "");
+    }
+
     private HttpRequest.Builder request(String method, String path, Object body) {
         var builder = HttpRequest.newBuilder(URI.create(config.url() + path)).timeout(Duration.ofHours(25));
         if (config.token() != null) builder.header("Authorization", "Bearer " + config.token());
@@ -95,17 +120,17 @@ final class ApiClient {
         }
         if (status / 100 != 2) {
             String message = json.path("error").asString("HTTP " + status);
-            throw new CliException(status + ": " + message + hint(status), status);
+            throw new CliException(status + ": " + message + hint(status, message), status);
         }
         return new Reply(status, json, existingHeader.equals("true"));
     }
 
-    private String hint(int status) {
+    private String hint(int status, String message) {
         return switch (status) {
             case 401 -> config.token() == null
                     ? " (no API key configured: run bhatti setup --url URL --token KEY, or set BHATTI_TOKEN)"
                     : " (check your API key: bhatti setup --url URL --token KEY)";
-            case 404 -> " (bhatti list shows your sandboxes)";
+            case 404 -> message.startsWith("sandbox not found") ? " (bhatti list shows your sandboxes)" : "";
             default -> "";
         };
     }

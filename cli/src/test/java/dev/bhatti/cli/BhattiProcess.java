@@ -28,10 +28,15 @@ final class BhattiProcess {
 
     /** Runs {@code bhatti args...} to completion with the given extra environment. */
     static Result cli(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return cliWithInput(env, Path.of("/dev/null"), args);
+    }
+
+    /** Like {@link #cli} with the command's stdin read from {@code input}. */
+    static Result cliWithInput(Map<String, String> env, Path input, String... args) throws IOException, InterruptedException {
         var cmd = new ArrayList<>(List.of(JAVA, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED",
                 "-jar", JAR.toString()));
         cmd.addAll(List.of(args));
-        var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        var pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(input.toFile()));
         pb.environment().putAll(env);
         Path out = Files.createTempFile("bhatti-cli", ".out");
         Path err = Files.createTempFile("bhatti-cli", ".err");

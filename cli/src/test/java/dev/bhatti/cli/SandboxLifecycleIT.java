@@ -211,6 +211,70 @@ class SandboxLifecycleIT {
         assertThat(bad.statusCode()).isEqualTo(400);
     }
 
+    @Test @Order(5)
+    void filesRoundTripThroughTheCli() throws Exception {
+        Path text = Files.writeString(dataDir.resolve("notes.txt"), "hello\nworld\n");
+        var wrote = BhattiProcess.cliWithInput(daemon.env, text, "file", "write", "dev", "notes/a.txt", "--mode", "0600");
+        assertThat(wrote.exit()).as(wrote.toString()).isZero();
+        assertThat(wrote.stdout()).contains("wrote 12 bytes");
+        assertThat(cli("file", "read", "dev", "notes/a.txt").stdout()).isEqualTo("hello\nworld\n");
+        assertThat(cli("file", "read", "dev", "/workspace/notes/a.txt", "--offset", "2").stdout()).isEqualTo("world\n");
+        assertThat(cli("file", "ls", "dev", "notes").stdout()).containsPattern("-0600\\s+12\\s+\\S+\\s+a.txt");
+        assertThat(cli("exec", "dev", "--", "stat", "-c", "%U %a", "/workspace/notes/a.txt").stdout()).isEqualTo("bhatti 600\n");
+        var missing = cli("file", "read", "dev", "/no/such/file");
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.stderr()).contains("404").contains("no such file");
+    }
+
+    @Test @Order(5)
+    void a100MegabyteFileRoundTripsOverHttp() throws Exception {
+        Path big = dataDir.resolve("big.bin");
+        var random = new java.util.Random(42);
+        try (var out = Files.newOutputStream(big)) {
+            byte[] chunk = new byte[1024 * 1024];
+            for (int i = 0; i < 100; i++) {
+                random.nextBytes(chunk);
+                out.write(chunk);
+            }
+        }
+        String url = daemon.url() + "/sandboxes/dev/files?path=/workspace/big.bin";
+        var put = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + daemon.apiKey())
+                .PUT(HttpRequest.BodyPublishers.ofFile(big)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(put.statusCode()).as(put.body()).isEqualTo(200);
+        assertThat(json(put.body()).path("size").asLong()).isEqualTo(100L * 1024 * 1024);
+        Path back = dataDir.resolve("big.back");
+        var get = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + daemon.apiKey()).build(),
+                HttpResponse.BodyHandlers.ofFile(back));
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(get.headers().firstValue("X-File-Size")).contains(Long.toString(100L * 1024 * 1024));
+        assertThat(Files.mismatch(big, back)).isEqualTo(-1L);
+
+        var head = http.send(HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + daemon.apiKey())
+                .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+        assertThat(head.headers().firstValue("X-File-Is-Dir")).contains("false");
+        assertThat(call("GET", "/sandboxes/dev/files?path=/workspace", null).statusCode()).isEqualTo(409);
+        assertThat(call("PUT", "/sandboxes/dev/files?path=/workspace", "x").statusCode()).isEqualTo(409);
+        assertThat(call("GET", "/sandboxes/dev/files", null).statusCode()).isEqualTo(400);
+        assertThat(call("GET", "/sandboxes/dev/files?path=/workspace/big.bin&offset=-1", null).statusCode()).isEqualTo(400);
+        assertThat(call("PUT", "/sandboxes/dev/files?path=x&mode=999", "x").statusCode()).isEqualTo(400);
+        Files.delete(big);
+        Files.delete(back);
+    }
+
+    @Test @Order(5)
+    void anUploadCutOffMidwayLeavesNoFile() throws Exception {
+        try (var socket = new java.net.Socket("127.0.0.1", daemon.port)) {
+            var out = socket.getOutputStream();
+            out.write(("PUT /sandboxes/dev/files?path=/workspace/cut.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                    + daemon.apiKey() + "\r\nContent-Length: 10000000\r\n\r\n").getBytes());
+            out.write(new byte[1_000_000]);
+            out.flush();
+            Thread.sleep(1000);
+        } // closed mid-body
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "sh", "-c", "ls -a /workspace").stdout()).doesNotContain("cut.bin"));
+    }
+
     @Test @Order(6)
     void unknownSandboxesAndBadKeysAreRefused() throws Exception {
         assertThat(call("GET", "/sandboxes/ghost", null).statusCode()).isEqualTo(404);

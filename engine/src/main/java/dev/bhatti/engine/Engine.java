@@ -36,6 +36,18 @@ public interface Engine extends AutoCloseable {
      */
     Detached execDetached(String vmId, ExecCommand command, String outputFile) throws EngineException;
 
+    /** Reads a guest file into {@code sink}, streaming: nothing is held whole in memory. */
+    void readFile(String vmId, String path, ReadRange range, FileSink sink) throws EngineException;
+
+    /** Replaces a guest file atomically with {@code content}, owned by {@code user} (empty = uid 1000). */
+    GuestFile writeFile(String vmId, String path, int mode, String user, java.io.InputStream content) throws EngineException;
+
+    /** Metadata of a guest path, not following a final symlink. */
+    GuestFile statFile(String vmId, String path) throws EngineException;
+
+    /** The entries of a guest directory. */
+    FileListing listFiles(String vmId, String path) throws EngineException;
+
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();
 

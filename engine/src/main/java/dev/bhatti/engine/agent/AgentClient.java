@@ -2,6 +2,10 @@ package dev.bhatti.engine.agent;
 
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.FileListing;
+import dev.bhatti.engine.FileSink;
+import dev.bhatti.engine.GuestFile;
+import dev.bhatti.engine.ReadRange;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecListener;
@@ -12,11 +16,13 @@ import dev.bhatti.protocol.Message;
 import dev.bhatti.protocol.Stream;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -26,6 +32,8 @@ public final class AgentClient implements AutoCloseable {
 
     /** Extra time the host waits beyond a command's own timeout before giving up on the agent. */
     private static final long HOST_GRACE_MILLIS = 30_000;
+    /** A file transfer on which the agent sends nothing for this long has failed. */
+    private static final long FILE_IDLE_SECONDS = 60;
 
     private final Connection connection;
     private final String agentSoftware;
@@ -130,6 +138,111 @@ public final class AgentClient implements AutoCloseable {
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
         }
+    }
+
+    public void readFile(String path, ReadRange range, FileSink sink) throws EngineException, InterruptedException {
+        try {
+            Stream stream = connection.open(new Message.FileRead(path, range.offsetLine(), range.limitLines(), range.maxBytes()));
+            try {
+                while (true) {
+                    Message m = stream.poll(FILE_IDLE_SECONDS, TimeUnit.SECONDS);
+                    switch (m) {
+                        case Message.FileInfo i -> sink.begin(file(i));
+                        case Message.Data d -> sink.data(d.bytes());
+                        case Message.Exit x -> { return; }
+                        case Message.Error e -> throw fileError(e);
+                        case null -> throw new EngineException(Kind.FAILED, "the guest agent stopped sending " + path);
+                        default -> { }
+                    }
+                }
+            } finally {
+                stream.finish();
+            }
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "reading " + path + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    public GuestFile writeFile(String path, int mode, String user, InputStream content) throws EngineException, InterruptedException {
+        Stream stream;
+        try {
+            stream = connection.open(new Message.FileWrite(path, mode, user));
+        } catch (IOException e) {
+            throw new EngineException(Kind.NOT_RUNNING, "the sandbox's agent is not connected: " + e.getMessage(), e);
+        }
+        try {
+            byte[] buf = new byte[64 * 1024];
+            int n;
+            try {
+                while ((n = content.readNBytes(buf, 0, buf.length)) > 0) {
+                    stream.send(new Message.Data(Message.Channel.STDIN, Arrays.copyOf(buf, n)));
+                }
+                stream.send(new Message.Eof(Message.Channel.STDIN));
+            } catch (Stream.PeerEndedException refused) {
+                // the agent answered early (e.g. the path is a directory): its reply says why
+            } catch (IOException e) {
+                if (connection.isOpen()) {
+                    // the client's upload broke: abandon the stream so the agent drops its temporary file
+                    stream.send(new Message.Error("aborted", "upload interrupted"));
+                    throw new EngineException(Kind.INVALID, "upload interrupted: " + e.getMessage(), e);
+                }
+                throw e;
+            }
+            Message m = stream.poll(FILE_IDLE_SECONDS, TimeUnit.SECONDS);
+            return switch (m) {
+                case Message.FileInfo i -> file(i);
+                case Message.Error e -> throw fileError(e);
+                case null -> throw new EngineException(Kind.FAILED, "the guest agent did not confirm writing " + path);
+                default -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+            };
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "writing " + path + " failed: " + e.getMessage(), e);
+        } finally {
+            stream.finish();
+        }
+    }
+
+    public GuestFile statFile(String path) throws EngineException, InterruptedException {
+        return switch (single(new Message.FileStat(path))) {
+            case Message.FileInfo i -> file(i);
+            case Message.Error e -> throw fileError(e);
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        };
+    }
+
+    public FileListing listFiles(String path) throws EngineException, InterruptedException {
+        return switch (single(new Message.FileListRequest(path))) {
+            case Message.FileList l -> new FileListing(l.entries().stream().map(AgentClient::file).toList(), l.total());
+            case Message.Error e -> throw fileError(e);
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        };
+    }
+
+    /** A request answered by exactly one message. */
+    private Message single(Message request) throws EngineException, InterruptedException {
+        try {
+            Stream stream = connection.open(request);
+            Message m = stream.poll(FILE_IDLE_SECONDS, TimeUnit.SECONDS);
+            stream.finish();
+            if (m == null) throw new EngineException(Kind.FAILED, "the guest agent did not answer");
+            return m;
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
+        }
+    }
+
+    private static GuestFile file(Message.FileInfo i) {
+        return new GuestFile(i.name(), i.size(), i.mode(), i.type(), i.mtimeMillis());
+    }
+
+    private static EngineException fileError(Message.Error e) {
+        Kind kind = switch (e.code()) {
+            case "not_found" -> Kind.NO_SUCH_FILE;
+            case "is_directory", "not_directory", "not_regular", "conflict" -> Kind.WRONG_FILE_TYPE;
+            case "bad_request", "permission_denied" -> Kind.INVALID;
+            default -> Kind.FAILED;
+        };
+        return new EngineException(kind, e.message());
     }
 
     @Override

@@ -2,6 +2,10 @@ package dev.bhatti.engine.qemu;
 
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.FileListing;
+import dev.bhatti.engine.FileSink;
+import dev.bhatti.engine.GuestFile;
+import dev.bhatti.engine.ReadRange;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
@@ -15,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,19 +156,45 @@ public final class QemuEngine implements Engine {
 
     @Override
     public ExecResult exec(String vmId, ExecCommand cmd, ExecListener listener) throws EngineException {
-        var vm = runningVm(vmId);
-        try {
-            return agentOf(vm).exec(cmd, listener);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(Kind.FAILED, "interrupted", e);
-        }
+        return withAgent(vmId, a -> a.exec(cmd, listener));
     }
 
     @Override
     public Detached execDetached(String vmId, ExecCommand cmd, String outputFile) throws EngineException {
+        return withAgent(vmId, a -> a.detach(cmd, outputFile));
+    }
+
+    @Override
+    public void readFile(String vmId, String path, ReadRange range, FileSink sink) throws EngineException {
+        withAgent(vmId, a -> {
+            a.readFile(path, range, sink);
+            return null;
+        });
+    }
+
+    @Override
+    public GuestFile writeFile(String vmId, String path, int mode, String user, InputStream content) throws EngineException {
+        return withAgent(vmId, a -> a.writeFile(path, mode, user, content));
+    }
+
+    @Override
+    public GuestFile statFile(String vmId, String path) throws EngineException {
+        return withAgent(vmId, a -> a.statFile(path));
+    }
+
+    @Override
+    public FileListing listFiles(String vmId, String path) throws EngineException {
+        return withAgent(vmId, a -> a.listFiles(path));
+    }
+
+    private interface AgentCall<T> {
+        T call(AgentClient agent) throws EngineException, InterruptedException;
+    }
+
+    /** Runs one agent operation on a running VM. */
+    private <T> T withAgent(String vmId, AgentCall<T> call) throws EngineException {
         try {
-            return agentOf(runningVm(vmId)).detach(cmd, outputFile);
+            return call.call(agentOf(runningVm(vmId)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new EngineException(Kind.FAILED, "interrupted", e);

@@ -45,10 +45,12 @@ public final class ApiHandler extends Handler.Abstract {
     private final Store store;
     private final SandboxService sandboxes;
     private final Instant started = Instant.now();
+    private final FilesRoute files;
 
     public ApiHandler(Store store, SandboxService sandboxes) {
         this.store = store;
         this.sandboxes = sandboxes;
+        this.files = new FilesRoute(sandboxes);
     }
 
     @Override
@@ -107,6 +109,10 @@ public final class ApiHandler extends Handler.Abstract {
                 }
                 default -> throw methodNotAllowed();
             };
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("files")) {
+            Object body = files.handle(user, seg.get(1), request, response, callback);
+            return body == null ? Reply.STREAMED : Reply.ok(body);
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec")) {
             requireMethod(method, "POST");

@@ -108,28 +108,35 @@ public final class SandboxService {
     }
 
     public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
+        return onRunning(user, idOrName, (e, id) -> e.exec(id, command, listener));
+    }
+
+    public Detached execDetached(UserRecord user, String idOrName, ExecCommand command, String outputFile) {
+        return onRunning(user, idOrName, (e, id) -> e.execDetached(id, command, outputFile));
+    }
+
+    /** Runs one engine operation on a running sandbox, mapping its failures to API errors. */
+    public <T> T onRunning(UserRecord user, String idOrName, EngineCall<T> call) {
         SandboxRecord s = running(user, idOrName);
         try {
-            return engine.exec(s.id(), command, listener);
+            return call.call(engine, s.id());
         } catch (EngineException e) {
             throw execFailure(s, e);
         }
     }
 
-    public Detached execDetached(UserRecord user, String idOrName, ExecCommand command, String outputFile) {
-        SandboxRecord s = running(user, idOrName);
-        try {
-            return engine.execDetached(s.id(), command, outputFile);
-        } catch (EngineException e) {
-            throw execFailure(s, e);
-        }
+    @FunctionalInterface
+    public interface EngineCall<T> {
+        T call(Engine engine, String vmId) throws EngineException;
     }
 
     private ApiException execFailure(SandboxRecord s, EngineException e) {
         return switch (e.kind()) {
             case INVALID -> ApiException.badRequest(e.getMessage());
+            case NO_SUCH_FILE -> ApiException.notFound(e.getMessage());
+            case WRONG_FILE_TYPE -> ApiException.conflict(e.getMessage());
             case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
-            case FAILED -> new ApiException(502, "exec failed: " + e.getMessage());
+            case FAILED -> new ApiException(502, "the sandbox failed: " + e.getMessage());
         };
     }
 
