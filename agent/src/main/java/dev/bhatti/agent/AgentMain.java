@@ -57,7 +57,11 @@ public final class AgentMain {
      * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
      * snapshot restore); each time the port reads end-of-file and is opened again.
      */
+    /** Processes a non-root user may have at once in the guest (fork bombs hit this, not the agent). */
+    static final long USER_PROCESS_LIMIT = 4096;
+
     void serveDevice(Path device) throws InterruptedException {
+        if (!Libc.limitUserProcesses(USER_PROCESS_LIMIT)) Log.info("could not cap user processes");
         Log.info("ready on " + device);
         int failures = 0;
         while (true) {

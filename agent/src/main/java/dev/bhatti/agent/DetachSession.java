@@ -58,6 +58,7 @@ final class DetachSession {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                     .start();
+            Libc.resetOomScore(p.pid());
             Log.info("detached pid " + p.pid() + ": " + String.join(" ", request.argv()));
             return new Message.Detached(p.pid(), output.toString());
         } catch (IOException | RuntimeException e) {

@@ -64,6 +64,7 @@ final class ExecSession {
             return;
         }
         long pgid = process.pid(); // setsid made the child the leader of its own session and group
+        Libc.resetOomScore(pgid);
         if (!request.stdin()) process.getOutputStream().close();
 
         Thread out = Thread.ofVirtual().start(() -> pump(process.getInputStream(), Channel.STDOUT));

@@ -1,10 +1,14 @@
 package dev.bhatti.agent;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
+import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /** The few libc calls the JDK lacks. None of them blocks, so they are safe on virtual threads. */
 final class Libc {
@@ -18,7 +22,35 @@ final class Libc {
     private static final MethodHandle GETEUID = LINKER.downcallHandle(
             LINKER.defaultLookup().find("geteuid").orElseThrow(), FunctionDescriptor.of(JAVA_INT));
 
+    private static final MethodHandle SETRLIMIT = LINKER.downcallHandle(
+            LINKER.defaultLookup().find("setrlimit").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    private static final int RLIMIT_NPROC = 6;
+
     private Libc() {}
+
+    /**
+     * Caps the number of processes per non-root user for this process and everything it starts. Root
+     * (the agent) is exempt from the cap, so a fork bomb by uid 1000 cannot starve the agent of pids.
+     */
+    static boolean limitUserProcesses(long max) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rlimit = arena.allocate(16);
+            rlimit.set(JAVA_LONG, 0, max);
+            rlimit.set(JAVA_LONG, 8, max);
+            return (int) SETRLIMIT.invokeExact(RLIMIT_NPROC, rlimit) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
+    /** Makes a child an ordinary OOM victim again (the agent itself is exempt and children inherit that). */
+    static void resetOomScore(long pid) {
+        try {
+            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc", Long.toString(pid), "oom_score_adj"), "0");
+        } catch (java.io.IOException | RuntimeException e) {
+            // not in a guest, or the process is already gone
+        }
+    }
 
     /** Sends {@code signal} to the group led by {@code pgid}; false if no such group is left. */
     static boolean killGroup(long pgid, int signal) {

@@ -494,14 +494,26 @@ for f in /sys/class/virtio-ports/*/name; do
   [ -e "/dev/virtio-ports/$port" ] || ln -sf "../${dev##*/}" "/dev/virtio-ports/$port"
 done
 
-CDS=
-[ -f /opt/bhatti/agent.jsa ] && CDS=-XX:SharedArchiveFile=/opt/bhatti/agent.jsa
 cd /
 exec </dev/null >/dev/console 2>&1
-exec /usr/bin/tini -- /opt/bhatti/jre/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto $CDS \
-  -Xmx128m --enable-native-access=ALL-UNNAMED -jar /opt/bhatti/agent.jar --device /dev/virtio-ports/agent
+exec /usr/bin/tini -- /opt/bhatti/agent-run
 EOF
 chmod 0755 "$ROOT/opt/bhatti/init"
+cat >"$ROOT/opt/bhatti/agent-run" <<'EOF'
+#!/bin/sh
+# Runs the agent under tini and restarts it if it ever exits: a crashed agent must not take the VM
+# down with it. The agent is the last thing the OOM killer may pick; it resets its children to 0.
+CDS=
+[ -f /opt/bhatti/agent.jsa ] && CDS=-XX:SharedArchiveFile=/opt/bhatti/agent.jsa
+echo -1000 >/proc/self/oom_score_adj 2>/dev/null
+while :; do
+  /opt/bhatti/jre/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xshare:auto $CDS \
+    -Xmx128m --enable-native-access=ALL-UNNAMED -jar /opt/bhatti/agent.jar --device /dev/virtio-ports/agent
+  echo "bhatti-agent-run: agent exited with status $?; restarting in 1 s"
+  sleep 1
+done
+EOF
+chmod 0755 "$ROOT/opt/bhatti/agent-run"
 
 # ---------------------------------------------------------------- 6: Java runtime
 step 6 "Linking Java runtime (jlink java.base)"
