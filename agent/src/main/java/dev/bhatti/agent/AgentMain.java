@@ -31,8 +31,13 @@ public final class AgentMain {
     static final String SOFTWARE = "bhatti-agent/0.1.0";
 
     private final AgentConfig config;
+    /** Sessions outlive connections: a reconnecting host finds them again. */
+    private final SessionRegistry sessions;
 
-    AgentMain(AgentConfig config) { this.config = config; }
+    AgentMain(AgentConfig config) {
+        this.config = config;
+        this.sessions = new SessionRegistry(config);
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length == 1 && args[0].equals("--self-test")) {
@@ -117,6 +122,10 @@ public final class AgentMain {
             case Message.FileWrite w -> new FileSession(config, stream).run(w);
             case Message.FileStat st -> new FileSession(config, stream).run(st);
             case Message.FileListRequest l -> new FileSession(config, stream).run(l);
+            case Message.SessionStart r -> sessionCall(stream, () -> sessions.start(stream, r));
+            case Message.SessionAttach a -> sessionCall(stream, () -> sessions.attach(stream, a));
+            case Message.SessionListRequest r -> sessionCall(stream, () -> stream.send(sessions.list()));
+            case Message.SessionKill k -> sessionCall(stream, () -> stream.send(sessions.kill(k)));
             default -> {
                 try {
                     stream.send(new Message.Error("unsupported", "unsupported request " + opening.getClass().getSimpleName()));
@@ -124,6 +133,18 @@ public final class AgentMain {
                     // channel gone
                 }
             }
+        }
+    }
+
+    private interface SessionCall { void run() throws IOException, InterruptedException; }
+
+    private static void sessionCall(Stream stream, SessionCall call) {
+        try {
+            call.run();
+        } catch (IOException e) {
+            Log.info("session request on stream " + stream.id() + " lost its channel: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

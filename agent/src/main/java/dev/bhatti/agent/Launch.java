@@ -19,8 +19,22 @@ final class Launch {
 
     sealed interface Outcome {}
 
-    /** Ready to start; {@code user} is who the command runs as. */
-    record Ready(ProcessBuilder builder, GuestUser user) implements Outcome {}
+    /**
+     * Ready to start: {@code argv} already drops to {@code user} (setpriv) when needed; the new session
+     * is made by whoever spawns it (setsid for pipes, posix_spawn for terminals).
+     */
+    record Ready(List<String> argv, Map<String, String> env, String cwd, GuestUser user, AgentConfig config) implements Outcome {
+        /** A process builder that gives the command its own session and process group. */
+        ProcessBuilder builder() {
+            var cmd = new ArrayList<String>(List.of(config.setsid(), "-w", "--"));
+            cmd.addAll(argv);
+            var pb = new ProcessBuilder(cmd);
+            pb.environment().clear();
+            pb.environment().putAll(env);
+            pb.directory(Path.of(cwd).toFile());
+            return pb;
+        }
+    }
 
     /** The request itself is wrong (unknown user, missing directory): an error, not an exit code. */
     record Invalid(String message) implements Outcome {}
@@ -45,21 +59,15 @@ final class Launch {
             case CommandPath.Found f -> { }
         }
         var cmd = new ArrayList<String>();
-        cmd.add(config.setsid());
-        cmd.add("-w");
         if (config.runningAsRoot() && user.uid() != 0) {
             cmd.add(config.setpriv());
             cmd.add("--reuid=" + user.uid());
             cmd.add("--regid=" + user.gid());
             cmd.add(user.name().isEmpty() ? "--clear-groups" : "--init-groups");
+            cmd.add("--");
         }
-        cmd.add("--");
         cmd.addAll(argv);
-        var pb = new ProcessBuilder(cmd);
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        pb.directory(Path.of(cwd).toFile());
-        return new Ready(pb, user);
+        return new Ready(cmd, env, cwd, user, config);
     }
 
     private static Map<String, String> environment(GuestUser user, Map<String, String> requested) {

@@ -24,6 +24,8 @@ public final class Codec {
             EXIT = 0x15, ERROR = 0x16, DETACH_REQUEST = 0x17, DETACHED = 0x18;
     static final int FILE_READ = 0x20, FILE_WRITE = 0x21, FILE_STAT = 0x22, FILE_LIST_REQUEST = 0x23, FILE_INFO = 0x24,
             FILE_LIST = 0x25;
+    static final int SESSION_START = 0x30, SESSION_ATTACH = 0x31, SESSION_INFO = 0x32, RESIZE = 0x33, DETACH = 0x34,
+            SESSION_LIST_REQUEST = 0x35, SESSION_LIST = 0x36, SESSION_KILL = 0x37;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -73,6 +75,28 @@ public final class Codec {
                     out.writeLong(l.total());
                     yield FILE_LIST;
                 }
+                case Message.SessionStart r -> {
+                    writeStrings(out, r.argv());
+                    writeMap(out, r.env());
+                    writeString(out, r.cwd());
+                    writeString(out, r.user());
+                    out.writeBoolean(r.tty());
+                    out.writeInt(r.rows());
+                    out.writeInt(r.cols());
+                    out.writeLong(r.maxIdleSeconds());
+                    yield SESSION_START;
+                }
+                case Message.SessionAttach a -> { writeString(out, a.sessionId()); out.writeBoolean(a.ifDetached()); yield SESSION_ATTACH; }
+                case Message.SessionInfo i -> { writeSessionInfo(out, i); yield SESSION_INFO; }
+                case Message.Resize r -> { out.writeInt(r.rows()); out.writeInt(r.cols()); yield RESIZE; }
+                case Message.Detach d -> DETACH;
+                case Message.SessionListRequest r -> SESSION_LIST_REQUEST;
+                case Message.SessionList l -> {
+                    out.writeInt(l.sessions().size());
+                    for (var i : l.sessions()) writeSessionInfo(out, i);
+                    yield SESSION_LIST;
+                }
+                case Message.SessionKill k -> { writeString(out, k.sessionId()); out.writeInt(k.signal()); yield SESSION_KILL; }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -108,6 +132,20 @@ public final class Codec {
                 case FILE_STAT -> new Message.FileStat(readString(in));
                 case FILE_LIST_REQUEST -> new Message.FileListRequest(readString(in));
                 case FILE_INFO -> readFileInfo(in);
+                case SESSION_START -> new Message.SessionStart(readStrings(in), readMap(in), readString(in), readString(in),
+                        in.readBoolean(), in.readInt(), in.readInt(), in.readLong());
+                case SESSION_ATTACH -> new Message.SessionAttach(readString(in), in.readBoolean());
+                case SESSION_INFO -> readSessionInfo(in);
+                case RESIZE -> new Message.Resize(in.readInt(), in.readInt());
+                case DETACH -> new Message.Detach();
+                case SESSION_LIST_REQUEST -> new Message.SessionListRequest();
+                case SESSION_LIST -> {
+                    int n = count(in.readInt());
+                    var list = new ArrayList<Message.SessionInfo>(Math.min(n, 64));
+                    for (int i = 0; i < n; i++) list.add(readSessionInfo(in));
+                    yield new Message.SessionList(list);
+                }
+                case SESSION_KILL -> new Message.SessionKill(readString(in), in.readInt());
                 case FILE_LIST -> {
                     int n = count(in.readInt());
                     var entries = new ArrayList<Message.FileInfo>(Math.min(n, 1024));
@@ -159,6 +197,21 @@ public final class Codec {
     private static void writeStrings(DataOutputStream out, List<String> list) throws IOException {
         out.writeInt(list.size());
         for (String s : list) writeString(out, s);
+    }
+
+    private static void writeSessionInfo(DataOutputStream out, Message.SessionInfo i) throws IOException {
+        writeString(out, i.id());
+        writeStrings(out, i.argv());
+        out.writeBoolean(i.tty());
+        out.writeBoolean(i.running());
+        out.writeInt(i.exitCode());
+        out.writeBoolean(i.attached());
+        out.writeLong(i.createdAtMillis());
+    }
+
+    private static Message.SessionInfo readSessionInfo(DataInputStream in) throws IOException {
+        return new Message.SessionInfo(readString(in), readStrings(in), in.readBoolean(), in.readBoolean(), in.readInt(),
+                in.readBoolean(), in.readLong());
     }
 
     private static void writeFileInfo(DataOutputStream out, Message.FileInfo i) throws IOException {

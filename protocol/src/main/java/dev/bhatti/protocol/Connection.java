@@ -173,7 +173,9 @@ public final class Connection implements AutoCloseable {
     /** Messages that start an operation on a new stream. */
     private static boolean opensStream(Message m) {
         return m instanceof Message.ExecRequest || m instanceof Message.DetachRequest || m instanceof Message.FileRead
-                || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest;
+                || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest
+                || m instanceof Message.SessionStart || m instanceof Message.SessionAttach
+                || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill;
     }
 
     private void fail(IOException cause) {

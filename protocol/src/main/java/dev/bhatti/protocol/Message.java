@@ -98,6 +98,55 @@ public sealed interface Message {
         public FileList { entries = List.copyOf(entries); }
     }
 
+    /**
+     * Opens a stream that starts a session: a long-lived command that survives its stream and can be
+     * attached to again. With {@code tty} it runs on a pseudo-terminal of {@code rows} x {@code cols};
+     * without, stdout and stderr are merged. When no client is attached for {@code maxIdleSeconds}
+     * (0 = never) it is killed. The agent answers {@link SessionInfo}, then output as STDOUT data.
+     */
+    record SessionStart(List<String> argv, Map<String, String> env, String cwd, String user, boolean tty, int rows, int cols,
+                        long maxIdleSeconds) implements Message {
+        public SessionStart {
+            argv = List.copyOf(argv);
+            env = Map.copyOf(env);
+            Objects.requireNonNull(cwd);
+            Objects.requireNonNull(user);
+            if (argv.isEmpty()) throw new IllegalArgumentException("argv must not be empty");
+        }
+    }
+
+    /**
+     * Opens a stream attached to an existing session: {@link SessionInfo}, its scrollback, then live
+     * output. A previously attached stream is detached, unless {@code ifDetached}, which refuses instead.
+     */
+    record SessionAttach(String sessionId, boolean ifDetached) implements Message {
+        public SessionAttach { Objects.requireNonNull(sessionId); }
+    }
+
+    /** A session as the agent sees it. {@code exitCode} is meaningful once {@code running} is false. */
+    record SessionInfo(String id, List<String> argv, boolean tty, boolean running, int exitCode, boolean attached,
+                       long createdAtMillis) implements Message {
+        public SessionInfo { argv = List.copyOf(argv); Objects.requireNonNull(id); }
+    }
+
+    /** New terminal size for the session attached to this stream. */
+    record Resize(int rows, int cols) implements Message {}
+
+    /** Detaches this stream from its session; the session runs on. */
+    record Detach() implements Message {}
+
+    /** Opens a stream answered by one {@link SessionList}. */
+    record SessionListRequest() implements Message {}
+
+    record SessionList(List<SessionInfo> sessions) implements Message {
+        public SessionList { sessions = List.copyOf(sessions); }
+    }
+
+    /** Opens a stream that signals a session's process group; answered by {@link Exit} 0 or {@link Error}. */
+    record SessionKill(String sessionId, int signal) implements Message {
+        public SessionKill { Objects.requireNonNull(sessionId); }
+    }
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 
