@@ -22,6 +22,21 @@ final class ApiClient {
 
     ApiClient(CliConfig config) { this.config = config; }
 
+    CliConfig config() { return config; }
+
+    /**
+     * A WebSocket handshake failed: ask the same path over plain HTTP to learn why (404, 401, 409...),
+     * since the JDK's WebSocket client hides the response body.
+     */
+    String explainFailedUpgrade(Throwable cause, String sandboxPath) {
+        try {
+            get(sandboxPath);
+        } catch (CliException e) {
+            return e.getMessage();
+        }
+        return "could not open the shell: " + cause.getMessage();
+    }
+
     record Reply(int status, JsonNode body, boolean existing) {}
 
     Reply get(String path) throws CliException { return send("GET", path, null); }

@@ -275,6 +275,50 @@ class SandboxLifecycleIT {
                 assertThat(cli("exec", "dev", "--", "sh", "-c", "ls -a /workspace").stdout()).doesNotContain("cut.bin"));
     }
 
+    @Test @Order(5)
+    void shellSessionsSurviveDroppedConnectionsAndReattachWithScrollback() throws Exception {
+        String base = daemon.url().replace("http", "ws") + "/sandboxes/dev/ws";
+        var first = WsClient.connect(base + "?new=true&rows=30&cols=100", daemon.apiKey());
+        first.type("echo shell-$((6*7)); stty size\n");
+        first.awaitOutput("shell-42");
+        first.awaitOutput("30 100");
+        String id = json(first.control.toString().lines().findFirst().orElseThrow()).path("session_id").asString();
+        first.ws.sendText("{\"type\":\"resize\",\"rows\":40,\"cols\":132}", true).get();
+        first.type("stty size\n");
+        first.awaitOutput("40 132");
+        first.ws.abort(); // the connection drops: the shell must live on
+
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
+            JsonNode s = sessionNamed(id);
+            assertThat(s.path("running").asBoolean()).isTrue();
+            assertThat(s.path("attached").asBoolean()).isFalse();
+        });
+        assertThat(cli("ps", "dev").stdout()).containsPattern(id + "\\s+/bin/bash -li\\s+yes\\s+yes");
+
+        var again = WsClient.connect(base, daemon.apiKey()); // no session given: reattach to the detached shell
+        again.awaitOutput("shell-42"); // scrollback replayed
+        assertThat(again.control.toString()).contains("\"session_id\":\"" + id + "\"");
+        assertThat(cli("ps", "dev", "--kill", id).exit()).isZero();
+        assertThat(again.closed.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1000);
+        assertThat(again.control.toString()).contains("\"type\":\"exit\"").contains("\"exit_code\":137");
+        assertThat(sessionNamed(id).path("running").asBoolean()).isFalse();
+
+        assertThat(call("GET", "/sandboxes/dev/ws", null).statusCode()).as("no upgrade").isEqualTo(400);
+        assertThat(call("DELETE", "/sandboxes/dev/sessions/s999", null).statusCode()).isEqualTo(404);
+
+        var piped = BhattiProcess.cliWithInput(daemon.env, Files.writeString(dataDir.resolve("keys.txt"), "echo via-cli-$((2+3))\nexit 5\n"),
+                "shell", "dev", "--new");
+        assertThat(piped.exit()).as(piped.toString()).isEqualTo(5);
+        assertThat(piped.stdout()).contains("via-cli-5");
+    }
+
+    private static JsonNode sessionNamed(String id) throws Exception {
+        for (JsonNode s : json(call("GET", "/sandboxes/dev/sessions", null).body())) {
+            if (s.path("session_id").asString().equals(id)) return s;
+        }
+        throw new AssertionError("no session " + id);
+    }
+
     @Test @Order(6)
     void unknownSandboxesAndBadKeysAreRefused() throws Exception {
         assertThat(call("GET", "/sandboxes/ghost", null).statusCode()).isEqualTo(404);

@@ -48,6 +48,14 @@ public interface Engine extends AutoCloseable {
     /** The entries of a guest directory. */
     FileListing listFiles(String vmId, String path) throws EngineException;
 
+    /** Starts or attaches to a session in the guest. */
+    SessionChannel openSession(String vmId, SessionOpen open) throws EngineException;
+
+    List<GuestSession> listSessions(String vmId) throws EngineException;
+
+    /** Sends {@code signal} to a session's process group. */
+    void signalSession(String vmId, String sessionId, int signal) throws EngineException;
+
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();
 

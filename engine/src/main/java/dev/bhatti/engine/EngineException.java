@@ -10,10 +10,10 @@ public class EngineException extends Exception {
         NOT_FOUND,
         /** The VM exists but is not in a state that allows this. */
         NOT_RUNNING,
-        /** A path in the guest does not exist. */
-        NO_SUCH_FILE,
-        /** A path in the guest exists but is the wrong kind (a directory where a file was meant...). */
-        WRONG_FILE_TYPE,
+        /** Something named in the guest (a path, a session) does not exist. */
+        MISSING,
+        /** It exists but does not allow this (a directory where a file was meant, a session in use...). */
+        CONFLICT,
         /** The host or the guest failed. */
         FAILED
     }

@@ -9,6 +9,7 @@ import dev.bhatti.server.store.SqliteStore;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +59,9 @@ public final class Daemon implements AutoCloseable {
         connector.setHost(config.host());
         connector.setPort(config.port());
         http.addConnector(connector);
-        http.setHandler(new ApiHandler(store, sandboxes));
+        var websockets = ServerWebSocketContainer.ensure(http);
+        websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
+        http.setHandler(new ApiHandler(store, sandboxes, websockets));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);

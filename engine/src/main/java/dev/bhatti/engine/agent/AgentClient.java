@@ -5,7 +5,10 @@ import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.FileListing;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.GuestFile;
+import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.ReadRange;
+import dev.bhatti.engine.SessionChannel;
+import dev.bhatti.engine.SessionOpen;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecListener;
@@ -23,6 +26,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -237,12 +241,100 @@ public final class AgentClient implements AutoCloseable {
 
     private static EngineException fileError(Message.Error e) {
         Kind kind = switch (e.code()) {
-            case "not_found" -> Kind.NO_SUCH_FILE;
-            case "is_directory", "not_directory", "not_regular", "conflict" -> Kind.WRONG_FILE_TYPE;
+            case "not_found" -> Kind.MISSING;
+            case "is_directory", "not_directory", "not_regular", "conflict" -> Kind.CONFLICT;
             case "bad_request", "permission_denied" -> Kind.INVALID;
             default -> Kind.FAILED;
         };
         return new EngineException(kind, e.message());
+    }
+
+    public SessionChannel openSession(SessionOpen open) throws EngineException, InterruptedException {
+        Message request = switch (open) {
+            case SessionOpen.Start st -> new Message.SessionStart(st.argv(), st.env(), st.cwd(), st.user(), st.tty(),
+                    st.rows(), st.cols(), st.maxIdleSeconds());
+            case SessionOpen.Attach a -> new Message.SessionAttach(a.sessionId(), a.ifDetached());
+        };
+        Stream stream;
+        Message first;
+        try {
+            stream = connection.open(request);
+            first = stream.poll(30, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
+        }
+        return switch (first) {
+            case Message.SessionInfo info -> new AgentSession(stream, session(info));
+            case Message.Error e -> {
+                stream.finish();
+                throw new EngineException(switch (e.code()) {
+                    case "not_found" -> Kind.MISSING;
+                    case "attached", "limit" -> Kind.CONFLICT;
+                    case "bad_request", "not_runnable" -> Kind.INVALID;
+                    default -> Kind.FAILED;
+                }, e.message());
+            }
+            case null -> {
+                stream.finish();
+                throw new EngineException(Kind.FAILED, "the guest agent did not open the session in time");
+            }
+            default -> {
+                stream.finish();
+                throw new EngineException(Kind.FAILED, "unexpected reply " + first.getClass().getSimpleName());
+            }
+        };
+    }
+
+    public List<GuestSession> listSessions() throws EngineException, InterruptedException {
+        return switch (single(new Message.SessionListRequest())) {
+            case Message.SessionList l -> l.sessions().stream().map(AgentClient::session).toList();
+            case Message.Error e -> throw new EngineException(Kind.FAILED, e.message());
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        };
+    }
+
+    public void signalSession(String sessionId, int signal) throws EngineException, InterruptedException {
+        switch (single(new Message.SessionKill(sessionId, signal))) {
+            case Message.Exit x -> { }
+            case Message.Error e -> throw new EngineException(e.code().equals("not_found") ? Kind.MISSING : Kind.INVALID, e.message());
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        }
+    }
+
+    private static GuestSession session(Message.SessionInfo i) {
+        return new GuestSession(i.id(), i.argv(), i.tty(), i.running(), i.running() ? null : i.exitCode(), i.attached(),
+                i.createdAtMillis());
+    }
+
+    /** A session attachment over one stream. */
+    private record AgentSession(Stream stream, GuestSession session) implements SessionChannel {
+        @Override
+        public Event next(long millis) throws IOException, InterruptedException {
+            Message m = stream.poll(millis, TimeUnit.MILLISECONDS);
+            return switch (m) {
+                case null -> null;
+                case Message.Data d -> new Output(d.bytes());
+                case Message.Exit x -> new Exited(x.exitCode());
+                case Message.Error e -> new Ended(e.message());
+                default -> next(1);
+            };
+        }
+
+        @Override public void input(byte[] bytes) throws IOException { stream.send(new Message.Data(Message.Channel.STDIN, bytes)); }
+
+        @Override public void resize(int rows, int cols) throws IOException { stream.send(new Message.Resize(rows, cols)); }
+
+        @Override public void signal(int signal) throws IOException { stream.send(new Message.Kill(signal)); }
+
+        @Override
+        public void close() {
+            try {
+                stream.send(new Message.Detach());
+            } catch (IOException ignored) {
+                // the channel is gone: the agent detaches by itself
+            }
+            stream.finish();
+        }
     }
 
     @Override

@@ -5,7 +5,10 @@ import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.FileListing;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.GuestFile;
+import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.ReadRange;
+import dev.bhatti.engine.SessionChannel;
+import dev.bhatti.engine.SessionOpen;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
@@ -185,6 +188,24 @@ public final class QemuEngine implements Engine {
     @Override
     public FileListing listFiles(String vmId, String path) throws EngineException {
         return withAgent(vmId, a -> a.listFiles(path));
+    }
+
+    @Override
+    public SessionChannel openSession(String vmId, SessionOpen open) throws EngineException {
+        return withAgent(vmId, a -> a.openSession(open));
+    }
+
+    @Override
+    public List<GuestSession> listSessions(String vmId) throws EngineException {
+        return withAgent(vmId, AgentClient::listSessions);
+    }
+
+    @Override
+    public void signalSession(String vmId, String sessionId, int signal) throws EngineException {
+        withAgent(vmId, a -> {
+            a.signalSession(sessionId, signal);
+            return null;
+        });
     }
 
     private interface AgentCall<T> {

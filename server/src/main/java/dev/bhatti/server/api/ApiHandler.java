@@ -15,6 +15,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
@@ -46,11 +47,13 @@ public final class ApiHandler extends Handler.Abstract {
     private final SandboxService sandboxes;
     private final Instant started = Instant.now();
     private final FilesRoute files;
+    private final SessionsRoute sessions;
 
-    public ApiHandler(Store store, SandboxService sandboxes) {
+    public ApiHandler(Store store, SandboxService sandboxes, ServerWebSocketContainer websockets) {
         this.store = store;
         this.sandboxes = sandboxes;
         this.files = new FilesRoute(sandboxes);
+        this.sessions = new SessionsRoute(sandboxes, websockets);
     }
 
     @Override
@@ -113,6 +116,19 @@ public final class ApiHandler extends Handler.Abstract {
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("files")) {
             Object body = files.handle(user, seg.get(1), request, response, callback);
             return body == null ? Reply.STREAMED : Reply.ok(body);
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("ws")) {
+            requireMethod(method, "GET");
+            sessions.shell(user, seg.get(1), request, response, callback);
+            return Reply.STREAMED;
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
+            requireMethod(method, "GET");
+            return Reply.ok(sessions.list(user, seg.get(1)));
+        }
+        if (seg.size() == 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
+            requireMethod(method, "DELETE");
+            return Reply.ok(sessions.kill(user, seg.get(1), seg.get(3), request));
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec")) {
             requireMethod(method, "POST");

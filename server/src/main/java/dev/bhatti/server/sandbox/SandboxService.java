@@ -133,8 +133,8 @@ public final class SandboxService {
     private ApiException execFailure(SandboxRecord s, EngineException e) {
         return switch (e.kind()) {
             case INVALID -> ApiException.badRequest(e.getMessage());
-            case NO_SUCH_FILE -> ApiException.notFound(e.getMessage());
-            case WRONG_FILE_TYPE -> ApiException.conflict(e.getMessage());
+            case MISSING -> ApiException.notFound(e.getMessage());
+            case CONFLICT -> ApiException.conflict(e.getMessage());
             case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
             case FAILED -> new ApiException(502, "the sandbox failed: " + e.getMessage());
         };

@@ -1,0 +1,132 @@
+package dev.bhatti.server.api;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.GuestSession;
+import dev.bhatti.engine.SessionChannel;
+import dev.bhatti.engine.SessionOpen;
+import dev.bhatti.server.sandbox.SandboxService;
+import dev.bhatti.server.store.UserRecord;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Interactive shells over WebSocket ({@code /sandboxes/{id}/ws}) and the session list and kill routes.
+ * Without {@code session} or {@code new=true}, a shell reattaches to the newest running terminal
+ * session nobody is attached to, so a dropped connection never strands a shell.
+ */
+final class SessionsRoute {
+    static final List<String> SHELL = List.of("/bin/bash", "-li");
+    /** A shell nobody attaches to for an hour is killed. */
+    static final long SHELL_MAX_IDLE_SECONDS = 3600;
+
+    private final SandboxService sandboxes;
+    private final ServerWebSocketContainer websockets;
+
+    SessionsRoute(SandboxService sandboxes, ServerWebSocketContainer websockets) {
+        this.sandboxes = sandboxes;
+        this.websockets = websockets;
+    }
+
+    /** Upgrades to a WebSocket relaying a shell; returns false if the request was no upgrade. */
+    boolean shell(UserRecord user, String id, Request request, Response response, Callback callback) {
+        // Checked first, so that a plain GET never starts a shell nobody will see.
+        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
+            throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
+        }
+        Fields q = Request.extractQueryParameters(request);
+        String sessionId = q.getValue("session");
+        boolean fresh = "true".equals(q.getValue("new"));
+        int rows = size(q.getValue("rows"), 24);
+        int cols = size(q.getValue("cols"), 80);
+        if (sessionId != null && !sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
+        SessionChannel channel = sandboxes.onRunning(user, id, (engine, vm) -> open(engine, vm, sessionId, fresh, rows, cols));
+        boolean upgraded;
+        try {
+            upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel), request, response, callback);
+        } catch (RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (!upgraded) {
+            channel.close();
+            throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
+        }
+        return true;
+    }
+
+    private static SessionChannel open(Engine engine, String vm, String sessionId, boolean fresh, int rows, int cols)
+            throws EngineException {
+        if (sessionId != null) return engine.openSession(vm, new SessionOpen.Attach(sessionId, false));
+        if (!fresh) {
+            var detached = engine.listSessions(vm).stream()
+                    .filter(s -> s.tty() && s.running() && !s.attached())
+                    .max(Comparator.comparingLong(GuestSession::createdAtMillis));
+            if (detached.isPresent()) {
+                try {
+                    SessionChannel ch = engine.openSession(vm, new SessionOpen.Attach(detached.get().id(), true));
+                    ch.resize(rows, cols);
+                    return ch;
+                } catch (EngineException | java.io.IOException e) {
+                    // someone attached first, or it just ended: start a new shell instead
+                }
+            }
+        }
+        return engine.openSession(vm, new SessionOpen.Start(SHELL, Map.of(), "", "", true, rows, cols, SHELL_MAX_IDLE_SECONDS));
+    }
+
+    List<Map<String, Object>> list(UserRecord user, String id) {
+        return sandboxes.onRunning(user, id, Engine::listSessions).stream().map(SessionsRoute::view).toList();
+    }
+
+    Map<String, Object> kill(UserRecord user, String id, String sessionId, Request request) {
+        Fields q = Request.extractQueryParameters(request);
+        int signal = 9;
+        if (q.getValue("signal") != null) {
+            try {
+                signal = Integer.parseInt(q.getValue("signal"));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("signal must be a number");
+            }
+            if (signal < 1 || signal > 64) throw ApiException.badRequest("signal must be from 1 to 64");
+        }
+        int sig = signal;
+        sandboxes.onRunning(user, id, (engine, vm) -> {
+            engine.signalSession(vm, sessionId, sig);
+            return null;
+        });
+        return Map.of("status", "signalled", "session_id", sessionId, "signal", sig);
+    }
+
+    static Map<String, Object> view(GuestSession s) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("session_id", s.id());
+        m.put("argv", s.argv());
+        m.put("tty", s.tty());
+        m.put("running", s.running());
+        m.put("exit_code", s.exitCode());
+        m.put("attached", s.attached());
+        m.put("created_at", Instant.ofEpochMilli(s.createdAtMillis()).toString());
+        return m;
+    }
+
+    private static int size(String v, int dflt) {
+        if (v == null) return dflt;
+        try {
+            int n = Integer.parseInt(v);
+            if (n < 1 || n > 9999) throw ApiException.badRequest("rows and cols must be from 1 to 9999");
+            return n;
+        } catch (NumberFormatException e) {
+            throw ApiException.badRequest("rows and cols must be numbers");
+        }
+    }
+}
