@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -310,6 +311,54 @@ class SandboxLifecycleIT {
                 "shell", "dev", "--new");
         assertThat(piped.exit()).as(piped.toString()).isEqualTo(5);
         assertThat(piped.stdout()).contains("via-cli-5");
+    }
+
+    @Test @Order(5)
+    void portForwardingRelaysManyConnectionsAtOnce() throws Exception {
+        var server = cli("exec", "--detach", "dev", "--", "perl", "-MIO::Socket::INET", "-e",
+                "$SIG{CHLD}='IGNORE'; $s=IO::Socket::INET->new(LocalAddr=>'127.0.0.1',LocalPort=>3000,Listen=>64,ReuseAddr=>1)"
+                + " or die $!; while($c=$s->accept){ if(fork()==0){ $c->autoflush(1); while(<$c>){print $c \"echo:$_\"} exit 0 } close $c }");
+        assertThat(server.exit()).as(server.toString()).isZero();
+        int hostPort = BhattiProcess.freePort();
+        var fwd = cli("forward", "--detach", "dev", hostPort + ":3000");
+        assertThat(fwd.exit()).as(fwd.toString()).isZero();
+        assertThat(fwd.stdout()).contains("127.0.0.1:" + hostPort);
+
+        var results = new java.util.concurrent.ConcurrentHashMap<Integer, String>();
+        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> echo(hostPort, "probe").equals("echo:probe"));
+        var threads = new java.util.ArrayList<Thread>();
+        for (int i = 0; i < 10; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    results.put(n, echo(hostPort, "hello-" + n));
+                } catch (Exception e) {
+                    results.put(n, e.toString());
+                }
+            }));
+        }
+        for (Thread t : threads) t.join(60_000);
+        for (int i = 0; i < 10; i++) assertThat(results.get(i)).isEqualTo("echo:hello-" + i);
+
+        assertThat(json(call("GET", "/sandboxes/dev/forward", null).body()).findValuesAsString("host_addr"))
+                .containsExactly("127.0.0.1:" + hostPort);
+        assertThat(call("POST", "/sandboxes/dev/forward", "{\"guest_port\":0}").statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/sandboxes/dev/forward", "{\"guest_port\":3000,\"host_port\":" + hostPort + "}").statusCode())
+                .as("host port taken").isEqualTo(409);
+        assertThat(call("DELETE", "/sandboxes/dev/forward/" + hostPort, null).statusCode()).isEqualTo(200);
+        assertThatThrownBy(() -> echo(hostPort, "after")).isInstanceOf(java.io.IOException.class);
+    }
+
+    /** One line through a forwarded port, answered by the guest's echo server. */
+    private static String echo(int port, String line) throws Exception {
+        try (var socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write((line + "\n").getBytes());
+            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream()));
+            String answer = reader.readLine();
+            if (answer == null) throw new java.io.IOException("closed without an answer");
+            return answer;
+        }
     }
 
     private static JsonNode sessionNamed(String id) throws Exception {

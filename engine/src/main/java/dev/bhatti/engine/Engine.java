@@ -56,6 +56,12 @@ public interface Engine extends AutoCloseable {
     /** Sends {@code signal} to a session's process group. */
     void signalSession(String vmId, String sessionId, int signal) throws EngineException;
 
+    /**
+     * Relays {@code client} to TCP {@code guestPort} on the guest's loopback until both directions end.
+     * Blocks; the caller owns (and closes) the client channel.
+     */
+    void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException;
+
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();
 

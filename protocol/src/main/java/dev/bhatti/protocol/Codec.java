@@ -26,6 +26,7 @@ public final class Codec {
             FILE_LIST = 0x25;
     static final int SESSION_START = 0x30, SESSION_ATTACH = 0x31, SESSION_INFO = 0x32, RESIZE = 0x33, DETACH = 0x34,
             SESSION_LIST_REQUEST = 0x35, SESSION_LIST = 0x36, SESSION_KILL = 0x37;
+    static final int FORWARD_OPEN = 0x40, FORWARDED = 0x41;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -97,6 +98,8 @@ public final class Codec {
                     yield SESSION_LIST;
                 }
                 case Message.SessionKill k -> { writeString(out, k.sessionId()); out.writeInt(k.signal()); yield SESSION_KILL; }
+                case Message.ForwardOpen f -> { out.writeInt(f.port()); yield FORWARD_OPEN; }
+                case Message.Forwarded f -> FORWARDED;
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -145,6 +148,8 @@ public final class Codec {
                     for (int i = 0; i < n; i++) list.add(readSessionInfo(in));
                     yield new Message.SessionList(list);
                 }
+                case FORWARD_OPEN -> new Message.ForwardOpen(in.readInt());
+                case FORWARDED -> new Message.Forwarded();
                 case SESSION_KILL -> new Message.SessionKill(readString(in), in.readInt());
                 case FILE_LIST -> {
                     int n = count(in.readInt());

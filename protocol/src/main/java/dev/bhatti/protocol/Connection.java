@@ -175,7 +175,8 @@ public final class Connection implements AutoCloseable {
         return m instanceof Message.ExecRequest || m instanceof Message.DetachRequest || m instanceof Message.FileRead
                 || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest
                 || m instanceof Message.SessionStart || m instanceof Message.SessionAttach
-                || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill;
+                || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill
+                || m instanceof Message.ForwardOpen;
     }
 
     private void fail(IOException cause) {

@@ -147,6 +147,16 @@ public sealed interface Message {
         public SessionKill { Objects.requireNonNull(sessionId); }
     }
 
+    /**
+     * Opens a stream that relays a TCP connection to {@code port} on the guest's loopback. The agent
+     * answers {@link Forwarded} once connected (or {@link Error}); then STDIN data goes to the guest
+     * port and STDOUT data comes back, EOF half-closes, and {@link Exit} ends the relay.
+     */
+    record ForwardOpen(int port) implements Message {}
+
+    /** The guest side of a forward is connected. */
+    record Forwarded() implements Message {}
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 

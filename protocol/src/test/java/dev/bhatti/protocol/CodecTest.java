@@ -32,7 +32,7 @@ class CodecTest {
                 new Message.SessionInfo("s1", List.of("bash"), true, false, 130, true, 5),
                 new Message.Resize(50, 200), new Message.Detach(), new Message.SessionListRequest(),
                 new Message.SessionList(List.of(new Message.SessionInfo("s2", List.of("sh"), false, true, 0, false, 9))),
-                new Message.SessionKill("s2", 15),
+                new Message.SessionKill("s2", 15), new Message.ForwardOpen(3000), new Message.Forwarded(),
                 new Message.Eof(Message.Channel.STDIN),
                 new Message.Window(4096),
                 new Message.Kill(15),

@@ -4,6 +4,7 @@ import dev.bhatti.engine.qemu.EngineConfig;
 import dev.bhatti.engine.qemu.QemuEngine;
 import dev.bhatti.server.api.ApiHandler;
 import dev.bhatti.server.auth.AdminBootstrap;
+import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.SqliteStore;
 import org.eclipse.jetty.server.Server;
@@ -30,6 +31,7 @@ public final class Daemon implements AutoCloseable {
     private SqliteStore store;
     private QemuEngine engine;
     private Server http;
+    private Forwards forwards;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -61,7 +63,8 @@ public final class Daemon implements AutoCloseable {
         http.addConnector(connector);
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
-        http.setHandler(new ApiHandler(store, sandboxes, websockets));
+        forwards = new Forwards(engine);
+        http.setHandler(new ApiHandler(store, sandboxes, websockets, forwards));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
@@ -81,6 +84,7 @@ public final class Daemon implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping http: {}", e.getMessage());
         }
+        if (forwards != null) forwards.close();
         if (engine != null) engine.close();
         if (store != null) store.close();
         try {

@@ -23,6 +23,7 @@ import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -298,6 +299,66 @@ public final class AgentClient implements AutoCloseable {
             case Message.Exit x -> { }
             case Message.Error e -> throw new EngineException(e.code().equals("not_found") ? Kind.MISSING : Kind.INVALID, e.message());
             case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        }
+    }
+
+    public void tunnel(int port, SocketChannel client) throws EngineException, InterruptedException {
+        Stream stream;
+        Message first;
+        try {
+            stream = connection.open(new Message.ForwardOpen(port));
+            first = stream.poll(30, TimeUnit.SECONDS);
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
+        }
+        if (!(first instanceof Message.Forwarded)) {
+            stream.finish();
+            if (first instanceof Message.Error e) {
+                throw new EngineException(e.code().equals("bad_request") ? Kind.INVALID : Kind.MISSING, e.message());
+            }
+            throw new EngineException(Kind.FAILED, "the guest agent did not open the forward");
+        }
+        Thread up = Thread.ofVirtual().start(() -> clientToGuest(client, stream));
+        try {
+            while (true) {
+                Message m = stream.poll(1, TimeUnit.SECONDS);
+                if (m == null) {
+                    if (!client.isOpen()) return;
+                    continue;
+                }
+                switch (m) {
+                    case Message.Data d -> {
+                        ByteBuffer b = ByteBuffer.wrap(d.bytes());
+                        while (b.hasRemaining()) client.write(b);
+                    }
+                    case Message.Eof e -> client.shutdownOutput();
+                    case Message.Exit x -> { return; }
+                    case Message.Error e -> { return; }
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            // the client or the agent went away
+            try { stream.send(new Message.Error("aborted", "client gone")); } catch (IOException ignored) { }
+        } finally {
+            up.interrupt();
+            stream.finish();
+        }
+    }
+
+    private static void clientToGuest(SocketChannel client, Stream stream) {
+        ByteBuffer buf = ByteBuffer.allocate(32 * 1024);
+        try {
+            while (client.read(buf) >= 0) {
+                buf.flip();
+                byte[] b = new byte[buf.remaining()];
+                buf.get(b);
+                buf.clear();
+                if (b.length > 0) stream.send(new Message.Data(Message.Channel.STDIN, b));
+            }
+            stream.send(new Message.Eof(Message.Channel.STDIN));
+        } catch (IOException e) {
+            try { stream.send(new Message.Error("aborted", "client connection failed")); } catch (IOException ignored) { }
         }
     }
 

@@ -208,6 +208,14 @@ public final class QemuEngine implements Engine {
         });
     }
 
+    @Override
+    public void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException {
+        withAgent(vmId, a -> {
+            a.tunnel(guestPort, client);
+            return null;
+        });
+    }
+
     private interface AgentCall<T> {
         T call(AgentClient agent) throws EngineException, InterruptedException;
     }

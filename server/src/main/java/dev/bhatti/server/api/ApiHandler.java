@@ -4,6 +4,7 @@ import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
@@ -48,9 +49,11 @@ public final class ApiHandler extends Handler.Abstract {
     private final Instant started = Instant.now();
     private final FilesRoute files;
     private final SessionsRoute sessions;
+    private final Forwards forwards;
 
-    public ApiHandler(Store store, SandboxService sandboxes, ServerWebSocketContainer websockets) {
+    public ApiHandler(Store store, SandboxService sandboxes, ServerWebSocketContainer websockets, Forwards forwards) {
         this.store = store;
+        this.forwards = forwards;
         this.sandboxes = sandboxes;
         this.files = new FilesRoute(sandboxes);
         this.sessions = new SessionsRoute(sandboxes, websockets);
@@ -107,6 +110,7 @@ public final class ApiHandler extends Handler.Abstract {
             return switch (method) {
                 case "GET" -> Reply.ok(SandboxView.of(sandboxes.get(user, id)));
                 case "DELETE" -> {
+                    forwards.close(sandboxes.get(user, id).id(), 0);
                     sandboxes.destroy(user, id);
                     yield Reply.ok(Map.of("status", "destroyed"));
                 }
@@ -129,6 +133,9 @@ public final class ApiHandler extends Handler.Abstract {
         if (seg.size() == 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
             requireMethod(method, "DELETE");
             return Reply.ok(sessions.kill(user, seg.get(1), seg.get(3), request));
+        }
+        if (seg.size() >= 3 && seg.size() <= 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("forward")) {
+            return forward(user, seg, method, request);
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec")) {
             requireMethod(method, "POST");
@@ -163,6 +170,38 @@ public final class ApiHandler extends Handler.Abstract {
         if (result.timedOut()) reply.put("timed_out", true);
         if (output.truncated()) reply.put("truncated", true);
         return Reply.ok(reply);
+    }
+
+    private Reply forward(UserRecord user, List<String> seg, String method, Request request) throws IOException {
+        String sandboxId = sandboxes.get(user, seg.get(1)).id();
+        if (seg.size() == 4) {
+            requireMethod(method, "DELETE");
+            int port;
+            try {
+                port = Integer.parseInt(seg.get(3));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("host port must be a number");
+            }
+            int closed = forwards.close(sandboxId, port);
+            if (closed == 0) throw ApiException.notFound("no forward on host port " + port);
+            return Reply.ok(Map.of("closed", closed));
+        }
+        return switch (method) {
+            case "POST" -> {
+                var body = readJson(request, ForwardBody.class);
+                if (body.guestPort() == null) throw ApiException.badRequest("guest_port is required");
+                sandboxes.running(user, seg.get(1));
+                var f = forwards.open(sandboxId, body.guestPort(), body.hostPort() == null ? 0 : body.hostPort());
+                yield new Reply(201, forwardView(f), false);
+            }
+            case "GET" -> Reply.ok(forwards.list(sandboxId).stream().map(ApiHandler::forwardView).toList());
+            case "DELETE" -> Reply.ok(Map.of("closed", forwards.close(sandboxId, 0)));
+            default -> throw methodNotAllowed();
+        };
+    }
+
+    private static Map<String, Object> forwardView(Forwards.Forward f) {
+        return Map.of("guest_port", f.guestPort(), "host_port", f.hostPort(), "host_addr", "127.0.0.1:" + f.hostPort());
     }
 
     /** Validates an exec body into an engine command. */
