@@ -2,10 +2,34 @@ package dev.bhatti.agent;
 
 import java.nio.file.Path;
 
-/** Where the agent finds things in the guest. Tests on the host point these elsewhere. */
-record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot) {
+/**
+ * Where the agent finds things in the guest. Tests on the host point these elsewhere. {@code environ}
+ * holds the sandbox's environment from its create request: NUL-separated KEY=VALUE entries.
+ */
+record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot, Path environ) {
+
+    static final Path GUEST_ENVIRON = Path.of("/etc/bhatti/environ");
+
+    AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot) {
+        this(passwd, workspace, setsid, setpriv, runningAsRoot, workspace.resolve(".no-environ"));
+    }
 
     static AgentConfig guest() {
-        return new AgentConfig(Path.of("/etc/passwd"), Path.of("/workspace"), "setsid", "setpriv", Libc.geteuid() == 0);
+        return new AgentConfig(Path.of("/etc/passwd"), Path.of("/workspace"), "setsid", "setpriv", Libc.geteuid() == 0,
+                GUEST_ENVIRON);
+    }
+
+    /** The sandbox environment; read on every launch so a change applies to the next command. */
+    java.util.Map<String, String> sandboxEnv() {
+        var env = new java.util.LinkedHashMap<String, String>();
+        try {
+            for (String entry : java.nio.file.Files.readString(environ).split("\0")) {
+                int eq = entry.indexOf('=');
+                if (eq > 0) env.put(entry.substring(0, eq), entry.substring(eq + 1));
+            }
+        } catch (java.io.IOException e) {
+            // none configured
+        }
+        return env;
     }
 }

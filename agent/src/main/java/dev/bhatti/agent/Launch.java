@@ -49,7 +49,7 @@ final class Launch {
         var found = GuestUser.resolve(config.passwd(), requestUser);
         if (found.isEmpty()) return new Invalid("no such user in the guest: " + requestUser);
         GuestUser user = found.get();
-        Map<String, String> env = environment(user, requestEnv);
+        Map<String, String> env = environment(user, config.sandboxEnv(), requestEnv);
         String cwd = workingDirectory(config, user, requestCwd);
         if (!Files.isDirectory(Path.of(cwd))) return new Invalid("working directory does not exist: " + cwd);
         String program = argv.getFirst();
@@ -70,7 +70,8 @@ final class Launch {
         return new Ready(cmd, env, cwd, user, config);
     }
 
-    private static Map<String, String> environment(GuestUser user, Map<String, String> requested) {
+    /** Defaults, then the sandbox's environment, then the request's: later ones win. */
+    private static Map<String, String> environment(GuestUser user, Map<String, String> sandbox, Map<String, String> requested) {
         var env = new LinkedHashMap<String, String>();
         env.put("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         env.put("HOME", user.home());
@@ -80,6 +81,7 @@ final class Launch {
         }
         env.put("SHELL", user.shell());
         env.put("LANG", "C.UTF-8");
+        env.putAll(sandbox);
         env.putAll(requested);
         return env;
     }

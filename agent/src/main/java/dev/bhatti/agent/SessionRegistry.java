@@ -39,7 +39,15 @@ final class SessionRegistry {
             case Launch.Invalid i -> { stream.send(new Message.Error("bad_request", i.message())); return; }
             case Launch.NotRunnable n -> { stream.send(new Message.Error("not_runnable", n.message())); return; }
             case Launch.Ready r -> {
-                String id = "s" + counter.incrementAndGet();
+                String id = req.id().isEmpty() ? "s" + counter.incrementAndGet() : req.id();
+                if (!id.matches("[a-z][a-z0-9_-]{0,31}")) {
+                    stream.send(new Message.Error("bad_request", "invalid session id " + id));
+                    return;
+                }
+                if (sessions.containsKey(id)) {
+                    stream.send(new Message.Error("conflict", "session " + id + " exists"));
+                    return;
+                }
                 Session.Io io;
                 try {
                     if (req.tty()) {

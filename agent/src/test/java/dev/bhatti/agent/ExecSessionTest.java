@@ -36,7 +36,7 @@ class ExecSessionTest {
         Path passwd = dir.resolve("passwd");
         Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000::" + dir + ":/bin/sh\n");
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
-        var config = new AgentConfig(passwd, workspace, "setsid", "setpriv", Libc.geteuid() == 0);
+        var config = new AgentConfig(passwd, workspace, "setsid", "setpriv", Libc.geteuid() == 0, dir.resolve("environ"));
         var toAgent = Pipe.open();
         var toHost = Pipe.open();
         new AgentMain(config).serve(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())));
@@ -93,6 +93,14 @@ class ExecSessionTest {
         var o = run(new Message.ExecRequest(List.of("sh", "-c", "echo $GREETING; pwd; cat"), Map.of("GREETING", "hi there"),
                 "/tmp", "root", 0, true), "from stdin\n".getBytes());
         assertThat(o.stdout()).isEqualTo("hi there\n/tmp\nfrom stdin\n");
+    }
+
+    @Test
+    void theSandboxEnvironmentAppliesToEveryCommandAndRequestsOverrideIt() throws Exception {
+        Files.writeString(dir.resolve("environ"), "FROM_CREATE=yes\0GREETING=default\0");
+        var o = run(new Message.ExecRequest(List.of("sh", "-c", "echo $FROM_CREATE $GREETING"), Map.of("GREETING", "override"),
+                "", "root", 0, false), null);
+        assertThat(o.stdout()).isEqualTo("yes override\n");
     }
 
     @Test

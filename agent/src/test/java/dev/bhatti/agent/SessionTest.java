@@ -70,7 +70,7 @@ class SessionTest {
 
     @Test
     void aTerminalSessionHasAControllingTtyAndResizes() throws Exception {
-        Stream s = host.open(new Message.SessionStart(List.of("sh"), Map.of(), "", "root", true, 30, 100, 0));
+        Stream s = host.open(new Message.SessionStart("", List.of("sh"), Map.of(), "", "root", true, 30, 100, 0));
         var info = (Message.SessionInfo) s.poll(5, TimeUnit.SECONDS);
         assertThat(info.tty()).isTrue();
         assertThat(info.running()).isTrue();
@@ -86,7 +86,7 @@ class SessionTest {
 
     @Test
     void detachingKeepsTheShellAndReattachReplaysTheScrollback() throws Exception {
-        Stream s = host.open(new Message.SessionStart(List.of("sh"), Map.of(), "", "root", true, 24, 80, 0));
+        Stream s = host.open(new Message.SessionStart("", List.of("sh"), Map.of(), "", "root", true, 24, 80, 0));
         String id = ((Message.SessionInfo) s.poll(5, TimeUnit.SECONDS)).id();
         type(s, "echo before-$((6*7))\n");
         until(s, "before-42");
@@ -111,7 +111,7 @@ class SessionTest {
 
     @Test
     void aPipedSessionMergesOutputAndTakesInput() throws Exception {
-        Stream s = host.open(new Message.SessionStart(List.of("sh", "-c", "echo out; echo err >&2; read x; echo got-$x"),
+        Stream s = host.open(new Message.SessionStart("", List.of("sh", "-c", "echo out; echo err >&2; read x; echo got-$x"),
                 Map.of(), "", "root", false, 0, 0, 0));
         assertThat(((Message.SessionInfo) s.poll(5, TimeUnit.SECONDS)).tty()).isFalse();
         String first = until(s, "err");
@@ -124,7 +124,7 @@ class SessionTest {
     void unknownSessionsAndCommandsAreErrors() throws Exception {
         Stream a = host.open(new Message.SessionAttach("s999", false));
         assertThat(((Message.Error) a.poll(5, TimeUnit.SECONDS)).code()).isEqualTo("not_found");
-        Stream b = host.open(new Message.SessionStart(List.of("no-such-shell"), Map.of(), "", "root", true, 24, 80, 0));
+        Stream b = host.open(new Message.SessionStart("", List.of("no-such-shell"), Map.of(), "", "root", true, 24, 80, 0));
         assertThat(((Message.Error) b.poll(5, TimeUnit.SECONDS)).message()).contains("command not found");
         Stream k = host.open(new Message.SessionKill("s999", 9));
         assertThat(((Message.Error) k.poll(5, TimeUnit.SECONDS)).code()).isEqualTo("not_found");

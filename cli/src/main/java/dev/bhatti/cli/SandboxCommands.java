@@ -10,6 +10,7 @@ import java.io.Console;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** create, list, inspect and destroy. */
@@ -24,6 +25,12 @@ final class SandboxCommands {
         @Option(names = "--cpus", description = "Virtual CPUs (default 1)") Double cpus;
         @Option(names = "--memory", description = "Memory in MB (default 512)") Integer memory;
         @Option(names = "--image", description = "Image tier (default minimal)") String image;
+        @Option(names = {"-e", "--env"}, description = "Environment variable KEY=VALUE for every command (repeatable)")
+        Map<String, String> env;
+        @Option(names = "--file", paramLabel = "LOCAL:GUEST[:MODE]", description = "Copy a local file into the sandbox (repeatable)")
+        List<String> files;
+        @Option(names = "--init", description = "Shell script run once after boot as session 'init' (watch: bhatti shell NAME --session init)")
+        String init;
 
         @Override
         public Integer call() throws CliException {
@@ -32,6 +39,29 @@ final class SandboxCommands {
             if (cpus != null) body.put("cpus", cpus);
             if (memory != null) body.put("memory_mb", memory);
             if (image != null) body.put("image", image);
+            if (env != null) body.put("env", env);
+            if (init != null) body.put("init", init);
+            if (files != null) {
+                var specs = new ArrayList<Map<String, Object>>();
+                for (String f : files) {
+                    String[] p = f.split(":", 3);
+                    if (p.length < 2 || p[0].isEmpty() || !p[1].startsWith("/")) {
+                        throw new CliException("--file must be LOCAL:GUEST[:MODE] with an absolute GUEST path, got " + f);
+                    }
+                    byte[] content;
+                    try {
+                        content = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(p[0]));
+                    } catch (java.io.IOException e) {
+                        throw new CliException("cannot read " + p[0] + ": " + e.getMessage());
+                    }
+                    var spec = new LinkedHashMap<String, Object>();
+                    spec.put("guest_path", p[1]);
+                    spec.put("content", java.util.Base64.getEncoder().encodeToString(content));
+                    if (p.length == 3) spec.put("mode", p[2]);
+                    specs.add(spec);
+                }
+                body.put("files", specs);
+            }
             if (!opts.json && System.console() != null) System.err.println("creating sandbox" + (name == null ? "" : " " + name) + "...");
             var reply = opts.client().post("/sandboxes", body);
             if (opts.json) {

@@ -415,7 +415,21 @@ class SandboxLifecycleIT {
 
     @Test @Order(9)
     void daemonRestartAdoptsLiveVmsAndReportsDeadOnesTruthfully() throws Exception {
-        var victim = cli("create", "--name", "victim");
+        Path local = Files.writeString(dataDir.resolve("motd.txt"), "welcome\n");
+        var victim = cli("create", "--name", "victim", "-e", "STAGE=prod", "-e", "WHO=bhatti", "--file", local + ":/etc/motd.d/hello:0640",
+                "--init", "echo init-ran-$STAGE > /workspace/init.out; echo init-output");
+        assertThat(victim.exit()).as(victim.toString()).isZero();
+        // create-time configuration: env for every command, files, the init script as session "init"
+        assertThat(cli("exec", "victim", "--", "sh", "-c", "echo $STAGE $WHO").stdout()).isEqualTo("prod bhatti\n");
+        assertThat(cli("exec", "victim", "-e", "STAGE=dev", "--", "sh", "-c", "echo $STAGE").stdout()).isEqualTo("dev\n");
+        assertThat(cli("exec", "victim", "--", "stat", "-c", "%a %U", "/etc/motd.d/hello").stdout()).isEqualTo("640 bhatti\n");
+        assertThat(cli("file", "read", "victim", "/etc/motd.d/hello").stdout()).isEqualTo("welcome\n");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                assertThat(cli("file", "read", "victim", "/workspace/init.out").stdout()).isEqualTo("init-ran-prod\n"));
+        assertThat(cli("ps", "victim").stdout()).containsPattern("init\\s+sh -c");
+        var badFile = call("POST", "/sandboxes", "{\"name\":\"badfile\",\"files\":[{\"guest_path\":\"rel\",\"content\":\"eA==\"}]}");
+        assertThat(badFile.statusCode()).isEqualTo(400);
+        assertThat(call("POST", "/sandboxes", "{\"name\":\"badenv\",\"env\":{\"A B\":\"x\"}}").statusCode()).isEqualTo(400);
         assertThat(victim.exit()).as(victim.toString()).isZero();
         String victimId = json(cli("inspect", "victim", "--json").stdout()).path("id").asString();
 

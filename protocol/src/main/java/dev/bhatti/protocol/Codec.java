@@ -77,6 +77,7 @@ public final class Codec {
                     yield FILE_LIST;
                 }
                 case Message.SessionStart r -> {
+                    writeString(out, r.id());
                     writeStrings(out, r.argv());
                     writeMap(out, r.env());
                     writeString(out, r.cwd());
@@ -135,7 +136,7 @@ public final class Codec {
                 case FILE_STAT -> new Message.FileStat(readString(in));
                 case FILE_LIST_REQUEST -> new Message.FileListRequest(readString(in));
                 case FILE_INFO -> readFileInfo(in);
-                case SESSION_START -> new Message.SessionStart(readStrings(in), readMap(in), readString(in), readString(in),
+                case SESSION_START -> new Message.SessionStart(readString(in), readStrings(in), readMap(in), readString(in), readString(in),
                         in.readBoolean(), in.readInt(), in.readInt(), in.readLong());
                 case SESSION_ATTACH -> new Message.SessionAttach(readString(in), in.readBoolean());
                 case SESSION_INFO -> readSessionInfo(in);

@@ -102,11 +102,13 @@ public sealed interface Message {
      * Opens a stream that starts a session: a long-lived command that survives its stream and can be
      * attached to again. With {@code tty} it runs on a pseudo-terminal of {@code rows} x {@code cols};
      * without, stdout and stderr are merged. When no client is attached for {@code maxIdleSeconds}
-     * (0 = never) it is killed. The agent answers {@link SessionInfo}, then output as STDOUT data.
+     * (0 = never) it is killed. {@code id} names it (empty = the agent picks {@code s<n>}). The agent
+     * answers {@link SessionInfo}, then output as STDOUT data.
      */
-    record SessionStart(List<String> argv, Map<String, String> env, String cwd, String user, boolean tty, int rows, int cols,
-                        long maxIdleSeconds) implements Message {
+    record SessionStart(String id, List<String> argv, Map<String, String> env, String cwd, String user, boolean tty, int rows,
+                        int cols, long maxIdleSeconds) implements Message {
         public SessionStart {
+            Objects.requireNonNull(id);
             argv = List.copyOf(argv);
             env = Map.copyOf(env);
             Objects.requireNonNull(cwd);

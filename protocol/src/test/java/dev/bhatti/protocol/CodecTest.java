@@ -27,7 +27,7 @@ class CodecTest {
                 new Message.FileStat("/x"), new Message.FileListRequest("/"),
                 new Message.FileInfo("a.txt", 12, 0644, "file", 1_700_000_000_000L),
                 new Message.FileList(List.of(new Message.FileInfo("d", 4096, 0755, "dir", 1)), 1),
-                new Message.SessionStart(List.of("bash", "-li"), Map.of("TERM", "xterm"), "/workspace", "", true, 24, 80, 3600),
+                new Message.SessionStart("", List.of("bash", "-li"), Map.of("TERM", "xterm"), "/workspace", "", true, 24, 80, 3600),
                 new Message.SessionAttach("s1", true),
                 new Message.SessionInfo("s1", List.of("bash"), true, false, 130, true, 5),
                 new Message.Resize(50, 200), new Message.Detach(), new Message.SessionListRequest(),

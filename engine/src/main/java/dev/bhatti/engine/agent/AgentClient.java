@@ -252,7 +252,7 @@ public final class AgentClient implements AutoCloseable {
 
     public SessionChannel openSession(SessionOpen open) throws EngineException, InterruptedException {
         Message request = switch (open) {
-            case SessionOpen.Start st -> new Message.SessionStart(st.argv(), st.env(), st.cwd(), st.user(), st.tty(),
+            case SessionOpen.Start st -> new Message.SessionStart(st.id(), st.argv(), st.env(), st.cwd(), st.user(), st.tty(),
                     st.rows(), st.cols(), st.maxIdleSeconds());
             case SessionOpen.Attach a -> new Message.SessionAttach(a.sessionId(), a.ifDetached());
         };

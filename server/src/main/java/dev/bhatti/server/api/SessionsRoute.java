@@ -81,7 +81,7 @@ final class SessionsRoute {
                 }
             }
         }
-        return engine.openSession(vm, new SessionOpen.Start(SHELL, Map.of(), "", "", true, rows, cols, SHELL_MAX_IDLE_SECONDS));
+        return engine.openSession(vm, new SessionOpen.Start("", SHELL, Map.of(), "", "", true, rows, cols, SHELL_MAX_IDLE_SECONDS));
     }
 
     List<Map<String, Object>> list(UserRecord user, String id) {

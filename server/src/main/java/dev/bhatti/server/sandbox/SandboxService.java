@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Sandboxes of users, mapped onto engine VMs. The store row is written before a VM boots. */
@@ -38,7 +39,15 @@ public final class SandboxService {
         engine.onStateChange((id, state, reason) -> store.updateStatus(id, state.wire(), reason));
     }
 
-    public record CreateRequest(String name, Double cpus, Integer memoryMb, String image) {}
+    /**
+     * What a create may ask for. {@code env} applies to every command in the sandbox, {@code files} are
+     * written before it is handed over, {@code init} runs once as session "init" (attachable).
+     */
+    public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
+                                List<FileSpec> files, String init) {}
+
+    /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
+    public record FileSpec(String guestPath, String content, String mode) {}
 
     /** The sandbox and whether it existed already (create is idempotent by name). */
     public record Created(SandboxRecord sandbox, boolean existing) {}
@@ -47,6 +56,7 @@ public final class SandboxService {
         String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
         int cpus = Limits.cpus(req.cpus(), user);
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
+        var config = BootConfig.of(req);
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
         if (!engine.tiers().contains(image)) {
             throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
@@ -65,6 +75,13 @@ public final class SandboxService {
         }
         try {
             VmInfo vm = engine.create(new VmSpec(record.id(), name, cpus, memoryMb, image));
+            try {
+                config.apply(engine, record.id());
+            } catch (EngineException e) {
+                engine.destroy(record.id());
+                throw new EngineException(e.kind() == EngineException.Kind.FAILED ? e.kind() : EngineException.Kind.INVALID,
+                        "applying the create configuration failed: " + e.getMessage(), e);
+            }
             store.updateStatus(record.id(), "running", "");
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);

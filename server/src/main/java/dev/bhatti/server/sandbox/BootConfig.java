@@ -1,0 +1,82 @@
+package dev.bhatti.server.sandbox;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.SessionChannel;
+import dev.bhatti.engine.SessionOpen;
+import dev.bhatti.server.api.ApiException;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The configuration a create request gives a sandbox, validated up front (before any VM boots) and
+ * applied once its agent answers: environment, files, then the init script as session "init".
+ */
+record BootConfig(Map<String, String> env, List<File> files, String init) {
+
+    static final String ENVIRON = "/etc/bhatti/environ";
+    static final int MAX_FILES = 100;
+    static final int MAX_ENV = 200;
+
+    record File(String path, byte[] content, int mode) {}
+
+    static BootConfig of(SandboxService.CreateRequest req) {
+        var env = new LinkedHashMap<String, String>();
+        if (req.env() != null) {
+            if (req.env().size() > MAX_ENV) throw ApiException.badRequest("at most " + MAX_ENV + " environment variables");
+            req.env().forEach((k, v) -> {
+                if (k == null || !k.matches("[A-Za-z_][A-Za-z0-9_]{0,127}")) {
+                    throw ApiException.badRequest("invalid environment variable name: " + Limits.printableKey(k));
+                }
+                if (v == null || v.indexOf('\0') >= 0) throw ApiException.badRequest("invalid value for " + k);
+                env.put(k, v);
+            });
+        }
+        var files = new java.util.ArrayList<File>();
+        if (req.files() != null) {
+            if (req.files().size() > MAX_FILES) throw ApiException.badRequest("at most " + MAX_FILES + " files");
+            for (var f : req.files()) {
+                if (f == null || f.guestPath() == null || !f.guestPath().startsWith("/") || f.guestPath().indexOf('\0') >= 0
+                        || f.guestPath().length() > 4096) {
+                    throw ApiException.badRequest("every file needs an absolute guest_path");
+                }
+                byte[] content;
+                try {
+                    content = f.content() == null ? new byte[0] : Base64.getDecoder().decode(f.content());
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.badRequest("content of " + Limits.printable(f.guestPath()) + " is not valid base64");
+                }
+                int mode = 0644;
+                if (f.mode() != null) {
+                    if (!f.mode().matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
+                    mode = Integer.parseInt(f.mode(), 8);
+                }
+                files.add(new File(f.guestPath(), content, mode));
+            }
+        }
+        String init = req.init();
+        if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw ApiException.badRequest("init must be a non-empty script");
+        return new BootConfig(env, files, init);
+    }
+
+    void apply(Engine engine, String vm) throws EngineException {
+        if (!env.isEmpty()) {
+            var out = new ByteArrayOutputStream();
+            env.forEach((k, v) -> out.writeBytes((k + "=" + v + "\0").getBytes(StandardCharsets.UTF_8)));
+            // Readable by root only: it may hold secrets; the agent (root) hands it to each command.
+            engine.writeFile(vm, ENVIRON, 0600, "root", new ByteArrayInputStream(out.toByteArray()));
+        }
+        for (File f : files) engine.writeFile(vm, f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
+        if (init != null) {
+            SessionChannel ch = engine.openSession(vm, new SessionOpen.Start("init", List.of("sh", "-c", init), Map.of(), "", "",
+                    true, 24, 80, 0));
+            ch.close(); // runs on detached; `bhatti shell --session init` watches it
+        }
+    }
+}
