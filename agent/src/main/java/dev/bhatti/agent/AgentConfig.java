@@ -6,17 +6,32 @@ import java.nio.file.Path;
  * Where the agent finds things in the guest. Tests on the host point these elsewhere. {@code environ}
  * holds the sandbox's environment from its create request: NUL-separated KEY=VALUE entries.
  */
-record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot, Path environ) {
+record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot, Path environ,
+                   Cgroups cgroups) {
 
     static final Path GUEST_ENVIRON = Path.of("/etc/bhatti/environ");
 
     AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot) {
-        this(passwd, workspace, setsid, setpriv, runningAsRoot, workspace.resolve(".no-environ"));
+        this(passwd, workspace, setsid, setpriv, runningAsRoot, workspace.resolve(".no-environ"), null);
+    }
+
+    AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot, Path environ) {
+        this(passwd, workspace, setsid, setpriv, runningAsRoot, environ, null);
     }
 
     static AgentConfig guest() {
         return new AgentConfig(Path.of("/etc/passwd"), Path.of("/workspace"), "setsid", "setpriv", Libc.geteuid() == 0,
-                GUEST_ENVIRON);
+                GUEST_ENVIRON, null);
+    }
+
+    /** The guest's configuration with command cgroups set up (only in a VM, where the agent owns the machine). */
+    AgentConfig withCgroups(Cgroups c) {
+        return new AgentConfig(passwd, workspace, setsid, setpriv, runningAsRoot, environ, c);
+    }
+
+    /** Puts a freshly spawned command into its own cgroup; null where there are none. */
+    Path contain(String kind, long pid) {
+        return cgroups == null ? null : cgroups.adopt(kind, pid);
     }
 
     /** The sandbox environment; read on every launch so a change applies to the next command. */

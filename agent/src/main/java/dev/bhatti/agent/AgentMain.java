@@ -47,10 +47,13 @@ public final class AgentMain {
             System.err.println("usage: bhatti-agent --device PATH | --listen-unix PATH | --self-test");
             System.exit(2);
         }
-        var agent = new AgentMain(AgentConfig.guest());
         switch (args[0]) {
-            case "--device" -> agent.serveDevice(Path.of(args[1]));
-            case "--listen-unix" -> agent.serveUnix(Path.of(args[1]));
+            case "--device" -> {
+                // In a VM the agent owns the machine: commands go into capped cgroups.
+                var config = AgentConfig.guest();
+                new AgentMain(config.withCgroups(Cgroups.setUp(Path.of("/sys/fs/cgroup")))).serveDevice(Path.of(args[1]));
+            }
+            case "--listen-unix" -> new AgentMain(AgentConfig.guest()).serveUnix(Path.of(args[1]));
             default -> {
                 System.err.println("unknown option " + args[0]);
                 System.exit(2);

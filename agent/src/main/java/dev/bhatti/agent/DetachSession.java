@@ -59,6 +59,7 @@ final class DetachSession {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()))
                     .start();
             Libc.resetOomScore(p.pid());
+            config.contain("detached", p.pid());
             Log.info("detached pid " + p.pid() + ": " + String.join(" ", request.argv()));
             return new Message.Detached(p.pid(), output.toString());
         } catch (IOException | RuntimeException e) {

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -65,23 +66,28 @@ final class ExecSession {
         }
         long pgid = process.pid(); // setsid made the child the leader of its own session and group
         Libc.resetOomScore(pgid);
+        Path group = config.contain("exec", pgid);
         if (!request.stdin()) process.getOutputStream().close();
 
         Thread out = Thread.ofVirtual().start(() -> pump(process.getInputStream(), Channel.STDOUT));
         Thread err = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), Channel.STDERR));
-        Thread control = Thread.ofVirtual().start(() -> control(process, pgid));
+        Thread control = Thread.ofVirtual().start(() -> control(process, pgid, group));
 
         boolean timedOut = false;
         if (request.timeoutMillis() > 0) {
             if (!process.waitFor(request.timeoutMillis(), TimeUnit.MILLISECONDS)) {
                 timedOut = true;
+                Cgroups.kill(group); // every descendant at once, even ones forking right now
                 Libc.killGroup(pgid, Libc.SIGKILL);
                 process.waitFor();
             }
         } else {
             process.waitFor();
         }
-        if (timedOut) Libc.killGroup(pgid, Libc.SIGKILL); // stragglers that left the leader
+        if (timedOut) {
+            Cgroups.kill(group);
+            Libc.killGroup(pgid, Libc.SIGKILL); // stragglers that left the leader
+        }
         // Output written before exit is already in the pipes; children that keep them open
         // (e.g. a server started with '&') must not hold the reply hostage.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
@@ -107,7 +113,7 @@ final class ExecSession {
     }
 
     /** Host-to-guest messages while the command runs: stdin, end of stdin, signals. */
-    private void control(Process process, long pgid) {
+    private void control(Process process, long pgid, Path group) {
         OutputStream stdin = process.getOutputStream();
         try {
             while (!finished) {
@@ -123,7 +129,10 @@ final class ExecSession {
                         }
                     }
                     case Message.Eof e when e.channel() == Channel.STDIN -> closeQuietly(stdin);
-                    case Message.Kill k -> Libc.killGroup(pgid, k.signal());
+                    case Message.Kill k -> {
+                        if (k.signal() == Libc.SIGKILL) Cgroups.kill(group);
+                        Libc.killGroup(pgid, k.signal());
+                    }
                     default -> { }
                 }
             }

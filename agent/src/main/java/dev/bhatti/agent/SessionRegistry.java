@@ -60,6 +60,7 @@ final class SessionRegistry {
                     return;
                 }
                 Libc.resetOomScore(io.pid());
+                config.contain("session", io.pid());
                 session = new Session(id, req.argv(), req.tty(), req.maxIdleSeconds(), io, this);
                 sessions.put(id, session);
                 session.start();
@@ -112,6 +113,7 @@ final class SessionRegistry {
                 return;
             }
             sessions.values().forEach(Session::reapIfIdle);
+            if (config.cgroups() != null) config.cgroups().sweep();
         }
     }
 

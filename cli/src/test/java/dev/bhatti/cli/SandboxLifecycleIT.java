@@ -401,6 +401,45 @@ class SandboxLifecycleIT {
         assertThat(BhattiProcess.cli(env, "list").stdout()).contains("dev");
     }
 
+    @Test @Order(7)
+    void theAgentSurvivesAbuseByTheUser() throws Exception {
+        // 100 concurrent execs on one sandbox all complete
+        var answers = new java.util.concurrent.ConcurrentHashMap<Integer, String>();
+        var threads = new java.util.ArrayList<Thread>();
+        for (int i = 0; i < 100; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    answers.put(n, json(call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"echo\",\"n" + n + "\"]}").body())
+                            .path("stdout").asString());
+                } catch (Exception e) {
+                    answers.put(n, e.toString());
+                }
+            }));
+        }
+        for (Thread t : threads) t.join(300_000);
+        for (int i = 0; i < 100; i++) assertThat(answers.get(i)).isEqualTo("n" + i + "\n");
+
+        // orphans are reaped: 1,000 short-lived background processes leave no zombies
+        var zombies = cli("exec", "dev", "--", "sh", "-c",
+                "i=0; while [ $i -lt 1000 ]; do (true &); i=$((i+1)); done; sleep 1; ps -eo stat= | grep -c Z || true");
+        assertThat(Integer.parseInt(zombies.stdout().strip())).isLessThanOrEqualTo(2);
+
+        // uid 1000 killing everything it can, or fork-bombing, does not take the agent down
+        cli("exec", "dev", "--", "kill", "-9", "-1");
+        assertThat(cli("exec", "dev", "--", "echo", "alive").stdout()).isEqualTo("alive\n");
+        var bomb = cli("exec", "--timeout", "10", "dev", "--", "bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 60");
+        assertThat(bomb.exit()).isEqualTo(124);
+        assertThat(cli("exec", "dev", "--", "echo", "alive").stdout()).isEqualTo("alive\n");
+
+        // the agent itself crashing: the request in flight fails at once, the agent comes back
+        var killed = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"sh\",\"-c\",\"pkill -9 -f agent.jar; sleep 5\"],\"user\":\"root\"}");
+        assertThat(killed.statusCode()).isEqualTo(502);
+        assertThat(killed.body()).contains("restarted");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions().untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "echo", "back").stdout()).isEqualTo("back\n"));
+    }
+
     @Test @Order(8)
     void aFailedBootLeavesNothingBehind() throws Exception {
         var r = call("POST", "/sandboxes", "{\"name\":\"broken\",\"image\":\"broken\"}");

@@ -48,10 +48,18 @@ public final class Connection implements AutoCloseable {
         return c;
     }
 
-    /** Agent side: answers hello and hands every newly opened stream to {@code acceptor} on a virtual thread. */
+    /**
+     * Agent side: says hello first (so a host that stayed connected across an agent restart learns of
+     * it) and hands every newly opened stream to {@code acceptor} on a virtual thread.
+     */
     public static Connection server(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
         var c = new Connection(io, software, acceptor);
         c.start();
+        try {
+            c.sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
+        } catch (IOException e) {
+            // no host on the other end yet: the connection is closed and the caller opens it again
+        }
         return c;
     }
 
@@ -146,8 +154,7 @@ public final class Connection implements AutoCloseable {
         if (id == 0) {
             switch (m) {
                 case Message.Hello h -> {
-                    if (acceptor != null) sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
-                    peerHello.complete(h);
+                    if (acceptor == null && !peerHello.complete(h)) peerRestarted(h);
                 }
                 case Message.Ping p -> sendControl(new Message.Pong(p.nonce()));
                 case Message.Pong p -> {
@@ -168,6 +175,18 @@ public final class Connection implements AutoCloseable {
             return; // late frames for a stream already finished are dropped
         }
         stream.deliver(m);
+    }
+
+    /**
+     * A second hello on the same byte stream: the agent restarted behind a host connection that stayed
+     * up. Its earlier streams are gone; fail them now rather than let callers wait for their timeouts.
+     */
+    private void peerRestarted(Message.Hello h) {
+        var cause = new IOException("the guest agent restarted (" + h.software() + "); the request was lost");
+        for (var it = streams.values().iterator(); it.hasNext(); ) {
+            it.next().fail(cause);
+            it.remove();
+        }
     }
 
     /** Messages that start an operation on a new stream. */

@@ -124,6 +124,23 @@ class ConnectionTest {
     }
 
     @Test
+    void anAgentThatRestartsBehindAnOpenConnectionFailsTheLostStreams() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var rawAgent = new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink()));
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "h");
+        rawAgent.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "agent-1")));
+        host.awaitHello(5, TimeUnit.SECONDS);
+        Stream lost = host.open(request("sleep"));
+        rawAgent.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "agent-2"))); // restarted
+        assertThatThrownBy(() -> lost.poll(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class).hasMessageContaining("restarted");
+        assertThat(host.isOpen()).as("the connection itself stays usable").isTrue();
+        Stream next = host.open(request("again"));
+        rawAgent.write(Codec.encode(next.id(), new Message.Exit(0, false)));
+        assertThat(next.poll(5, TimeUnit.SECONDS)).isEqualTo(new Message.Exit(0, false));
+    }
+
+    @Test
     void aDroppedConnectionFailsOpenStreams() throws Exception {
         connect((s, r) -> Thread.sleep(60_000));
         Stream s = host.open(request("sleep"));

@@ -1,0 +1,104 @@
+package dev.bhatti.agent;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Puts every command the agent starts into its own cgroup (v2) under {@code bhatti-user}, whose memory
+ * and process count are capped below the VM's, so a runaway command (a fork bomb, a memory hog) hits
+ * its own limits while the agent keeps its memory and can still answer. Killing a command kills its
+ * cgroup, which reaches every descendant atomically, even ones that fork while being killed.
+ */
+final class Cgroups {
+
+    static final long PIDS_MAX = 2048;
+    /** Memory kept back from user commands for the kernel and the agent. */
+    static final long RESERVED_BYTES = 128L * 1024 * 1024;
+
+    private final Path user;
+    private final AtomicLong counter = new AtomicLong();
+
+    private Cgroups(Path user) { this.user = user; }
+
+    /** Sets up the hierarchy, or returns null where cgroup v2 is not available (tests on a host). */
+    static Cgroups setUp(Path root) {
+        try {
+            if (!Files.exists(root.resolve("cgroup.controllers"))) {
+                Process p = new ProcessBuilder("mount", "-t", "cgroup2", "cgroup2", root.toString())
+                        .redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor() != 0 || !Files.exists(root.resolve("cgroup.controllers"))) return null;
+            }
+            enable(root, "+memory +pids");
+            Path user = root.resolve("bhatti-user");
+            Files.createDirectories(user);
+            Files.writeString(user.resolve("pids.max"), Long.toString(PIDS_MAX));
+            long total = memTotal();
+            if (total > 2 * RESERVED_BYTES) Files.writeString(user.resolve("memory.max"), Long.toString(total - RESERVED_BYTES));
+            enable(user, "+memory +pids");
+            return new Cgroups(user);
+        } catch (IOException | RuntimeException e) {
+            Log.info("cgroups unavailable, commands run without limits: " + e.getMessage());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    private static void enable(Path group, String controllers) {
+        try {
+            Files.writeString(group.resolve("cgroup.subtree_control"), controllers);
+        } catch (IOException e) {
+            Log.info("could not enable " + controllers + " in " + group + ": " + e.getMessage());
+        }
+    }
+
+    private static long memTotal() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("MemTotal:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+        return 0;
+    }
+
+    /** A new cgroup for one command, holding {@code pid} (moved right after it was spawned). */
+    Path adopt(String kind, long pid) {
+        Path group = user.resolve(kind + "-" + counter.incrementAndGet());
+        try {
+            Files.createDirectory(group);
+            Files.writeString(group.resolve("cgroup.procs"), Long.toString(pid));
+            return group;
+        } catch (IOException e) {
+            Log.info("could not place pid " + pid + " in " + group + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    /** Kills every process in the group at once. */
+    static void kill(Path group) {
+        if (group == null) return;
+        try {
+            Files.writeString(group.resolve("cgroup.kill"), "1");
+        } catch (IOException e) {
+            Log.info("cgroup.kill failed for " + group + ": " + e.getMessage());
+        }
+    }
+
+    /** Removes groups whose processes are all gone (background children keep theirs alive). */
+    void sweep() {
+        try (DirectoryStream<Path> groups = Files.newDirectoryStream(user, p -> Files.isDirectory(p))) {
+            for (Path g : groups) {
+                try {
+                    if (Files.readString(g.resolve("cgroup.procs")).isBlank()) Files.delete(g);
+                } catch (IOException e) {
+                    // busy or already gone
+                }
+            }
+        } catch (IOException e) {
+            // hierarchy gone
+        }
+    }
+}
