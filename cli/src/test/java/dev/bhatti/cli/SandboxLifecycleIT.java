@@ -361,6 +361,29 @@ class SandboxLifecycleIT {
         }
     }
 
+    @Test @Order(5)
+    void pipedSessionsOverWebSocketAreReattachable() throws Exception {
+        String url = daemon.url().replace("http", "ws") + "/sandboxes/dev/exec/ws";
+        var first = WsClient.connect(url, daemon.apiKey());
+        first.ws.sendText("{\"cmd\":[\"sh\",\"-c\",\"echo start; read x; echo got-$x >&2; sleep 120\"]}", true).get();
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.control.toString().contains("start"));
+        String id = json(first.control.toString().lines().findFirst().orElseThrow()).path("session_id").asString();
+        first.ws.sendText("value\n", true).get();
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.control.toString().contains("got-value"));
+        first.ws.abort();
+
+        var again = WsClient.connect(url + "?session=" + id, daemon.apiKey());
+        await().atMost(Duration.ofSeconds(30)).until(() -> again.control.toString().contains("got-value")); // scrollback
+        assertThat(call("DELETE", "/sandboxes/dev/sessions/" + id, null).statusCode()).isEqualTo(200);
+        assertThat(again.closed.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1000);
+        assertThat(again.control.toString()).contains("\"exit_code\":137");
+
+        var bad = WsClient.connect(url, daemon.apiKey());
+        bad.ws.sendText("{\"cmd\":[]}", true).get();
+        assertThat(bad.closed.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1008);
+        assertThat(bad.control.toString()).contains("cmd must be");
+    }
+
     private static JsonNode sessionNamed(String id) throws Exception {
         for (JsonNode s : json(call("GET", "/sandboxes/dev/sessions", null).body())) {
             if (s.path("session_id").asString().equals(id)) return s;

@@ -126,6 +126,11 @@ public final class ApiHandler extends Handler.Abstract {
             sessions.shell(user, seg.get(1), request, response, callback);
             return Reply.STREAMED;
         }
+        if (seg.size() == 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("exec") && seg.get(3).equals("ws")) {
+            requireMethod(method, "GET");
+            sessions.piped(user, seg.get(1), request, response, callback);
+            return Reply.STREAMED;
+        }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
             requireMethod(method, "GET");
             return Reply.ok(sessions.list(user, seg.get(1)));

@@ -52,7 +52,7 @@ final class SessionsRoute {
         SessionChannel channel = sandboxes.onRunning(user, id, (engine, vm) -> open(engine, vm, sessionId, fresh, rows, cols));
         boolean upgraded;
         try {
-            upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel), request, response, callback);
+            upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel, false), request, response, callback);
         } catch (RuntimeException e) {
             channel.close();
             throw e;
@@ -62,6 +62,45 @@ final class SessionsRoute {
             throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
         }
         return true;
+    }
+
+    /**
+     * A piped session over WebSocket ({@code /sandboxes/{id}/exec/ws}): started by the client's first
+     * message, or reattached with {@code ?session=ID}. Output arrives as text; stdout and stderr merged.
+     */
+    boolean piped(UserRecord user, String id, Request request, Response response, Callback callback) {
+        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
+            throw ApiException.badRequest("this route needs a WebSocket upgrade");
+        }
+        String sessionId = Request.extractQueryParameters(request).getValue("session");
+        ShellSocket socket;
+        if (sessionId != null) {
+            if (!sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
+            socket = new ShellSocket(sandboxes.onRunning(user, id, (engine, vm) ->
+                    engine.openSession(vm, new SessionOpen.Attach(sessionId, false))), true);
+        } else {
+            sandboxes.running(user, id);
+            socket = new ShellSocket(first -> sandboxes.onRunning(user, id, (engine, vm) ->
+                    engine.openSession(vm, pipedStart(first))));
+        }
+        if (!websockets.upgrade((req, resp, cb) -> socket, request, response, callback)) {
+            throw ApiException.badRequest("this route needs a WebSocket upgrade");
+        }
+        return true;
+    }
+
+    private static SessionOpen.Start pipedStart(tools.jackson.databind.JsonNode first) {
+        var cmd = new java.util.ArrayList<String>();
+        first.path("cmd").forEach(a -> cmd.add(a.asString()));
+        if (cmd.isEmpty() || cmd.stream().anyMatch(a -> a.indexOf('\0') >= 0)) throw ApiException.badRequest("cmd must be a non-empty array of strings");
+        var env = new LinkedHashMap<String, String>();
+        first.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asString()));
+        env.keySet().forEach(k -> {
+            if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) throw ApiException.badRequest("invalid environment variable");
+        });
+        long maxIdle = first.path("max_idle_sec").asLong(SHELL_MAX_IDLE_SECONDS);
+        if (maxIdle < 0 || maxIdle > 86_400 * 7) throw ApiException.badRequest("max_idle_sec out of range");
+        return new SessionOpen.Start("", cmd, env, "", "", false, 0, 0, maxIdle);
     }
 
     private static SessionChannel open(Engine engine, String vm, String sessionId, boolean fresh, int rows, int cols)

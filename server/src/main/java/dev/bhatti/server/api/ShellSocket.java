@@ -15,9 +15,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Relays one WebSocket to one guest session. Server to client: a text {@code {"type":"session"}}
- * message, then terminal output as binary messages, then {@code {"type":"exit"}} and a normal close.
- * Client to server: binary = keystrokes, text = {@code {"type":"resize","rows":R,"cols":C}}.
- * A closed or dropped WebSocket only detaches: the shell keeps running for the next attach.
+ * message, then output (binary for terminals, text for piped sessions), then {@code {"type":"exit"}}
+ * and a normal close. Client to server for terminals: binary = keystrokes, text =
+ * {@code {"type":"resize","rows":R,"cols":C}}; for piped sessions every message is stdin, except the
+ * first when the session is still to be started: {@code {"cmd":[...],"env":{},"max_idle_sec":N}}.
+ * A closed or dropped WebSocket only detaches: the session keeps running for the next attach.
  * (Public because Jetty invokes WebSocket endpoints through a public lookup.)
  */
 public final class ShellSocket implements Session.Listener.AutoDemanding {
@@ -25,16 +27,35 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     private static final long PING_EVERY_MILLIS = 30_000;
     private static final long SEND_TIMEOUT_SECONDS = 10;
 
-    private final SessionChannel channel;
+    /** Opens the session from the client's first text message (piped sessions started over the socket). */
+    interface Starter {
+        SessionChannel start(JsonNode firstMessage);
+    }
+
+    private volatile SessionChannel channel;
+    private final Starter starter;
+    private final boolean piped;
     private volatile Session socket;
     private volatile boolean closed;
 
-    ShellSocket(SessionChannel channel) { this.channel = channel; }
+    /** A socket for a session that is already open. */
+    ShellSocket(SessionChannel channel, boolean piped) {
+        this.channel = channel;
+        this.starter = null;
+        this.piped = piped;
+    }
+
+    /** A piped session started by the client's first message. */
+    ShellSocket(Starter starter) {
+        this.channel = null;
+        this.starter = starter;
+        this.piped = true;
+    }
 
     @Override
     public void onWebSocketOpen(Session session) {
         this.socket = session;
-        Thread.ofVirtual().name("shell-" + channel.session().id()).start(this::relayOutput);
+        if (channel != null) Thread.ofVirtual().name("session-relay").start(this::relayOutput);
     }
 
     private void relayOutput() {
@@ -45,8 +66,12 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
                 SessionChannel.Event e = channel.next(1_000);
                 switch (e) {
                     case null -> { }
-                    case SessionChannel.Output o -> send(f -> socket.sendBinary(ByteBuffer.wrap(o.bytes()), f));
+                    case SessionChannel.Output o -> {
+                        if (piped) sendText(text.decode(o.bytes()));
+                        else send(f -> socket.sendBinary(ByteBuffer.wrap(o.bytes()), f));
+                    }
                     case SessionChannel.Exited x -> {
+                        if (piped) sendText(text.finish());
                         sendText(Json.MAPPER.writeValueAsString(Map.of("type", "exit", "exit_code", x.exitCode())));
                         close(1000, "session ended");
                         return;
@@ -72,8 +97,10 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
         }
     }
 
-    private void sendText(String text) throws IOException {
-        send(f -> socket.sendText(text, f));
+    private final Utf8Chunks text = new Utf8Chunks();
+
+    private void sendText(String t) throws IOException {
+        if (!t.isEmpty()) send(f -> socket.sendText(t, f));
     }
 
     private interface Sender { void send(Callback callback); }
@@ -104,6 +131,18 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
     @Override
     public void onWebSocketText(String message) {
+        if (channel == null && starter != null) {
+            startFrom(message);
+            return;
+        }
+        if (piped) {
+            try {
+                channel.input(message.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                close(1011, "input failed");
+            }
+            return;
+        }
         try {
             JsonNode msg = Json.MAPPER.readTree(message);
             if ("resize".equals(msg.path("type").asString(""))) {
@@ -113,6 +152,29 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
             }
         } catch (IOException | RuntimeException e) {
             log.debug("ignored control message: {}", e.toString());
+        }
+    }
+
+    private void startFrom(String message) {
+        try {
+            channel = starter.start(Json.MAPPER.readTree(message));
+        } catch (ApiException e) {
+            sendQuietly(Map.of("type", "error", "message", e.getMessage()));
+            close(1008, "refused");
+            return;
+        } catch (RuntimeException e) {
+            sendQuietly(Map.of("type", "error", "message", "the first message must be {\"cmd\":[...]}"));
+            close(1008, "bad first message");
+            return;
+        }
+        Thread.ofVirtual().name("session-relay").start(this::relayOutput);
+    }
+
+    private void sendQuietly(Map<String, Object> msg) {
+        try {
+            sendText(Json.MAPPER.writeValueAsString(msg));
+        } catch (IOException ignored) {
+            // closing anyway
         }
     }
 
