@@ -5,15 +5,17 @@ import dev.bhatti.protocol.Message.Channel;
 import dev.bhatti.protocol.Stream;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Runs one piped command for one stream: its own session and process group (so kill and timeout
- * reach every descendant), as the requested user, with stdout and stderr kept apart.
+ * Runs one piped command for one stream: its own session, process group and cgroup (so kill and
+ * timeout reach every descendant), as the requested user, with stdout and stderr kept apart.
  */
 final class ExecSession {
 
@@ -47,7 +49,7 @@ final class ExecSession {
     }
 
     private void runChecked() throws IOException, InterruptedException {
-        ProcessBuilder pb;
+        Launch.Ready ready;
         switch (Launch.prepare(config, request.argv(), request.env(), request.cwd(), request.user())) {
             case Launch.Invalid i -> { stream.send(new Message.Error("bad_request", i.message())); return; }
             case Launch.NotRunnable n -> {
@@ -55,38 +57,44 @@ final class ExecSession {
                 stream.send(new Message.Exit(n.exitCode(), false));
                 return;
             }
-            case Launch.Ready r -> pb = r.builder();
+            case Launch.Ready r -> ready = r;
         }
-        Process process;
+        PipedChild child;
         try {
-            process = pb.start();
+            child = PipedChild.spawn(ready, request.stdin());
         } catch (IOException e) {
             stream.send(new Message.Error("spawn_failed", "could not start " + request.argv().getFirst() + ": " + e.getMessage()));
             return;
         }
-        long pgid = process.pid(); // setsid made the child the leader of its own session and group
+        long pgid = child.pid; // the leader of its own session and process group
         Libc.resetOomScore(pgid);
         Path group = config.contain("exec", pgid);
-        if (!request.stdin()) process.getOutputStream().close();
 
-        Thread out = Thread.ofVirtual().start(() -> pump(process.getInputStream(), Channel.STDOUT));
-        Thread err = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), Channel.STDERR));
-        Thread control = Thread.ofVirtual().start(() -> control(process, pgid, group));
+        // read(2) and waitpid(2) block in native code: platform threads, not virtual ones
+        Thread out = Thread.ofPlatform().daemon().start(() -> pump(child.stdout, Channel.STDOUT));
+        Thread err = Thread.ofPlatform().daemon().start(() -> pump(child.stderr, Channel.STDERR));
+        var exit = new CompletableFuture<Integer>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                exit.complete(Native.waitpid(pgid));
+            } catch (IOException e) {
+                exit.completeExceptionally(e);
+            }
+        });
+        Thread control = Thread.ofVirtual().start(() -> control(child, pgid, group));
 
         boolean timedOut = false;
-        if (request.timeoutMillis() > 0) {
-            if (!process.waitFor(request.timeoutMillis(), TimeUnit.MILLISECONDS)) {
-                timedOut = true;
-                Cgroups.kill(group); // every descendant at once, even ones forking right now
-                Libc.killGroup(pgid, Libc.SIGKILL);
-                process.waitFor();
-            }
-        } else {
-            process.waitFor();
-        }
-        if (timedOut) {
-            Cgroups.kill(group);
-            Libc.killGroup(pgid, Libc.SIGKILL); // stragglers that left the leader
+        int code;
+        try {
+            code = request.timeoutMillis() > 0 ? exit.get(request.timeoutMillis(), TimeUnit.MILLISECONDS) : exit.get();
+        } catch (TimeoutException e) {
+            timedOut = true;
+            kill(pgid, group);
+            code = EXIT_TIMEOUT;
+            awaitQuietly(exit);
+            kill(pgid, group); // stragglers that forked while we killed
+        } catch (ExecutionException e) {
+            code = -1;
         }
         // Output written before exit is already in the pipes; children that keep them open
         // (e.g. a server started with '&') must not hold the reply hostage.
@@ -95,26 +103,40 @@ final class ExecSession {
         err.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         finished = true;
         control.interrupt();
-        int code = timedOut ? EXIT_TIMEOUT : process.exitValue();
+        child.closeStdin();
         stream.send(new Message.Exit(code, timedOut));
     }
 
-    private void pump(InputStream in, Channel channel) {
+    private static void kill(long pgid, Path group) {
+        Cgroups.kill(group); // every descendant at once, even ones forking right now
+        Libc.killGroup(pgid, Libc.SIGKILL);
+    }
+
+    private static void awaitQuietly(CompletableFuture<Integer> exit) throws InterruptedException {
+        try {
+            exit.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // reported as a timeout either way
+        }
+    }
+
+    private void pump(int fd, Channel channel) {
         byte[] buf = new byte[32 * 1024];
-        try (in) {
+        try {
             int n;
-            while ((n = in.read(buf)) > 0) {
-                if (finished) return;
-                stream.send(new Message.Data(channel, java.util.Arrays.copyOf(buf, n)));
+            while ((n = Native.read(fd, buf)) > 0) {
+                if (finished) break;
+                stream.send(new Message.Data(channel, Arrays.copyOf(buf, n)));
             }
         } catch (IOException e) {
-            // pipe closed or channel gone; the exit path reports what matters
+            // channel gone; the exit path reports what matters
+        } finally {
+            Native.close(fd); // the pump owns its descriptor; a pump held by a background child closes late
         }
     }
 
     /** Host-to-guest messages while the command runs: stdin, end of stdin, signals. */
-    private void control(Process process, long pgid, Path group) {
-        OutputStream stdin = process.getOutputStream();
+    private void control(PipedChild child, long pgid, Path group) {
         try {
             while (!finished) {
                 Message m = stream.poll(500, TimeUnit.MILLISECONDS);
@@ -122,13 +144,12 @@ final class ExecSession {
                     case null -> { }
                     case Message.Data d when d.channel() == Channel.STDIN && request.stdin() -> {
                         try {
-                            stdin.write(d.bytes());
-                            stdin.flush();
+                            Native.write(child.stdin, d.bytes());
                         } catch (IOException e) {
                             // the command closed its stdin; further input is discarded
                         }
                     }
-                    case Message.Eof e when e.channel() == Channel.STDIN -> closeQuietly(stdin);
+                    case Message.Eof e when e.channel() == Channel.STDIN -> child.closeStdin();
                     case Message.Kill k -> {
                         if (k.signal() == Libc.SIGKILL) Cgroups.kill(group);
                         Libc.killGroup(pgid, k.signal());
@@ -137,13 +158,9 @@ final class ExecSession {
                 }
             }
         } catch (IOException e) {
-            closeQuietly(stdin); // host gone: the command sees end of input, as after a hang-up
+            child.closeStdin(); // host gone: the command sees end of input, as after a hang-up
         } catch (InterruptedException e) {
             // finished
         }
-    }
-
-    private static void closeQuietly(OutputStream s) {
-        try { s.close(); } catch (IOException ignored) { }
     }
 }

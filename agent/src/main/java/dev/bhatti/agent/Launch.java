@@ -23,11 +23,12 @@ final class Launch {
      * Ready to start: {@code argv} already drops to {@code user} (setpriv) when needed; the new session
      * is made by whoever spawns it (setsid for pipes, posix_spawn for terminals).
      */
-    record Ready(List<String> argv, Map<String, String> env, String cwd, GuestUser user, AgentConfig config) implements Outcome {
+    record Ready(String program, List<String> argv, Map<String, String> env, String cwd, GuestUser user, AgentConfig config)
+            implements Outcome {
         /** A process builder that gives the command its own session and process group. */
         ProcessBuilder builder() {
-            var cmd = new ArrayList<String>(List.of(config.setsid(), "-w", "--"));
-            cmd.addAll(argv);
+            var cmd = new ArrayList<String>(List.of(config.setsid(), "-w", "--", program));
+            cmd.addAll(argv.subList(1, argv.size()));
             var pb = new ProcessBuilder(cmd);
             pb.environment().clear();
             pb.environment().putAll(env);
@@ -53,10 +54,11 @@ final class Launch {
         String cwd = workingDirectory(config, user, requestCwd);
         if (!Files.isDirectory(Path.of(cwd))) return new Invalid("working directory does not exist: " + cwd);
         String program = argv.getFirst();
+        Path resolved;
         switch (CommandPath.resolve(program, env.getOrDefault("PATH", ""), Path.of(cwd))) {
             case CommandPath.Missing m -> { return new NotRunnable(EXIT_NOT_FOUND, program + ": command not found"); }
             case CommandPath.NotExecutable n -> { return new NotRunnable(EXIT_NOT_EXECUTABLE, program + ": permission denied"); }
-            case CommandPath.Found f -> { }
+            case CommandPath.Found f -> resolved = f.path();
         }
         var cmd = new ArrayList<String>();
         if (config.runningAsRoot() && user.uid() != 0) {
@@ -65,9 +67,12 @@ final class Launch {
             cmd.add("--regid=" + user.gid());
             cmd.add(user.name().isEmpty() ? "--clear-groups" : "--init-groups");
             cmd.add("--");
+            cmd.addAll(argv); // setpriv finds the program in the command's own PATH
+            return new Ready(config.setpriv(), cmd, env, cwd, user, config);
         }
+        // Spawned directly: the program is the one found in the command's PATH, not the agent's.
         cmd.addAll(argv);
-        return new Ready(cmd, env, cwd, user, config);
+        return new Ready(resolved.toString(), cmd, env, cwd, user, config);
     }
 
     /** Defaults, then the sandbox's environment, then the request's: later ones win. */

@@ -51,7 +51,7 @@ final class SessionRegistry {
                 Session.Io io;
                 try {
                     if (req.tty()) {
-                        io = Session.terminal(Pty.spawn(r.argv(), r.env(), r.cwd(), clamp(req.rows(), 24), clamp(req.cols(), 80)));
+                        io = Session.terminal(Pty.spawn(r.program(), r.argv(), r.env(), r.cwd(), clamp(req.rows(), 24), clamp(req.cols(), 80)));
                     } else {
                         io = Session.piped(r.builder().redirectErrorStream(true).start());
                     }
