@@ -195,12 +195,17 @@ final class FileSession {
         ChannelLost(IOException cause) { super(cause.getMessage(), cause); }
     }
 
+    /**
+     * Creates missing parent directories. Under the workspace or the owner's home they belong to the
+     * owner; elsewhere (/etc/..., /opt/...) they stay root's, as a package would leave them.
+     */
     private void createParents(Path dir, GuestUser owner) throws IOException {
         var missing = new ArrayList<Path>();
         for (Path p = dir; p != null && !Files.exists(p); p = p.getParent()) missing.addFirst(p);
+        boolean users = dir.startsWith(config.workspace()) || (!owner.home().equals("/") && dir.startsWith(owner.home()));
         for (Path p : missing) {
             Files.createDirectory(p);
-            own(p, owner);
+            if (users) own(p, owner);
         }
     }
 

@@ -463,6 +463,26 @@ class SandboxLifecycleIT {
                 assertThat(cli("exec", "dev", "--", "echo", "back").stdout()).isEqualTo("back\n"));
     }
 
+    @Test @Order(7)
+    void aClientThatStopsReadingStallsOnlyItsOwnStream() throws Exception {
+        String agentPid = cli("exec", "--user", "root", "dev", "--", "pgrep", "-f", "agent.jar").stdout().strip();
+        try (var socket = new java.net.Socket("127.0.0.1", daemon.port)) {
+            String body = "{\"cmd\":[\"yes\"],\"timeout_sec\":20}";
+            socket.getOutputStream().write(("POST /sandboxes/dev/exec HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + daemon.apiKey()
+                    + "\r\nAccept: application/x-ndjson\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes());
+            socket.getInputStream().readNBytes(4096); // then stop reading: `yes` produces without end
+            Thread.sleep(5_000);
+            // other requests on the same agent channel are not held up by the stalled stream
+            assertThat(cli("exec", "dev", "--", "echo", "still-responsive").stdout()).isEqualTo("still-responsive\n");
+            String rss = cli("exec", "dev", "--", "ps", "-o", "rss=", "-p", agentPid).stdout().strip();
+            assertThat(Long.parseLong(rss)).as("agent RSS in KiB stays bounded").isLessThan(300_000);
+        }
+        assertThat(cli("exec", "--user", "root", "dev", "--", "pgrep", "-f", "agent.jar").stdout().strip()).isEqualTo(agentPid);
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "sh", "-c", "pgrep -c -x yes || true").stdout().strip()).isEqualTo("0"));
+    }
+
     @Test @Order(8)
     void aFailedBootLeavesNothingBehind() throws Exception {
         var r = call("POST", "/sandboxes", "{\"name\":\"broken\",\"image\":\"broken\"}");

@@ -102,6 +102,14 @@ class ApiValidationTest {
     }
 
     @Test
+    void hugeHeadersAreRefusedAndTheServerCarriesOn() throws Exception {
+        var r = http.send(HttpRequest.newBuilder(URI.create(base + "/sandboxes")).header("Authorization", "Bearer " + key)
+                .header("X-Padding", "x".repeat(64 * 1024)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(431);
+        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void hugeBodiesAreRefused() throws Exception {
         var r = call("POST", "/sandboxes", key, "{\"name\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}");
         assertThat(r.statusCode()).isEqualTo(413);
