@@ -34,7 +34,9 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-device", "virtio-serial-device",
                 "-chardev", "socket,id=agent,path=" + paths.agentSocket() + ",server=on,wait=off",
                 "-device", "virtserialport,chardev=agent,name=agent",
-                "-serial", "file:" + paths.console(),
+                // append=on lets the engine cut the file down while QEMU keeps writing (ConsoleLogs)
+                "-chardev", "file,id=console,path=" + paths.console() + ",append=on",
+                "-serial", "chardev:console",
                 "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
                 "-pidfile", paths.pidFile().toString(),
                 "-append", kernelArgs(spec)));

@@ -63,6 +63,21 @@ public final class QemuEngine implements Engine {
         this.images = new ImageCatalog(config.imagesDir());
         this.command = new QemuCommand(config.qemuBinary(), accelerator, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
         log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
+        Thread.ofVirtual().name("console-logs").start(this::boundConsoleLogs);
+    }
+
+    /** Every few seconds, cuts down console logs that a chatty guest has grown. */
+    private void boundConsoleLogs() {
+        while (true) {
+            try {
+                Thread.sleep(5_000);
+            } catch (InterruptedException e) {
+                return;
+            }
+            for (QemuVm vm : vms.values()) {
+                if (ConsoleLogs.rotateIfLarge(vm.paths.console())) log.info("vm {}: console log rotated", vm.id);
+            }
+        }
     }
 
     @Override public String name() { return "qemu"; }

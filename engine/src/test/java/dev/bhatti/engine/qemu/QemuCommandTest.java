@@ -49,7 +49,8 @@ class QemuCommandTest {
         assertThat(line).contains("-accel tcg", "-M microvm", "-m 768M", "-smp 2", "-no-reboot",
                 "-kernel " + images.kernel(), "-initrd " + images.initramfs(),
                 "file=" + paths.disk() + ",format=qcow2", "path=" + paths.agentSocket() + ",server=on,wait=off",
-                "virtserialport,chardev=agent,name=agent", "-pidfile " + paths.pidFile());
+                "virtserialport,chardev=agent,name=agent", "-pidfile " + paths.pidFile(),
+                "file,id=console,path=" + paths.console() + ",append=on", "-serial chardev:console");
         assertThat(argv.get(argv.indexOf("-append") + 1))
                 .contains("tsc_early_khz=2596138", "root=/dev/vda", "bhatti.hostname=dev").doesNotContain("-cpu");
     }
@@ -72,6 +73,22 @@ class QemuCommandTest {
         assertThat(new ImageCatalog(images, "amd64").tiers()).containsExactly("browser", "minimal");
         assertThat(new ImageCatalog(images, "arm64").tiers()).containsExactly("docker");
         assertThat(new ImageCatalog(dir.resolve("none"), "amd64").tiers()).isEmpty();
+    }
+
+    @Test
+    void aConsoleLogPastItsLimitKeepsOnlyItsTail() throws IOException {
+        Path log = dir.resolve("console.log");
+        Files.writeString(log, "small");
+        assertThat(ConsoleLogs.rotateIfLarge(log)).isFalse();
+        byte[] big = new byte[(int) ConsoleLogs.MAX_BYTES + 10];
+        java.util.Arrays.fill(big, (byte) 'x');
+        big[big.length - 1] = 'E';
+        Files.write(log, big);
+        assertThat(ConsoleLogs.rotateIfLarge(log)).isTrue();
+        assertThat(Files.size(log)).isZero();
+        byte[] kept = Files.readAllBytes(dir.resolve("console.log.1"));
+        assertThat(kept).hasSize(ConsoleLogs.KEEP_TAIL);
+        assertThat(kept[kept.length - 1]).isEqualTo((byte) 'E');
     }
 
     @Test
