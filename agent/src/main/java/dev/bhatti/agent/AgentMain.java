@@ -49,15 +49,32 @@ public final class AgentMain {
         }
         switch (args[0]) {
             case "--device" -> {
-                // In a VM the agent owns the machine: commands go into capped cgroups.
-                var config = AgentConfig.guest();
-                new AgentMain(config.withCgroups(Cgroups.setUp(Path.of("/sys/fs/cgroup")))).serveDevice(Path.of(args[1]));
+                // In a VM the agent owns the machine: commands go into capped cgroups, and it is the
+                // service manager (systemctl/journalctl in the guest talk to it).
+                var config = AgentConfig.guest().withCgroups(Cgroups.setUp(Path.of("/sys/fs/cgroup")));
+                startServices(config);
+                new AgentMain(config).serveDevice(Path.of(args[1]));
             }
             case "--listen-unix" -> new AgentMain(AgentConfig.guest()).serveUnix(Path.of(args[1]));
             default -> {
                 System.err.println("unknown option " + args[0]);
                 System.exit(2);
             }
+        }
+    }
+
+    static final List<Path> UNIT_DIRS = List.of(Path.of("/etc/systemd/system"), Path.of("/run/systemd/system"),
+            Path.of("/lib/systemd/system"), Path.of("/usr/lib/systemd/system"));
+
+    private static void startServices(AgentConfig config) {
+        try {
+            // Package scripts (deb-systemd-helper/-invoke) only manage units when this directory exists.
+            java.nio.file.Files.createDirectories(Path.of("/run/systemd/system"));
+            var services = new ServiceManager(config, UNIT_DIRS, Path.of("/var/log/bhatti"));
+            new SystemctlServer(services).serve(Path.of("/run/bhatti/systemctl.sock"));
+            Thread.ofVirtual().name("boot-services").start(services::startEnabled);
+        } catch (IOException e) {
+            Log.info("service manager unavailable: " + e.getMessage());
         }
     }
 

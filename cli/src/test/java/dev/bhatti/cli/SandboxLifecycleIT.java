@@ -384,6 +384,50 @@ class SandboxLifecycleIT {
         assertThat(bad.control.toString()).contains("cmd must be");
     }
 
+    @Test @Order(5)
+    void servicesRunUnderTheAgentWithSystemctlAndJournalctl() throws Exception {
+        Path unit = Files.writeString(dataDir.resolve("demo.service"), """
+                [Unit]
+                Description=Demo service
+                [Service]
+                Environment=MODE=test
+                ExecStart=/bin/sh -c 'echo demo-up-$MODE; exec sleep 600'
+                Restart=always
+                RestartSec=1
+                [Install]
+                WantedBy=multi-user.target
+                """);
+        var wrote = BhattiProcess.cliWithInput(daemon.env, unit, "file", "write", "--user", "root", "dev", "/etc/systemd/system/demo.service");
+        assertThat(wrote.exit()).as(wrote.toString()).isZero();
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "enable", "--now", "demo").exit()).isZero();
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "is-active", "demo").stdout()).isEqualTo("active\n");
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "is-enabled", "demo").stdout()).isEqualTo("enabled\n");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "journalctl", "-u", "demo", "-n", "5").stdout()).contains("demo-up-test"));
+
+        // Restart=always: the main process dies, the service comes back with a new one
+        String pid = cli("exec", "dev", "--", "sudo", "systemctl", "show", "demo").stdout().lines()
+                .filter(l -> l.startsWith("MainPID=")).findFirst().orElseThrow().substring(8);
+        cli("exec", "dev", "--", "sudo", "kill", "-9", pid);
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            String show = cli("exec", "dev", "--", "sudo", "systemctl", "show", "demo").stdout();
+            assertThat(show).contains("ActiveState=active").doesNotContain("MainPID=" + pid + "\n").doesNotContain("MainPID=0\n");
+        });
+        assertThat(cli("exec", "dev", "--", "journalctl", "-u", "demo").stdout()).contains("restarting");
+
+        var status = cli("exec", "dev", "--", "sudo", "systemctl", "status", "demo");
+        assertThat(status.exit()).isZero();
+        assertThat(status.stdout()).contains("demo.service - Demo service").contains("active (running)");
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "stop", "demo").exit()).isZero();
+        var inactive = cli("exec", "dev", "--", "sudo", "systemctl", "is-active", "demo");
+        assertThat(inactive.exit()).isEqualTo(3);
+        assertThat(inactive.stdout()).isEqualTo("inactive\n");
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "start", "nope").exit()).isEqualTo(5);
+        var unprivileged = cli("exec", "dev", "--", "systemctl", "status", "demo");
+        assertThat(unprivileged.exit()).isEqualTo(1);
+        assertThat(unprivileged.stderr()).contains("sudo systemctl");
+    }
+
     private static JsonNode sessionNamed(String id) throws Exception {
         for (JsonNode s : json(call("GET", "/sandboxes/dev/sessions", null).body())) {
             if (s.path("session_id").asString().equals(id)) return s;

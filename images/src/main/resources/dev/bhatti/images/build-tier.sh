@@ -514,6 +514,66 @@ while :; do
 done
 EOF
 chmod 0755 "$ROOT/opt/bhatti/agent-run"
+# systemctl and journalctl: the agent is the sandbox's service manager (no systemd in the guest).
+cat >"$ROOT/usr/local/bin/systemctl" <<'EOF'
+#!/usr/bin/perl
+# bhatti systemctl: forwards the command to the guest agent, which runs the services.
+use strict;
+use IO::Socket::UNIX;
+my $path = "/run/bhatti/systemctl.sock";
+my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
+unless ($s) {
+  my $why = $!{EACCES} ? "permission denied; run it as root (sudo systemctl ...)" : "$!";
+  print STDERR "systemctl: cannot reach the bhatti agent at $path: $why\n";
+  exit 1;
+}
+print $s join("\t", @ARGV), "\n";
+my $code = 1;
+while (my $l = <$s>) {
+  if ($l =~ /^\0EXIT (\d+)/) { $code = $1; last }
+  print $l;
+}
+exit $code;
+EOF
+cat >"$ROOT/usr/local/bin/journalctl" <<'EOF'
+#!/usr/bin/perl
+# bhatti journalctl: per-unit plain-text logs written by the guest agent to /var/log/bhatti.
+use strict;
+my (@units, $n, $follow);
+while (@ARGV) {
+  my $a = shift @ARGV;
+  if ($a eq '-u' || $a eq '--unit') { push @units, shift @ARGV }
+  elsif ($a =~ /^--unit=(.+)$/ || $a =~ /^-u(.+)$/) { push @units, $1 }
+  elsif ($a eq '-n' || $a eq '--lines') { $n = shift @ARGV }
+  elsif ($a =~ /^--lines=(\d+)$/ || $a =~ /^-n(\d+)$/) { $n = $1 }
+  elsif ($a eq '-f' || $a eq '--follow') { $follow = 1 }
+}
+die "journalctl: give a unit with -u NAME (bhatti keeps one log per unit in /var/log/bhatti)\n" unless @units;
+my @files = map { my $u = /\./ ? $_ : "$_.service"; "/var/log/bhatti/$u.log" } @units;
+$| = 1;
+for my $f (@files) {
+  open(my $h, '<', $f) or next;
+  my @l = <$h>;
+  @l = @l[-$n .. -1] if defined $n && $n > 0 && $n < @l;
+  @l = () if defined $n && $n == 0;
+  print @l;
+}
+exit 0 unless $follow;
+my %pos = map { $_ => (-s $_ || 0) } @files;
+while (1) {
+  for my $f (@files) {
+    my $size = -s $f || 0;
+    $pos{$f} = 0 if $size < $pos{$f};
+    next unless $size > $pos{$f};
+    open(my $h, '<', $f) or next;
+    seek($h, $pos{$f}, 0);
+    print while <$h>;
+    $pos{$f} = tell($h);
+  }
+  select(undef, undef, undef, 0.5);
+}
+EOF
+chmod 0755 "$ROOT/usr/local/bin/systemctl" "$ROOT/usr/local/bin/journalctl"
 
 # ---------------------------------------------------------------- 6: Java runtime
 step 6 "Linking Java runtime (jlink java.base)"
