@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Cgroups {
 
-    static final long PIDS_MAX = 2048;
-    /** Memory kept back from user commands for the kernel and the agent. */
-    static final long RESERVED_BYTES = 128L * 1024 * 1024;
+    static final long PIDS_MAX = 1024;
+    /** Memory kept back from user commands for the kernel and the agent: a quarter, at least 160 MiB. */
+    static final long MIN_RESERVED_BYTES = 160L * 1024 * 1024;
 
     private final Path user;
     private final AtomicLong counter = new AtomicLong();
@@ -37,7 +37,12 @@ final class Cgroups {
             Files.createDirectories(user);
             Files.writeString(user.resolve("pids.max"), Long.toString(PIDS_MAX));
             long total = memTotal();
-            if (total > 2 * RESERVED_BYTES) Files.writeString(user.resolve("memory.max"), Long.toString(total - RESERVED_BYTES));
+            long reserved = Math.max(MIN_RESERVED_BYTES, total / 4);
+            if (total > 2 * reserved) {
+                Files.writeString(user.resolve("memory.max"), Long.toString(total - reserved));
+                // Throttle and reclaim before the hard limit, so the limit is rarely hit at all.
+                Files.writeString(user.resolve("memory.high"), Long.toString(total - reserved - reserved / 4));
+            }
             enable(user, "+memory +pids");
             return new Cgroups(user);
         } catch (IOException | RuntimeException e) {

@@ -428,6 +428,35 @@ class SandboxLifecycleIT {
         assertThat(unprivileged.stderr()).contains("sudo systemctl");
     }
 
+    @Test @Order(5)
+    void aPackageThatShipsAUnitStartsUnderTheAgent() throws Exception {
+        // A .deb with a unit and the postinst debhelper generates (deb-systemd-helper + deb-systemd-invoke).
+        Path tree = dataDir.resolve("hello-svc");
+        for (String f : new String[]{"DEBIAN/control", "DEBIAN/postinst", "lib/systemd/system/hello-svc.service", "usr/bin/hello-svc"}) {
+            Path target = tree.resolve(f);
+            Files.createDirectories(target.getParent());
+            try (var in = getClass().getResourceAsStream("/hello-svc/" + f)) {
+                Files.copy(in, target);
+            }
+        }
+        Files.setPosixFilePermissions(tree.resolve("DEBIAN/postinst"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(tree.resolve("usr/bin/hello-svc"), java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path deb = dataDir.resolve("hello-svc.deb");
+        Process build = new ProcessBuilder("dpkg-deb", "--root-owner-group", "--build", "-Zgzip", tree.toString(), deb.toString())
+                .redirectErrorStream(true).start();
+        String buildOut = new String(build.getInputStream().readAllBytes());
+        assertThat(build.waitFor()).as(buildOut).isZero();
+
+        assertThat(BhattiProcess.cliWithInput(daemon.env, deb, "file", "write", "dev", "/tmp/hello-svc.deb").exit()).isZero();
+        var install = cli("exec", "dev", "--", "sudo", "dpkg", "-i", "/tmp/hello-svc.deb");
+        assertThat(install.exit()).as(install.toString()).isZero();
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "is-active", "hello-svc").stdout()).isEqualTo("active\n");
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "is-enabled", "hello-svc").stdout()).isEqualTo("enabled\n");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "journalctl", "-u", "hello-svc").stdout()).contains("hello-from-package"));
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "stop", "hello-svc").exit()).isZero();
+    }
+
     private static JsonNode sessionNamed(String id) throws Exception {
         for (JsonNode s : json(call("GET", "/sandboxes/dev/sessions", null).body())) {
             if (s.path("session_id").asString().equals(id)) return s;
