@@ -132,20 +132,34 @@ final class ServiceManager {
         return false;
     }
 
-    /** At boot: every unit enabled for multi-user.target. */
+    /**
+     * At boot: every unit enabled for multi-user.target, each after the enabled units it names in
+     * After= (and what it Requires/Wants, which start() handles).
+     */
     void startEnabled() {
         Path wants = unitDirs.getFirst().resolve("multi-user.target.wants");
         if (!Files.isDirectory(wants)) return;
+        var enabled = new java.util.TreeSet<String>();
         try (var links = Files.newDirectoryStream(wants, "*.service")) {
-            for (Path l : links) {
-                try {
-                    start(l.getFileName().toString());
-                } catch (ServiceException e) {
-                    Log.info("enabled unit " + l.getFileName() + " failed to start: " + e.getMessage());
-                }
-            }
+            for (Path l : links) enabled.add(l.getFileName().toString());
         } catch (IOException e) {
             Log.info("cannot list enabled units: " + e.getMessage());
+            return;
+        }
+        var done = new HashSet<String>();
+        for (String unit : enabled) startAfterOrdering(unit, enabled, done);
+    }
+
+    private void startAfterOrdering(String unit, Set<String> enabled, Set<String> done) {
+        if (!done.add(unit)) return;
+        try {
+            for (String before : unit(unit).after()) {
+                String b = normalize(before);
+                if (enabled.contains(b)) startAfterOrdering(b, enabled, done);
+            }
+            start(unit);
+        } catch (ServiceException e) {
+            Log.info("enabled unit " + unit + " failed to start: " + e.getMessage());
         }
     }
 

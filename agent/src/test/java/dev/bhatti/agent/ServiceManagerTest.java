@@ -138,6 +138,18 @@ class ServiceManagerTest {
     }
 
     @Test
+    void atBootEnabledUnitsStartAfterTheUnitsTheyNameInAfter() throws Exception {
+        Path order = dir.resolve("order");
+        // "a-web" sorts first but must wait for "z-db", which it names in After= only
+        unit("a-web.service", "[Unit]\nAfter=z-db.service\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo web >> " + order + "'\n[Install]\nWantedBy=multi-user.target\n");
+        unit("z-db.service", "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo db >> " + order + "'\n[Install]\nWantedBy=multi-user.target\n");
+        manager.enable("a-web");
+        manager.enable("z-db");
+        manager.startEnabled();
+        assertThat(Files.readAllLines(order)).containsExactly("db", "web");
+    }
+
+    @Test
     void enableLinksIntoTheTargetAndUnknownUnitsAreErrors() throws Exception {
         unit("svc.service", "[Service]\nExecStart=/bin/sleep 60\n[Install]\nWantedBy=multi-user.target\n");
         manager.enable("svc");
