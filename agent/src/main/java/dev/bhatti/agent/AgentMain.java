@@ -70,7 +70,7 @@ public final class AgentMain {
         try {
             // Package scripts (deb-systemd-helper/-invoke) only manage units when this directory exists.
             java.nio.file.Files.createDirectories(Path.of("/run/systemd/system"));
-            var services = new ServiceManager(config, UNIT_DIRS, Path.of("/var/log/bhatti"));
+            var services = new ServiceManager(config, UNIT_DIRS, Path.of("/var/log/bhatti"), Path.of("/run/bhatti/notify"));
             new SystemctlServer(services).serve(Path.of("/run/bhatti/systemctl.sock"));
             Thread.ofVirtual().name("boot-services").start(services::startEnabled);
         } catch (IOException e) {

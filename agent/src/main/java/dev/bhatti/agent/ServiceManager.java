@@ -26,8 +26,8 @@ final class ServiceManager {
         String wire() { return name().toLowerCase(java.util.Locale.ROOT); }
     }
 
-    /** What {@code systemctl status} shows. */
-    record Status(String unit, State state, long mainPid, int lastExit, String description) {}
+    /** What {@code systemctl status} shows; {@code statusText} is the service's last sd_notify STATUS=. */
+    record Status(String unit, State state, long mainPid, int lastExit, String description, String statusText) {}
 
     static final long STOP_TIMEOUT_MILLIS = 10_000;
     static final long MAX_BACKOFF_MILLIS = 30_000;
@@ -35,12 +35,15 @@ final class ServiceManager {
     private final AgentConfig config;
     private final List<Path> unitDirs;
     private final Path logDir;
+    /** Where Type=notify services get their NOTIFY_SOCKET. */
+    private final Path notifyDir;
     private final Map<String, Service> services = new ConcurrentHashMap<>();
 
-    ServiceManager(AgentConfig config, List<Path> unitDirs, Path logDir) {
+    ServiceManager(AgentConfig config, List<Path> unitDirs, Path logDir, Path notifyDir) {
         this.config = config;
         this.unitDirs = List.copyOf(unitDirs);
         this.logDir = logDir;
+        this.notifyDir = notifyDir;
     }
 
     static String normalize(String name) { return name.contains(".") ? name : name + ".service"; }
@@ -94,7 +97,7 @@ final class ServiceManager {
         String unit = normalize(name);
         UnitFile file = unit(unit);
         Service s = services.get(unit);
-        return s == null ? new Status(unit, State.INACTIVE, 0, 0, file.description()) : s.status();
+        return s == null ? new Status(unit, State.INACTIVE, 0, 0, file.description(), "") : s.status();
     }
 
     /** Links the unit into the targets it is WantedBy, as systemctl enable does. */
@@ -188,13 +191,17 @@ final class ServiceManager {
         /** The process group the service was launched in (a forking daemon's main pid leads none). */
         private volatile long launchGroup;
         private volatile int lastExit;
+        private volatile String statusText = "";
         private volatile boolean stopping;
+        /** Set by READY=1 from a Type=notify service. */
+        private boolean ready;
+        private NotifySocket notify;
         private volatile Path group;
         private long backoff;
 
         Service(UnitFile file) { this.file = file; }
 
-        synchronized Status status() { return new Status(file.name(), state, mainPid, lastExit, file.description()); }
+        synchronized Status status() { return new Status(file.name(), state, mainPid, lastExit, file.description(), statusText); }
 
         synchronized void start(UnitFile latest) throws ServiceException {
             if (state == State.ACTIVE || state == State.ACTIVATING) return;
@@ -221,7 +228,7 @@ final class ServiceManager {
                     state = file.remainAfterExit() ? State.ACTIVE : State.INACTIVE;
                 }
                 case "forking" -> {
-                    Process launcher = spawn(file.execStart().getFirst().argv());
+                    Process launcher = spawn(file.execStart().getFirst().argv(), Map.of());
                     launchGroup = launcher.pid();
                     int code;
                     try {
@@ -235,8 +242,9 @@ final class ServiceManager {
                     state = State.ACTIVE;
                     Thread.ofVirtual().start(this::watchForked);
                 }
-                default -> { // simple, exec, notify (readiness is assumed once started)
-                    Process p = spawn(file.execStart().getFirst().argv());
+                case "notify" -> launchNotify();
+                default -> { // simple, exec: active once started
+                    Process p = spawn(file.execStart().getFirst().argv(), Map.of());
                     mainPid = p.pid();
                     launchGroup = p.pid();
                     state = State.ACTIVE;
@@ -244,6 +252,75 @@ final class ServiceManager {
                 }
             }
             for (var post : file.execStartPost()) runToEnd(post.argv());
+        }
+
+        /**
+         * Starts a Type=notify service with its own NOTIFY_SOCKET and waits (the lock released) until it
+         * sends READY=1; exiting first or exceeding TimeoutStartSec fails the start, as with systemd.
+         */
+        private void launchNotify() throws ServiceException {
+            closeNotify();
+            ready = false;
+            statusText = "";
+            try {
+                notify = NotifySocket.open(notifyDir.resolve(file.name()), this::notified);
+            } catch (java.io.IOException e) {
+                fail("cannot create its notify socket: " + e.getMessage());
+            }
+            Process p = spawn(file.execStart().getFirst().argv(), Map.of("NOTIFY_SOCKET", notify.path().toString()));
+            mainPid = p.pid();
+            launchGroup = p.pid();
+            Thread.ofVirtual().start(() -> watch(p));
+            long deadline = file.timeoutStartMillis() == Long.MAX_VALUE ? Long.MAX_VALUE
+                    : System.currentTimeMillis() + file.timeoutStartMillis();
+            while (!ready && mainPid != 0 && !stopping && System.currentTimeMillis() < deadline) {
+                try {
+                    wait(Math.min(200, Math.max(1, deadline - System.currentTimeMillis())));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            if (ready) {
+                state = State.ACTIVE;
+                return;
+            }
+            if (mainPid == 0) fail("exited with " + lastExit + " before it reported READY=1");
+            appendLog("bhatti: " + file.name() + " did not report READY=1 within " + file.timeoutStartMillis() + " ms; stopping it");
+            terminate(mainPid, launchGroup);
+            fail("start timed out waiting for READY=1");
+        }
+
+        /** One sd_notify datagram: newline-separated assignments. */
+        private void notified(String message) {
+            synchronized (this) {
+                for (String line : message.split("\n")) {
+                    int eq = line.indexOf('=');
+                    if (eq <= 0) continue;
+                    String key = line.substring(0, eq);
+                    String value = line.substring(eq + 1);
+                    switch (key) {
+                        case "READY" -> ready |= value.equals("1");
+                        case "STATUS" -> statusText = value.length() > 200 ? value.substring(0, 200) : value;
+                        case "MAINPID" -> {
+                            try {
+                                long pid = Long.parseLong(value.strip());
+                                if (pid > 1) mainPid = pid;
+                            } catch (NumberFormatException ignored) {
+                                // not a pid: ignore, as systemd does
+                            }
+                        }
+                        default -> { } // WATCHDOG, RELOADING, STOPPING...: nothing to do here
+                    }
+                }
+                notifyAll();
+            }
+        }
+
+        private void closeNotify() {
+            var n = notify;
+            notify = null;
+            if (n != null) n.close();
         }
 
         private void fail(String why) throws ServiceException {
@@ -278,6 +355,7 @@ final class ServiceManager {
             synchronized (this) {
                 lastExit = code;
                 mainPid = 0;
+                closeNotify();
                 if (stopping) {
                     state = State.INACTIVE;
                     notifyAll();
@@ -320,6 +398,17 @@ final class ServiceManager {
                 pgid = launchGroup;
             }
             for (var line : file.execStop()) runToEndQuietly(line.argv());
+            terminate(pid, pgid);
+            synchronized (this) {
+                closeNotify();
+                state = State.INACTIVE;
+                mainPid = 0;
+            }
+        }
+
+        /** SIGTERM to the service, up to STOP_TIMEOUT for it to go, then SIGKILL to its whole cgroup. */
+        private void terminate(long pid, long pgid) {
+            stopping = true;
             if (pgid > 1) Libc.killGroup(pgid, Libc.SIGTERM);
             if (pid > 1) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
             long deadline = System.currentTimeMillis() + STOP_TIMEOUT_MILLIS;
@@ -336,10 +425,6 @@ final class ServiceManager {
             Cgroups.kill(group);
             if (pgid > 1) Libc.killGroup(pgid, Libc.SIGKILL);
             if (pid > 1) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-            synchronized (this) {
-                state = State.INACTIVE;
-                mainPid = 0;
-            }
         }
 
         private Map<String, String> environment() {
@@ -362,9 +447,11 @@ final class ServiceManager {
             return env;
         }
 
-        private Process spawn(List<String> argv) throws ServiceException {
+        private Process spawn(List<String> argv, Map<String, String> extraEnv) throws ServiceException {
             String user = file.user().isEmpty() ? "root" : file.user();
-            switch (Launch.prepare(config, expand(argv), environment(), file.workingDirectory(), user)) {
+            var env = environment();
+            env.putAll(extraEnv);
+            switch (Launch.prepare(config, expand(argv), env, file.workingDirectory(), user)) {
                 case Launch.Invalid i -> throw new ServiceException(file.name() + ": " + i.message());
                 case Launch.NotRunnable n -> throw new ServiceException(file.name() + ": " + n.message());
                 case Launch.Ready r -> {
@@ -398,7 +485,7 @@ final class ServiceManager {
         }
 
         private int runToEnd(List<String> argv) throws ServiceException {
-            Process p = spawn(argv);
+            Process p = spawn(argv, Map.of());
             try {
                 return p.waitFor(5, TimeUnit.MINUTES) ? p.exitValue() : -1;
             } catch (InterruptedException e) {

@@ -122,7 +122,8 @@ final class SystemctlServer {
                     for (String u : units) {
                         var st = services.status(u);
                         out.append("Id=").append(st.unit()).append("\nActiveState=").append(st.state().wire())
-                                .append("\nMainPID=").append(st.mainPid()).append("\nExecMainStatus=").append(st.lastExit()).append('\n');
+                                .append("\nMainPID=").append(st.mainPid()).append("\nExecMainStatus=").append(st.lastExit())
+                                .append("\nStatusText=").append(st.statusText()).append('\n');
                     }
                     return 0;
                 }
@@ -145,6 +146,7 @@ final class SystemctlServer {
                 .append(st.state() == ServiceManager.State.ACTIVE && st.mainPid() > 0 ? " (running)" : "")
                 .append(st.state() == ServiceManager.State.FAILED ? " (Result: exit-code " + st.lastExit() + ")" : "").append('\n');
         if (st.mainPid() > 0) out.append("   Main PID: ").append(st.mainPid()).append('\n');
+        if (!st.statusText().isEmpty()) out.append("     Status: \"").append(st.statusText()).append("\"\n");
         try {
             List<String> lines = Files.readAllLines(services.log(unit));
             out.append('\n');

@@ -29,7 +29,7 @@ class ServiceManagerTest {
         units = Files.createDirectory(dir.resolve("units"));
         Path passwd = Files.writeString(dir.resolve("passwd"), "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000::" + dir + ":/bin/sh\n");
         var config = new AgentConfig(passwd, Files.createDirectory(dir.resolve("ws")), "setsid", "setpriv", Libc.geteuid() == 0);
-        manager = new ServiceManager(config, List.of(units), dir.resolve("log"));
+        manager = new ServiceManager(config, List.of(units), dir.resolve("log"), dir.resolve("notify"));
     }
 
     @AfterEach
@@ -123,6 +123,27 @@ class ServiceManagerTest {
         manager.start("app");
         assertThat(manager.status("db").state()).isEqualTo(ServiceManager.State.ACTIVE);
         assertThat(Files.readString(who).strip()).isEqualTo("1000");
+    }
+
+    @Test
+    void notifyServicesAreActiveOnlyOnceTheyReportReady() throws Exception {
+        assumeTrue(new java.io.File("/usr/bin/systemd-notify").canExecute() || new java.io.File("/bin/systemd-notify").canExecute(),
+                "systemd-notify sends the datagrams");
+        Path before = dir.resolve("before-ready");
+        // reports readiness only after a second: start must not return before that
+        unit("ready.service", "[Service]\nType=notify\nNotifyAccess=all\nExecStart=/bin/sh -c 'sleep 1; touch " + before
+                + "; systemd-notify --status=serving; systemd-notify --ready; exec sleep 60'\n");
+        manager.start("ready");
+        assertThat(before).exists();
+        assertThat(manager.status("ready").state()).isEqualTo(ServiceManager.State.ACTIVE);
+        await().atMost(Duration.ofSeconds(5)).until(() -> manager.status("ready").statusText().equals("serving"));
+
+        unit("mute.service", "[Service]\nType=notify\nTimeoutStartSec=1\nExecStart=/bin/sleep 60\n");
+        assertThatThrownBy(() -> manager.start("mute")).hasMessageContaining("READY=1");
+        assertThat(manager.status("mute").state()).isEqualTo(ServiceManager.State.FAILED);
+
+        unit("dies.service", "[Service]\nType=notify\nExecStart=/bin/sh -c 'exit 4'\n");
+        assertThatThrownBy(() -> manager.start("dies")).hasMessageContaining("exited with 4");
     }
 
     @Test

@@ -423,6 +423,20 @@ class SandboxLifecycleIT {
         assertThat(inactive.exit()).isEqualTo(3);
         assertThat(inactive.stdout()).isEqualTo("inactive\n");
         assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "start", "nope").exit()).isEqualTo(5);
+
+        // Type=notify: start returns once the service reports READY=1 on its NOTIFY_SOCKET
+        Path notifyUnit = Files.writeString(dataDir.resolve("ready.service"), """
+                [Service]
+                Type=notify
+                ExecStart=/usr/bin/perl -MIO::Socket::UNIX -e 'sleep 2; IO::Socket::UNIX->new(Type => SOCK_DGRAM(), Peer => $ENV{NOTIFY_SOCKET})->send("STATUS=warmed up\\nREADY=1"); sleep 600'
+                """);
+        assertThat(BhattiProcess.cliWithInput(daemon.env, notifyUnit, "file", "write", "--user", "root", "dev",
+                "/etc/systemd/system/ready.service").exit()).isZero();
+        var startReady = cli("exec", "dev", "--", "sudo", "systemctl", "start", "ready");
+        assertThat(startReady.exit()).as(startReady.toString()).isZero();
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "status", "ready").stdout())
+                .contains("active (running)").contains("Status: \"warmed up\"");
+        assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "stop", "ready").exit()).isZero();
         var unprivileged = cli("exec", "dev", "--", "systemctl", "status", "demo");
         assertThat(unprivileged.exit()).isEqualTo(1);
         assertThat(unprivileged.stderr()).contains("sudo systemctl");

@@ -11,13 +11,14 @@ import java.util.Map;
 
 /**
  * A systemd service unit, as far as sandboxes need one: what to run (ExecStart and friends, Type,
- * User, WorkingDirectory, Environment), when to restart it, and what it depends on.
+ * User, WorkingDirectory, Environment), when to restart it, what it depends on, and how long a
+ * Type=notify service may take to report READY=1 (TimeoutStartSec).
  */
 public record UnitFile(String name, String description, String type, List<ExecLine> execStartPre, List<ExecLine> execStart,
                        List<ExecLine> execStartPost, List<ExecLine> execStop, String restart, long restartMillis,
                        Map<String, String> environment, List<String> environmentFiles, String user, String workingDirectory,
                        boolean remainAfterExit, String pidFile, List<String> after, List<String> requires, List<String> wants,
-                       List<String> wantedBy) {
+                       List<String> wantedBy, long timeoutStartMillis) {
 
     /** One Exec*= line; {@code ignoreFailure} is the '-' prefix. */
     public record ExecLine(List<String> argv, boolean ignoreFailure) {}
@@ -61,7 +62,8 @@ public record UnitFile(String name, String description, String type, List<ExecLi
                 one(keys, "Service.Restart", "no").toLowerCase(Locale.ROOT), seconds(one(keys, "Service.RestartSec", "0.1")),
                 env, all(keys, "Service.EnvironmentFile"), one(keys, "Service.User", ""), one(keys, "Service.WorkingDirectory", ""),
                 bool(one(keys, "Service.RemainAfterExit", "no")), one(keys, "Service.PIDFile", ""),
-                names(keys, "Unit.After"), names(keys, "Unit.Requires"), names(keys, "Unit.Wants"), names(keys, "Install.WantedBy"));
+                names(keys, "Unit.After"), names(keys, "Unit.Requires"), names(keys, "Unit.Wants"), names(keys, "Install.WantedBy"),
+                timeout(one(keys, "Service.TimeoutStartSec", one(keys, "Service.TimeoutSec", "90"))));
     }
 
     public static UnitFile load(Path file) throws IOException {
@@ -97,6 +99,12 @@ public record UnitFile(String name, String description, String type, List<ExecLi
     }
 
     private static boolean bool(String v) { return List.of("yes", "true", "1", "on").contains(v.toLowerCase(Locale.ROOT)); }
+
+    /** A timeout: a time span, or "infinity"/"0" for none. */
+    static long timeout(String v) {
+        String s = v.strip().toLowerCase(Locale.ROOT);
+        return s.equals("infinity") || s.equals("0") ? Long.MAX_VALUE : seconds(s);
+    }
 
     /** systemd time spans: "5", "5s", "100ms", "2min". */
     static long seconds(String v) {
