@@ -31,6 +31,7 @@ final class SandboxCommands {
         List<String> files;
         @Option(names = "--init", description = "Shell script run once after boot as session 'init' (watch: bhatti shell NAME --session init)")
         String init;
+        @Option(names = "--keep-hot", description = "Never pause or snapshot it when idle") boolean keepHot;
 
         @Override
         public Integer call() throws CliException {
@@ -41,6 +42,7 @@ final class SandboxCommands {
             if (image != null) body.put("image", image);
             if (env != null) body.put("env", env);
             if (init != null) body.put("init", init);
+            if (keepHot) body.put("keep_hot", true);
             if (files != null) {
                 var specs = new ArrayList<Map<String, Object>>();
                 for (String f : files) {
@@ -93,13 +95,13 @@ final class SandboxCommands {
             }
             var rows = new ArrayList<List<String>>();
             for (JsonNode s : list) {
-                rows.add(List.of(Output.text(s, "name"), Output.text(s, "status"), Output.text(s, "cpus"),
+                rows.add(List.of(Output.text(s, "name"), Output.text(s, "status"), Output.text(s, "thermal"), Output.text(s, "cpus"),
                         Output.text(s, "memory_mb") + "MB", Output.text(s, "ip"), Output.age(s.path("created_at").asString(""))));
             }
             if (rows.isEmpty()) {
                 System.out.println("no sandboxes; create one with: bhatti create --name dev");
             } else {
-                Output.table(List.of("NAME", "STATUS", "CPUS", "MEMORY", "IP", "AGE"), rows);
+                Output.table(List.of("NAME", "STATUS", "THERMAL", "CPUS", "MEMORY", "IP", "AGE"), rows);
             }
             return 0;
         }
@@ -118,7 +120,8 @@ final class SandboxCommands {
                 return 0;
             }
             var rows = new ArrayList<List<String>>();
-            for (String f : List.of("name", "id", "status", "detail", "cpus", "memory_mb", "image", "engine", "accelerator", "ip", "created_at")) {
+            for (String f : List.of("name", "id", "status", "thermal", "detail", "cpus", "memory_mb", "image", "engine", "accelerator", "ip",
+                    "keep_hot", "disk_bytes", "created_at")) {
                 String v = Output.text(s, f);
                 if (f.equals("detail") && (v.isEmpty() || v.equals("-"))) continue;
                 rows.add(List.of(f + ":", v));

@@ -105,6 +105,13 @@ final class BhattiProcess {
             process = null;
         }
 
+        /** Kills the daemon with SIGKILL, as a crash would. */
+        void kill() throws Exception {
+            if (process == null) return;
+            process.destroyForcibly().waitFor();
+            process = null;
+        }
+
         String log() throws IOException {
             Path f = dataDir.resolve("daemon.log");
             return Files.exists(f) ? Files.readString(f) : "";

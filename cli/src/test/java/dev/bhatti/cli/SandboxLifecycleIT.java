@@ -85,8 +85,8 @@ class SandboxLifecycleIT {
         assertThat(created.stdout()).contains("sandbox/dev created (1 vCPU, 512 MB");
 
         var list = cli("list");
-        assertThat(list.stdout()).containsPattern("NAME\\s+STATUS\\s+CPUS\\s+MEMORY\\s+IP\\s+AGE");
-        assertThat(list.stdout()).containsPattern("dev\\s+running\\s+1\\s+512MB");
+        assertThat(list.stdout()).containsPattern("NAME\\s+STATUS\\s+THERMAL\\s+CPUS\\s+MEMORY\\s+IP\\s+AGE");
+        assertThat(list.stdout()).containsPattern("dev\\s+running\\s+hot\\s+1\\s+512MB");
         JsonNode all = json(cli("list", "--json").stdout());
         assertThat(all).hasSize(1);
 

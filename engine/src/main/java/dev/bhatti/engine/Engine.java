@@ -24,6 +24,29 @@ public interface Engine extends AutoCloseable {
      */
     VmInfo adopt(String vmId);
 
+    /** Stops the VM's vCPUs, keeping its memory (hot to warm). Idempotent on a paused VM. */
+    void pause(String vmId) throws EngineException;
+
+    /** Runs a paused VM again (warm to hot) and corrects its clock. Idempotent on a running VM. */
+    void resume(String vmId) throws EngineException;
+
+    /**
+     * Snapshots memory, devices and disk into the VM's directory, then ends its process, freeing its
+     * memory (to cold). If the snapshot cannot be written the VM keeps running and the error is thrown.
+     * Idempotent on a suspended VM.
+     */
+    void suspend(String vmId) throws EngineException;
+
+    /**
+     * Brings a VM back to running: a suspended one resumes exactly where it was, a paused one resumes.
+     * With {@code coldBoot}, a VM without a usable snapshot (or whose snapshot is to be discarded) boots
+     * afresh from its disk instead.
+     */
+    VmInfo start(String vmId, boolean coldBoot) throws EngineException;
+
+    /** Bytes the VM's files take on disk (disk layer and snapshot, sparse files counted as allocated). */
+    long diskUsage(String vmId);
+
     /** Stops the VM if it runs and removes every file it owned. Idempotent. */
     void destroy(String vmId) throws EngineException;
 

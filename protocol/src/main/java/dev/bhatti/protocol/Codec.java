@@ -27,6 +27,7 @@ public final class Codec {
     static final int SESSION_START = 0x30, SESSION_ATTACH = 0x31, SESSION_INFO = 0x32, RESIZE = 0x33, DETACH = 0x34,
             SESSION_LIST_REQUEST = 0x35, SESSION_LIST = 0x36, SESSION_KILL = 0x37;
     static final int FORWARD_OPEN = 0x40, FORWARDED = 0x41;
+    static final int RESUMED = 0x50;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -101,6 +102,13 @@ public final class Codec {
                 case Message.SessionKill k -> { writeString(out, k.sessionId()); out.writeInt(k.signal()); yield SESSION_KILL; }
                 case Message.ForwardOpen f -> { out.writeInt(f.port()); yield FORWARD_OPEN; }
                 case Message.Forwarded f -> FORWARDED;
+                case Message.Resumed r -> {
+                    out.writeLong(r.epochMillis());
+                    writeString(out, r.hostname());
+                    out.writeInt(r.entropy().length);
+                    out.write(r.entropy());
+                    yield RESUMED;
+                }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -151,6 +159,15 @@ public final class Codec {
                 }
                 case FORWARD_OPEN -> new Message.ForwardOpen(in.readInt());
                 case FORWARDED -> new Message.Forwarded();
+                case RESUMED -> {
+                    long millis = in.readLong();
+                    String host = readString(in);
+                    int n = in.readInt();
+                    if (n < 0 || n > 4096) throw new ProtocolException("bad entropy length " + n);
+                    byte[] entropy = in.readNBytes(n);
+                    if (entropy.length != n) throw new EOFException();
+                    yield new Message.Resumed(millis, host, entropy);
+                }
                 case SESSION_KILL -> new Message.SessionKill(readString(in), in.readInt());
                 case FILE_LIST -> {
                     int n = count(in.readInt());

@@ -154,7 +154,9 @@ public final class Connection implements AutoCloseable {
         if (id == 0) {
             switch (m) {
                 case Message.Hello h -> {
-                    if (acceptor == null && !peerHello.complete(h)) peerRestarted(h);
+                    if (peerHello.complete(h)) return;
+                    if (acceptor == null) peerRestarted(h);
+                    else hostReconnected(h);
                 }
                 case Message.Ping p -> sendControl(new Message.Pong(p.nonce()));
                 case Message.Pong p -> {
@@ -189,13 +191,28 @@ public final class Connection implements AutoCloseable {
         }
     }
 
+    /**
+     * Agent side: a second hello on the same byte stream. A VM restored from a snapshot still holds the
+     * connection of the host that took the snapshot, and its port never saw that host go; a new host
+     * says hello instead. The old host's streams are gone (their ids will be reused), and the new host
+     * waits for our hello.
+     */
+    private void hostReconnected(Message.Hello h) throws IOException {
+        var cause = new IOException("a new host connected (" + h.software() + ")");
+        for (var it = streams.values().iterator(); it.hasNext(); ) {
+            it.next().fail(cause);
+            it.remove();
+        }
+        sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
+    }
+
     /** Messages that start an operation on a new stream. */
     private static boolean opensStream(Message m) {
         return m instanceof Message.ExecRequest || m instanceof Message.DetachRequest || m instanceof Message.FileRead
                 || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest
                 || m instanceof Message.SessionStart || m instanceof Message.SessionAttach
                 || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill
-                || m instanceof Message.ForwardOpen;
+                || m instanceof Message.ForwardOpen || m instanceof Message.Resumed;
     }
 
     private void fail(IOException cause) {

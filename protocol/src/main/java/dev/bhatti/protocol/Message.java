@@ -159,6 +159,17 @@ public sealed interface Message {
     /** The guest side of a forward is connected. */
     record Forwarded() implements Message {}
 
+    /**
+     * Opens a stream sent right after a VM resumes from a pause or a snapshot: the agent sets the
+     * guest's clock to {@code epochMillis} (the guest's own stood still meanwhile), sets the hostname
+     * unless empty (a snapshot resumed as a new sandbox), and mixes {@code entropy} into the kernel's
+     * pool and reseeds it (else two clones of one snapshot share their random state). Answered by
+     * {@link Exit} 0 or {@link Error}.
+     */
+    record Resumed(long epochMillis, String hostname, byte[] entropy) implements Message {
+        public Resumed { Objects.requireNonNull(hostname); Objects.requireNonNull(entropy); }
+    }
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 

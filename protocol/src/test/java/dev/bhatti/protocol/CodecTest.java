@@ -42,6 +42,7 @@ class CodecTest {
         var writer = new FrameIO(new ByteArrayInputStream(new byte[0]), bytes);
         for (Message m : all) writer.write(Codec.encode(7, m));
         writer.write(Codec.encode(7, new Message.Data(Message.Channel.STDERR, new byte[]{0, 1, 2, (byte) 255})));
+        writer.write(Codec.encode(7, new Message.Resumed(1_800_000_000_123L, "clone", new byte[]{9, 8, 7})));
 
         var reader = new FrameIO(new ByteArrayInputStream(bytes.toByteArray()), OutputStreamNull.INSTANCE);
         for (Message expected : all) {
@@ -52,6 +53,10 @@ class CodecTest {
         var data = (Message.Data) Codec.decode(reader.read()).orElseThrow();
         assertThat(data.channel()).isEqualTo(Message.Channel.STDERR);
         assertThat(data.bytes()).containsExactly(0, 1, 2, 255);
+        var resumed = (Message.Resumed) Codec.decode(reader.read()).orElseThrow();
+        assertThat(resumed.epochMillis()).isEqualTo(1_800_000_000_123L);
+        assertThat(resumed.hostname()).isEqualTo("clone");
+        assertThat(resumed.entropy()).containsExactly(9, 8, 7);
         assertThat(reader.read()).as("clean end of stream").isNull();
     }
 

@@ -32,6 +32,7 @@ public final class Daemon implements AutoCloseable {
     private QemuEngine engine;
     private Server http;
     private Forwards forwards;
+    private dev.bhatti.server.sandbox.ThermalManager thermal;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -50,8 +51,11 @@ public final class Daemon implements AutoCloseable {
         store = SqliteStore.open(data.resolve("state.db"));
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
         engine = new QemuEngine(engineConfig);
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire());
+        var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity);
         sandboxes.recover();
+        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC());
+        thermal.start();
 
         var threads = new QueuedThreadPool();
         threads.setName("bhatti-http");
@@ -63,7 +67,7 @@ public final class Daemon implements AutoCloseable {
         http.addConnector(connector);
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
-        forwards = new Forwards(engine);
+        forwards = new Forwards(sandboxes::tunnel);
         http.setHandler(new ApiHandler(store, sandboxes, websockets, forwards));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
@@ -84,6 +88,7 @@ public final class Daemon implements AutoCloseable {
         } catch (Exception e) {
             log.warn("stopping http: {}", e.getMessage());
         }
+        if (thermal != null) thermal.close();
         if (forwards != null) forwards.close();
         if (engine != null) engine.close();
         if (store != null) store.close();

@@ -1,5 +1,6 @@
 package dev.bhatti.server;
 
+import dev.bhatti.server.sandbox.ThermalManager;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -16,9 +17,14 @@ import java.time.Duration;
  *   accel: auto          # auto | kvm | tcg
  *   boot_timeout_sec: 120
  *   qemu_binary: qemu-system-x86_64
+ * thermal:
+ *   warm_after_sec: 30     # idle hot sandboxes pause (0 = never)
+ *   cold_after_sec: 1800   # idle warm sandboxes go to disk (0 = never)
+ *   tick_sec: 5
  * </pre>
  */
-public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary) {
+public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
+                           ThermalManager.Policy thermal) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -27,6 +33,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         String accel = "auto";
         long bootTimeout = 120;
         String qemu = "qemu-system-x86_64";
+        double warmAfter = 30, coldAfter = 1800, tick = 5;
         Path file = dataDir.resolve("config.yaml");
         if (Files.exists(file)) {
             JsonNode root = new YAMLMapper().readTree(file.toFile());
@@ -36,6 +43,10 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 accel = engine.path("accel").asString(accel);
                 bootTimeout = engine.path("boot_timeout_sec").asLong(bootTimeout);
                 qemu = engine.path("qemu_binary").asString(qemu);
+                JsonNode thermal = root.path("thermal");
+                warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
+                coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
+                tick = thermal.path("tick_sec").asDouble(tick);
             }
         }
         if (listenFlag != null) listen = listenFlag;
@@ -49,12 +60,18 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         }
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port out of range in '" + listen + "'");
         if (bootTimeout < 1) throw new IllegalArgumentException("engine.boot_timeout_sec must be >= 1");
-        return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu);
+        if (warmAfter < 0 || coldAfter < 0) throw new IllegalArgumentException("thermal.warm_after_sec and cold_after_sec must be >= 0");
+        if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
+        var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
+        return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy);
     }
 
+    private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
+
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal);
     }
+
 
     public String url() {
         String h = host.isEmpty() || host.equals("0.0.0.0") ? "127.0.0.1" : host;

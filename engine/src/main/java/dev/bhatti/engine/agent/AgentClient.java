@@ -302,6 +302,40 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /** Tells the agent the VM just resumed: it corrects the clock, and takes a hostname and entropy if given. */
+    public void resumed(long epochMillis, String hostname, byte[] entropy) throws EngineException, InterruptedException {
+        switch (single(new Message.Resumed(epochMillis, hostname, entropy))) {
+            case Message.Exit x -> { }
+            case Message.Error e -> throw new EngineException(Kind.FAILED, "after resume: " + e.message());
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        }
+    }
+
+    /**
+     * Like {@link #resumed} without waiting: the request is on the wire (ahead of any later request)
+     * when this returns, and a failure is handed to {@code onFailure}.
+     */
+    public void resumedAsync(long epochMillis, java.util.function.Consumer<String> onFailure) {
+        try {
+            Stream stream = connection.open(new Message.Resumed(epochMillis, "", new byte[0]));
+            Thread.ofVirtual().start(() -> {
+                try {
+                    Message m = stream.poll(FILE_IDLE_SECONDS, TimeUnit.SECONDS);
+                    if (m instanceof Message.Error e) onFailure.accept(e.message());
+                    else if (m == null) onFailure.accept("no answer");
+                } catch (IOException e) {
+                    onFailure.accept(e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    stream.finish();
+                }
+            });
+        } catch (IOException e) {
+            onFailure.accept(e.getMessage());
+        }
+    }
+
     public void tunnel(int port, SocketChannel client) throws EngineException, InterruptedException {
         Stream stream;
         Message first;

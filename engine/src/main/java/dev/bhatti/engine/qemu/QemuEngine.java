@@ -49,6 +49,8 @@ public final class QemuEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(QemuEngine.class);
     private static final Duration STOP_GRACE = Duration.ofSeconds(3);
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+    /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
+    private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
 
     private final EngineConfig config;
     private final Accelerator accelerator;
@@ -97,17 +99,15 @@ public final class QemuEngine implements Engine {
                     + paths.agentSocket() + "); use a shorter --data-dir");
         }
         var vm = new QemuVm(spec.id(), paths);
+        vm.spec = spec;
         if (vms.putIfAbsent(spec.id(), vm) != null) throw new EngineException(Kind.INVALID, "vm " + spec.id() + " already exists");
+        vm.lifecycle.lock();
         try {
             Files.createDirectories(paths.dir().getParent());
             Files.createDirectory(paths.dir());
+            SpecFile.write(paths.spec(), spec);
             createDisk(spec.tier(), paths);
-            Process process = startQemu(spec, paths);
-            vm.process = process.toHandle();
-            vm.agent = awaitAgent(vm, process);
-            vm.state = VmState.RUNNING;
-            watch(vm, process);
-            log.info("vm {} running (pid {}, {} cpu, {} MB, {})", spec.id(), process.pid(), spec.cpus(), spec.memoryMb(), accelerator.wire());
+            boot(vm, List.of());
             return info(vm);
         } catch (EngineException | RuntimeException e) {
             cleanUp(vm);
@@ -119,7 +119,287 @@ public final class QemuEngine implements Engine {
             cleanUp(vm);
             Thread.currentThread().interrupt();
             throw new EngineException(Kind.FAILED, "interrupted while booting", e);
+        } finally {
+            vm.lifecycle.unlock();
         }
+    }
+
+    /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
+    private void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
+        deleteSockets(vm.paths);
+        vm.state = VmState.STARTING;
+        Process process = startQemu(vm.spec, vm.paths, extraArgs);
+        vm.process = process.toHandle();
+        vm.agent = awaitAgent(vm, process);
+        vm.state = VmState.RUNNING;
+        vm.detail = "";
+        watch(vm, process);
+        log.info("vm {} running (pid {}, {} cpu, {} MB, {})", vm.id, process.pid(), vm.spec.cpus(), vm.spec.memoryMb(), accelerator.wire());
+    }
+
+    // ---------------------------------------------------------------- thermal states
+
+    @Override
+    public void pause(String vmId) throws EngineException {
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            if (vm.state == VmState.PAUSED) return;
+            if (vm.state != VmState.RUNNING) throw notRunning(vm);
+            qmpOf(vm).execute("stop", null);
+            vm.state = VmState.PAUSED;
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "could not pause: " + e.getMessage(), e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public void resume(String vmId) throws EngineException {
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            if (vm.state == VmState.RUNNING) return;
+            if (vm.state != VmState.PAUSED) throw notRunning(vm);
+            qmpOf(vm).execute("cont", null);
+            vm.state = VmState.RUNNING;
+            correctClock(vm);
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "could not resume: " + e.getMessage(), e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public void suspend(String vmId) throws EngineException {
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            if (vm.state == VmState.SUSPENDED) return;
+            if (vm.state != VmState.RUNNING && vm.state != VmState.PAUSED) throw notRunning(vm);
+            boolean wasRunning = vm.state == VmState.RUNNING;
+            Qmp qmp = qmpOf(vm);
+            long started = System.nanoTime();
+            try {
+                if (wasRunning) qmp.execute("stop", null);
+                vm.state = VmState.PAUSED;
+                MemorySnapshot.write(qmp, vm.paths, SNAPSHOT_TIMEOUT);
+            } catch (IOException | EngineException e) {
+                if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
+                if (wasRunning) {
+                    try {
+                        qmp.execute("cont", null);
+                        vm.state = VmState.RUNNING;
+                    } catch (IOException ignored) {
+                        // left paused; the error below says what happened
+                    }
+                }
+                throw e instanceof EngineException ee ? ee : new EngineException(Kind.FAILED, "could not snapshot: " + e.getMessage(), e);
+            }
+            long snapshotted = System.nanoTime();
+            endProcess(vm, qmp);
+            vm.state = VmState.SUSPENDED;
+            vm.detail = "";
+            log.info("vm {} suspended to disk in {} ms (snapshot {} ms, {} KiB)", vm.id, (System.nanoTime() - started) / 1_000_000,
+                    (snapshotted - started) / 1_000_000, sizeKib(vm.paths.memorySnapshot()));
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "could not suspend: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted while suspending", e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public VmInfo start(String vmId, boolean coldBoot) throws EngineException {
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            switch (vm.state) {
+                case RUNNING -> { return info(vm); }
+                case PAUSED -> {
+                    resume(vmId);
+                    return info(vm);
+                }
+                case STARTING -> throw new EngineException(Kind.CONFLICT, "the sandbox is starting");
+                default -> { }
+            }
+            boolean haveSnapshot = Files.exists(vm.paths.memorySnapshot());
+            if (!coldBoot && !haveSnapshot) {
+                throw new EngineException(Kind.CONFLICT, "the sandbox has no snapshot to resume"
+                        + (Files.exists(vm.paths.memorySnapshotFailed()) ? " (its last one failed to load)" : "")
+                        + "; start --force boots it afresh from its disk (what was in memory is lost)");
+            }
+            if (vm.spec == null) vm.spec = SpecFile.read(vm.paths.spec());
+            var p = vm.process;
+            if (p != null) stop(p); // an unresponsive VM that is to be booted again
+            vm.process = null;
+            if (coldBoot) {
+                Files.deleteIfExists(vm.paths.memorySnapshot());
+                boot(vm, List.of());
+            } else {
+                restore(vm);
+            }
+            return info(vm);
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "could not start: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted while starting", e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    /**
+     * Starts a new QEMU process that loads the snapshot, then lets it run. A snapshot that fails to load
+     * is set aside (never retried in a loop); the VM is then stopped and start --force boots its disk.
+     */
+    private void restore(QemuVm vm) throws IOException, EngineException, InterruptedException {
+        long started = System.nanoTime();
+        deleteSockets(vm.paths);
+        vm.state = VmState.STARTING;
+        Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths));
+        vm.process = process.toHandle();
+        try {
+            awaitSocket(vm.paths.qmpSocket(), process);
+            Qmp qmp = Qmp.connect(vm.paths.qmpSocket());
+            vm.qmp = qmp;
+            MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
+            long loaded = System.nanoTime();
+            qmp.execute("cont", null);
+            vm.agent = AgentClient.connect(vm.paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            vm.state = VmState.RUNNING;
+            vm.detail = "";
+            watch(vm, process);
+            correctClock(vm);
+            Files.deleteIfExists(vm.paths.memorySnapshot()); // the disk moves on from here; the snapshot is stale
+            log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
+        } catch (IOException | EngineException | TimeoutException | RuntimeException e) {
+            String why = e instanceof TimeoutException ? "the guest agent did not answer after the restore" : e.getMessage();
+            vm.process = null;
+            closeConnections(vm);
+            stop(process.toHandle());
+            if (Files.exists(vm.paths.memorySnapshot())) {
+                Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+            vm.state = VmState.STOPPED;
+            vm.detail = "its snapshot failed to load: " + why + "; start --force boots it from its disk";
+            log.warn("vm {}: restore failed: {}", vm.id, why);
+            String tail = tail(vm.paths.qemuLog(), 3);
+            throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + why
+                    + (tail.isBlank() ? "" : " (" + tail.strip() + ")") + "; start --force boots it from its disk", e);
+        }
+    }
+
+    /**
+     * Sets the guest's clock, which stood still while its vCPUs were stopped. Sent without waiting (a
+     * wake-up must stay fast); a failure is logged, not fatal.
+     */
+    private void correctClock(QemuVm vm) {
+        try {
+            agentOf(vm).resumedAsync(System.currentTimeMillis(),
+                    why -> log.warn("vm {}: could not correct the guest clock: {}", vm.id, why));
+        } catch (EngineException e) {
+            log.warn("vm {}: could not correct the guest clock: {}", vm.id, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Ends a VM process whose state has been saved: QMP quit, then signals if it lingers. */
+    private void endProcess(QemuVm vm, Qmp qmp) {
+        ProcessHandle p = vm.process;
+        vm.process = null; // from here its exit is expected, not a crash
+        try {
+            qmp.execute("quit", null);
+        } catch (IOException ignored) {
+            // QEMU closes the socket as it quits
+        }
+        closeConnections(vm);
+        if (p != null) {
+            try {
+                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                stop(p);
+            }
+        }
+        deleteSockets(vm.paths);
+    }
+
+    @Override
+    public long diskUsage(String vmId) {
+        Path dir = config.sandboxesDir().resolve(vmId);
+        if (!Files.isDirectory(dir)) return 0;
+        try {
+            Process du = new ProcessBuilder("du", "-s", "--block-size=1", dir.toString()).redirectErrorStream(true).start();
+            String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (du.waitFor() != 0) return 0;
+            return Long.parseLong(out.split("\\s+")[0]);
+        } catch (IOException | NumberFormatException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+    }
+
+    private static long sizeKib(Path p) {
+        try {
+            return Files.size(p) / 1024;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private QemuVm known(String vmId) throws EngineException {
+        var vm = vms.get(vmId);
+        if (vm == null) throw new EngineException(Kind.NOT_FOUND, "no such vm " + vmId);
+        return vm;
+    }
+
+    private static EngineException notRunning(QemuVm vm) {
+        return new EngineException(Kind.NOT_RUNNING, "sandbox is " + vm.state.wire() + (vm.detail.isEmpty() ? "" : ": " + vm.detail));
+    }
+
+    /** The VM's QMP connection, opened on first use (QEMU accepts one QMP client at a time). */
+    private Qmp qmpOf(QemuVm vm) throws IOException {
+        var q = vm.qmp;
+        if (q != null && q.isOpen()) return q;
+        vm.qmp = Qmp.connect(vm.paths.qmpSocket());
+        return vm.qmp;
+    }
+
+    private static void awaitSocket(Path socket, Process process) throws EngineException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(socket)) {
+            if (!process.isAlive()) throw new EngineException(Kind.FAILED, "QEMU exited with code " + process.exitValue());
+            if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "QEMU did not create " + socket.getFileName());
+            Thread.sleep(5);
+        }
+    }
+
+    private static void deleteSockets(VmPaths paths) {
+        for (Path p : List.of(paths.agentSocket(), paths.qmpSocket())) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // QEMU replaces it anyway
+            }
+        }
+    }
+
+    private static void closeConnections(QemuVm vm) {
+        var a = vm.agent;
+        vm.agent = null;
+        if (a != null) a.close();
+        var q = vm.qmp;
+        vm.qmp = null;
+        if (q != null) q.close();
     }
 
     @Override
@@ -128,24 +408,95 @@ public final class QemuEngine implements Engine {
         if (vm == null) return Optional.empty();
         // Exit notification of a process that is not our child arrives by polling; look directly too.
         var p = vm.process;
-        if (vm.state == VmState.RUNNING && p != null && !p.isAlive()) exited(vm, VmState.ERROR, "the VM process ended");
+        if ((vm.state == VmState.RUNNING || vm.state == VmState.PAUSED) && p != null && !p.isAlive()) {
+            exited(vm, p, VmState.ERROR, "the VM process ended");
+        }
         return Optional.of(info(vm));
     }
 
+    /**
+     * After a daemon restart, whatever the previous daemon was doing: a live QEMU process is adopted as
+     * running or paused; one caught mid-restore is ended (its snapshot is still complete); one caught
+     * after its snapshot was written is ended (the VM is then cold); one caught mid-snapshot is resumed.
+     * Without a process, a complete snapshot means cold, anything else stopped.
+     */
     @Override
     public VmInfo adopt(String vmId) {
         var paths = new VmPaths(config.sandboxesDir().resolve(vmId));
         var vm = vms.computeIfAbsent(vmId, id -> new QemuVm(id, paths));
-        if (vm.state == VmState.RUNNING) return info(vm);
-        Optional<ProcessHandle> process = runningQemu(paths);
-        if (process.isEmpty()) {
-            vm.state = VmState.STOPPED;
-            vm.detail = "the VM process is not running";
-            return info(vm);
-        }
-        vm.process = process.get();
+        vm.lifecycle.lock();
         try {
-            vm.agent = AgentClient.connect(paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (vm.state == VmState.RUNNING || vm.state == VmState.PAUSED || vm.state == VmState.SUSPENDED) return info(vm);
+            try {
+                vm.spec = SpecFile.read(paths.spec());
+            } catch (IOException e) {
+                vm.state = VmState.ERROR;
+                vm.detail = "its description is unreadable: " + e.getMessage();
+                return info(vm);
+            }
+            Files.deleteIfExists(paths.memorySnapshotPartial()); // an unfinished snapshot is no snapshot
+            Files.deleteIfExists(paths.memorySnapshotWritten());
+            Optional<ProcessHandle> process = runningQemu(paths);
+            if (process.isPresent()) adoptProcess(vm, process.get());
+            if (vm.process == null) {
+                boolean cold = Files.exists(paths.memorySnapshot());
+                vm.state = cold ? VmState.SUSPENDED : VmState.STOPPED;
+                vm.detail = cold ? "" : "the VM process is not running";
+            }
+        } catch (IOException e) {
+            vm.state = VmState.ERROR;
+            vm.detail = "could not recover: " + e.getMessage();
+        } finally {
+            vm.lifecycle.unlock();
+        }
+        return info(vm);
+    }
+
+    private void adoptProcess(QemuVm vm, ProcessHandle process) throws IOException {
+        vm.process = process;
+        String runState;
+        try {
+            vm.qmp = Qmp.connect(vm.paths.qmpSocket());
+            runState = vm.qmp.runState();
+        } catch (IOException e) {
+            vm.state = VmState.ERROR;
+            vm.detail = "the VM process runs but does not answer QMP: " + e.getMessage();
+            process.onExit().thenRun(() -> exited(vm, process, VmState.ERROR, "the VM process ended"));
+            return;
+        }
+        boolean snapshotComplete = Files.exists(vm.paths.memorySnapshot());
+        switch (runState) {
+            case "inmigrate", "prelaunch", "postmigrate" -> {
+                // a restore that did not finish, or a suspend whose snapshot is written: the file is what counts
+                if (snapshotComplete) {
+                    endProcess(vm, vm.qmp);
+                    return;
+                }
+                if (!runState.equals("postmigrate")) {
+                    endProcess(vm, vm.qmp);
+                    return;
+                }
+                vm.qmp.execute("cont", null);
+                runState = "running";
+            }
+            case "paused" -> {
+                if (snapshotComplete) { // restored but never let run: the snapshot is still the truth
+                    endProcess(vm, vm.qmp);
+                    return;
+                }
+                if (vm.qmp.migrationStatus().equals("active")) vm.qmp.execute("migrate_cancel", null);
+            }
+            default -> { }
+        }
+        Files.deleteIfExists(vm.paths.memorySnapshot());
+        process.onExit().thenRun(() -> exited(vm, process, VmState.ERROR, "the VM process ended"));
+        if (runState.equals("paused")) {
+            vm.state = VmState.PAUSED; // its agent cannot answer while paused; it is reached after resume
+            vm.detail = "";
+            return;
+        }
+        try {
+            vm.agent = AgentClient.connect(vm.paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             vm.state = VmState.RUNNING;
             vm.detail = "";
         } catch (IOException | TimeoutException e) {
@@ -156,8 +507,6 @@ public final class QemuEngine implements Engine {
             vm.state = VmState.ERROR;
             vm.detail = "interrupted while reconnecting";
         }
-        process.get().onExit().thenRun(() -> exited(vm, VmState.ERROR, "the VM process ended"));
-        return info(vm);
     }
 
     @Override
@@ -165,8 +514,15 @@ public final class QemuEngine implements Engine {
         var vm = vms.get(vmId);
         if (vm == null) vm = new QemuVm(vmId, new VmPaths(config.sandboxesDir().resolve(vmId)));
         vm.destroying = true;
-        if (vm.process == null) runningQemu(vm.paths).ifPresent(p -> stop(p));
-        cleanUp(vm);
+        var p = vm.process;
+        if (p != null) stop(p); // a transition in progress (a snapshot, a restore) fails fast instead of being waited for
+        vm.lifecycle.lock();
+        try {
+            if (vm.process == null) runningQemu(vm.paths).ifPresent(QemuEngine::stop);
+            cleanUp(vm);
+        } finally {
+            vm.lifecycle.unlock();
+        }
         if (Files.exists(vm.paths.dir())) {
             throw new EngineException(Kind.FAILED, "could not remove " + vm.paths.dir());
         }
@@ -248,10 +604,7 @@ public final class QemuEngine implements Engine {
     /** Leaves VMs running (the next daemon adopts them) but drops the connections to them. */
     @Override
     public void close() {
-        vms.values().forEach(vm -> {
-            var a = vm.agent;
-            if (a != null) a.close();
-        });
+        vms.values().forEach(QemuEngine::closeConnections);
     }
 
     private QemuVm runningVm(String vmId) throws EngineException {
@@ -289,10 +642,11 @@ public final class QemuEngine implements Engine {
         if (p.waitFor() != 0) throw new EngineException(Kind.FAILED, "qemu-img create failed: " + out.strip());
     }
 
-    private Process startQemu(VmSpec spec, VmPaths paths) throws IOException {
+    private Process startQemu(VmSpec spec, VmPaths paths, List<String> extraArgs) throws IOException {
         var argv = new ArrayList<String>();
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
         argv.addAll(command.argv(spec, paths, images));
+        argv.addAll(extraArgs);
         var pb = new ProcessBuilder(argv)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(paths.qemuLog().toFile()))
@@ -370,25 +724,27 @@ public final class QemuEngine implements Engine {
     }
 
     private void watch(QemuVm vm, Process process) {
+        ProcessHandle handle = process.toHandle();
         process.onExit().thenAccept(p -> {
             int code = p.exitValue();
             if (code == 0) {
-                exited(vm, VmState.STOPPED, "the guest shut down");
+                exited(vm, handle, VmState.STOPPED, "the guest shut down");
             } else {
-                exited(vm, VmState.ERROR, "the VM process exited with code " + code
+                exited(vm, handle, VmState.ERROR, "the VM process exited with code " + code
                         + (code > 128 ? " (killed by signal " + (code - 128) + ")" : ""));
             }
         });
     }
 
-    private void exited(QemuVm vm, VmState state, String reason) {
-        var agent = vm.agent;
-        if (agent != null) agent.close();
+    /** A VM process ended. Ignored unless it is still the VM's current process (not one ended on purpose). */
+    private void exited(QemuVm vm, ProcessHandle process, VmState state, String reason) {
         synchronized (vm) {
-            if (vm.destroying || vm.state == VmState.STOPPED || vm.state == VmState.ERROR) return; // reported already
+            if (!process.equals(vm.process) || vm.destroying) return;
+            if (vm.state == VmState.STOPPED || vm.state == VmState.ERROR || vm.state == VmState.SUSPENDED) return; // reported already
             vm.state = state;
             vm.detail = reason;
         }
+        closeConnections(vm);
         log.warn("vm {}: {}", vm.id, reason);
         for (var l : listeners) {
             try {
@@ -451,8 +807,7 @@ public final class QemuEngine implements Engine {
     /** Kills the process, closes the channel and deletes every file of the VM. */
     private void cleanUp(QemuVm vm) {
         vm.destroying = true;
-        var a = vm.agent;
-        if (a != null) a.close();
+        closeConnections(vm);
         var p = vm.process;
         if (p != null) stop(p);
         vm.state = VmState.STOPPED;

@@ -13,6 +13,18 @@ record VmPaths(Path dir) {
     Path console() { return dir.resolve("console.log"); }
     Path qemuLog() { return dir.resolve("qemu.log"); }
     Path pidFile() { return dir.resolve("qemu.pid"); }
+    /** What the VM was created with, so that it can be started again by a later daemon. */
+    Path spec() { return dir.resolve("vm.properties"); }
+    /** The memory and device state of a suspended VM, zstd-compressed; present only while it is cold. */
+    Path memorySnapshot() { return dir.resolve("memory.zst"); }
+    /** Written during a suspend; renamed to {@link #memorySnapshot} only once complete. */
+    Path memorySnapshotPartial() { return dir.resolve("memory.zst.partial"); }
+    /** Created by the snapshot writer once the partial file is complete and synced. */
+    Path memorySnapshotWritten() { return dir.resolve("memory.zst.written"); }
+    /** Written by the snapshot writer if it failed (disk full...). */
+    Path memorySnapshotError() { return dir.resolve("memory.zst.error"); }
+    /** A snapshot that failed to restore, kept for inspection; start --force boots from the disk instead. */
+    Path memorySnapshotFailed() { return dir.resolve("memory.zst.failed"); }
 
     boolean socketPathsFit() {
         return agentSocket().toString().length() <= MAX_SOCKET_PATH && qmpSocket().toString().length() <= MAX_SOCKET_PATH;

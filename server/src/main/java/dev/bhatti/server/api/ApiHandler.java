@@ -77,6 +77,16 @@ public final class ApiHandler extends Handler.Abstract {
         return true;
     }
 
+    /** {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. */
+    record PatchBody(Boolean keepHot) {}
+
+    /** {@code POST /sandboxes/{id}/start}: {@code force} boots from the disk when the snapshot is unusable. */
+    record StartBody(boolean force) {}
+
+    private SandboxView view(dev.bhatti.server.store.SandboxRecord s) {
+        return SandboxView.of(s, sandboxes.thermal(s));
+    }
+
     private record Reply(int status, Object body, boolean existing) {
         /** The handler wrote the response itself (streaming) and completed the callback. */
         static final Reply STREAMED = new Reply(0, null, false);
@@ -96,11 +106,11 @@ public final class ApiHandler extends Handler.Abstract {
         UserRecord user = authenticate(request);
         if (seg.size() == 1 && seg.get(0).equals("sandboxes")) {
             return switch (method) {
-                case "GET" -> Reply.ok(sandboxes.list(user).stream().map(SandboxView::of).toList());
+                case "GET" -> Reply.ok(sandboxes.list(user).stream().map(this::view).toList());
                 case "POST" -> {
                     var req = readJson(request, SandboxService.CreateRequest.class);
                     var created = sandboxes.create(user, req);
-                    yield new Reply(created.existing() ? 200 : 201, SandboxView.of(created.sandbox()), created.existing());
+                    yield new Reply(created.existing() ? 200 : 201, view(created.sandbox()), created.existing());
                 }
                 default -> throw methodNotAllowed();
             };
@@ -108,7 +118,15 @@ public final class ApiHandler extends Handler.Abstract {
         if (seg.size() == 2 && seg.get(0).equals("sandboxes")) {
             String id = seg.get(1);
             return switch (method) {
-                case "GET" -> Reply.ok(SandboxView.of(sandboxes.get(user, id)));
+                case "GET" -> {
+                    var s = sandboxes.get(user, id);
+                    yield Reply.ok(view(s).withDiskBytes(sandboxes.diskUsage(s)));
+                }
+                case "PATCH" -> {
+                    var patch = readJson(request, PatchBody.class);
+                    if (patch.keepHot() == null) throw ApiException.badRequest("nothing to change; give keep_hot");
+                    yield Reply.ok(view(sandboxes.keepHot(user, id, patch.keepHot())));
+                }
                 case "DELETE" -> {
                     forwards.close(sandboxes.get(user, id).id(), 0);
                     sandboxes.destroy(user, id);
@@ -116,6 +134,17 @@ public final class ApiHandler extends Handler.Abstract {
                 }
                 default -> throw methodNotAllowed();
             };
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && List.of("stop", "start", "pause", "resume").contains(seg.get(2))) {
+            requireMethod(method, "POST");
+            String id = seg.get(1);
+            var s = switch (seg.get(2)) {
+                case "stop" -> sandboxes.stop(user, id);
+                case "start" -> sandboxes.start(user, id, readOptionalJson(request, StartBody.class).map(StartBody::force).orElse(false));
+                case "pause" -> sandboxes.pause(user, id);
+                default -> sandboxes.resume(user, id);
+            };
+            return Reply.ok(view(s));
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("files")) {
             Object body = files.handle(user, seg.get(1), request, response, callback);
@@ -242,16 +271,21 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     private static <T> T readJson(Request request, Class<T> type) throws IOException {
+        return readOptionalJson(request, type).orElseThrow(() -> ApiException.badRequest("request body must be a JSON object"));
+    }
+
+    /** A JSON body that may be left out entirely (empty). */
+    private static <T> java.util.Optional<T> readOptionalJson(Request request, Class<T> type) throws IOException {
         byte[] body;
         try (InputStream in = Content.Source.asInputStream(request)) {
             body = in.readNBytes(MAX_JSON_BODY + 1);
         }
         if (body.length > MAX_JSON_BODY) throw new ApiException(413, "request body larger than 1 MB");
-        if (body.length == 0) throw ApiException.badRequest("request body must be a JSON object");
+        if (body.length == 0) return java.util.Optional.empty();
         try {
             T value = Json.MAPPER.readValue(body, type);
             if (value == null) throw ApiException.badRequest("request body must be a JSON object");
-            return value;
+            return java.util.Optional.of(value);
         } catch (UnrecognizedPropertyException e) {
             throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'");
         } catch (JacksonException e) {

@@ -52,7 +52,8 @@ final class SessionsRoute {
         SessionChannel channel = sandboxes.onRunning(user, id, (engine, vm) -> open(engine, vm, sessionId, fresh, rows, cols));
         boolean upgraded;
         try {
-            upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel, false), request, response, callback);
+            upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel, false).keepsBusy(sandboxes.busy(user, id)),
+                    request, response, callback);
         } catch (RuntimeException e) {
             channel.close();
             throw e;
@@ -83,7 +84,7 @@ final class SessionsRoute {
             socket = new ShellSocket(first -> sandboxes.onRunning(user, id, (engine, vm) ->
                     engine.openSession(vm, pipedStart(first))));
         }
-        if (!websockets.upgrade((req, resp, cb) -> socket, request, response, callback)) {
+        if (!websockets.upgrade((req, resp, cb) -> socket.keepsBusy(sandboxes.busy(user, id)), request, response, callback)) {
             throw ApiException.badRequest("this route needs a WebSocket upgrade");
         }
         return true;

@@ -37,6 +37,13 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     private final boolean piped;
     private volatile Session socket;
     private volatile boolean closed;
+    /** Keeps the sandbox hot while a client is attached. */
+    private volatile dev.bhatti.server.sandbox.Activity.Busy busy = () -> { };
+
+    ShellSocket keepsBusy(dev.bhatti.server.sandbox.Activity.Busy token) {
+        this.busy = token;
+        return this;
+    }
 
     /** A socket for a session that is already open. */
     ShellSocket(SessionChannel channel, boolean piped) {
@@ -94,6 +101,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
             Thread.currentThread().interrupt();
         } finally {
             channel.close(); // detach, never kill
+            busy.close();
         }
     }
 
@@ -181,11 +189,13 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
         closed = true; // the relay thread detaches
+        if (channel == null) busy.close();
     }
 
     @Override
     public void onWebSocketError(Throwable cause) {
         closed = true;
+        if (channel == null) busy.close();
     }
 
     private void close(int code, String reason) {

@@ -1,6 +1,5 @@
 package dev.bhatti.server.forward;
 
-import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.server.api.ApiException;
 import org.slf4j.Logger;
@@ -27,10 +26,16 @@ public final class Forwards implements AutoCloseable {
     /** One forward; {@code hostPort} is where it listens on 127.0.0.1. */
     public record Forward(String sandboxId, int guestPort, int hostPort, ServerSocketChannel listener) {}
 
-    private final Engine engine;
+    /** Relays one connection to a guest port (waking the sandbox first); blocks until both directions end. */
+    @FunctionalInterface
+    public interface Tunnel {
+        void relay(String sandboxId, int guestPort, SocketChannel client) throws EngineException;
+    }
+
+    private final Tunnel tunnel;
     private final Map<String, List<Forward>> bySandbox = new ConcurrentHashMap<>();
 
-    public Forwards(Engine engine) { this.engine = engine; }
+    public Forwards(Tunnel tunnel) { this.tunnel = tunnel; }
 
     public Forward open(String sandboxId, int guestPort, int hostPort) {
         if (guestPort < 1 || guestPort > 65535) throw ApiException.badRequest("guest_port must be from 1 to 65535");
@@ -87,7 +92,7 @@ public final class Forwards implements AutoCloseable {
 
     private void relay(Forward f, SocketChannel client) {
         try (client) {
-            engine.tunnel(f.sandboxId(), f.guestPort(), client);
+            tunnel.relay(f.sandboxId(), f.guestPort(), client);
         } catch (EngineException e) {
             log.info("forward {} -> {}:{} refused: {}", f.hostPort(), f.sandboxId(), f.guestPort(), e.getMessage());
         } catch (IOException e) {

@@ -31,12 +31,14 @@ public final class SandboxService {
     private final Store store;
     private final Engine engine;
     private final String accelerator;
+    private final Activity activity;
 
-    public SandboxService(Store store, Engine engine, String accelerator) {
+    public SandboxService(Store store, Engine engine, String accelerator, Activity activity) {
         this.store = store;
         this.engine = engine;
         this.accelerator = accelerator;
-        engine.onStateChange((id, state, reason) -> store.updateStatus(id, state.wire(), reason));
+        this.activity = activity;
+        engine.onStateChange((id, state, reason) -> store.updateStatus(id, statusOf(state), reason));
     }
 
     /**
@@ -44,7 +46,7 @@ public final class SandboxService {
      * written before it is handed over, {@code init} runs once as session "init" (attachable).
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
-                                List<FileSpec> files, String init) {}
+                                List<FileSpec> files, String init, Boolean keepHot) {}
 
     /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
     public record FileSpec(String guestPath, String content, String mode) {}
@@ -68,7 +70,7 @@ public final class SandboxService {
             throw new ApiException(429, "sandbox limit reached (" + user.maxSandboxes() + "); destroy one first");
         }
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", cpus, memoryMb, image,
-                engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), Boolean.TRUE.equals(req.keepHot()));
         if (!store.insertSandbox(record)) {
             // Lost a race with a concurrent create of the same name: theirs wins, no second VM.
             return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
@@ -114,15 +116,134 @@ public final class SandboxService {
             throw new ApiException(500, "could not destroy sandbox: " + e.getMessage());
         }
         store.deleteSandbox(s.id());
+        activity.forget(s.id());
         log.info("sandbox {} ({}) destroyed", s.name(), s.id());
     }
 
-    /** Checks that the sandbox exists and runs; call before committing a streamed response. */
+    /**
+     * Checks that the sandbox exists and runs, waking it first if it is warm or cold (transparently: a
+     * request never has to know). Concurrent wakes of one sandbox wake it once; the engine serializes
+     * transitions. Call before committing a streamed response.
+     */
     public SandboxRecord running(UserRecord user, String idOrName) {
-        SandboxRecord s = refresh(find(user, idOrName));
-        if (!s.status().equals("running")) throw conflictNotRunning(s);
-        return s;
+        return running(find(user, idOrName));
     }
+
+    private SandboxRecord running(SandboxRecord s) {
+        return running(s, false);
+    }
+
+    /** Registers the request (and, with {@code begin}, an operation under way) and wakes the sandbox, under its gate. */
+    private SandboxRecord running(SandboxRecord s, boolean begin) {
+        var gate = activity.gate(s.id());
+        gate.lock();
+        try {
+            if (begin) activity.begin(s.id());
+            else activity.touch(s.id());
+            VmState state = engine.info(s.id()).map(VmInfo::state).orElse(null);
+            if (state == VmState.PAUSED || state == VmState.SUSPENDED) wake(s, state);
+            s = refresh(s);
+            if (!s.status().equals("running")) throw conflictNotRunning(s);
+            return s;
+        } catch (RuntimeException e) {
+            if (begin) activity.end(s.id());
+            throw e;
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    private void wake(SandboxRecord s, VmState from) {
+        long started = System.nanoTime();
+        try {
+            if (from == VmState.PAUSED) engine.resume(s.id());
+            else engine.start(s.id(), false);
+        } catch (EngineException e) {
+            if (e.kind() == EngineException.Kind.NOT_RUNNING) return; // it moved on meanwhile; refresh tells the truth
+            throw new ApiException(e.kind() == EngineException.Kind.CONFLICT ? 409 : 502, "could not wake sandbox " + s.name() + ": " + e.getMessage());
+        }
+        log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Sets whether the thermal manager leaves the sandbox alone; keeping it hot wakes it now. */
+    public SandboxRecord keepHot(UserRecord user, String idOrName, boolean keepHot) {
+        SandboxRecord s = find(user, idOrName);
+        store.updateKeepHot(s.id(), keepHot);
+        if (keepHot) running(s);
+        return refresh(find(user, idOrName));
+    }
+
+    /** Snapshots the sandbox to disk and ends its VM (cold); idempotent on a stopped one. */
+    public SandboxRecord stop(UserRecord user, String idOrName) {
+        SandboxRecord s = find(user, idOrName);
+        try {
+            engine.suspend(s.id());
+        } catch (EngineException e) {
+            throw lifecycleFailure(s, "stop", e);
+        }
+        return refresh(s);
+    }
+
+    /** Resumes a stopped sandbox where it was; {@code force} boots it from its disk when its snapshot is unusable. */
+    public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
+        SandboxRecord s = find(user, idOrName);
+        try {
+            engine.start(s.id(), force);
+        } catch (EngineException e) {
+            throw lifecycleFailure(s, "start", e);
+        }
+        activity.touch(s.id());
+        return refresh(s);
+    }
+
+    /** Stops the sandbox's vCPUs, keeping its memory (warm). */
+    public SandboxRecord pause(UserRecord user, String idOrName) {
+        SandboxRecord s = find(user, idOrName);
+        try {
+            engine.pause(s.id());
+        } catch (EngineException e) {
+            throw lifecycleFailure(s, "pause", e);
+        }
+        return refresh(s);
+    }
+
+    /** Runs a paused sandbox again. */
+    public SandboxRecord resume(UserRecord user, String idOrName) {
+        SandboxRecord s = find(user, idOrName);
+        try {
+            engine.resume(s.id());
+        } catch (EngineException e) {
+            throw lifecycleFailure(s, "resume", e);
+        }
+        activity.touch(s.id());
+        return refresh(s);
+    }
+
+    private ApiException lifecycleFailure(SandboxRecord s, String op, EngineException e) {
+        return switch (e.kind()) {
+            case NOT_RUNNING, CONFLICT -> ApiException.conflict("cannot " + op + " sandbox " + s.name() + ": " + e.getMessage());
+            case NOT_FOUND -> ApiException.notFound("sandbox not found: " + s.name());
+            case INVALID -> ApiException.badRequest(e.getMessage());
+            default -> new ApiException(500, "could not " + op + " sandbox " + s.name() + ": " + e.getMessage());
+        };
+    }
+
+    /** Where a VM's state puts a sandbox: warm counts as running, cold as stopped. */
+    static String statusOf(VmState state) {
+        return switch (state) {
+            case RUNNING, PAUSED -> "running";
+            case SUSPENDED, STOPPED -> "stopped";
+            case STARTING -> "starting";
+            case ERROR -> "error";
+        };
+    }
+
+    /** The sandbox's thermal state (hot, warm, cold) as the engine sees it now, or empty. */
+    public String thermal(SandboxRecord s) {
+        return engine.info(s.id()).map(vm -> vm.state().thermal()).orElse("");
+    }
+
+    public long diskUsage(SandboxRecord s) { return engine.diskUsage(s.id()); }
 
     public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
         return onRunning(user, idOrName, (e, id) -> e.exec(id, command, listener));
@@ -134,12 +255,37 @@ public final class SandboxService {
 
     /** Runs one engine operation on a running sandbox, mapping its failures to API errors. */
     public <T> T onRunning(UserRecord user, String idOrName, EngineCall<T> call) {
-        SandboxRecord s = running(user, idOrName);
+        SandboxRecord s = running(find(user, idOrName), true);
         try {
             return call.call(engine, s.id());
         } catch (EngineException e) {
             throw execFailure(s, e);
+        } finally {
+            activity.end(s.id());
         }
+    }
+
+    /**
+     * Relays one forwarded connection to a guest port, waking the sandbox first; the sandbox counts as
+     * busy while the connection is open.
+     */
+    public void tunnel(String sandboxId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException {
+        SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> new EngineException(EngineException.Kind.NOT_FOUND, "sandbox is gone"));
+        try {
+            running(s, true);
+        } catch (ApiException e) {
+            throw new EngineException(EngineException.Kind.NOT_RUNNING, e.getMessage());
+        }
+        try {
+            engine.tunnel(s.id(), guestPort, client);
+        } finally {
+            activity.end(s.id());
+        }
+    }
+
+    /** Marks the sandbox busy (never cooled) until the returned token is closed: for attached shells. */
+    public Activity.Busy busy(UserRecord user, String idOrName) {
+        return activity.busy(find(user, idOrName).id());
     }
 
     @FunctionalInterface
@@ -161,7 +307,7 @@ public final class SandboxService {
     public void recover() {
         for (SandboxRecord s : store.allSandboxes()) {
             VmInfo vm = engine.adopt(s.id());
-            String status = vm.state() == VmState.STARTING ? "error" : vm.state().wire();
+            String status = vm.state() == VmState.STARTING ? "error" : statusOf(vm.state());
             String detail = vm.state() == VmState.RUNNING ? "" : vm.detail();
             if (s.status().equals("starting")) {
                 detail = "the daemon stopped while this sandbox was booting";
@@ -174,7 +320,8 @@ public final class SandboxService {
 
     private ApiException conflictNotRunning(SandboxRecord s) {
         return ApiException.conflict("sandbox " + s.name() + " is not running (status " + s.status()
-                + (s.detail().isEmpty() ? "" : ": " + s.detail()) + "); destroy it and create it again");
+                + (s.detail().isEmpty() ? "" : ": " + s.detail()) + "); start it with: bhatti start " + s.name()
+                + " (--force boots it from its disk)");
     }
 
     private SandboxRecord find(UserRecord user, String idOrName) {
@@ -187,7 +334,7 @@ public final class SandboxService {
         if (s.status().equals("starting")) return s;
         Optional<VmInfo> vm = engine.info(s.id());
         if (vm.isEmpty()) return s;
-        String status = vm.get().state().wire();
+        String status = statusOf(vm.get().state());
         if (status.equals(s.status())) return s;
         String detail = vm.get().detail();
         store.updateStatus(s.id(), status, detail);

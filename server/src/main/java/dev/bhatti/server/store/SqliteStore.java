@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -118,9 +118,9 @@ public final class SqliteStore implements Store {
     public boolean insertSandbox(SandboxRecord s) {
         return query(() -> {
             try {
-                update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.userId(), s.name(), s.status(), s.detail(),
-                        s.cpus(), s.memoryMb(), s.image(), s.engine(), s.accelerator(), s.createdAt().toString());
+                update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at, keep_hot) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.userId(), s.name(), s.status(), s.detail(),
+                        s.cpus(), s.memoryMb(), s.image(), s.engine(), s.accelerator(), s.createdAt().toString(), s.keepHot() ? 1 : 0);
                 return true;
             } catch (SQLException e) {
                 if (e.getMessage() != null && e.getMessage().contains("UNIQUE constraint failed: sandboxes.user_id, sandboxes.name")) {
@@ -140,6 +140,16 @@ public final class SqliteStore implements Store {
     @Override
     public List<SandboxRecord> sandboxes(String userId) {
         return query(() -> many("SELECT * FROM sandboxes WHERE user_id = ? ORDER BY created_at, name", SqliteStore::sandbox, userId));
+    }
+
+    @Override
+    public Optional<SandboxRecord> sandboxById(String id) {
+        return query(() -> one("SELECT * FROM sandboxes WHERE id = ?", SqliteStore::sandbox, id));
+    }
+
+    @Override
+    public void updateKeepHot(String sandboxId, boolean keepHot) {
+        query(() -> update("UPDATE sandboxes SET keep_hot = ? WHERE id = ?", keepHot ? 1 : 0, sandboxId));
     }
 
     @Override
@@ -237,6 +247,6 @@ public final class SqliteStore implements Store {
     private static SandboxRecord sandbox(ResultSet rs) throws SQLException {
         return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
                 rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
-                rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")));
+                rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")), rs.getInt("keep_hot") != 0);
     }
 }

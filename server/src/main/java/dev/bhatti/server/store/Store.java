@@ -21,6 +21,8 @@ public interface Store extends AutoCloseable {
 
     List<SandboxRecord> sandboxes(String userId);
 
+    Optional<SandboxRecord> sandboxById(String id);
+
     List<SandboxRecord> allSandboxes();
 
     int countSandboxes(String userId);
@@ -28,6 +30,8 @@ public interface Store extends AutoCloseable {
     void updateStatus(String sandboxId, String status, String detail);
 
     void updateAccelerator(String sandboxId, String accelerator);
+
+    void updateKeepHot(String sandboxId, boolean keepHot);
 
     void deleteSandbox(String sandboxId);
 

@@ -1,0 +1,44 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.VmSpec;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Properties;
+
+/** A VM's {@link VmSpec} on disk beside it: a restore must rebuild exactly the same QEMU command line. */
+final class SpecFile {
+    private SpecFile() {}
+
+    static void write(Path file, VmSpec spec) throws IOException {
+        var p = new Properties();
+        p.setProperty("id", spec.id());
+        p.setProperty("hostname", spec.hostname());
+        p.setProperty("cpus", Integer.toString(spec.cpus()));
+        p.setProperty("memory_mb", Integer.toString(spec.memoryMb()));
+        p.setProperty("tier", spec.tier());
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+            p.store(w, "bhatti vm");
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    static VmSpec read(Path file) throws IOException {
+        var p = new Properties();
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            p.load(r);
+        }
+        try {
+            return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
+                    Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"));
+        } catch (RuntimeException e) {
+            throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
