@@ -28,6 +28,9 @@ public class Bench {
     static String url, token, cli;
     static int nCreate = 5, nHttp = 200, warmHttp = 10, nCli = 20, warmCli = 2;
     static int cpus = 1, memoryMb = 512;
+    static int nPause = 20, nCold = 5;
+    static List<Integer> thermalMemory = List.of(256, 1024);
+    static Path daemonLog;
     static String prefix = "bench-" + Long.toHexString(System.nanoTime() & 0xffffff);
 
     static final HttpClient http = HttpClient.newBuilder()
@@ -45,6 +48,7 @@ public class Bench {
         try {
             benchCreate();
             benchWarm();
+            for (int mb : thermalMemory) benchThermal(mb);
         } catch (Exception e) {
             failures++;
             System.out.println("\nERROR: " + e.getMessage());
@@ -139,6 +143,103 @@ public class Bench {
         put(version);
         put(execCli);
         print(version, execCli);
+    }
+
+    // ---- 4. thermal states: pause/resume (warm), stop/start (cold), named snapshots ----
+    static void benchThermal(int mb) throws Exception {
+        String name = prefix + "-t" + mb;
+        var r = request("POST", "/sandboxes", "{\"name\":\"" + name + "\",\"cpus\":" + cpus + ",\"memory_mb\":" + mb
+                + ",\"keep_hot\":true}", true);
+        String id = field(r.body, "id");
+        execOk(id);
+        System.out.printf("%n== 4. thermal states, %d MiB guest (pause/resume N=%d, stop/start N=%d) ==%n", mb, nPause, nCold);
+        var pause = new Stats("pause " + mb + "M (API)");
+        var resume = new Stats("resume " + mb + "M (API)");
+        var warmExec = new Stats("warm resume + exec " + mb + "M");
+        var hotExec = new Stats("exec true, hot " + mb + "M");
+        for (int i = 0; i < nPause; i++) {
+            pause.add(timed(() -> request("POST", "/sandboxes/" + id + "/pause", null, true)));
+            resume.add(timed(() -> request("POST", "/sandboxes/" + id + "/resume", null, true)));
+            hotExec.add(timed(() -> execOk(id)));
+            request("POST", "/sandboxes/" + id + "/pause", null, true);
+            warmExec.add(timed(() -> execOk(id))); // wakes it transparently
+        }
+        var stop = new Stats("stop " + mb + "M (snapshot to disk)");
+        var start = new Stats("start " + mb + "M (API)");
+        var coldExec = new Stats("cold start + first exec " + mb + "M");
+        var coldWake = new Stats("cold wake by exec " + mb + "M");
+        long snapshotBytes = 0;
+        for (int i = 0; i < nCold; i++) {
+            stop.add(timed(() -> request("POST", "/sandboxes/" + id + "/stop", null, true)));
+            snapshotBytes = Math.max(snapshotBytes, number(request("GET", "/sandboxes/" + id, null, true).body, "disk_bytes"));
+            long t0 = System.nanoTime();
+            request("POST", "/sandboxes/" + id + "/start", null, true);
+            start.add(System.nanoTime() - t0);
+            execOk(id);
+            coldExec.add(System.nanoTime() - t0);
+            request("POST", "/sandboxes/" + id + "/stop", null, true);
+            coldWake.add(timed(() -> execOk(id)));
+        }
+        var snapCreate = new Stats("snapshot create " + mb + "M (hot)");
+        var snapResume = new Stats("snapshot resume + exec " + mb + "M");
+        long namedBytes = 0;
+        for (int i = 0; i < Math.max(1, nCold / 2); i++) {
+            String snap = name + "-s" + i;
+            long t0 = System.nanoTime();
+            var s = request("POST", "/sandboxes/" + id + "/checkpoint", "{\"name\":\"" + snap + "\"}", true);
+            snapCreate.add(System.nanoTime() - t0);
+            namedBytes = number(s.body, "size_bytes");
+            long t1 = System.nanoTime();
+            var clone = request("POST", "/snapshots/" + snap + "/resume", "{\"name\":\"" + snap + "-c\"}", true);
+            execOk(field(clone.body, "id"));
+            snapResume.add(System.nanoTime() - t1);
+            destroy(field(clone.body, "id"));
+            request("DELETE", "/snapshots/" + snap, null, true);
+        }
+        destroy(id);
+        for (Stats st : List.of(pause, resume, hotExec, warmExec, stop, start, coldExec, coldWake, snapCreate, snapResume)) put(st);
+        print(pause, resume, hotExec, warmExec, stop, start, coldExec, coldWake, snapCreate, snapResume);
+        System.out.printf(Locale.ROOT, "  cold sandbox on disk (disk layer + memory snapshot): %.1f MB; named snapshot: %.1f MB%n",
+                snapshotBytes / 1048576.0, namedBytes / 1048576.0);
+        engineTimes(id, mb);
+    }
+
+    /** The engine's own timings for one VM, from the daemon log (the floor under the API numbers). */
+    static void engineTimes(String id, int mb) throws IOException {
+        if (daemonLog == null || !Files.isReadable(daemonLog)) return;
+        var patterns = new LinkedHashMap<String, Pattern>();
+        patterns.put("engine pause " + mb + "M (QMP stop)", Pattern.compile("vm " + id + " paused in (\\d+) us"));
+        patterns.put("engine resume " + mb + "M (QMP cont)", Pattern.compile("vm " + id + " resumed in (\\d+) us"));
+        patterns.put("engine suspend " + mb + "M", Pattern.compile("vm " + id + " suspended to disk in (\\d+) ms"));
+        patterns.put("engine restore " + mb + "M", Pattern.compile("vm " + id + " restored in (\\d+) ms"));
+        List<String> lines = Files.readAllLines(daemonLog);
+        var all = new ArrayList<Stats>();
+        for (var e : patterns.entrySet()) {
+            var st = new Stats(e.getKey());
+            boolean micros = e.getValue().pattern().contains(" us");
+            for (String line : lines) {
+                Matcher m = e.getValue().matcher(line);
+                if (m.find()) st.add(Long.parseLong(m.group(1)) * (micros ? 1_000 : 1_000_000));
+            }
+            if (st.n() > 0) {
+                all.add(st);
+                put(st);
+            }
+        }
+        if (!all.isEmpty()) print(all.toArray(Stats[]::new));
+    }
+
+    interface Call { void run() throws Exception; }
+
+    static long timed(Call c) throws Exception {
+        long t0 = System.nanoTime();
+        c.run();
+        return System.nanoTime() - t0;
+    }
+
+    static long number(String json, String key) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\"\\s*:\\s*(\\d+)").matcher(json);
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
     // ---- API calls ----
@@ -262,10 +363,28 @@ public class Bench {
                 {"bhatti --version", null},
                 {"bhatti exec NAME -- true", "bhatti --version"},
         };
-        for (String[] l : lines) {
+        var rows = new ArrayList<>(Arrays.asList(lines));
+        for (int mb : thermalMemory) {
+            rows.add(new String[]{"engine pause " + mb + "M (QMP stop)", null});
+            rows.add(new String[]{"pause " + mb + "M (API)", "engine pause " + mb + "M (QMP stop)"});
+            rows.add(new String[]{"engine resume " + mb + "M (QMP cont)", null});
+            rows.add(new String[]{"resume " + mb + "M (API)", "engine resume " + mb + "M (QMP cont)"});
+            rows.add(new String[]{"exec true, hot " + mb + "M", null});
+            rows.add(new String[]{"warm resume + exec " + mb + "M", "exec true, hot " + mb + "M"});
+            rows.add(new String[]{"engine suspend " + mb + "M", null});
+            rows.add(new String[]{"stop " + mb + "M (snapshot to disk)", "engine suspend " + mb + "M"});
+            rows.add(new String[]{"engine restore " + mb + "M", null});
+            rows.add(new String[]{"start " + mb + "M (API)", "engine restore " + mb + "M"});
+            rows.add(new String[]{"cold start + first exec " + mb + "M", "engine restore " + mb + "M"});
+            rows.add(new String[]{"cold wake by exec " + mb + "M", "engine restore " + mb + "M"});
+            rows.add(new String[]{"snapshot create " + mb + "M (hot)", null});
+            rows.add(new String[]{"snapshot resume + exec " + mb + "M", null});
+        }
+        for (String[] l : rows) {
             Stats s = results.get(l[0]);
             if (s == null || s.n() == 0) continue;
-            String cmp = l[1] == null ? (l[0].contains("--version") || l[0].contains("health") ? "(baseline)" : "")
+            String cmp = l[1] == null ? (l[0].contains("--version") || l[0].contains("health") || l[0].startsWith("engine")
+                    || l[0].startsWith("exec true, hot") ? "(baseline)" : "")
                     : ratio(s, results.get(l[1]));
             System.out.printf(Locale.ROOT, row, s.label, s.n(), f(s.p(50)), f(s.p(95)), f(s.p(99)), f(s.p(0)), f(s.p(100)), cmp);
         }
@@ -356,6 +475,13 @@ public class Bench {
                 case "--cpus" -> { cpus = Integer.parseInt(v); i++; }
                 case "--memory" -> { memoryMb = Integer.parseInt(v); i++; }
                 case "--prefix" -> { prefix = v; i++; }
+                case "--n-pause" -> { nPause = Integer.parseInt(v); i++; }
+                case "--n-cold" -> { nCold = Integer.parseInt(v); i++; }
+                case "--thermal-memory" -> {
+                    thermalMemory = v.isEmpty() ? List.of() : Arrays.stream(v.split(",")).map(Integer::parseInt).toList();
+                    i++;
+                }
+                case "--daemon-log" -> { daemonLog = Path.of(v); i++; }
                 default -> usage("unknown option " + a[i]);
             }
         }
@@ -366,7 +492,8 @@ public class Bench {
 
     static void usage(String msg) {
         System.err.println("Bench: " + msg + "\nusage: java Bench.java --url URL --token KEY --cli PATH/bin/bhatti "
-                + "[--n-create 5] [--n-http 200] [--warmup-http 10] [--n-cli 20] [--warmup-cli 2] [--cpus 1] [--memory 512]");
+                + "[--n-create 5] [--n-http 200] [--warmup-http 10] [--n-cli 20] [--warmup-cli 2] [--cpus 1] [--memory 512]"
+                + " [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--daemon-log FILE]");
         System.exit(2);
     }
 }

@@ -105,7 +105,7 @@ export BHATTI_URL="$URL" BHATTI_TOKEN="$TOKEN"
 echo "bhatti:      $("$ROOT/bin/bhatti" --version 2>&1 | head -n1)   (data dir $DATA, daemon pid $DAEMON_PID)"
 echo "qemu:        $(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)"
 echo "nproc:       $(nproc)"
-"$JAVA" "$BENCH/Bench.java" --url "$URL" --token "$TOKEN" --cli "$ROOT/bin/bhatti" "$@" &
+"$JAVA" "$BENCH/Bench.java" --url "$URL" --token "$TOKEN" --cli "$ROOT/bin/bhatti" --daemon-log "$LOG" "$@" &
 BENCH_PID=$!
 set +e
 wait "$BENCH_PID"; rc=$?

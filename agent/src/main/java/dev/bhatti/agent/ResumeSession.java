@@ -74,10 +74,29 @@ final class ResumeSession {
         }
         try {
             Files.writeString(Path.of("/etc/hostname"), name + "\n");
+            Path hosts = Path.of("/etc/hosts");
+            if (Files.exists(hosts)) Files.writeString(hosts, withHostname(Files.readString(hosts), name));
         } catch (IOException e) {
-            Log.info("hostname set, but /etc/hostname not written: " + e.getMessage());
+            Log.info("hostname set, but /etc/hostname or /etc/hosts not written: " + e.getMessage());
         }
         return true;
+    }
+
+    /** {@code hosts} with its 127.0.1.1 line naming {@code name} (so that sudo and friends resolve it). */
+    static String withHostname(String hosts, String name) {
+        var out = new StringBuilder();
+        boolean found = false;
+        for (String line : hosts.split("\n", -1)) {
+            if (line.startsWith("127.0.1.1")) {
+                if (found) continue;
+                line = "127.0.1.1\t" + name;
+                found = true;
+            }
+            out.append(line).append('\n');
+        }
+        if (out.length() > 0) out.setLength(out.length() - 1);
+        if (!found) out.append(hosts.endsWith("\n") || hosts.isEmpty() ? "" : "\n").append("127.0.1.1\t").append(name).append('\n');
+        return out.toString();
     }
 
     private static boolean reseed(byte[] entropy) {

@@ -44,6 +44,26 @@ public interface Engine extends AutoCloseable {
      */
     VmInfo start(String vmId, boolean coldBoot) throws EngineException;
 
+    /**
+     * Captures the VM's memory, devices and disk as snapshot {@code snapshotId}, which outlives the VM.
+     * The VM stays in the thermal state it was in; a hot one stands still while its memory is copied.
+     * Returns the bytes the snapshot takes on disk. Nothing is left behind on failure.
+     */
+    long checkpoint(String vmId, String snapshotId) throws EngineException;
+
+    /**
+     * Creates and runs VM {@code spec.id()} from the exact moment of snapshot {@code snapshotId}, with the
+     * hostname of {@code spec} and a reseeded random generator, so that clones never share identities.
+     * {@code spec}'s cpus, memory and tier must be the snapshot's. On failure nothing is left behind.
+     */
+    VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException;
+
+    /** Removes a snapshot's files. Idempotent. */
+    void deleteSnapshot(String snapshotId) throws EngineException;
+
+    /** The complete snapshots on disk, after removing any left unfinished by a crash. */
+    List<String> snapshots();
+
     /** Bytes the VM's files take on disk (disk layer and snapshot, sparse files counted as allocated). */
     long diskUsage(String vmId);
 

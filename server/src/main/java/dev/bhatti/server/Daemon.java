@@ -54,6 +54,8 @@ public final class Daemon implements AutoCloseable {
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity);
         sandboxes.recover();
+        var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
+        snapshots.reconcile();
         thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC());
         thermal.start();
 
@@ -68,7 +70,7 @@ public final class Daemon implements AutoCloseable {
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes::tunnel);
-        http.setHandler(new ApiHandler(store, sandboxes, websockets, forwards));
+        http.setHandler(new ApiHandler(store, sandboxes, snapshots, websockets, forwards));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);

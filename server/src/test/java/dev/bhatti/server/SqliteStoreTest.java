@@ -1,6 +1,7 @@
 package dev.bhatti.server;
 
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SnapshotRecord;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.UserRecord;
 import org.junit.jupiter.api.Test;
@@ -19,11 +20,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(2);
-            store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, Instant.now()));
+            assertThat(store.schemaVersion()).isEqualTo(3);
+            store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(2);
+            assertThat(store.schemaVersion()).isEqualTo(3);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }
@@ -32,8 +33,8 @@ class SqliteStoreTest {
     @Test
     void sandboxNamesAreUniquePerUserAndScopedToTheirOwner() {
         try (var store = SqliteStore.open(dir.resolve("s.db"))) {
-            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, Instant.now()));
-            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, Instant.now()));
+            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
+            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 5, Instant.now()));
             var a = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
             assertThat(store.insertSandbox(a)).isTrue();
             assertThat(store.insertSandbox(new SandboxRecord("id2", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false)))
@@ -51,5 +52,33 @@ class SqliteStoreTest {
             store.deleteSandbox("id1");
             assertThat(store.countSandboxes("u1")).isZero();
         }
+    }
+
+    @Test
+    void snapshotNamesAreUniquePerUserAndTheCapHolds() {
+        try (var store = SqliteStore.open(dir.resolve("snap.db"))) {
+            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 2, Instant.now()));
+            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 2, Instant.now()));
+            assertThat(store.insertSnapshot(snap("s1", "u1", "pre"), 2)).isTrue();
+            assertThat(store.insertSnapshot(snap("s2", "u1", "pre"), 2)).as("same user, same name").isFalse();
+            assertThat(store.insertSnapshot(snap("s3", "u2", "pre"), 2)).as("another user may use the name").isTrue();
+            assertThat(store.insertSnapshot(snap("s4", "u1", "post"), 2)).isTrue();
+            assertThat(store.insertSnapshot(snap("s5", "u1", "third"), 2)).as("the cap counts every row").isFalse();
+            assertThat(store.countSnapshots("u1")).isEqualTo(2);
+            assertThat(store.snapshot("u1", "pre").orElseThrow().status()).isEqualTo("creating");
+            store.markSnapshotReady("s1", 1234);
+            var ready = store.snapshot("u1", "s1").orElseThrow();
+            assertThat(ready.status()).isEqualTo("ready");
+            assertThat(ready.sizeBytes()).isEqualTo(1234);
+            assertThat(store.snapshot("u2", "s1")).as("other users' snapshots are invisible").isEmpty();
+            assertThat(store.snapshots("u1")).extracting(SnapshotRecord::name).containsExactly("pre", "post");
+            store.deleteSnapshot("s1");
+            assertThat(store.insertSnapshot(snap("s6", "u1", "third"), 2)).as("a deleted one frees its place").isTrue();
+        }
+    }
+
+    private static SnapshotRecord snap(String id, String user, String name) {
+        Instant at = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(Integer.parseInt(id.substring(1)));
+        return new SnapshotRecord(id, user, name, "creating", "sb1", "dev", 1, 256, "minimal", 0, at);
     }
 }

@@ -16,4 +16,7 @@ public record EngineConfig(Path dataDir, String accel, String qemuBinary, String
     public Path imagesDir() { return dataDir.resolve("images"); }
 
     public Path sandboxesDir() { return dataDir.resolve("sandboxes"); }
+
+    /** Named snapshots, one directory each; they outlive the VMs they were taken from. */
+    public Path snapshotsDir() { return dataDir.resolve("snapshots"); }
 }

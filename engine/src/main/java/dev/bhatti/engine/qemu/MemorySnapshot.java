@@ -20,6 +20,7 @@ import java.util.List;
 final class MemorySnapshot {
 
     private static final Duration POLL = Duration.ofMillis(5);
+    private static final Duration WRITER_GRACE = Duration.ofSeconds(3);
 
     private MemorySnapshot() {}
 
@@ -28,18 +29,15 @@ final class MemorySnapshot {
         return "'" + p.toString().replace("'", "'\\''") + "'";
     }
 
-    /** Writes the stopped VM's state; throws (leaving no snapshot file behind) if anything fails. */
-    static void write(Qmp qmp, VmPaths paths, Duration timeout) throws IOException, EngineException, InterruptedException {
-        Path log = paths.dir().resolve("memory.zst.log");
-        for (Path stale : List.of(paths.memorySnapshot(), paths.memorySnapshotPartial(), paths.memorySnapshotWritten(),
-                paths.memorySnapshotError(), log)) {
-            Files.deleteIfExists(stale);
-        }
+    /** Writes the stopped VM's state into {@code files}; throws (leaving no snapshot file behind) if anything fails. */
+    static void write(Qmp qmp, SnapshotFiles files, Duration timeout) throws IOException, EngineException, InterruptedException {
+        Files.deleteIfExists(files.memory());
+        for (Path stale : files.pieces()) Files.deleteIfExists(stale);
         // zstd ends successfully on any end of input, a cancelled migration's too: so the writer only
         // marks its file written, and the engine gives it its final name once QEMU reported completion.
-        String partial = shellQuote(paths.memorySnapshotPartial());
-        String writer = "(zstd -q -1 -o " + partial + " && sync " + partial + " && : > " + shellQuote(paths.memorySnapshotWritten())
-                + ") 2>" + shellQuote(log) + " || mv -f " + shellQuote(log) + " " + shellQuote(paths.memorySnapshotError());
+        String partial = shellQuote(files.partial());
+        String writer = "(zstd -q -1 -o " + partial + " && sync " + partial + " && : > " + shellQuote(files.written())
+                + ") 2>" + shellQuote(files.log()) + " || mv -f " + shellQuote(files.log()) + " " + shellQuote(files.error());
         try {
             // QEMU throttles migration to 128 MiB/s by default; a local file takes what the disk gives.
             qmp.execute("migrate-set-parameters", "{\"max-bandwidth\":107374182400}");
@@ -49,8 +47,10 @@ final class MemorySnapshot {
                 String status = qmp.migrationStatus();
                 if (status.equals("completed")) break;
                 if (status.equals("failed") || status.equals("cancelled")) {
-                    throw new EngineException(Kind.FAILED, "writing the memory snapshot failed: " + qmp.migrationError()
-                            + writerError(paths));
+                    // QEMU sees the broken pipe before the writer has said why it broke: give it a moment
+                    String why = awaitWriterError(files);
+                    throw new EngineException(Kind.FAILED, "writing the memory snapshot failed: "
+                            + (why.isEmpty() ? qmp.migrationError() : why));
                 }
                 if (System.nanoTime() > deadline) {
                     qmp.execute("migrate_cancel", null);
@@ -59,41 +59,52 @@ final class MemorySnapshot {
                 Thread.sleep(POLL);
             }
             // QEMU is done; zstd may still be flushing and syncing: wait for it (or its failure).
-            while (!Files.exists(paths.memorySnapshotWritten())) {
-                if (Files.exists(paths.memorySnapshotError())) {
-                    throw new EngineException(Kind.FAILED, "writing the memory snapshot failed" + writerError(paths));
+            while (!Files.exists(files.written())) {
+                if (Files.exists(files.error())) {
+                    throw new EngineException(Kind.FAILED, "writing the memory snapshot failed: " + writerError(files));
                 }
                 if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "the snapshot writer did not finish in time");
                 Thread.sleep(POLL);
             }
-            Files.move(paths.memorySnapshotPartial(), paths.memorySnapshot(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-            Files.deleteIfExists(paths.memorySnapshotWritten());
-            Files.deleteIfExists(log);
+            Files.move(files.partial(), files.memory(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.deleteIfExists(files.written());
+            Files.deleteIfExists(files.log());
         } catch (IOException | EngineException | InterruptedException | RuntimeException e) {
             // a failed snapshot must not look like a usable one, nor leave its pieces around
-            for (Path p : List.of(paths.memorySnapshot(), paths.memorySnapshotPartial(), paths.memorySnapshotWritten(), log)) {
-                Files.deleteIfExists(p);
-            }
+            Files.deleteIfExists(files.memory());
+            for (Path p : files.pieces()) Files.deleteIfExists(p);
             throw e;
         }
     }
 
-    private static String writerError(VmPaths paths) {
+    private static String awaitWriterError(SnapshotFiles files) throws InterruptedException {
+        long deadline = System.nanoTime() + WRITER_GRACE.toNanos();
+        while (!Files.exists(files.error()) && !Files.exists(files.written()) && System.nanoTime() < deadline) Thread.sleep(POLL);
+        return writerError(files);
+    }
+
+    /** The writer's last error line, saying what to do about a full disk; empty if it reported none. */
+    private static String writerError(SnapshotFiles files) {
         try {
-            if (!Files.exists(paths.memorySnapshotError())) return "";
-            String text = Files.readString(paths.memorySnapshotError(), StandardCharsets.UTF_8).strip();
-            Files.deleteIfExists(paths.memorySnapshotError());
-            return text.isEmpty() ? "" : " (" + text.lines().reduce((a, b) -> b).orElse(text) + ")";
+            if (!Files.exists(files.error())) return "";
+            String text = Files.readString(files.error(), StandardCharsets.UTF_8).strip();
+            Files.deleteIfExists(files.error());
+            if (text.isEmpty()) return "the snapshot writer failed";
+            String last = text.lines().reduce((a, b) -> b).orElse(text);
+            if (text.contains("No space left")) {
+                return "no space left on the disk holding " + files.dir() + " (" + last + "); free some space and try again";
+            }
+            return last;
         } catch (IOException e) {
             return "";
         }
     }
 
     /** The extra QEMU arguments that make a new process load the snapshot and wait, paused, for {@code cont}. */
-    static List<String> incomingArgs(VmPaths paths) {
+    static List<String> incomingArgs(Path memory) {
         // QEMU 7.2 waits forever when its exec: source fails early; a failed decompression (corrupt or
         // truncated file: zstd checks its checksums) therefore ends QEMU ($PPID of this shell) at once.
-        return List.of("-S", "-incoming", "exec:zstd -dcq " + shellQuote(paths.memorySnapshot()) + " || kill $PPID");
+        return List.of("-S", "-incoming", "exec:zstd -dcq " + shellQuote(memory) + " || kill $PPID");
     }
 
     /** Waits until the incoming migration has loaded; throws if QEMU fails it or exits. */

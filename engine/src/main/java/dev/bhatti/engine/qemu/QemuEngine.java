@@ -28,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,7 +37,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 
 /**
  * Runs each VM as its own QEMU process in its own session, so VMs outlive a daemon restart and are
@@ -51,6 +49,8 @@ public final class QemuEngine implements Engine {
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
+    private static final java.util.regex.Pattern SNAPSHOT_ID = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final EngineConfig config;
     private final Accelerator accelerator;
@@ -146,8 +146,10 @@ public final class QemuEngine implements Engine {
         try {
             if (vm.state == VmState.PAUSED) return;
             if (vm.state != VmState.RUNNING) throw notRunning(vm);
+            long started = System.nanoTime();
             qmpOf(vm).execute("stop", null);
             vm.state = VmState.PAUSED;
+            log.info("vm {} paused in {} us", vm.id, (System.nanoTime() - started) / 1000);
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "could not pause: " + e.getMessage(), e);
         } finally {
@@ -162,9 +164,12 @@ public final class QemuEngine implements Engine {
         try {
             if (vm.state == VmState.RUNNING) return;
             if (vm.state != VmState.PAUSED) throw notRunning(vm);
+            long started = System.nanoTime();
             qmpOf(vm).execute("cont", null);
             vm.state = VmState.RUNNING;
+            long resumed = System.nanoTime();
             correctClock(vm);
+            log.info("vm {} resumed in {} us", vm.id, (resumed - started) / 1000);
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "could not resume: " + e.getMessage(), e);
         } finally {
@@ -185,7 +190,7 @@ public final class QemuEngine implements Engine {
             try {
                 if (wasRunning) qmp.execute("stop", null);
                 vm.state = VmState.PAUSED;
-                MemorySnapshot.write(qmp, vm.paths, SNAPSHOT_TIMEOUT);
+                MemorySnapshot.write(qmp, vm.paths.snapshotFiles(), SNAPSHOT_TIMEOUT);
             } catch (IOException | EngineException e) {
                 if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
                 if (wasRunning) {
@@ -242,7 +247,7 @@ public final class QemuEngine implements Engine {
                 Files.deleteIfExists(vm.paths.memorySnapshot());
                 boot(vm, List.of());
             } else {
-                restore(vm);
+                restore(vm, null);
             }
             return info(vm);
         } catch (IOException e) {
@@ -259,11 +264,11 @@ public final class QemuEngine implements Engine {
      * Starts a new QEMU process that loads the snapshot, then lets it run. A snapshot that fails to load
      * is set aside (never retried in a loop); the VM is then stopped and start --force boots its disk.
      */
-    private void restore(QemuVm vm) throws IOException, EngineException, InterruptedException {
+    private void restore(QemuVm vm, String cloneHostname) throws IOException, EngineException, InterruptedException {
         long started = System.nanoTime();
         deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
-        Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths));
+        Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
         vm.process = process.toHandle();
         try {
             awaitSocket(vm.paths.qmpSocket(), process);
@@ -276,7 +281,8 @@ public final class QemuEngine implements Engine {
             vm.state = VmState.RUNNING;
             vm.detail = "";
             watch(vm, process);
-            correctClock(vm);
+            if (cloneHostname == null) correctClock(vm);
+            else takeNewIdentity(vm, cloneHostname);
             Files.deleteIfExists(vm.paths.memorySnapshot()); // the disk moves on from here; the snapshot is stale
             log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
         } catch (IOException | EngineException | TimeoutException | RuntimeException e) {
@@ -294,6 +300,167 @@ public final class QemuEngine implements Engine {
             throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + why
                     + (tail.isBlank() ? "" : " (" + tail.strip() + ")") + "; start --force boots it from its disk", e);
         }
+    }
+
+    /**
+     * A VM restored from a named snapshot is a new machine: it gets its own hostname and fresh entropy
+     * for its random generator (clones must never draw the same random numbers), and the right time.
+     */
+    private void takeNewIdentity(QemuVm vm, String hostname) throws EngineException, InterruptedException {
+        byte[] entropy = new byte[64];
+        RANDOM.nextBytes(entropy);
+        agentOf(vm).resumed(System.currentTimeMillis(), hostname, entropy);
+    }
+
+    // ---------------------------------------------------------------- named snapshots
+
+    @Override
+    public long checkpoint(String vmId, String snapshotId) throws EngineException {
+        Path dir = snapshotDir(snapshotId);
+        Path staging = dir.resolveSibling(snapshotId + ".tmp");
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            if (Files.exists(dir)) throw new EngineException(Kind.CONFLICT, "snapshot " + snapshotId + " exists already");
+            HostFiles.deleteTree(staging);
+            Files.createDirectories(staging);
+            if (vm.spec == null) vm.spec = SpecFile.read(vm.paths.spec());
+            SpecFile.write(staging.resolve("vm.properties"), vm.spec);
+            var files = new SnapshotFiles(staging);
+            long started = System.nanoTime();
+            switch (vm.state) {
+                case SUSPENDED -> {
+                    HostFiles.linkOrCopy(vm.paths.memorySnapshot(), files.memory());
+                    HostFiles.copy(vm.paths.disk(), staging.resolve("disk.qcow2"));
+                }
+                case RUNNING, PAUSED -> captureLive(vm, files, staging.resolve("disk.qcow2"));
+                default -> throw notRunning(vm);
+            }
+            HostFiles.sync(staging);
+            Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            long bytes = HostFiles.usage(dir);
+            log.info("vm {}: snapshot {} taken in {} ms ({} KiB)", vm.id, snapshotId, (System.nanoTime() - started) / 1_000_000, bytes / 1024);
+            return bytes;
+        } catch (IOException e) {
+            HostFiles.deleteTree(staging);
+            throw new EngineException(Kind.FAILED, "could not write the snapshot: " + e.getMessage(), e);
+        } catch (EngineException | RuntimeException e) {
+            HostFiles.deleteTree(staging);
+            throw e;
+        } catch (InterruptedException e) {
+            HostFiles.deleteTree(staging);
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted while taking the snapshot", e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    /**
+     * Copies a live VM's memory and disk while its vCPUs stand still (so both show the same instant),
+     * then puts it back as it was. Called with the lifecycle lock held.
+     */
+    private void captureLive(QemuVm vm, SnapshotFiles files, Path diskCopy) throws IOException, EngineException, InterruptedException {
+        boolean wasRunning = vm.state == VmState.RUNNING;
+        Qmp qmp = qmpOf(vm);
+        if (wasRunning) qmp.execute("stop", null);
+        vm.state = VmState.PAUSED;
+        try {
+            MemorySnapshot.write(qmp, files, SNAPSHOT_TIMEOUT);
+            HostFiles.copy(vm.paths.disk(), diskCopy); // QEMU flushed and released the disk when the migration completed
+        } finally {
+            if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
+            // cont also takes the disk back from a completed migration; a warm VM is then paused again
+            qmp.execute("cont", null);
+            if (wasRunning) {
+                vm.state = VmState.RUNNING;
+                correctClock(vm);
+            } else {
+                qmp.execute("stop", null);
+            }
+        }
+    }
+
+    @Override
+    public VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException {
+        Path dir = snapshotDir(snapshotId);
+        var snapshot = new SnapshotFiles(dir);
+        VmSpec saved;
+        try {
+            saved = SpecFile.read(dir.resolve("vm.properties"));
+        } catch (IOException e) {
+            throw new EngineException(Files.isDirectory(dir) ? Kind.FAILED : Kind.NOT_FOUND,
+                    "snapshot " + snapshotId + " is " + (Files.isDirectory(dir) ? "unreadable: " + e.getMessage() : "missing on disk"));
+        }
+        if (saved.cpus() != spec.cpus() || saved.memoryMb() != spec.memoryMb() || !saved.tier().equals(spec.tier())) {
+            throw new EngineException(Kind.INVALID, "a snapshot resumes with the cpus, memory and image it was taken with ("
+                    + saved.cpus() + " cpu, " + saved.memoryMb() + " MB, " + saved.tier() + ")");
+        }
+        checkImages(spec.tier());
+        var paths = new VmPaths(config.sandboxesDir().resolve(spec.id()));
+        if (!paths.socketPathsFit()) {
+            throw new EngineException(Kind.INVALID, "the data directory path is too long for Unix sockets; use a shorter --data-dir");
+        }
+        var vm = new QemuVm(spec.id(), paths);
+        vm.spec = spec;
+        if (vms.putIfAbsent(spec.id(), vm) != null) throw new EngineException(Kind.INVALID, "vm " + spec.id() + " already exists");
+        vm.lifecycle.lock();
+        try {
+            Files.createDirectories(paths.dir().getParent());
+            Files.createDirectory(paths.dir());
+            SpecFile.write(paths.spec(), spec);
+            HostFiles.copy(dir.resolve("disk.qcow2"), paths.disk());
+            HostFiles.linkOrCopy(snapshot.memory(), paths.memorySnapshot());
+            restore(vm, spec.hostname());
+            return info(vm);
+        } catch (EngineException | RuntimeException e) {
+            cleanUp(vm);
+            throw e;
+        } catch (IOException e) {
+            cleanUp(vm);
+            throw new EngineException(Kind.FAILED, "could not create the vm from snapshot " + snapshotId + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            cleanUp(vm);
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.FAILED, "interrupted while resuming the snapshot", e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
+    }
+
+    @Override
+    public void deleteSnapshot(String snapshotId) throws EngineException {
+        Path dir = snapshotDir(snapshotId);
+        HostFiles.deleteTree(dir);
+        if (Files.exists(dir)) throw new EngineException(Kind.FAILED, "could not remove " + dir);
+    }
+
+    @Override
+    public List<String> snapshots() {
+        Path root = config.snapshotsDir();
+        if (!Files.isDirectory(root)) return List.of();
+        var ids = new ArrayList<String>();
+        try (var entries = Files.list(root)) {
+            for (Path p : entries.toList()) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".tmp")) {
+                    HostFiles.deleteTree(p); // staged by a snapshot that never finished
+                    log.info("removed unfinished snapshot {}", name);
+                } else if (SNAPSHOT_ID.matcher(name).matches()) {
+                    ids.add(name);
+                }
+            }
+        } catch (IOException e) {
+            log.warn("could not list {}: {}", root, e.getMessage());
+        }
+        return ids;
+    }
+
+    private Path snapshotDir(String snapshotId) throws EngineException {
+        if (snapshotId == null || !SNAPSHOT_ID.matcher(snapshotId).matches()) {
+            throw new EngineException(Kind.INVALID, "bad snapshot id");
+        }
+        return config.snapshotsDir().resolve(snapshotId);
     }
 
     /**
@@ -334,18 +501,7 @@ public final class QemuEngine implements Engine {
     @Override
     public long diskUsage(String vmId) {
         Path dir = config.sandboxesDir().resolve(vmId);
-        if (!Files.isDirectory(dir)) return 0;
-        try {
-            Process du = new ProcessBuilder("du", "-s", "--block-size=1", dir.toString()).redirectErrorStream(true).start();
-            String out = new String(du.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (du.waitFor() != 0) return 0;
-            return Long.parseLong(out.split("\\s+")[0]);
-        } catch (IOException | NumberFormatException e) {
-            return 0;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return 0;
-        }
+        return Files.isDirectory(dir) ? HostFiles.usage(dir) : 0;
     }
 
     private static long sizeKib(Path p) {
@@ -452,11 +608,29 @@ public final class QemuEngine implements Engine {
         return info(vm);
     }
 
+    /** Connects to a QEMU caught starting up (by a daemon killed mid-start): its socket may be moments away. */
+    private static Qmp connectQmp(VmPaths paths, ProcessHandle process) throws IOException {
+        long deadline = System.nanoTime() + ADOPT_TIMEOUT.toNanos();
+        while (true) {
+            try {
+                return Qmp.connect(paths.qmpSocket());
+            } catch (IOException e) {
+                if (!process.isAlive() || System.nanoTime() > deadline) throw e;
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+    }
+
     private void adoptProcess(QemuVm vm, ProcessHandle process) throws IOException {
         vm.process = process;
         String runState;
         try {
-            vm.qmp = Qmp.connect(vm.paths.qmpSocket());
+            vm.qmp = connectQmp(vm.paths, process);
             runState = vm.qmp.runState();
         } catch (IOException e) {
             vm.state = VmState.ERROR;
@@ -812,21 +986,6 @@ public final class QemuEngine implements Engine {
         if (p != null) stop(p);
         vm.state = VmState.STOPPED;
         vms.remove(vm.id, vm);
-        deleteTree(vm.paths.dir());
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    log.warn("could not delete {}: {}", p, e.getMessage());
-                }
-            });
-        } catch (IOException e) {
-            log.warn("could not list {}: {}", dir, e.getMessage());
-        }
+        HostFiles.deleteTree(vm.paths.dir());
     }
 }

@@ -16,13 +16,11 @@ record VmPaths(Path dir) {
     /** What the VM was created with, so that it can be started again by a later daemon. */
     Path spec() { return dir.resolve("vm.properties"); }
     /** The memory and device state of a suspended VM, zstd-compressed; present only while it is cold. */
-    Path memorySnapshot() { return dir.resolve("memory.zst"); }
-    /** Written during a suspend; renamed to {@link #memorySnapshot} only once complete. */
-    Path memorySnapshotPartial() { return dir.resolve("memory.zst.partial"); }
-    /** Created by the snapshot writer once the partial file is complete and synced. */
-    Path memorySnapshotWritten() { return dir.resolve("memory.zst.written"); }
-    /** Written by the snapshot writer if it failed (disk full...). */
-    Path memorySnapshotError() { return dir.resolve("memory.zst.error"); }
+    Path memorySnapshot() { return snapshotFiles().memory(); }
+    Path memorySnapshotPartial() { return snapshotFiles().partial(); }
+    Path memorySnapshotWritten() { return snapshotFiles().written(); }
+    Path memorySnapshotError() { return snapshotFiles().error(); }
+    SnapshotFiles snapshotFiles() { return new SnapshotFiles(dir); }
     /** A snapshot that failed to restore, kept for inspection; start --force boots from the disk instead. */
     Path memorySnapshotFailed() { return dir.resolve("memory.zst.failed"); }
 

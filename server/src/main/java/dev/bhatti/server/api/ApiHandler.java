@@ -8,6 +8,8 @@ import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
+import dev.bhatti.server.sandbox.SnapshotService;
+import dev.bhatti.server.sandbox.SnapshotView;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
 import org.eclipse.jetty.http.HttpHeader;
@@ -50,9 +52,12 @@ public final class ApiHandler extends Handler.Abstract {
     private final FilesRoute files;
     private final SessionsRoute sessions;
     private final Forwards forwards;
+    private final SnapshotService snapshots;
 
-    public ApiHandler(Store store, SandboxService sandboxes, ServerWebSocketContainer websockets, Forwards forwards) {
+    public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, ServerWebSocketContainer websockets,
+                      Forwards forwards) {
         this.store = store;
+        this.snapshots = snapshots;
         this.forwards = forwards;
         this.sandboxes = sandboxes;
         this.files = new FilesRoute(sandboxes);
@@ -82,6 +87,9 @@ public final class ApiHandler extends Handler.Abstract {
 
     /** {@code POST /sandboxes/{id}/start}: {@code force} boots from the disk when the snapshot is unusable. */
     record StartBody(boolean force) {}
+
+    /** {@code POST /sandboxes/{id}/checkpoint} names the snapshot; {@code POST /snapshots/{name}/resume} the new sandbox. */
+    record NameBody(String name) {}
 
     private SandboxView view(dev.bhatti.server.store.SandboxRecord s) {
         return SandboxView.of(s, sandboxes.thermal(s));
@@ -146,6 +154,14 @@ public final class ApiHandler extends Handler.Abstract {
             };
             return Reply.ok(view(s));
         }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("checkpoint")) {
+            requireMethod(method, "POST");
+            var snap = snapshots.create(user, seg.get(1), readJson(request, NameBody.class).name());
+            return new Reply(201, SnapshotView.of(snap), false);
+        }
+        if (!seg.isEmpty() && seg.get(0).equals("snapshots")) {
+            return snapshot(user, seg, method, request);
+        }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("files")) {
             Object body = files.handle(user, seg.get(1), request, response, callback);
             return body == null ? Reply.STREAMED : Reply.ok(body);
@@ -176,6 +192,30 @@ public final class ApiHandler extends Handler.Abstract {
             return exec(user, seg.get(1), readJson(request, ExecBody.class), request, response, callback);
         }
         throw ApiException.notFound("no such route: " + method + " " + Limits.printable(path));
+    }
+
+    private Reply snapshot(UserRecord user, List<String> seg, String method, Request request) throws IOException {
+        if (seg.size() == 1) {
+            requireMethod(method, "GET");
+            return Reply.ok(snapshots.list(user).stream().map(SnapshotView::of).toList());
+        }
+        if (seg.size() == 2) {
+            return switch (method) {
+                case "GET" -> Reply.ok(SnapshotView.of(snapshots.get(user, seg.get(1))));
+                case "DELETE" -> {
+                    snapshots.delete(user, seg.get(1));
+                    yield Reply.ok(Map.of("status", "deleted"));
+                }
+                default -> throw methodNotAllowed();
+            };
+        }
+        if (seg.size() == 3 && seg.get(2).equals("resume")) {
+            requireMethod(method, "POST");
+            String name = readOptionalJson(request, NameBody.class).map(NameBody::name).orElse(null);
+            var created = snapshots.resume(user, seg.get(1), name);
+            return new Reply(201, view(created.sandbox()), false);
+        }
+        throw ApiException.notFound("no such route: " + method + " /" + Limits.printable(String.join("/", seg)));
     }
 
     private Reply exec(UserRecord user, String id, ExecBody body, Request request, Response response, Callback callback) {

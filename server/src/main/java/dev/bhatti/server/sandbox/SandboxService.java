@@ -76,7 +76,7 @@ public final class SandboxService {
             return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
         }
         try {
-            VmInfo vm = engine.create(new VmSpec(record.id(), name, cpus, memoryMb, image));
+            VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image));
             try {
                 config.apply(engine, record.id());
             } catch (EngineException e) {
@@ -175,48 +175,101 @@ public final class SandboxService {
 
     /** Snapshots the sandbox to disk and ends its VM (cold); idempotent on a stopped one. */
     public SandboxRecord stop(UserRecord user, String idOrName) {
-        SandboxRecord s = find(user, idOrName);
-        try {
-            engine.suspend(s.id());
-        } catch (EngineException e) {
-            throw lifecycleFailure(s, "stop", e);
-        }
-        return refresh(s);
+        return transition(find(user, idOrName), "stop", false, id -> engine.suspend(id));
     }
 
     /** Resumes a stopped sandbox where it was; {@code force} boots it from its disk when its snapshot is unusable. */
     public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
-        SandboxRecord s = find(user, idOrName);
-        try {
-            engine.start(s.id(), force);
-        } catch (EngineException e) {
-            throw lifecycleFailure(s, "start", e);
-        }
-        activity.touch(s.id());
-        return refresh(s);
+        return transition(find(user, idOrName), "start", true, id -> engine.start(id, force));
     }
 
     /** Stops the sandbox's vCPUs, keeping its memory (warm). */
     public SandboxRecord pause(UserRecord user, String idOrName) {
-        SandboxRecord s = find(user, idOrName);
-        try {
-            engine.pause(s.id());
-        } catch (EngineException e) {
-            throw lifecycleFailure(s, "pause", e);
-        }
-        return refresh(s);
+        return transition(find(user, idOrName), "pause", false, id -> engine.pause(id));
     }
 
     /** Runs a paused sandbox again. */
     public SandboxRecord resume(UserRecord user, String idOrName) {
-        SandboxRecord s = find(user, idOrName);
+        return transition(find(user, idOrName), "resume", true, id -> engine.resume(id));
+    }
+
+    private interface Transition {
+        void run(String vmId) throws EngineException;
+    }
+
+    /**
+     * Runs a thermal transition under the sandbox's gate: a request arriving meanwhile waits for it to
+     * end and then finds the sandbox as the transition left it (and wakes it if it must).
+     */
+    private SandboxRecord transition(SandboxRecord s, String op, boolean countsAsUse, Transition t) {
+        var gate = activity.gate(s.id());
+        gate.lock();
         try {
-            engine.resume(s.id());
+            t.run(s.id());
+            if (countsAsUse) activity.touch(s.id());
         } catch (EngineException e) {
-            throw lifecycleFailure(s, "resume", e);
+            throw lifecycleFailure(s, op, e);
+        } finally {
+            gate.unlock();
         }
-        activity.touch(s.id());
         return refresh(s);
+    }
+
+    /**
+     * Writes named snapshot {@code snapshotId} of the sandbox (under its gate, so that no wake or cooling
+     * runs meanwhile); the sandbox stays as hot, warm or cold as it was. Returns the bytes on disk.
+     */
+    long checkpoint(SandboxRecord s, String snapshotId) {
+        var gate = activity.gate(s.id());
+        gate.lock();
+        try {
+            return engine.checkpoint(s.id(), snapshotId);
+        } catch (EngineException e) {
+            throw lifecycleFailure(s, "snapshot", e);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /**
+     * Creates a new sandbox running from the moment of {@code snapshot}: same memory, processes and
+     * disk, its own id, name and hostname, a reseeded random generator.
+     */
+    Created createFromSnapshot(UserRecord user, dev.bhatti.server.store.SnapshotRecord snapshot, String requestedName) {
+        String name = requestedName == null ? snapshot.name() + "-" + ApiKeys.randomHex(3) : Limits.name(requestedName);
+        if (store.sandbox(user.id(), name).filter(x -> x.name().equals(name)).isPresent()) {
+            throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
+        }
+        if (store.countSandboxes(user.id()) >= user.maxSandboxes()) {
+            throw new ApiException(429, "sandbox limit reached (" + user.maxSandboxes() + "); destroy one first");
+        }
+        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", snapshot.cpus(), snapshot.memoryMb(),
+                snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);
+        if (!store.insertSandbox(record)) throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
+        try {
+            VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
+                    snapshot.memoryMb(), snapshot.image()));
+            store.updateStatus(record.id(), "running", "");
+            if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
+            log.info("sandbox {} ({}) resumed from snapshot {}", name, record.id(), snapshot.name());
+            return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
+        } catch (EngineException e) {
+            store.deleteSandbox(record.id());
+            throw switch (e.kind()) {
+                case INVALID -> ApiException.badRequest(e.getMessage());
+                case NOT_FOUND -> ApiException.conflict(e.getMessage() + "; delete it with: bhatti snapshot delete " + snapshot.name());
+                default -> new ApiException(500, "could not resume snapshot " + snapshot.name() + ": " + e.getMessage());
+            };
+        } catch (RuntimeException e) {
+            store.deleteSandbox(record.id());
+            throw e;
+        }
+    }
+
+    /** A sandbox name as a hostname: letters, digits and '-', as RFC 1123 allows. */
+    static String hostname(String name) {
+        String h = name.replaceAll("[^A-Za-z0-9-]", "-").replaceAll("^-+", "");
+        return h.isEmpty() ? "sandbox" : h;
     }
 
     private ApiException lifecycleFailure(SandboxRecord s, String op, EngineException e) {
@@ -324,7 +377,7 @@ public final class SandboxService {
                 + " (--force boots it from its disk)");
     }
 
-    private SandboxRecord find(UserRecord user, String idOrName) {
+    SandboxRecord find(UserRecord user, String idOrName) {
         return store.sandbox(user.id(), idOrName)
                 .orElseThrow(() -> ApiException.notFound("sandbox not found: " + Limits.printable(idOrName)));
     }

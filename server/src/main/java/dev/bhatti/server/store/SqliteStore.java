@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -109,9 +109,9 @@ public final class SqliteStore implements Store {
 
     @Override
     public void insertUser(UserRecord u) {
-        query(() -> update("INSERT INTO users (id, name, api_key_hash, max_sandboxes, max_cpus, max_memory_mb, created_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?)", u.id(), u.name(), u.apiKeyHash(), u.maxSandboxes(), u.maxCpus(),
-                u.maxMemoryMb(), u.createdAt().toString()));
+        query(() -> update("INSERT INTO users (id, name, api_key_hash, max_sandboxes, max_cpus, max_memory_mb, max_snapshots, created_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", u.id(), u.name(), u.apiKeyHash(), u.maxSandboxes(), u.maxCpus(),
+                u.maxMemoryMb(), u.maxSnapshots(), u.createdAt().toString()));
     }
 
     @Override
@@ -178,6 +178,57 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public boolean insertSnapshot(SnapshotRecord s, int maxSnapshots) {
+        return query(() -> {
+            try {
+                // one statement: the cap check and the insert cannot be split by a concurrent create
+                int rows = update("INSERT INTO snapshots (id, user_id, name, status, source_sandbox_id, source_name, cpus, memory_mb, "
+                        + "image, size_bytes, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                        + "WHERE (SELECT COUNT(*) FROM snapshots WHERE user_id = ?) < ?",
+                        s.id(), s.userId(), s.name(), s.status(), s.sourceSandboxId(), s.sourceName(), s.cpus(), s.memoryMb(),
+                        s.image(), s.sizeBytes(), s.createdAt().toString(), s.userId(), maxSnapshots);
+                return rows == 1;
+            } catch (SQLException e) {
+                if (e.getMessage() != null && e.getMessage().contains("UNIQUE constraint failed: snapshots.user_id, snapshots.name")) {
+                    return false;
+                }
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public void markSnapshotReady(String snapshotId, long sizeBytes) {
+        query(() -> update("UPDATE snapshots SET status = 'ready', size_bytes = ? WHERE id = ?", sizeBytes, snapshotId));
+    }
+
+    @Override
+    public Optional<SnapshotRecord> snapshot(String userId, String idOrName) {
+        return query(() -> one("SELECT * FROM snapshots WHERE user_id = ? AND (id = ? OR name = ?) ORDER BY id = ? DESC LIMIT 1",
+                SqliteStore::snapshot, userId, idOrName, idOrName, idOrName));
+    }
+
+    @Override
+    public List<SnapshotRecord> snapshots(String userId) {
+        return query(() -> many("SELECT * FROM snapshots WHERE user_id = ? ORDER BY created_at, name", SqliteStore::snapshot, userId));
+    }
+
+    @Override
+    public List<SnapshotRecord> allSnapshots() {
+        return query(() -> many("SELECT * FROM snapshots ORDER BY created_at", SqliteStore::snapshot));
+    }
+
+    @Override
+    public int countSnapshots(String userId) {
+        return query(() -> count("SELECT COUNT(*) FROM snapshots WHERE user_id = ?", userId));
+    }
+
+    @Override
+    public void deleteSnapshot(String snapshotId) {
+        query(() -> update("DELETE FROM snapshots WHERE id = ?", snapshotId));
+    }
+
+    @Override
     public void close() {
         lock.lock();
         try {
@@ -240,7 +291,7 @@ public final class SqliteStore implements Store {
 
     private static UserRecord user(ResultSet rs) throws SQLException {
         return new UserRecord(rs.getString("id"), rs.getString("name"), rs.getString("api_key_hash"),
-                rs.getInt("max_sandboxes"), rs.getInt("max_cpus"), rs.getInt("max_memory_mb"),
+                rs.getInt("max_sandboxes"), rs.getInt("max_cpus"), rs.getInt("max_memory_mb"), rs.getInt("max_snapshots"),
                 Instant.parse(rs.getString("created_at")));
     }
 
@@ -248,5 +299,11 @@ public final class SqliteStore implements Store {
         return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
                 rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
                 rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")), rs.getInt("keep_hot") != 0);
+    }
+
+    private static SnapshotRecord snapshot(ResultSet rs) throws SQLException {
+        return new SnapshotRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
+                rs.getString("source_sandbox_id"), rs.getString("source_name"), rs.getInt("cpus"), rs.getInt("memory_mb"),
+                rs.getString("image"), rs.getLong("size_bytes"), Instant.parse(rs.getString("created_at")));
     }
 }

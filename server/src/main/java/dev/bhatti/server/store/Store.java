@@ -35,6 +35,24 @@ public interface Store extends AutoCloseable {
 
     void deleteSandbox(String sandboxId);
 
+    /**
+     * Takes the snapshot's name for its user, atomically under the user's snapshot cap; false if the name
+     * is taken or the cap reached (nothing written). Counted against the cap: every row, creating or ready.
+     */
+    boolean insertSnapshot(SnapshotRecord snapshot, int maxSnapshots);
+
+    void markSnapshotReady(String snapshotId, long sizeBytes);
+
+    Optional<SnapshotRecord> snapshot(String userId, String idOrName);
+
+    List<SnapshotRecord> snapshots(String userId);
+
+    List<SnapshotRecord> allSnapshots();
+
+    int countSnapshots(String userId);
+
+    void deleteSnapshot(String snapshotId);
+
     @Override
     void close();
 }

@@ -1,0 +1,111 @@
+package dev.bhatti.cli;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A snapshot that does not fit on the disk: the data directory is a small tmpfs, the guest holds more
+ * incompressible memory than it has room for. The stop and the named snapshot fail with the reason,
+ * the sandbox stays hot and usable, and no piece of either snapshot is left behind.
+ */
+class DiskFullIT {
+
+    static Path mount;
+    static Path dataDir;
+    static BhattiProcess.Daemon daemon;
+    static final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        var build = BhattiProcess.cli(Map.of(), "tier", "build", "minimal", "--data-dir", SandboxLifecycleIT.IMAGE_CACHE.toString());
+        assertThat(build.exit()).as(build.toString()).isZero();
+        mount = Files.createTempDirectory(Path.of("/tmp"), "bhatti-full-");
+        run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString());
+        dataDir = Files.createDirectory(mount.resolve("data"));
+        Path images = Files.createDirectory(dataDir.resolve("images"));
+        try (var files = Files.list(SandboxLifecycleIT.IMAGE_CACHE.resolve("images"))) {
+            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
+            }
+        }
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (daemon != null) {
+            for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
+            System.out.println(daemon.log());
+            daemon.stop();
+            for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (mount != null) {
+            run("umount", "-l", mount.toString());
+            Files.deleteIfExists(mount);
+        }
+    }
+
+    static void run(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertThat(p.waitFor()).as(String.join(" ", cmd) + ": " + out).isZero();
+    }
+
+    static HttpResponse<String> call(String method, String path, String body) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(daemon.url() + path)).timeout(Duration.ofMinutes(5))
+                .header("Authorization", "Bearer " + daemon.apiKey());
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
+
+    static BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }
+
+    @Test
+    void aSnapshotThatDoesNotFitFailsCleanlyAndTheSandboxStaysHot() throws Exception {
+        var created = cli("create", "--name", "big", "--memory", "256", "--keep-hot");
+        assertThat(created.exit()).as(created.toString()).isZero();
+        // 64 MB of random bytes in guest RAM (/tmp is a tmpfs): the snapshot cannot fit in what is left of 48 MB
+        var fill = cli("exec", "big", "--", "sh", "-c", "head -c 67108864 /dev/urandom > /tmp/fill && md5sum /tmp/fill > /tmp/fill.md5");
+        assertThat(fill.exit()).as(fill.toString()).isZero();
+        Path dir = dataDir.resolve("sandboxes").resolve(json(call("GET", "/sandboxes/big", null).body()).path("id").asString());
+
+        var stop = cli("stop", "big");
+        assertThat(stop.exit()).isNotZero();
+        assertThat(stop.stderr()).as(stop.toString()).containsIgnoringCase("no space left");
+        JsonNode after = json(call("GET", "/sandboxes/big", null).body());
+        assertThat(after.path("status").asString()).isEqualTo("running");
+        assertThat(after.path("thermal").asString()).isEqualTo("hot");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no piece of the snapshot is left").noneMatch(n -> n.startsWith("memory"));
+        }
+        assertThat(cli("exec", "big", "--", "md5sum", "-c", "/tmp/fill.md5").exit()).as("the guest runs on, memory intact").isZero();
+
+        var named = call("POST", "/sandboxes/big/checkpoint", "{\"name\":\"full\"}");
+        assertThat(named.statusCode()).as(named.body()).isEqualTo(500);
+        assertThat(named.body()).containsIgnoringCase("no space left");
+        assertThat(json(call("GET", "/snapshots", null).body())).as("no snapshot row").isEmpty();
+        Path snapshots = dataDir.resolve("snapshots");
+        if (Files.exists(snapshots)) {
+            try (var files = Files.list(snapshots)) {
+                assertThat(files).as("no snapshot files").isEmpty();
+            }
+        }
+        assertThat(json(call("GET", "/sandboxes/big", null).body()).path("thermal").asString()).isEqualTo("hot");
+        assertThat(cli("exec", "big", "--", "echo", "still-here").stdout()).isEqualTo("still-here\n");
+    }
+}

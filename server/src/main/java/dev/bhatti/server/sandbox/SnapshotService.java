@@ -1,0 +1,142 @@
+package dev.bhatti.server.sandbox;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SnapshotRecord;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * Named snapshots of a user's sandboxes: the exact moment of a sandbox (memory, processes, disk), kept
+ * after the sandbox goes on or is destroyed, and resumable any number of times as new sandboxes.
+ * The store row takes the name first (status creating) and becomes ready once the engine's files are
+ * complete, so a daemon killed in between finds and removes the half-made snapshot at its next start.
+ */
+public final class SnapshotService {
+    private static final Logger log = LoggerFactory.getLogger(SnapshotService.class);
+
+    private final Store store;
+    private final Engine engine;
+    private final SandboxService sandboxes;
+    /** Resumes read a snapshot's files, delete removes them: one snapshot is never both at once. */
+    private final Map<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
+
+    public SnapshotService(Store store, Engine engine, SandboxService sandboxes) {
+        this.store = store;
+        this.engine = engine;
+        this.sandboxes = sandboxes;
+    }
+
+    public SnapshotRecord create(UserRecord user, String sandboxIdOrName, String name) {
+        if (name == null) throw ApiException.badRequest("name is required");
+        Limits.name(name);
+        SandboxRecord s = sandboxes.find(user, sandboxIdOrName);
+        var record = new SnapshotRecord(ApiKeys.randomHex(8), user.id(), name, "creating", s.id(), s.name(), s.cpus(), s.memoryMb(),
+                s.image(), 0, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        if (!store.insertSnapshot(record, user.maxSnapshots())) {
+            if (store.snapshot(user.id(), name).filter(x -> x.name().equals(name)).isPresent()) {
+                throw ApiException.conflict("snapshot " + name + " exists already; delete it first or pick another --name");
+            }
+            throw new ApiException(429, "snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
+        }
+        try {
+            long size = sandboxes.checkpoint(s, record.id());
+            store.markSnapshotReady(record.id(), size);
+            log.info("snapshot {} of sandbox {} taken ({} KiB)", name, s.name(), size / 1024);
+            return record.ready(size);
+        } catch (RuntimeException e) {
+            store.deleteSnapshot(record.id()); // the engine left no files behind
+            throw e;
+        }
+    }
+
+    public List<SnapshotRecord> list(UserRecord user) { return store.snapshots(user.id()); }
+
+    public SnapshotRecord get(UserRecord user, String idOrName) { return find(user, idOrName); }
+
+    public void delete(UserRecord user, String idOrName) {
+        SnapshotRecord snap = find(user, idOrName);
+        if (!snap.status().equals("ready")) throw ApiException.conflict("snapshot " + snap.name() + " is still being written");
+        var lock = lock(snap.id()).writeLock();
+        lock.lock();
+        try {
+            engine.deleteSnapshot(snap.id());
+            store.deleteSnapshot(snap.id());
+        } catch (EngineException e) {
+            throw new ApiException(500, "could not delete snapshot " + snap.name() + ": " + e.getMessage());
+        } finally {
+            lock.unlock();
+            locks.remove(snap.id());
+        }
+        log.info("snapshot {} ({}) deleted", snap.name(), snap.id());
+    }
+
+    /** A new sandbox from the snapshot's moment; the snapshot stays for further resumes. */
+    public SandboxService.Created resume(UserRecord user, String idOrName, String newName) {
+        SnapshotRecord snap = find(user, idOrName);
+        if (!snap.status().equals("ready")) throw ApiException.conflict("snapshot " + snap.name() + " is still being written");
+        var lock = lock(snap.id()).readLock();
+        lock.lock();
+        try {
+            if (store.snapshot(user.id(), snap.id()).isEmpty()) throw notFound(idOrName); // deleted while we waited
+            return sandboxes.createFromSnapshot(user, snap, newName);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * At daemon start: rows of snapshots that were being written when the last daemon died are removed
+     * with their files; files no row knows of are removed.
+     */
+    public void reconcile() {
+        var known = new HashSet<String>();
+        for (SnapshotRecord snap : store.allSnapshots()) {
+            if (snap.status().equals("ready")) {
+                known.add(snap.id());
+                continue;
+            }
+            try {
+                engine.deleteSnapshot(snap.id());
+                store.deleteSnapshot(snap.id());
+                log.info("removed snapshot {} ({}): the daemon stopped while it was being written", snap.name(), snap.id());
+            } catch (EngineException e) {
+                log.warn("could not remove unfinished snapshot {}: {}", snap.id(), e.getMessage());
+            }
+        }
+        for (String id : engine.snapshots()) {
+            if (known.contains(id)) continue;
+            try {
+                engine.deleteSnapshot(id);
+                log.info("removed snapshot files {} that no snapshot record names", id);
+            } catch (EngineException e) {
+                log.warn("could not remove orphaned snapshot {}: {}", id, e.getMessage());
+            }
+        }
+    }
+
+    private ReentrantReadWriteLock lock(String snapshotId) {
+        return locks.computeIfAbsent(snapshotId, k -> new ReentrantReadWriteLock());
+    }
+
+    private SnapshotRecord find(UserRecord user, String idOrName) {
+        return store.snapshot(user.id(), idOrName).orElseThrow(() -> notFound(idOrName));
+    }
+
+    private static ApiException notFound(String idOrName) {
+        return ApiException.notFound("snapshot not found: " + Limits.printable(idOrName));
+    }
+}
