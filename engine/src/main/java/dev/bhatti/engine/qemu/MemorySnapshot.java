@@ -21,6 +21,8 @@ final class MemorySnapshot {
 
     private static final Duration POLL = Duration.ofMillis(5);
     private static final Duration WRITER_GRACE = Duration.ofSeconds(3);
+    /** Less room than this left beside a failed snapshot means the disk filled up. */
+    private static final long FULL_BELOW = 4L << 20;
 
     private MemorySnapshot() {}
 
@@ -89,12 +91,10 @@ final class MemorySnapshot {
             if (!Files.exists(files.error())) return "";
             String text = Files.readString(files.error(), StandardCharsets.UTF_8).strip();
             Files.deleteIfExists(files.error());
-            if (text.isEmpty()) return "the snapshot writer failed";
-            String last = text.lines().reduce((a, b) -> b).orElse(text);
-            if (text.contains("No space left")) {
-                return "no space left on the disk holding " + files.dir() + " (" + last + "); free some space and try again";
-            }
-            return last;
+            // on a full disk the writer's own message may not have found room either: look at the disk
+            boolean full = text.contains("No space left") || Files.getFileStore(files.dir()).getUsableSpace() < FULL_BELOW;
+            if (full) return "no space left on the disk holding " + files.dir() + "; free some space and try again";
+            return text.isEmpty() ? "the snapshot writer failed" : text.lines().reduce((a, b) -> b).orElse(text);
         } catch (IOException e) {
             return "";
         }
