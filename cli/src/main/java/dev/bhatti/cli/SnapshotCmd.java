@@ -26,8 +26,8 @@ final class SnapshotCmd {
         return bytes >= 10L << 20 ? (bytes >> 20) + " MB" : String.format("%.1f MB", bytes / 1048576.0);
     }
 
-    @Command(name = "create", description = {"Snapshot a sandbox. It stays as it was (hot, warm or cold);",
-            "a running one stands still while its memory is written (about a second per few hundred MB)."},
+    @Command(name = "create", description = {"Snapshot a sandbox; it stays hot, warm or cold as it was.",
+            "A running one stands still while its memory is written (about a second per few hundred MB)."},
             mixinStandardHelpOptions = true)
     static final class Create implements Callable<Integer> {
         @Mixin ClientOptions opts;
@@ -89,8 +89,9 @@ final class SnapshotCmd {
         }
     }
 
-    @Command(name = "resume", description = {"Create a new sandbox from a snapshot: it runs on from that exact moment",
-            "with its own name, hostname and random state. The snapshot stays."}, mixinStandardHelpOptions = true)
+    @Command(name = "resume", description = {"Create a new sandbox from a snapshot's exact moment.",
+            "It runs on from there with its own name, hostname and random state. The snapshot stays."},
+            mixinStandardHelpOptions = true)
     static final class Resume implements Callable<Integer> {
         @Mixin ClientOptions opts;
         @Parameters(paramLabel = "SNAPSHOT", description = "Name or id") String snapshot;

@@ -30,6 +30,7 @@ public final class ThermalManager implements AutoCloseable {
     private final Activity activity;
     private final Policy policy;
     private final Clock clock;
+    private final CoolingBackoff backoff;
     private volatile Thread loop;
 
     public ThermalManager(Store store, Engine engine, Activity activity, Policy policy, Clock clock) {
@@ -38,6 +39,7 @@ public final class ThermalManager implements AutoCloseable {
         this.activity = activity;
         this.policy = policy;
         this.clock = clock;
+        this.backoff = new CoolingBackoff(Duration.ofMinutes(1), Duration.ofHours(1));
     }
 
     public void start() {
@@ -59,11 +61,12 @@ public final class ThermalManager implements AutoCloseable {
     void cycle() {
         for (SandboxRecord s : store.allSandboxes()) {
             if (s.keepHot()) continue;
-            VmState state = engine.info(s.id()).map(VmInfo::state).orElse(null);
-            if (state != VmState.RUNNING && state != VmState.PAUSED) continue;
+            if (!backoff.mayTry(s.id(), clock.instant())) continue;
             var gate = activity.gate(s.id());
             if (!gate.tryLock()) continue; // a request is waking or using it right now
             try {
+                VmState state = engine.info(s.id()).map(VmInfo::state).orElse(null);
+                if (state != VmState.RUNNING && state != VmState.PAUSED) continue;
                 Instant idleSince = activity.idleSince(s.id());
                 if (idleSince == null) continue; // busy
                 Duration idle = Duration.between(idleSince, clock.instant());
@@ -75,8 +78,10 @@ public final class ThermalManager implements AutoCloseable {
                     store.updateStatus(s.id(), "stopped", "");
                     log.info("sandbox {} idle for {} s: snapshotted to disk (cold)", s.name(), idle.toSeconds());
                 }
+                backoff.succeeded(s.id());
             } catch (EngineException e) {
-                log.warn("could not cool sandbox {}: {}", s.name(), e.getMessage());
+                int times = backoff.failed(s.id(), clock.instant());
+                log.warn("could not cool sandbox {} ({} time(s) in a row; retrying later): {}", s.name(), times, e.getMessage());
             } finally {
                 gate.unlock();
             }
