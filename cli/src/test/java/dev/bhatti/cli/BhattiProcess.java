@@ -21,6 +21,7 @@ final class BhattiProcess {
 
     static final Path JAR = Path.of(System.getProperty("bhatti.jar", "target/bhatti.jar")).toAbsolutePath();
     static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     record Result(int exit, String stdout, String stderr) {
         @Override public String toString() { return "exit " + exit + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr; }
@@ -51,6 +52,25 @@ final class BhattiProcess {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
+    }
+
+    /** Where the integration tests keep the guest image they build once and share. */
+    static final Path IMAGE_CACHE = Path.of(System.getenv().getOrDefault("BHATTI_IT_IMAGES", "/var/cache/bhatti-build/it"));
+
+    /**
+     * Builds the minimal tier into the shared cache (a no-op when it is up to date) and links its files
+     * into {@code dataDir}/images. Returns that images directory.
+     */
+    static Path linkImages(Path dataDir) throws IOException, InterruptedException {
+        var build = cli(Map.of(), "tier", "build", "minimal", "--data-dir", IMAGE_CACHE.toString());
+        if (build.exit() != 0) throw new AssertionError("tier build failed: " + build);
+        Path images = Files.createDirectory(dataDir.resolve("images"));
+        try (var files = Files.list(IMAGE_CACHE.resolve("images"))) {
+            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
+            }
+        }
+        return images;
     }
 
     static int freePort() throws IOException {
@@ -118,6 +138,19 @@ final class BhattiProcess {
         }
 
         String apiKey() throws IOException { return Files.readString(dataDir.resolve("admin-api-key")).strip(); }
+
+        /** One API call as the admin. */
+        HttpResponse<String> call(String method, String path, String body) throws IOException, InterruptedException {
+            return call(method, path, body, apiKey());
+        }
+
+        /** One API call with {@code key} (none if null). */
+        HttpResponse<String> call(String method, String path, String body, String key) throws IOException, InterruptedException {
+            var b = HttpRequest.newBuilder(URI.create(url() + path)).timeout(Duration.ofMinutes(5));
+            if (key != null) b.header("Authorization", "Bearer " + key);
+            b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+            return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        }
 
         @Override
         public void close() throws Exception { stop(); }

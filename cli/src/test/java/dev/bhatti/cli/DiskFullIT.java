@@ -5,14 +5,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -26,21 +22,13 @@ class DiskFullIT {
     static Path mount;
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
-    static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void setUp() throws Exception {
-        var build = BhattiProcess.cli(Map.of(), "tier", "build", "minimal", "--data-dir", SandboxLifecycleIT.IMAGE_CACHE.toString());
-        assertThat(build.exit()).as(build.toString()).isZero();
         mount = Files.createTempDirectory(Path.of("/tmp"), "bhatti-full-");
         run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString());
         dataDir = Files.createDirectory(mount.resolve("data"));
-        Path images = Files.createDirectory(dataDir.resolve("images"));
-        try (var files = Files.list(SandboxLifecycleIT.IMAGE_CACHE.resolve("images"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
-                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
-            }
-        }
+        BhattiProcess.linkImages(dataDir);
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
     }
 
@@ -65,10 +53,7 @@ class DiskFullIT {
     }
 
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(daemon.url() + path)).timeout(Duration.ofMinutes(5))
-                .header("Authorization", "Bearer " + daemon.apiKey());
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return daemon.call(method, path, body);
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

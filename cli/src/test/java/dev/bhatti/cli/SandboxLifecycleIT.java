@@ -31,7 +31,6 @@ import static org.awaitility.Awaitility.await;
 class SandboxLifecycleIT {
 
     /** Built images are cached here across runs (the build is skipped when its inputs did not change). */
-    static final Path IMAGE_CACHE = Path.of(System.getenv().getOrDefault("BHATTI_IT_IMAGES", "/var/cache/bhatti-build/it"));
 
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
@@ -40,15 +39,8 @@ class SandboxLifecycleIT {
 
     @BeforeAll
     static void setUp() throws Exception {
-        var build = BhattiProcess.cli(Map.of(), "tier", "build", "minimal", "--data-dir", IMAGE_CACHE.toString());
-        assertThat(build.exit()).as(build.toString()).isZero();
         dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-it-");
-        Path images = Files.createDirectory(dataDir.resolve("images"));
-        try (var files = Files.list(IMAGE_CACHE.resolve("images"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
-                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
-            }
-        }
+        Path images = BhattiProcess.linkImages(dataDir);
         // A tier whose root filesystem is garbage: the boot fails inside the guest.
         Files.write(images.resolve("rootfs-broken-amd64.ext4"), new byte[4 * 1024 * 1024]);
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
@@ -64,14 +56,11 @@ class SandboxLifecycleIT {
     }
 
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
-        return call(method, path, body, daemon.apiKey());
+        return daemon.call(method, path, body);
     }
 
     static HttpResponse<String> call(String method, String path, String body, String key) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(daemon.url() + path)).timeout(Duration.ofMinutes(5));
-        if (key != null) b.header("Authorization", "Bearer " + key);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return daemon.call(method, path, body, key);
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

@@ -8,14 +8,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import tools.jackson.databind.JsonNode;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -30,19 +26,11 @@ class ThermalIT {
 
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
-    static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void setUp() throws Exception {
-        var build = BhattiProcess.cli(Map.of(), "tier", "build", "minimal", "--data-dir", SandboxLifecycleIT.IMAGE_CACHE.toString());
-        assertThat(build.exit()).as(build.toString()).isZero();
         dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-thermal-");
-        Path images = Files.createDirectory(dataDir.resolve("images"));
-        try (var files = Files.list(SandboxLifecycleIT.IMAGE_CACHE.resolve("images"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
-                Files.createSymbolicLink(images.resolve(f.getFileName()), f);
-            }
-        }
+        BhattiProcess.linkImages(dataDir);
         // Idle sandboxes pause after 4 s and go to disk after 15 s of no activity.
         Files.writeString(dataDir.resolve("config.yaml"), "thermal:\n  warm_after_sec: 4\n  cold_after_sec: 15\n  tick_sec: 0.5\n");
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
@@ -58,10 +46,7 @@ class ThermalIT {
     }
 
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
-        var b = HttpRequest.newBuilder(URI.create(daemon.url() + path)).timeout(Duration.ofMinutes(5))
-                .header("Authorization", "Bearer " + daemon.apiKey());
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return daemon.call(method, path, body);
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

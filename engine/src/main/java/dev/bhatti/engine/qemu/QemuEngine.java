@@ -93,6 +93,21 @@ public final class QemuEngine implements Engine {
     @Override
     public VmInfo create(VmSpec spec) throws EngineException {
         checkImages(spec.tier());
+        return build(spec, vm -> {
+            createDisk(spec.tier(), vm.paths);
+            boot(vm, List.of());
+        });
+    }
+
+    private interface Build {
+        void run(QemuVm vm) throws IOException, EngineException, InterruptedException;
+    }
+
+    /**
+     * Registers a new VM, gives it its directory and description, and runs {@code build} under its
+     * lifecycle lock. On any failure nothing is left behind: no process, no file, no entry.
+     */
+    private VmInfo build(VmSpec spec, Build build) throws EngineException {
         var paths = new VmPaths(config.sandboxesDir().resolve(spec.id()));
         if (!paths.socketPathsFit()) {
             throw new EngineException(Kind.INVALID, "the data directory path is too long for Unix sockets ("
@@ -106,8 +121,7 @@ public final class QemuEngine implements Engine {
             Files.createDirectories(paths.dir().getParent());
             Files.createDirectory(paths.dir());
             SpecFile.write(paths.spec(), spec);
-            createDisk(spec.tier(), paths);
-            boot(vm, List.of());
+            build.run(vm);
             return info(vm);
         } catch (EngineException | RuntimeException e) {
             cleanUp(vm);
@@ -118,7 +132,7 @@ public final class QemuEngine implements Engine {
         } catch (InterruptedException e) {
             cleanUp(vm);
             Thread.currentThread().interrupt();
-            throw new EngineException(Kind.FAILED, "interrupted while booting", e);
+            throw new EngineException(Kind.FAILED, "interrupted while starting the vm", e);
         } finally {
             vm.lifecycle.unlock();
         }
@@ -397,35 +411,11 @@ public final class QemuEngine implements Engine {
                     + saved.cpus() + " cpu, " + saved.memoryMb() + " MB, " + saved.tier() + ")");
         }
         checkImages(spec.tier());
-        var paths = new VmPaths(config.sandboxesDir().resolve(spec.id()));
-        if (!paths.socketPathsFit()) {
-            throw new EngineException(Kind.INVALID, "the data directory path is too long for Unix sockets; use a shorter --data-dir");
-        }
-        var vm = new QemuVm(spec.id(), paths);
-        vm.spec = spec;
-        if (vms.putIfAbsent(spec.id(), vm) != null) throw new EngineException(Kind.INVALID, "vm " + spec.id() + " already exists");
-        vm.lifecycle.lock();
-        try {
-            Files.createDirectories(paths.dir().getParent());
-            Files.createDirectory(paths.dir());
-            SpecFile.write(paths.spec(), spec);
-            HostFiles.copy(dir.resolve("disk.qcow2"), paths.disk());
-            HostFiles.linkOrCopy(snapshot.memory(), paths.memorySnapshot());
+        return build(spec, vm -> {
+            HostFiles.copy(dir.resolve("disk.qcow2"), vm.paths.disk());
+            HostFiles.linkOrCopy(snapshot.memory(), vm.paths.memorySnapshot());
             restore(vm, spec.hostname());
-            return info(vm);
-        } catch (EngineException | RuntimeException e) {
-            cleanUp(vm);
-            throw e;
-        } catch (IOException e) {
-            cleanUp(vm);
-            throw new EngineException(Kind.FAILED, "could not create the vm from snapshot " + snapshotId + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            cleanUp(vm);
-            Thread.currentThread().interrupt();
-            throw new EngineException(Kind.FAILED, "interrupted while resuming the snapshot", e);
-        } finally {
-            vm.lifecycle.unlock();
-        }
+        });
     }
 
     @Override
