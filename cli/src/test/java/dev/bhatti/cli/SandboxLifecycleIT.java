@@ -43,6 +43,8 @@ class SandboxLifecycleIT {
         Path images = BhattiProcess.linkImages(dataDir);
         // A tier whose root filesystem is garbage: the boot fails inside the guest.
         Files.write(images.resolve("rootfs-broken-amd64.ext4"), new byte[4 * 1024 * 1024]);
+        // The abuse steps fire 100 execs at once: above the default exec burst (30), which has its own test.
+        Files.writeString(dataDir.resolve("config.yaml"), "rate_limits:\n  exec: {burst: 1000, per_minute: 60000}\n");
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
     }
 

@@ -70,7 +70,8 @@ public final class Daemon implements AutoCloseable {
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes::tunnel);
-        http.setHandler(new ApiHandler(store, sandboxes, snapshots, websockets, forwards));
+        http.setHandler(new ApiHandler(store, sandboxes, snapshots, websockets, forwards,
+                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits())));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);

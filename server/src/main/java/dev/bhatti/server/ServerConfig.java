@@ -1,5 +1,6 @@
 package dev.bhatti.server;
 
+import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
@@ -21,10 +22,14 @@ import java.time.Duration;
  *   warm_after_sec: 30     # idle hot sandboxes pause (0 = never)
  *   cold_after_sec: 1800   # idle warm sandboxes go to disk (0 = never)
  *   tick_sec: 5
+ * rate_limits:             # per user; burst 0 = unlimited
+ *   create: {burst: 10, per_minute: 30}
+ *   exec:   {burst: 30, per_minute: 600}
+ *   read:   {burst: 60, per_minute: 1200}
  * </pre>
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
-                           ThermalManager.Policy thermal) {
+                           ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -34,6 +39,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         long bootTimeout = 120;
         String qemu = "qemu-system-x86_64";
         double warmAfter = 30, coldAfter = 1800, tick = 5;
+        var rateLimits = new java.util.EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         Path file = dataDir.resolve("config.yaml");
         if (Files.exists(file)) {
             JsonNode root = new YAMLMapper().readTree(file.toFile());
@@ -47,6 +53,17 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
                 coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
                 tick = thermal.path("tick_sec").asDouble(tick);
+                JsonNode limits = root.path("rate_limits");
+                for (RateLimits.Kind kind : RateLimits.Kind.values()) {
+                    JsonNode l = limits.path(kind.name().toLowerCase(java.util.Locale.ROOT));
+                    if (l.isMissingNode()) continue;
+                    var d = rateLimits.get(kind);
+                    try {
+                        rateLimits.put(kind, new RateLimits.Limit(l.path("burst").asLong(d.burst()), l.path("per_minute").asLong(d.perMinute())));
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("rate_limits." + kind.name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage());
+                    }
+                }
             }
         }
         if (listenFlag != null) listen = listenFlag;
@@ -63,13 +80,14 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (warmAfter < 0 || coldAfter < 0) throw new IllegalArgumentException("thermal.warm_after_sec and cold_after_sec must be >= 0");
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
-        return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy);
+        return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
+                java.util.Map.copyOf(rateLimits));
     }
 
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits);
     }
 
 

@@ -29,6 +29,8 @@ class ApiValidationTest {
 
     @BeforeAll
     static void start() throws Exception {
+        // more bad creates in a row than the default create burst (10), which TenancyTest covers
+        Files.writeString(dataDir.resolve("config.yaml"), "rate_limits:\n  create: {burst: 1000, per_minute: 1000}\n");
         daemon = new Daemon(ServerConfig.load(dataDir, "127.0.0.1:0"));
         daemon.start(dataDir.resolve("cli.yaml"), null);
         base = "http://127.0.0.1:" + daemon.port();

@@ -3,6 +3,7 @@ package dev.bhatti.server;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SnapshotRecord;
 import dev.bhatti.server.store.SqliteStore;
+import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,11 +37,13 @@ class SqliteStoreTest {
             store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
             store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 5, Instant.now()));
             var a = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
-            assertThat(store.insertSandbox(a)).isTrue();
-            assertThat(store.insertSandbox(new SandboxRecord("id2", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false)))
-                    .as("same user, same name").isFalse();
-            assertThat(store.insertSandbox(new SandboxRecord("id3", "u2", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false)))
-                    .as("another user may use the name").isTrue();
+            var alice = store.userByName("alice").orElseThrow();
+            var bob = store.userByName("bob").orElseThrow();
+            assertThat(store.insertSandbox(a, alice)).isEqualTo(Store.Insert.INSERTED);
+            assertThat(store.insertSandbox(new SandboxRecord("id2", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), alice))
+                    .as("same user, same name").isEqualTo(Store.Insert.NAME_TAKEN);
+            assertThat(store.insertSandbox(new SandboxRecord("id3", "u2", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), bob))
+                    .as("another user may use the name").isEqualTo(Store.Insert.INSERTED);
             assertThat(store.sandbox("u1", "dev").orElseThrow().id()).isEqualTo("id1");
             assertThat(store.sandbox("u1", "id1")).isPresent();
             assertThat(store.sandbox("u2", "id1")).as("other users' ids are invisible").isEmpty();
@@ -80,5 +83,48 @@ class SqliteStoreTest {
     private static SnapshotRecord snap(String id, String user, String name) {
         Instant at = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(Integer.parseInt(id.substring(1)));
         return new SnapshotRecord(id, user, name, "creating", "sb1", "dev", 1, 256, "minimal", 0, at);
+    }
+
+    @Test
+    void twentyConcurrentCreatesAgainstACapOfFiveMakeExactlyFive() throws Exception {
+        try (var store = SqliteStore.open(dir.resolve("q.db"))) {
+            var alice = new UserRecord("u1", "alice", "h1", 5, 100, 100_000, 5, Instant.now());
+            store.insertUser(alice);
+            var inserted = new java.util.concurrent.atomic.AtomicInteger();
+            var threads = new java.util.ArrayList<Thread>();
+            var start = new java.util.concurrent.CountDownLatch(1);
+            for (int i = 0; i < 20; i++) {
+                int n = i;
+                threads.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    if (store.insertSandbox(sandbox("id" + n, "sb" + n, 1, 256), alice) == Store.Insert.INSERTED) inserted.incrementAndGet();
+                }));
+            }
+            start.countDown();
+            for (Thread t : threads) t.join();
+            assertThat(inserted.get()).isEqualTo(5);
+            assertThat(store.usage("u1")).isEqualTo(new Store.Usage(5, 5, 1280));
+        }
+    }
+
+    @Test
+    void totalVcpusAndMemoryAreCappedToo() {
+        try (var store = SqliteStore.open(dir.resolve("c.db"))) {
+            var alice = new UserRecord("u1", "alice", "h1", 10, 4, 1024, 5, Instant.now());
+            store.insertUser(alice);
+            assertThat(store.insertSandbox(sandbox("a", "a", 3, 256), alice)).isEqualTo(Store.Insert.INSERTED);
+            assertThat(store.insertSandbox(sandbox("b", "b", 2, 256), alice)).as("3 + 2 > 4 vCPUs").isEqualTo(Store.Insert.OVER_LIMIT);
+            assertThat(store.insertSandbox(sandbox("c", "c", 1, 1024), alice)).as("256 + 1024 > 1024 MB").isEqualTo(Store.Insert.OVER_LIMIT);
+            assertThat(store.insertSandbox(sandbox("d", "d", 1, 768), alice)).as("exactly at both caps").isEqualTo(Store.Insert.INSERTED);
+            assertThat(store.sandboxes("u1")).hasSize(2);
+        }
+    }
+
+    private static SandboxRecord sandbox(String id, String name, int cpus, int memoryMb) {
+        return new SandboxRecord(id, "u1", name, "starting", "", cpus, memoryMb, "minimal", "qemu", "tcg", Instant.now(), false);
     }
 }

@@ -5,6 +5,7 @@ import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.forward.Forwards;
+import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
@@ -53,10 +54,12 @@ public final class ApiHandler extends Handler.Abstract {
     private final SessionsRoute sessions;
     private final Forwards forwards;
     private final SnapshotService snapshots;
+    private final RateLimits rateLimits;
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, ServerWebSocketContainer websockets,
-                      Forwards forwards) {
+                      Forwards forwards, RateLimits rateLimits) {
         this.store = store;
+        this.rateLimits = rateLimits;
         this.snapshots = snapshots;
         this.forwards = forwards;
         this.sandboxes = sandboxes;
@@ -73,6 +76,7 @@ public final class ApiHandler extends Handler.Abstract {
             if (reply.existing) response.getHeaders().put("X-Bhatti-Existing", "true");
             send(response, callback, reply.status, reply.body);
         } catch (ApiException e) {
+            if (e instanceof ApiException.RateLimited r) response.getHeaders().put("Retry-After", Long.toString(r.retryAfterSeconds()));
             send(response, callback, e.status(), Map.of("error", e.getMessage()));
         } catch (RuntimeException | IOException e) {
             String id = "req_" + ApiKeys.randomHex(8);
@@ -112,6 +116,7 @@ public final class ApiHandler extends Handler.Abstract {
                     "version", VERSION));
         }
         UserRecord user = authenticate(request);
+        throttle(user, method, "/" + String.join("/", seg));
         if (seg.size() == 1 && seg.get(0).equals("sandboxes")) {
             return switch (method) {
                 case "GET" -> Reply.ok(sandboxes.list(user).stream().map(this::view).toList());
@@ -299,6 +304,17 @@ public final class ApiHandler extends Handler.Abstract {
         int timeout = Limits.timeoutSec(body.timeoutSec());
         byte[] stdin = body.stdin() == null ? null : body.stdin().getBytes(StandardCharsets.UTF_8);
         return new ExecCommand(body.cmd(), env, cwd, guestUser, Duration.ofSeconds(timeout), stdin);
+    }
+
+    /** Draws one token from the user's bucket for this kind of request, or answers 429. */
+    private void throttle(UserRecord user, String method, String path) {
+        var kind = RateLimits.classify(method, path);
+        var decision = rateLimits.take(user.id(), kind);
+        if (decision.allowed()) return;
+        long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
+        var limit = rateLimits.limit(kind);
+        throw new ApiException.RateLimited("rate limit exceeded for " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests ("
+                + limit.burst() + " at once, " + limit.perMinute() + " a minute); retry in " + seconds + " s", seconds);
     }
 
     private UserRecord authenticate(Request request) {

@@ -29,7 +29,7 @@ public final class Limits {
     public static int cpus(Double cpus, UserRecord user) {
         if (cpus == null) return DEFAULT_CPUS;
         if (cpus != Math.rint(cpus) || cpus < 1 || cpus > user.maxCpus()) {
-            throw ApiException.badRequest("cpus must be a whole number from 1 to " + user.maxCpus() + ", got " + cpus);
+            throw ApiException.badRequest("cpus must be a whole number from 1 to " + user.maxCpus() + " (your vCPU limit), got " + cpus);
         }
         return cpus.intValue();
     }
@@ -37,7 +37,8 @@ public final class Limits {
     public static int memoryMb(Integer memoryMb, UserRecord user) {
         if (memoryMb == null) return DEFAULT_MEMORY_MB;
         if (memoryMb < MIN_MEMORY_MB || memoryMb > user.maxMemoryMb()) {
-            throw ApiException.badRequest("memory_mb must be from " + MIN_MEMORY_MB + " to " + user.maxMemoryMb() + ", got " + memoryMb);
+            throw ApiException.badRequest("memory_mb must be from " + MIN_MEMORY_MB + " to " + user.maxMemoryMb()
+                    + " (your memory limit), got " + memoryMb);
         }
         return memoryMb;
     }

@@ -66,14 +66,13 @@ public final class SandboxService {
         }
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
         if (existing.isPresent()) return new Created(refresh(existing.get()), true);
-        if (store.countSandboxes(user.id()) >= user.maxSandboxes()) {
-            throw new ApiException(429, "sandbox limit reached (" + user.maxSandboxes() + "); destroy one first");
-        }
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", cpus, memoryMb, image,
                 engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), Boolean.TRUE.equals(req.keepHot()));
-        if (!store.insertSandbox(record)) {
+        switch (store.insertSandbox(record, user)) {
+            case INSERTED -> { }
             // Lost a race with a concurrent create of the same name: theirs wins, no second VM.
-            return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
+            case NAME_TAKEN -> { return new Created(store.sandbox(user.id(), name).orElseThrow(), true); }
+            case OVER_LIMIT -> throw overLimit(user, cpus, memoryMb);
         }
         try {
             VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image));
@@ -237,15 +236,13 @@ public final class SandboxService {
      */
     Created createFromSnapshot(UserRecord user, dev.bhatti.server.store.SnapshotRecord snapshot, String requestedName) {
         String name = requestedName == null ? snapshot.name() + "-" + ApiKeys.randomHex(3) : Limits.name(requestedName);
-        if (store.sandbox(user.id(), name).filter(x -> x.name().equals(name)).isPresent()) {
-            throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
-        }
-        if (store.countSandboxes(user.id()) >= user.maxSandboxes()) {
-            throw new ApiException(429, "sandbox limit reached (" + user.maxSandboxes() + "); destroy one first");
-        }
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", snapshot.cpus(), snapshot.memoryMb(),
                 snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);
-        if (!store.insertSandbox(record)) throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
+        switch (store.insertSandbox(record, user)) {
+            case INSERTED -> { }
+            case NAME_TAKEN -> throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
+            case OVER_LIMIT -> throw overLimit(user, snapshot.cpus(), snapshot.memoryMb());
+        }
         try {
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
                     snapshot.memoryMb(), snapshot.image()));
@@ -264,6 +261,20 @@ public final class SandboxService {
             store.deleteSandbox(record.id());
             throw e;
         }
+    }
+
+    /** Which of the user's limits a refused create would have passed, in words that say what to do. */
+    private ApiException overLimit(UserRecord user, int cpus, int memoryMb) {
+        var used = store.usage(user.id());
+        String why;
+        if (used.sandboxes() >= user.maxSandboxes()) {
+            why = "sandbox limit reached (" + used.sandboxes() + " of " + user.maxSandboxes() + ")";
+        } else if (used.cpus() + cpus > user.maxCpus()) {
+            why = "vCPU limit reached (" + used.cpus() + " of " + user.maxCpus() + " in use, " + cpus + " asked)";
+        } else {
+            why = "memory limit reached (" + used.memoryMb() + " of " + user.maxMemoryMb() + " MB in use, " + memoryMb + " asked)";
+        }
+        return new ApiException(429, why + "; destroy a sandbox first");
     }
 
     /** A sandbox name as a hostname: letters, digits and '-', as RFC 1123 allows. */

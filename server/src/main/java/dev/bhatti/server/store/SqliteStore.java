@@ -103,6 +103,21 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public List<UserRecord> users() {
+        return query(() -> many("SELECT * FROM users ORDER BY created_at, name", SqliteStore::user));
+    }
+
+    @Override
+    public void updateApiKeyHash(String userId, String apiKeyHash) {
+        query(() -> update("UPDATE users SET api_key_hash = ? WHERE id = ?", apiKeyHash, userId));
+    }
+
+    @Override
+    public void deleteUser(String userId) {
+        query(() -> update("DELETE FROM users WHERE id = ?", userId));
+    }
+
+    @Override
     public int countUsers() {
         return query(() -> count("SELECT COUNT(*) FROM users"));
     }
@@ -115,18 +130,31 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public boolean insertSandbox(SandboxRecord s) {
+    public Insert insertSandbox(SandboxRecord s, UserRecord limits) {
         return query(() -> {
             try {
-                update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at, keep_hot) "
-                        + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", s.id(), s.userId(), s.name(), s.status(), s.detail(),
-                        s.cpus(), s.memoryMb(), s.image(), s.engine(), s.accelerator(), s.createdAt().toString(), s.keepHot() ? 1 : 0);
-                return true;
+                int rows = update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at, keep_hot) "
+                        + "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM (SELECT COUNT(*) AS n, COALESCE(SUM(cpus), 0) AS c, "
+                        + "COALESCE(SUM(memory_mb), 0) AS m FROM sandboxes WHERE user_id = ?) WHERE n < ? AND c + ? <= ? AND m + ? <= ?",
+                        s.id(), s.userId(), s.name(), s.status(), s.detail(), s.cpus(), s.memoryMb(), s.image(), s.engine(),
+                        s.accelerator(), s.createdAt().toString(), s.keepHot() ? 1 : 0,
+                        s.userId(), limits.maxSandboxes(), s.cpus(), limits.maxCpus(), s.memoryMb(), limits.maxMemoryMb());
+                return rows == 1 ? Insert.INSERTED : Insert.OVER_LIMIT;
             } catch (SQLException e) {
                 if (e.getMessage() != null && e.getMessage().contains("UNIQUE constraint failed: sandboxes.user_id, sandboxes.name")) {
-                    return false;
+                    return Insert.NAME_TAKEN;
                 }
                 throw e;
+            }
+        });
+    }
+
+    @Override
+    public Usage usage(String userId) {
+        return query(() -> {
+            try (PreparedStatement ps = prepare("SELECT COUNT(*), COALESCE(SUM(cpus), 0), COALESCE(SUM(memory_mb), 0) "
+                    + "FROM sandboxes WHERE user_id = ?", userId); ResultSet rs = ps.executeQuery()) {
+                return new Usage(rs.getInt(1), rs.getInt(2), rs.getInt(3));
             }
         });
     }

@@ -10,12 +10,32 @@ public interface Store extends AutoCloseable {
 
     Optional<UserRecord> userByName(String name);
 
+    List<UserRecord> users();
+
+    /** Replaces the user's key hash: the old key stops working with the next request. */
+    void updateApiKeyHash(String userId, String apiKeyHash);
+
+    void deleteUser(String userId);
+
     int countUsers();
 
     void insertUser(UserRecord user);
 
-    /** Inserts a sandbox; false if the user already has one of that name (nothing written). */
-    boolean insertSandbox(SandboxRecord sandbox);
+    /** What {@link #insertSandbox} did. */
+    enum Insert { INSERTED, NAME_TAKEN, OVER_LIMIT }
+
+    /**
+     * Inserts a sandbox if the user has no other of that name and stays within {@code limits} counting
+     * it: number of sandboxes, total vCPUs and total memory of all the user's sandboxes. The check and
+     * the insert are one statement, so concurrent creates can never overshoot. Nothing is written
+     * unless INSERTED.
+     */
+    Insert insertSandbox(SandboxRecord sandbox, UserRecord limits);
+
+    /** What the user's sandboxes add up to. */
+    record Usage(int sandboxes, int cpus, int memoryMb) {}
+
+    Usage usage(String userId);
 
     Optional<SandboxRecord> sandbox(String userId, String idOrName);
 

@@ -1,0 +1,119 @@
+package dev.bhatti.cli;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Several users on one server, through the real CLI and real VMs: accounts and keys administered with
+ * `bhatti user` on the data directory, limits that hold under concurrent creates, and users who
+ * cannot see each other's sandboxes.
+ */
+class UsersIT {
+
+    static Path dataDir;
+    static BhattiProcess.Daemon daemon;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-users-");
+        BhattiProcess.linkImages(dataDir);
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (daemon == null) return;
+        System.out.println(daemon.log());
+        daemon.stop();
+        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+    }
+
+    static BhattiProcess.Result admin(String... args) throws Exception {
+        var all = new ArrayList<>(java.util.List.of(args));
+        all.addAll(java.util.List.of("--data-dir", dataDir.toString()));
+        return BhattiProcess.cli(Map.of(), all.toArray(String[]::new));
+    }
+
+    /** The CLI as a user holding {@code key}. */
+    static BhattiProcess.Result as(String key, String... args) throws Exception {
+        return BhattiProcess.cli(Map.of("BHATTI_URL", daemon.url(), "BHATTI_TOKEN", key, "BHATTI_CONFIG", dataDir.resolve("none.yaml").toString()), args);
+    }
+
+    static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
+
+    @Test
+    void usersGetKeysLimitsHoldUnderConcurrentCreatesAndNobodySeesAnotherUsersSandboxes() throws Exception {
+        var created = admin("user", "create", "--name", "alice", "--max-sandboxes", "2", "--max-cpus", "4", "--max-memory", "1024");
+        assertThat(created.exit()).as(created.toString()).isZero();
+        assertThat(created.stdout()).contains("user/alice created").containsPattern("bht_[0-9a-f]{64}");
+        String aliceKey = created.stdout().replaceAll("(?s).*?(bht_[0-9a-f]{64}).*", "$1");
+        var bobJson = admin("user", "create", "--name", "bob", "--json");
+        assertThat(bobJson.exit()).as(bobJson.toString()).isZero();
+        String bobKey = json(bobJson.stdout()).path("api_key").asString();
+        assertThat(admin("user", "create", "--name", "bob").exit()).as("names are unique").isNotZero();
+        var list = admin("user", "list");
+        assertThat(list.stdout()).containsPattern("alice\\s+usr_\\w+\\s+2\\s+4\\s+1024MB").contains("bob").contains("admin");
+        assertThat(json(admin("user", "list", "--json").stdout())).hasSize(3);
+
+        // six creates at once against a limit of two sandboxes: exactly two VMs
+        var statuses = new ConcurrentLinkedQueue<Integer>();
+        var threads = new ArrayList<Thread>();
+        for (int i = 0; i < 6; i++) {
+            int n = i;
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    statuses.add(daemon.call("POST", "/sandboxes", "{\"name\":\"a" + n + "\",\"memory_mb\":256}", aliceKey).statusCode());
+                } catch (Exception e) {
+                    statuses.add(-1);
+                }
+            }));
+        }
+        for (Thread t : threads) t.join(300_000);
+        assertThat(statuses).filteredOn(s -> s == 201).hasSize(2);
+        assertThat(statuses).filteredOn(s -> s == 429).hasSize(4);
+        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(2);
+        JsonNode mine = json(as(aliceKey, "list", "--json").stdout());
+        assertThat(mine).hasSize(2);
+        String one = mine.get(0).path("name").asString();
+        assertThat(as(aliceKey, "exec", one, "--", "echo", "mine").stdout()).isEqualTo("mine\n");
+
+        // bob sees nothing of alice's, exactly as if it did not exist
+        assertThat(json(as(bobKey, "list", "--json").stdout())).isEmpty();
+        var theirs = as(bobKey, "exec", one, "--", "echo", "x");
+        assertThat(theirs.exit()).isNotZero();
+        assertThat(theirs.stderr()).contains("not found");
+        assertThat(daemon.call("POST", "/sandboxes/" + one + "/exec", "{\"cmd\":[\"true\"]}", bobKey).statusCode()).isEqualTo(404);
+        assertThat(daemon.call("DELETE", "/sandboxes/" + mine.get(0).path("id").asString(), null, bobKey).statusCode()).isEqualTo(404);
+
+        // a rotated key: the old one is refused at once
+        var rotated = admin("user", "rotate-key", "alice", "--json");
+        assertThat(rotated.exit()).as(rotated.toString()).isZero();
+        String newKey = json(rotated.stdout()).path("api_key").asString();
+        assertThat(daemon.call("GET", "/sandboxes", null, aliceKey).statusCode()).isEqualTo(401);
+        assertThat(json(as(newKey, "list", "--json").stdout())).hasSize(2);
+
+        // a user who still owns sandboxes is not deleted; once they are gone, the user goes too
+        var refused = admin("user", "delete", "alice", "-y");
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.stderr()).contains("still owns sandboxes");
+        assertThat(admin("user", "delete", "bob").exit()).as("no silent no-op without --yes").isNotZero();
+        for (JsonNode s : mine) assertThat(as(newKey, "destroy", s.path("name").asString(), "-y").exit()).isZero();
+        assertThat(admin("user", "delete", "alice", "-y").exit()).isZero();
+        assertThat(daemon.call("GET", "/sandboxes", null, newKey).statusCode()).isEqualTo(401);
+        assertThat(BhattiProcess.processesMentioning(dataDir)).isEmpty();
+
+        var missing = BhattiProcess.cli(Map.of(), "user", "list", "--data-dir", dataDir.resolve("nope").toString());
+        assertThat(missing.exit()).isNotZero();
+        assertThat(missing.stderr()).contains("state.db is missing");
+    }
+}

@@ -1,0 +1,150 @@
+package dev.bhatti.server;
+
+import dev.bhatti.server.auth.UserAdmin;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SqliteStore;
+import dev.bhatti.server.store.SnapshotRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Users on one daemon (real Jetty, SQLite and engine; no VM is booted): keys, scoping, limits and
+ * rate limits. Sandbox and snapshot rows are written straight into the store, as if their VMs were
+ * elsewhere, so that everything here is decided before a VM would be touched.
+ */
+class TenancyTest {
+
+    @TempDir static Path dataDir;
+    static Daemon daemon;
+    static SqliteStore admin;
+    static String base;
+    static final HttpClient http = HttpClient.newHttpClient();
+    static UserAdmin.Issued alice, bob, carol;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.writeString(dataDir.resolve("config.yaml"), "rate_limits:\n  read: {burst: 40, per_minute: 60}\n");
+        daemon = new Daemon(ServerConfig.load(dataDir, "127.0.0.1:0"));
+        daemon.start(dataDir.resolve("cli.yaml"), null);
+        base = "http://127.0.0.1:" + daemon.port();
+        // a second connection to the daemon's database, as `bhatti user` on the server opens it
+        admin = SqliteStore.open(dataDir.resolve("state.db"));
+        var users = new UserAdmin(admin);
+        alice = users.create("alice", new UserAdmin.Quota(1, 4, 4096, 5));
+        bob = users.create("bob", new UserAdmin.Quota(5, 4, 4096, 5));
+        carol = users.create("carol", new UserAdmin.Quota(5, 4, 4096, 5));
+        admin.insertSandbox(new SandboxRecord("aaaa000000000001", alice.user().id(), "dev", "stopped", "", 1, 512, "minimal", "qemu",
+                "tcg", Instant.now(), false), alice.user());
+        admin.insertSnapshot(new SnapshotRecord("bbbb000000000001", alice.user().id(), "pre", "ready", "aaaa000000000001", "dev", 1,
+                512, "minimal", 1, Instant.now()), 5);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (admin != null) admin.close();
+        if (daemon != null) daemon.close();
+    }
+
+    static HttpResponse<String> call(String method, String path, String key, String body) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(base + path));
+        if (key != null) b.header("Authorization", "Bearer " + key);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void anotherUsersThingsAnswerExactlyAsMissingOnesDo() throws Exception {
+        String a = alice.apiKey(), b = bob.apiKey();
+        assertThat(call("GET", "/sandboxes/dev", a, null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/sandboxes", b, null).body()).isEqualTo("[]");
+        for (String path : new String[]{"/sandboxes/dev", "/sandboxes/aaaa000000000001"}) {
+            var theirs = call("GET", path, b, null);
+            var missing = call("GET", path + "x", b, null);
+            assertThat(theirs.statusCode()).isEqualTo(404);
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            assertThat(theirs.body()).isEqualTo(missing.body().replace(name + "x", name));
+        }
+        assertThat(call("POST", "/sandboxes/dev/exec", b, "{\"cmd\":[\"true\"]}").statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/sandboxes/dev/stop", b, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/sandboxes/dev/files?path=/etc/hostname", b, null).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/sandboxes/dev/checkpoint", b, "{\"name\":\"mine\"}").statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", "/sandboxes/dev", b, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/snapshots", b, null).body()).isEqualTo("[]");
+        assertThat(call("GET", "/snapshots/pre", b, null).statusCode()).isEqualTo(404);
+        assertThat(call("POST", "/snapshots/pre/resume", b, "{}").statusCode()).isEqualTo(404);
+        assertThat(call("DELETE", "/snapshots/pre", b, null).statusCode()).isEqualTo(404);
+        assertThat(call("GET", "/snapshots/pre", a, null).statusCode()).as("still alice's").isEqualTo(200);
+    }
+
+    @Test
+    void aUserAtTheirLimitIsRefusedBeforeAnythingBoots() throws Exception {
+        Files.createDirectories(dataDir.resolve("images"));
+        Files.write(dataDir.resolve("images").resolve("rootfs-minimal-amd64.ext4"), new byte[1024]); // a tier, never booted here
+        var r = call("POST", "/sandboxes", alice.apiKey(), "{\"name\":\"second\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        assertThat(r.body()).contains("sandbox limit reached (1 of 1)");
+        var cpus = call("POST", "/sandboxes", carol.apiKey(), "{\"name\":\"big\",\"cpus\":8}");
+        assertThat(cpus.statusCode()).as("more vCPUs than the user may have in all").isEqualTo(400);
+        assertThat(cpus.body()).contains("your vCPU limit");
+        assertThat(admin.sandboxes(alice.user().id())).hasSize(1);
+        assertThat(Files.exists(dataDir.resolve("sandboxes").resolve("second"))).isFalse();
+    }
+
+    @Test
+    void aRotatedKeyStopsWorkingAtOnce() throws Exception {
+        var users = new UserAdmin(admin);
+        var created = users.create("dave", new UserAdmin.Quota(1, 1, 512, 1));
+        assertThat(call("GET", "/sandboxes", created.apiKey(), null).statusCode()).isEqualTo(200);
+        var rotated = users.rotateKey("dave");
+        assertThat(call("GET", "/sandboxes", created.apiKey(), null).statusCode()).as("the stolen old key").isEqualTo(401);
+        assertThat(call("GET", "/sandboxes", rotated.apiKey(), null).statusCode()).isEqualTo(200);
+        assertThat(Files.readString(dataDir.resolve("state.db"), java.nio.charset.StandardCharsets.ISO_8859_1))
+                .as("only hashes are stored").doesNotContain(rotated.apiKey()).doesNotContain(created.apiKey());
+        users.delete("dave");
+        assertThat(call("GET", "/sandboxes", rotated.apiKey(), null).statusCode()).as("a deleted user's key").isEqualTo(401);
+    }
+
+    @Test
+    void aUserWhoOwnsThingsIsNotDeletedAndBadNamesAreRefused() {
+        var users = new UserAdmin(admin);
+        assertThatThrownBy(() -> users.delete("alice")).hasMessageContaining("sandboxes dev").hasMessageContaining("snapshots pre")
+                .hasMessageContaining("rotate-key");
+        assertThat(admin.userByName("alice")).isPresent();
+        assertThatThrownBy(() -> users.create("alice", new UserAdmin.Quota(1, 1, 512, 1))).hasMessageContaining("exists");
+        assertThatThrownBy(() -> users.create("x y", new UserAdmin.Quota(1, 1, 512, 1))).hasMessageContaining("invalid user name");
+        assertThatThrownBy(() -> users.create("'; DROP TABLE users; --", new UserAdmin.Quota(1, 1, 512, 1))).hasMessageContaining("invalid");
+        assertThatThrownBy(() -> users.create("eve", new UserAdmin.Quota(1, 0, 512, 1))).hasMessageContaining("cpus >= 1");
+        assertThatThrownBy(() -> users.delete("nobody")).hasMessageContaining("no user named nobody");
+    }
+
+    @Test
+    void requestsOverTheRateLimitAre429WithRetryAfterPerUser() throws Exception {
+        String c = carol.apiKey();
+        int passed = 0;
+        HttpResponse<String> refused = null;
+        for (int i = 0; i < 60 && refused == null; i++) {
+            var r = call("GET", "/sandboxes", c, null);
+            if (r.statusCode() == 429) refused = r;
+            else passed++;
+        }
+        assertThat(refused).as("the read burst is 40").isNotNull();
+        assertThat(passed).isBetween(40, 42);
+        assertThat(refused.headers().firstValue("Retry-After")).hasValueSatisfying(v -> assertThat(Long.parseLong(v)).isBetween(1L, 2L));
+        assertThat(refused.body()).contains("rate limit exceeded");
+        assertThat(call("GET", "/sandboxes", bob.apiKey(), null).statusCode()).as("other users are not held up").isEqualTo(200);
+        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    }
+}
