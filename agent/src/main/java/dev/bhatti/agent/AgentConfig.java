@@ -10,6 +10,8 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
                    Cgroups cgroups) {
 
     static final Path GUEST_ENVIRON = Path.of("/etc/bhatti/environ");
+    /** The sandbox's secrets, same format, on a tmpfs: they never reach the guest's disk. */
+    static final Path GUEST_SECRETS = Path.of("/run/bhatti/secrets");
 
     AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, boolean runningAsRoot) {
         this(passwd, workspace, setsid, setpriv, runningAsRoot, workspace.resolve(".no-environ"), null);
@@ -34,17 +36,25 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
         return cgroups == null ? null : cgroups.adopt(kind, pid);
     }
 
-    /** The sandbox environment; read on every launch so a change applies to the next command. */
+    /**
+     * The sandbox environment and then its secrets (in the guest only; a secret wins over a variable of
+     * the same name). Read on every launch so a change applies to the next command.
+     */
     java.util.Map<String, String> sandboxEnv() {
         var env = new java.util.LinkedHashMap<String, String>();
+        read(environ, env);
+        if (environ.equals(GUEST_ENVIRON)) read(GUEST_SECRETS, env);
+        return env;
+    }
+
+    private static void read(Path file, java.util.Map<String, String> into) {
         try {
-            for (String entry : java.nio.file.Files.readString(environ).split("\0")) {
+            for (String entry : java.nio.file.Files.readString(file).split("\0")) {
                 int eq = entry.indexOf('=');
-                if (eq > 0) env.put(entry.substring(0, eq), entry.substring(eq + 1));
+                if (eq > 0) into.put(entry.substring(0, eq), entry.substring(eq + 1));
             }
         } catch (java.io.IOException e) {
             // none configured
         }
-        return env;
     }
 }

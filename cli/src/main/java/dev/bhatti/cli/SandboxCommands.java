@@ -32,6 +32,8 @@ final class SandboxCommands {
         @Option(names = "--init", description = "Shell script run once after boot as session 'init' (watch: bhatti shell NAME --session init)")
         String init;
         @Option(names = "--keep-hot", description = "Never pause or snapshot it when idle") boolean keepHot;
+        @Option(names = "--secret", paramLabel = "NAME", description = "Give it secret NAME as $NAME (repeatable; see bhatti secret)")
+        List<String> secrets;
 
         @Override
         public Integer call() throws CliException {
@@ -43,6 +45,7 @@ final class SandboxCommands {
             if (env != null) body.put("env", env);
             if (init != null) body.put("init", init);
             if (keepHot) body.put("keep_hot", true);
+            if (secrets != null) body.put("secrets", secrets);
             if (files != null) {
                 var specs = new ArrayList<Map<String, Object>>();
                 for (String f : files) {

@@ -51,6 +51,21 @@ class UsersIT {
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 
+    /** Regular files under {@code dir} whose bytes contain {@code text}. */
+    static java.util.List<Path> filesContaining(Path dir, String text) throws Exception {
+        byte[] needle = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var walk = Files.walk(dir)) {
+            return walk.filter(Files::isRegularFile).filter(p -> !Files.isSymbolicLink(p)).filter(p -> {
+                try {
+                    return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1)
+                            .contains(new String(needle, java.nio.charset.StandardCharsets.ISO_8859_1));
+                } catch (java.io.IOException e) {
+                    return false; // sockets and files that vanished
+                }
+            }).toList();
+        }
+    }
+
     @Test
     void usersGetKeysLimitsHoldUnderConcurrentCreatesAndNobodySeesAnotherUsersSandboxes() throws Exception {
         var created = admin("user", "create", "--name", "alice", "--max-sandboxes", "2", "--max-cpus", "4", "--max-memory", "1024");
@@ -102,12 +117,31 @@ class UsersIT {
         assertThat(daemon.call("GET", "/sandboxes", null, aliceKey).statusCode()).isEqualTo(401);
         assertThat(json(as(newKey, "list", "--json").stdout())).hasSize(2);
 
-        // a user who still owns sandboxes is not deleted; once they are gone, the user goes too
+        // a secret: encrypted on the host, an environment variable inside the sandbox, plaintext nowhere on the host disk
+        String value = "tok-" + java.util.UUID.randomUUID();
+        Path valueFile = Files.writeString(dataDir.resolve("value.txt"), value + "\n");
+        var set = BhattiProcess.cliWithInput(Map.of("BHATTI_URL", daemon.url(), "BHATTI_TOKEN", newKey,
+                "BHATTI_CONFIG", dataDir.resolve("none.yaml").toString()), valueFile, "secret", "set", "API_TOKEN");
+        Files.delete(valueFile);
+        assertThat(set.exit()).as(set.toString()).isZero();
+        assertThat(as(newKey, "secret", "list").stdout()).contains("API_TOKEN").doesNotContain(value);
+        assertThat(as(newKey, "destroy", mine.get(1).path("name").asString(), "-y").exit()).isZero();
+        var withSecret = as(newKey, "create", "--name", "sec", "--memory", "256", "--secret", "API_TOKEN");
+        assertThat(withSecret.exit()).as(withSecret.toString()).isZero();
+        assertThat(as(newKey, "exec", "sec", "--", "printenv", "API_TOKEN").stdout()).isEqualTo(value + "\n");
+        assertThat(as(newKey, "exec", "sec", "--", "sh", "-c", "test -r /run/bhatti/secrets || echo private").stdout())
+                .as("the secrets file is root's").isEqualTo("private\n");
+        assertThat(as(bobKey, "create", "--name", "steal", "--secret", "API_TOKEN").stderr()).as("bob cannot use alice's secret")
+                .contains("unknown secret");
+        assertThat(filesContaining(dataDir, value)).as("no host file holds the plaintext (database, logs, guest disk)").isEmpty();
+
+        // a user who still owns sandboxes or secrets is not deleted; once they are gone, the user goes too
         var refused = admin("user", "delete", "alice", "-y");
         assertThat(refused.exit()).isNotZero();
-        assertThat(refused.stderr()).contains("still owns sandboxes");
+        assertThat(refused.stderr()).contains("still owns sandboxes").contains("secrets API_TOKEN");
         assertThat(admin("user", "delete", "bob").exit()).as("no silent no-op without --yes").isNotZero();
-        for (JsonNode s : mine) assertThat(as(newKey, "destroy", s.path("name").asString(), "-y").exit()).isZero();
+        for (JsonNode s : json(as(newKey, "list", "--json").stdout())) assertThat(as(newKey, "destroy", s.path("name").asString(), "-y").exit()).isZero();
+        assertThat(as(newKey, "secret", "delete", "API_TOKEN", "-y").exit()).isZero();
         assertThat(admin("user", "delete", "alice", "-y").exit()).isZero();
         assertThat(daemon.call("GET", "/sandboxes", null, newKey).statusCode()).isEqualTo(401);
         assertThat(BhattiProcess.processesMentioning(dataDir)).isEmpty();

@@ -52,7 +52,9 @@ public final class Daemon implements AutoCloseable {
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
         engine = new QemuEngine(engineConfig);
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity);
+        var secrets = new dev.bhatti.server.secrets.SecretService(store,
+                dev.bhatti.server.secrets.SecretBox.open(data, store.countAllSecrets()));
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets);
         sandboxes.recover();
         var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
@@ -70,7 +72,7 @@ public final class Daemon implements AutoCloseable {
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes::tunnel);
-        http.setHandler(new ApiHandler(store, sandboxes, snapshots, websockets, forwards,
+        http.setHandler(new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
                 new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits())));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).

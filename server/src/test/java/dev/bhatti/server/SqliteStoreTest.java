@@ -21,11 +21,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(3);
+            assertThat(store.schemaVersion()).isEqualTo(4);
             store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(3);
+            assertThat(store.schemaVersion()).isEqualTo(4);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }

@@ -147,4 +147,32 @@ class TenancyTest {
         assertThat(call("GET", "/sandboxes", bob.apiKey(), null).statusCode()).as("other users are not held up").isEqualTo(200);
         assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
     }
+
+    @Test
+    void secretsAreEncryptedAtRestListedByNameOnlyAndScopedToTheirOwner() throws Exception {
+        // carol's read bucket may be spent by the rate limit test: a user of its own
+        String b = bob.apiKey(), c = new UserAdmin(admin).create("frank", new UserAdmin.Quota(1, 1, 512, 1)).apiKey();
+        var set = call("POST", "/secrets", b, "{\"name\":\"API_TOKEN\",\"value\":\"s3cr3t-value-42\"}");
+        assertThat(set.statusCode()).as(set.body()).isEqualTo(201);
+        assertThat(set.body()).contains("API_TOKEN").doesNotContain("s3cr3t");
+        assertThat(call("POST", "/secrets", b, "{\"name\":\"API_TOKEN\",\"value\":\"s3cr3t-value-43\"}").statusCode())
+                .as("replacing a value").isEqualTo(200);
+        var list = call("GET", "/secrets", b, null);
+        assertThat(list.body()).contains("\"name\":\"API_TOKEN\"").doesNotContain("s3cr3t");
+        assertThat(call("GET", "/secrets", c, null).body()).isEqualTo("[]");
+        assertThat(call("DELETE", "/secrets/API_TOKEN", c, null).statusCode()).as("another user's secret").isEqualTo(404);
+        for (String bad : new String[]{"{\"name\":\"1BAD\",\"value\":\"x\"}", "{\"name\":\"A-B\",\"value\":\"x\"}",
+                "{\"name\":\"OK\"}", "{\"name\":\"OK\",\"value\":\"a\\u0000b\"}", "{\"name\":\"OK\",\"value\":7}",
+                "{\"name\":\"OK\",\"value\":\"" + "x".repeat(70_000) + "\"}"}) {
+            assertThat(call("POST", "/secrets", b, bad).statusCode()).as(bad.length() > 80 ? "huge value" : bad).isEqualTo(400);
+        }
+        var unknown = call("POST", "/sandboxes", c, "{\"name\":\"withsecret\",\"secrets\":[\"API_TOKEN\"]}");
+        assertThat(unknown.statusCode()).as("carol has no such secret: refused before anything boots").isEqualTo(400);
+        assertThat(unknown.body()).contains("unknown secret");
+        for (Path f : new Path[]{dataDir.resolve("state.db"), dataDir.resolve("state.db-wal")}) {
+            if (Files.exists(f)) assertThat(Files.readString(f, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("s3cr3t");
+        }
+        assertThat(call("DELETE", "/secrets/API_TOKEN", b, null).statusCode()).isEqualTo(200);
+        assertThat(call("GET", "/secrets/API_TOKEN", b, null).statusCode()).isEqualTo(404);
+    }
 }

@@ -6,6 +6,7 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.ratelimit.RateLimits;
+import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
@@ -55,10 +56,12 @@ public final class ApiHandler extends Handler.Abstract {
     private final Forwards forwards;
     private final SnapshotService snapshots;
     private final RateLimits rateLimits;
+    private final SecretService secrets;
 
-    public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, ServerWebSocketContainer websockets,
-                      Forwards forwards, RateLimits rateLimits) {
+    public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
+                      ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits) {
         this.store = store;
+        this.secrets = secrets;
         this.rateLimits = rateLimits;
         this.snapshots = snapshots;
         this.forwards = forwards;
@@ -94,6 +97,9 @@ public final class ApiHandler extends Handler.Abstract {
 
     /** {@code POST /sandboxes/{id}/checkpoint} names the snapshot; {@code POST /snapshots/{name}/resume} the new sandbox. */
     record NameBody(String name) {}
+
+    /** {@code POST /secrets}. */
+    record SecretBody(String name, String value) {}
 
     private SandboxView view(dev.bhatti.server.store.SandboxRecord s) {
         return SandboxView.of(s, sandboxes.thermal(s));
@@ -164,6 +170,9 @@ public final class ApiHandler extends Handler.Abstract {
             var snap = snapshots.create(user, seg.get(1), readJson(request, NameBody.class).name());
             return new Reply(201, SnapshotView.of(snap), false);
         }
+        if (!seg.isEmpty() && seg.get(0).equals("secrets") && seg.size() <= 2) {
+            return secret(user, seg, method, request);
+        }
         if (!seg.isEmpty() && seg.get(0).equals("snapshots")) {
             return snapshot(user, seg, method, request);
         }
@@ -197,6 +206,33 @@ public final class ApiHandler extends Handler.Abstract {
             return exec(user, seg.get(1), readJson(request, ExecBody.class), request, response, callback);
         }
         throw ApiException.notFound("no such route: " + method + " " + Limits.printable(path));
+    }
+
+    private Reply secret(UserRecord user, List<String> seg, String method, Request request) throws IOException {
+        if (seg.size() == 1) {
+            return switch (method) {
+                case "GET" -> Reply.ok(secrets.list(user).stream().map(ApiHandler::secretView).toList());
+                case "POST" -> {
+                    var body = readJson(request, SecretBody.class);
+                    boolean created = secrets.set(user, body.name(), body.value());
+                    yield new Reply(created ? 201 : 200, secretView(secrets.get(user, body.name())), false);
+                }
+                default -> throw methodNotAllowed();
+            };
+        }
+        return switch (method) {
+            case "GET" -> Reply.ok(secretView(secrets.get(user, seg.get(1))));
+            case "DELETE" -> {
+                secrets.delete(user, seg.get(1));
+                yield Reply.ok(Map.of("status", "deleted"));
+            }
+            default -> throw methodNotAllowed();
+        };
+    }
+
+    /** A secret as the API shows it: never its value. */
+    private static Map<String, Object> secretView(dev.bhatti.server.store.SecretRecord s) {
+        return Map.of("name", s.name(), "created_at", s.createdAt().toString(), "updated_at", s.updatedAt().toString());
     }
 
     private Reply snapshot(UserRecord user, List<String> seg, String method, Request request) throws IOException {

@@ -69,11 +69,13 @@ public final class UserAdmin {
         UserRecord user = find(name);
         List<SandboxRecord> sandboxes = store.sandboxes(user.id());
         List<SnapshotRecord> snapshots = store.snapshots(user.id());
-        if (!sandboxes.isEmpty() || !snapshots.isEmpty()) {
-            var b = new StringBuilder("user " + name + " still owns");
-            if (!sandboxes.isEmpty()) b.append(" sandboxes ").append(String.join(", ", sandboxes.stream().map(SandboxRecord::name).toList()));
-            if (!sandboxes.isEmpty() && !snapshots.isEmpty()) b.append(" and");
-            if (!snapshots.isEmpty()) b.append(" snapshots ").append(String.join(", ", snapshots.stream().map(SnapshotRecord::name).toList()));
+        var secrets = store.secrets(user.id());
+        if (!sandboxes.isEmpty() || !snapshots.isEmpty() || !secrets.isEmpty()) {
+            var owned = new java.util.ArrayList<String>();
+            if (!sandboxes.isEmpty()) owned.add("sandboxes " + String.join(", ", sandboxes.stream().map(SandboxRecord::name).toList()));
+            if (!snapshots.isEmpty()) owned.add("snapshots " + String.join(", ", snapshots.stream().map(SnapshotRecord::name).toList()));
+            if (!secrets.isEmpty()) owned.add("secrets " + String.join(", ", secrets.stream().map(s -> s.name()).toList()));
+            var b = new StringBuilder("user " + name + " still owns " + String.join(" and ", owned));
             b.append("; remove them first with the user's key (bhatti user rotate-key ").append(name)
                     .append(" gives one), e.g. bhatti destroy NAME -y --token KEY, then delete the user");
             throw new UserAdminException(b.toString());

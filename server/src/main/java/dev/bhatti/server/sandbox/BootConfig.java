@@ -18,15 +18,17 @@ import java.util.Map;
  * The configuration a create request gives a sandbox, validated up front (before any VM boots) and
  * applied once its agent answers: environment, files, then the init script as session "init".
  */
-record BootConfig(Map<String, String> env, List<File> files, String init) {
+record BootConfig(Map<String, String> env, Map<String, String> secrets, List<File> files, String init) {
 
     static final String ENVIRON = "/etc/bhatti/environ";
+    /** On the guest's /run, a tmpfs: secret values live in guest memory only, never on its disk. */
+    static final String SECRETS = "/run/bhatti/secrets";
     static final int MAX_FILES = 100;
     static final int MAX_ENV = 200;
 
     record File(String path, byte[] content, int mode) {}
 
-    static BootConfig of(SandboxService.CreateRequest req) {
+    static BootConfig of(SandboxService.CreateRequest req, Map<String, String> secrets) {
         var env = new LinkedHashMap<String, String>();
         if (req.env() != null) {
             if (req.env().size() > MAX_ENV) throw ApiException.badRequest("at most " + MAX_ENV + " environment variables");
@@ -62,21 +64,30 @@ record BootConfig(Map<String, String> env, List<File> files, String init) {
         }
         String init = req.init();
         if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw ApiException.badRequest("init must be a non-empty script");
-        return new BootConfig(env, files, init);
+        return new BootConfig(env, secrets, files, init);
     }
 
     void apply(Engine engine, String vm) throws EngineException {
-        if (!env.isEmpty()) {
-            var out = new ByteArrayOutputStream();
-            env.forEach((k, v) -> out.writeBytes((k + "=" + v + "\0").getBytes(StandardCharsets.UTF_8)));
-            // Readable by root only: it may hold secrets; the agent (root) hands it to each command.
-            engine.writeFile(vm, ENVIRON, 0600, "root", new ByteArrayInputStream(out.toByteArray()));
-        }
+        // Readable by root only; the agent (root) hands both to each command.
+        if (!env.isEmpty()) engine.writeFile(vm, ENVIRON, 0600, "root", new ByteArrayInputStream(environ(env)));
+        applySecrets(engine, vm, secrets);
         for (File f : files) engine.writeFile(vm, f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
         if (init != null) {
             SessionChannel ch = engine.openSession(vm, new SessionOpen.Start("init", List.of("sh", "-c", init), Map.of(), "", "",
                     true, 24, 80, 0));
             ch.close(); // runs on detached; `bhatti shell --session init` watches it
         }
+    }
+
+    /** Writes the secrets where the agent reads them; nothing if there are none. */
+    static void applySecrets(Engine engine, String vm, Map<String, String> secrets) throws EngineException {
+        if (!secrets.isEmpty()) engine.writeFile(vm, SECRETS, 0600, "root", new ByteArrayInputStream(environ(secrets)));
+    }
+
+    /** NUL-separated KEY=VALUE entries, as the agent reads them. */
+    private static byte[] environ(Map<String, String> vars) {
+        var out = new ByteArrayOutputStream();
+        vars.forEach((k, v) -> out.writeBytes((k + "=" + v + "\0").getBytes(StandardCharsets.UTF_8)));
+        return out.toByteArray();
     }
 }

@@ -11,6 +11,7 @@ import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.server.api.ApiException;
 import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
@@ -32,12 +33,14 @@ public final class SandboxService {
     private final Engine engine;
     private final String accelerator;
     private final Activity activity;
+    private final SecretService secrets;
 
-    public SandboxService(Store store, Engine engine, String accelerator, Activity activity) {
+    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets) {
         this.store = store;
         this.engine = engine;
         this.accelerator = accelerator;
         this.activity = activity;
+        this.secrets = secrets;
         engine.onStateChange((id, state, reason) -> store.updateStatus(id, statusOf(state), reason));
     }
 
@@ -46,7 +49,7 @@ public final class SandboxService {
      * written before it is handed over, {@code init} runs once as session "init" (attachable).
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
-                                List<FileSpec> files, String init, Boolean keepHot) {}
+                                List<FileSpec> files, String init, Boolean keepHot, List<String> secrets) {}
 
     /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
     public record FileSpec(String guestPath, String content, String mode) {}
@@ -58,7 +61,8 @@ public final class SandboxService {
         String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
         int cpus = Limits.cpus(req.cpus(), user);
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
-        var config = BootConfig.of(req);
+        List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(req.secrets()));
+        var config = BootConfig.of(req, secrets.values(user, secretNames));
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
         if (!engine.tiers().contains(image)) {
             throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
@@ -83,6 +87,7 @@ public final class SandboxService {
                 throw new EngineException(e.kind() == EngineException.Kind.FAILED ? e.kind() : EngineException.Kind.INVALID,
                         "applying the create configuration failed: " + e.getMessage(), e);
             }
+            store.setSandboxSecrets(record.id(), secretNames);
             store.updateStatus(record.id(), "running", "");
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
@@ -177,9 +182,15 @@ public final class SandboxService {
         return transition(find(user, idOrName), "stop", false, id -> engine.suspend(id));
     }
 
-    /** Resumes a stopped sandbox where it was; {@code force} boots it from its disk when its snapshot is unusable. */
+    /**
+     * Resumes a stopped sandbox where it was; {@code force} boots it from its disk when its snapshot is
+     * unusable, and hands it its secrets again (they live only in guest memory).
+     */
     public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
-        return transition(find(user, idOrName), "start", true, id -> engine.start(id, force));
+        return transition(find(user, idOrName), "start", true, id -> {
+            engine.start(id, force);
+            if (force) BootConfig.applySecrets(engine, id, secrets.values(user, store.sandboxSecrets(id)));
+        });
     }
 
     /** Stops the sandbox's vCPUs, keeping its memory (warm). */
@@ -243,6 +254,8 @@ public final class SandboxService {
             case NAME_TAKEN -> throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
             case OVER_LIMIT -> throw overLimit(user, snapshot.cpus(), snapshot.memoryMb());
         }
+        // the clone carries the source's secrets in its memory; remember them for a later cold boot
+        store.setSandboxSecrets(record.id(), store.sandboxSecrets(snapshot.sourceSandboxId()));
         try {
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
                     snapshot.memoryMb(), snapshot.image()));

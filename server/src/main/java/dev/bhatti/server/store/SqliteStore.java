@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -202,7 +202,58 @@ public final class SqliteStore implements Store {
 
     @Override
     public void deleteSandbox(String sandboxId) {
-        query(() -> update("DELETE FROM sandboxes WHERE id = ?", sandboxId));
+        transaction(() -> {
+            update("DELETE FROM sandbox_secrets WHERE sandbox_id = ?", sandboxId);
+            return update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
+        });
+    }
+
+    @Override
+    public boolean putSecret(String userId, String name, byte[] ciphertext, Instant now) {
+        return transaction(() -> {
+            int updated = update("UPDATE secrets SET ciphertext = ?, updated_at = ? WHERE user_id = ? AND name = ?",
+                    ciphertext, now.toString(), userId, name);
+            if (updated == 1) return false;
+            update("INSERT INTO secrets (user_id, name, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    userId, name, ciphertext, now.toString(), now.toString());
+            return true;
+        });
+    }
+
+    @Override
+    public List<SecretRecord> secrets(String userId) {
+        return query(() -> many("SELECT name, created_at, updated_at FROM secrets WHERE user_id = ? ORDER BY name",
+                rs -> new SecretRecord(rs.getString("name"), Instant.parse(rs.getString("created_at")),
+                        Instant.parse(rs.getString("updated_at"))), userId));
+    }
+
+    @Override
+    public Optional<byte[]> secretCiphertext(String userId, String name) {
+        return query(() -> one("SELECT ciphertext FROM secrets WHERE user_id = ? AND name = ?", rs -> rs.getBytes(1), userId, name));
+    }
+
+    @Override
+    public boolean deleteSecret(String userId, String name) {
+        return query(() -> update("DELETE FROM secrets WHERE user_id = ? AND name = ?", userId, name) == 1);
+    }
+
+    @Override
+    public int countAllSecrets() {
+        return query(() -> count("SELECT COUNT(*) FROM secrets"));
+    }
+
+    @Override
+    public void setSandboxSecrets(String sandboxId, List<String> names) {
+        transaction(() -> {
+            update("DELETE FROM sandbox_secrets WHERE sandbox_id = ?", sandboxId);
+            for (String n : names) update("INSERT INTO sandbox_secrets (sandbox_id, name) VALUES (?, ?)", sandboxId, n);
+            return null;
+        });
+    }
+
+    @Override
+    public List<String> sandboxSecrets(String sandboxId) {
+        return query(() -> many("SELECT name FROM sandbox_secrets WHERE sandbox_id = ? ORDER BY name", rs -> rs.getString(1), sandboxId));
     }
 
     @Override
@@ -283,6 +334,23 @@ public final class SqliteStore implements Store {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Runs several statements as one transaction: all of them happen, or none. */
+    private <T> T transaction(Sql<T> sql) {
+        return query(() -> {
+            db.setAutoCommit(false);
+            try {
+                T result = sql.run();
+                db.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                db.rollback();
+                throw e;
+            } finally {
+                db.setAutoCommit(true);
+            }
+        });
     }
 
     private PreparedStatement prepare(String sql, Object... args) throws SQLException {

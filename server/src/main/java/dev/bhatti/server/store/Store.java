@@ -73,6 +73,22 @@ public interface Store extends AutoCloseable {
 
     void deleteSnapshot(String snapshotId);
 
+    /** Stores a secret's ciphertext, replacing an earlier value; true if it is new. */
+    boolean putSecret(String userId, String name, byte[] ciphertext, java.time.Instant now);
+
+    List<SecretRecord> secrets(String userId);
+
+    Optional<byte[]> secretCiphertext(String userId, String name);
+
+    boolean deleteSecret(String userId, String name);
+
+    /** Secrets of all users: what the daemon's key must still be able to read. */
+    int countAllSecrets();
+
+    void setSandboxSecrets(String sandboxId, List<String> names);
+
+    List<String> sandboxSecrets(String sandboxId);
+
     @Override
     void close();
 }
