@@ -49,16 +49,17 @@ public final class Daemon implements AutoCloseable {
         if (lock == null) throw new IllegalStateException("another bhatti daemon is already using " + data);
 
         store = SqliteStore.open(data.resolve("state.db"));
+        var events = new dev.bhatti.server.events.Events(store);
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
         engine = new QemuEngine(engineConfig);
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
         var secrets = new dev.bhatti.server.secrets.SecretService(store,
                 dev.bhatti.server.secrets.SecretBox.open(data, store.countAllSecrets()));
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets);
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events);
         sandboxes.recover();
         var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
-        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC());
+        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC(), events);
         thermal.start();
 
         var threads = new QueuedThreadPool();
@@ -73,10 +74,11 @@ public final class Daemon implements AutoCloseable {
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes::tunnel);
         http.setHandler(new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits())));
+                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events));
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
+        events.record("daemon.start", null, null, config.withPort(port()).url() + ", engine qemu/" + engine.accelerator().wire());
         log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.withPort(port()).url(), data, engine.accelerator().wire());
     }
 

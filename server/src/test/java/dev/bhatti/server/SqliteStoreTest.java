@@ -21,11 +21,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(4);
+            assertThat(store.schemaVersion()).isEqualTo(5);
             store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(4);
+            assertThat(store.schemaVersion()).isEqualTo(5);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }
@@ -126,5 +126,23 @@ class SqliteStoreTest {
 
     private static SandboxRecord sandbox(String id, String name, int cpus, int memoryMb) {
         return new SandboxRecord(id, "u1", name, "starting", "", cpus, memoryMb, "minimal", "qemu", "tcg", Instant.now(), false);
+    }
+
+    @Test
+    void eventsAreListedNewestFirstAndFiltered() {
+        try (var store = SqliteStore.open(dir.resolve("e.db"))) {
+            Instant t = Instant.parse("2026-01-01T00:00:00Z");
+            store.recordEvent(new dev.bhatti.server.store.EventRecord(0, t, "sandbox.create", "alice", "dev", ""));
+            store.recordEvent(new dev.bhatti.server.store.EventRecord(0, t.plusSeconds(60), "sandbox.destroy", "alice", "dev", ""));
+            store.recordEvent(new dev.bhatti.server.store.EventRecord(0, t.plusSeconds(120), "auth.failed", "", "", "from 127.0.0.1"));
+            store.recordEvent(new dev.bhatti.server.store.EventRecord(0, t.plusSeconds(180), "sandbox_x", "bob", "", ""));
+            var all = store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 50));
+            assertThat(all).extracting(dev.bhatti.server.store.EventRecord::type)
+                    .containsExactly("sandbox_x", "auth.failed", "sandbox.destroy", "sandbox.create");
+            assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("sandbox.", "", "", t, 50))).as("a prefix, not a pattern").hasSize(2);
+            assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "bob", "", t, 50))).hasSize(1);
+            assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "dev", t.plusSeconds(30), 50))).hasSize(1);
+            assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 2))).hasSize(2);
+        }
     }
 }

@@ -175,4 +175,38 @@ class TenancyTest {
         assertThat(call("DELETE", "/secrets/API_TOKEN", b, null).statusCode()).isEqualTo(200);
         assertThat(call("GET", "/secrets/API_TOKEN", b, null).statusCode()).isEqualTo(404);
     }
+
+    @Test
+    void aLockedDatabaseAnswers503AndWritesNothing() throws Exception {
+        String b = bob.apiKey();
+        try (var other = java.sql.DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("state.db"));
+             var st = other.createStatement()) {
+            st.execute("BEGIN EXCLUSIVE"); // another process holding the write lock longer than the busy timeout
+            var r = call("POST", "/secrets", b, "{\"name\":\"LOCKED\",\"value\":\"v\"}");
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(503);
+            assertThat(r.body()).contains("database is unavailable");
+            assertThat(r.headers().firstValue("Retry-After")).isPresent();
+            st.execute("ROLLBACK");
+        }
+        assertThat(call("GET", "/secrets/LOCKED", b, null).statusCode()).as("nothing half-written").isEqualTo(404);
+        assertThat(call("POST", "/secrets", b, "{\"name\":\"LOCKED\",\"value\":\"v\"}").statusCode()).isEqualTo(201);
+        assertThat(call("DELETE", "/secrets/LOCKED", b, null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void eventsSayWhoDidWhat() throws Exception {
+        String b = bob.apiKey();
+        call("POST", "/secrets", b, "{\"name\":\"EVT\",\"value\":\"hidden-value-7\"}");
+        call("GET", "/sandboxes", "bht_" + "1".repeat(64), null);
+        var recent = admin.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", Instant.now().minusSeconds(600), 100));
+        assertThat(recent).anySatisfy(e -> {
+            assertThat(e.type()).isEqualTo("secret.set");
+            assertThat(e.userName()).isEqualTo("bob");
+            assertThat(e.detail()).isEqualTo("EVT");
+        });
+        assertThat(recent).anySatisfy(e -> assertThat(e.type()).isEqualTo("auth.failed"));
+        assertThat(recent).anySatisfy(e -> assertThat(e.type()).isEqualTo("user.create"));
+        assertThat(recent).anySatisfy(e -> assertThat(e.type()).isEqualTo("daemon.start"));
+        assertThat(recent).allSatisfy(e -> assertThat(e.detail()).doesNotContain("hidden-value-7"));
+    }
 }

@@ -4,6 +4,7 @@ import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.secrets.SecretService;
@@ -13,6 +14,7 @@ import dev.bhatti.server.sandbox.SandboxView;
 import dev.bhatti.server.sandbox.SnapshotService;
 import dev.bhatti.server.sandbox.SnapshotView;
 import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.StoreException;
 import dev.bhatti.server.store.UserRecord;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -57,10 +59,12 @@ public final class ApiHandler extends Handler.Abstract {
     private final SnapshotService snapshots;
     private final RateLimits rateLimits;
     private final SecretService secrets;
+    private final Events events;
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
-                      ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits) {
+                      ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events) {
         this.store = store;
+        this.events = events;
         this.secrets = secrets;
         this.rateLimits = rateLimits;
         this.snapshots = snapshots;
@@ -80,10 +84,19 @@ public final class ApiHandler extends Handler.Abstract {
             send(response, callback, reply.status, reply.body);
         } catch (ApiException e) {
             if (e instanceof ApiException.RateLimited r) response.getHeaders().put("Retry-After", Long.toString(r.retryAfterSeconds()));
+            if (e.status() >= 500) {
+                events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": " + e.getMessage());
+            }
             send(response, callback, e.status(), Map.of("error", e.getMessage()));
+        } catch (StoreException e) {
+            log.warn("{} {}: {}", request.getMethod(), Request.getPathInContext(request), e.getMessage());
+            response.getHeaders().put("Retry-After", "5");
+            send(response, callback, 503, Map.of("error", "the database is unavailable (" + e.getMessage()
+                    + "); try again shortly"));
         } catch (RuntimeException | IOException e) {
             String id = "req_" + ApiKeys.randomHex(8);
             log.error("{} {} failed ({})", request.getMethod(), Request.getPathInContext(request), id, e);
+            events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": internal error " + id);
             send(response, callback, 500, Map.of("error", "internal error", "request_id", id));
         }
         return true;
@@ -129,6 +142,10 @@ public final class ApiHandler extends Handler.Abstract {
                 case "POST" -> {
                     var req = readJson(request, SandboxService.CreateRequest.class);
                     var created = sandboxes.create(user, req);
+                    if (!created.existing()) {
+                        events.record("sandbox.create", user.name(), created.sandbox().name(),
+                                created.sandbox().cpus() + " cpu, " + created.sandbox().memoryMb() + " MB, " + created.sandbox().image());
+                    }
                     yield new Reply(created.existing() ? 200 : 201, view(created.sandbox()), created.existing());
                 }
                 default -> throw methodNotAllowed();
@@ -147,8 +164,10 @@ public final class ApiHandler extends Handler.Abstract {
                     yield Reply.ok(view(sandboxes.keepHot(user, id, patch.keepHot())));
                 }
                 case "DELETE" -> {
-                    forwards.close(sandboxes.get(user, id).id(), 0);
+                    var doomed = sandboxes.get(user, id);
+                    forwards.close(doomed.id(), 0);
                     sandboxes.destroy(user, id);
+                    events.record("sandbox.destroy", user.name(), doomed.name(), "");
                     yield Reply.ok(Map.of("status", "destroyed"));
                 }
                 default -> throw methodNotAllowed();
@@ -163,11 +182,13 @@ public final class ApiHandler extends Handler.Abstract {
                 case "pause" -> sandboxes.pause(user, id);
                 default -> sandboxes.resume(user, id);
             };
+            events.record("sandbox." + seg.get(2), user.name(), s.name(), "");
             return Reply.ok(view(s));
         }
         if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("checkpoint")) {
             requireMethod(method, "POST");
             var snap = snapshots.create(user, seg.get(1), readJson(request, NameBody.class).name());
+            events.record("snapshot.create", user.name(), snap.sourceName(), "snapshot " + snap.name() + ", " + (snap.sizeBytes() >> 20) + " MB");
             return new Reply(201, SnapshotView.of(snap), false);
         }
         if (!seg.isEmpty() && seg.get(0).equals("secrets") && seg.size() <= 2) {
@@ -215,6 +236,7 @@ public final class ApiHandler extends Handler.Abstract {
                 case "POST" -> {
                     var body = readJson(request, SecretBody.class);
                     boolean created = secrets.set(user, body.name(), body.value());
+                    events.record("secret.set", user.name(), null, body.name());
                     yield new Reply(created ? 201 : 200, secretView(secrets.get(user, body.name())), false);
                 }
                 default -> throw methodNotAllowed();
@@ -224,6 +246,7 @@ public final class ApiHandler extends Handler.Abstract {
             case "GET" -> Reply.ok(secretView(secrets.get(user, seg.get(1))));
             case "DELETE" -> {
                 secrets.delete(user, seg.get(1));
+                events.record("secret.delete", user.name(), null, seg.get(1));
                 yield Reply.ok(Map.of("status", "deleted"));
             }
             default -> throw methodNotAllowed();
@@ -245,6 +268,7 @@ public final class ApiHandler extends Handler.Abstract {
                 case "GET" -> Reply.ok(SnapshotView.of(snapshots.get(user, seg.get(1))));
                 case "DELETE" -> {
                     snapshots.delete(user, seg.get(1));
+                    events.record("snapshot.delete", user.name(), null, "snapshot " + seg.get(1));
                     yield Reply.ok(Map.of("status", "deleted"));
                 }
                 default -> throw methodNotAllowed();
@@ -254,6 +278,7 @@ public final class ApiHandler extends Handler.Abstract {
             requireMethod(method, "POST");
             String name = readOptionalJson(request, NameBody.class).map(NameBody::name).orElse(null);
             var created = snapshots.resume(user, seg.get(1), name);
+            events.record("snapshot.resume", user.name(), created.sandbox().name(), "from snapshot " + seg.get(1));
             return new Reply(201, view(created.sandbox()), false);
         }
         throw ApiException.notFound("no such route: " + method + " /" + Limits.printable(String.join("/", seg)));
@@ -358,8 +383,16 @@ public final class ApiHandler extends Handler.Abstract {
         if (header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
             throw new ApiException(401, "authorization required: send 'Authorization: Bearer <api key>'");
         }
-        return store.userByKeyHash(ApiKeys.hash(header.substring(7).strip()))
-                .orElseThrow(() -> new ApiException(401, "invalid api key"));
+        String hash = ApiKeys.hash(header.substring(7).strip());
+        var user = store.userByKeyHash(hash)
+                // the lookup is by hash (an index): the comparison below is the one that must not leak timing
+                .filter(u -> java.security.MessageDigest.isEqual(u.apiKeyHash().getBytes(StandardCharsets.US_ASCII),
+                        hash.getBytes(StandardCharsets.US_ASCII)));
+        if (user.isEmpty()) {
+            events.record("auth.failed", null, null, "invalid api key from " + Request.getRemoteAddr(request));
+            throw new ApiException(401, "invalid api key");
+        }
+        return user.get();
     }
 
     private static <T> T readJson(Request request, Class<T> type) throws IOException {

@@ -35,8 +35,12 @@ public final class UserAdmin {
     public record Issued(UserRecord user, String apiKey) {}
 
     private final Store store;
+    private final dev.bhatti.server.events.Events events;
 
-    public UserAdmin(Store store) { this.store = store; }
+    public UserAdmin(Store store) {
+        this.store = store;
+        this.events = new dev.bhatti.server.events.Events(store);
+    }
 
     public Issued create(String name, Quota limits) {
         if (name == null || !Limits.NAME.matcher(name).matches()) {
@@ -48,6 +52,8 @@ public final class UserAdmin {
         var user = new UserRecord("usr_" + ApiKeys.randomHex(4), name, ApiKeys.hash(key), limits.maxSandboxes(), limits.maxCpus(),
                 limits.maxMemoryMb(), limits.maxSnapshots(), Instant.now().truncatedTo(ChronoUnit.MILLIS));
         store.insertUser(user);
+        events.record("user.create", name, null, limits.maxSandboxes() + " sandboxes, " + limits.maxCpus() + " cpus, "
+                + limits.maxMemoryMb() + " MB, " + limits.maxSnapshots() + " snapshots");
         return new Issued(user, key);
     }
 
@@ -58,6 +64,7 @@ public final class UserAdmin {
         UserRecord user = find(name);
         String key = ApiKeys.generate();
         store.updateApiKeyHash(user.id(), ApiKeys.hash(key));
+        events.record("user.rotate_key", name, null, "the old key stopped working");
         return new Issued(user, key);
     }
 
@@ -81,6 +88,7 @@ public final class UserAdmin {
             throw new UserAdminException(b.toString());
         }
         store.deleteUser(user.id());
+        events.record("user.delete", name, null, "");
         return user;
     }
 

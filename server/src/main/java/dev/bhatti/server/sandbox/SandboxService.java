@@ -11,6 +11,7 @@ import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.server.api.ApiException;
 import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.events.Events;
 import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.Store;
@@ -34,14 +35,19 @@ public final class SandboxService {
     private final String accelerator;
     private final Activity activity;
     private final SecretService secrets;
+    private final Events events;
 
-    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets) {
+    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events) {
+        this.events = events;
         this.store = store;
         this.engine = engine;
         this.accelerator = accelerator;
         this.activity = activity;
         this.secrets = secrets;
-        engine.onStateChange((id, state, reason) -> store.updateStatus(id, statusOf(state), reason));
+        engine.onStateChange((id, state, reason) -> {
+            store.updateStatus(id, statusOf(state), reason);
+            events.record("sandbox." + state.wire(), null, store.sandboxById(id).map(SandboxRecord::name).orElse(id), reason);
+        });
     }
 
     /**
@@ -93,12 +99,13 @@ public final class SandboxService {
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
             store.deleteSandbox(record.id());
+            events.record("sandbox.create_failed", user.name(), name, e.getMessage());
             throw switch (e.kind()) {
                 case INVALID -> ApiException.badRequest(e.getMessage());
                 default -> new ApiException(500, "could not create sandbox: " + e.getMessage());
             };
         } catch (RuntimeException e) {
-            store.deleteSandbox(record.id());
+            undo(record.id(), e);
             throw e;
         }
     }
@@ -166,7 +173,9 @@ public final class SandboxService {
             if (e.kind() == EngineException.Kind.NOT_RUNNING) return; // it moved on meanwhile; refresh tells the truth
             throw new ApiException(e.kind() == EngineException.Kind.CONFLICT ? 409 : 502, "could not wake sandbox " + s.name() + ": " + e.getMessage());
         }
-        log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), (System.nanoTime() - started) / 1_000_000);
+        long ms = (System.nanoTime() - started) / 1_000_000;
+        log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), ms);
+        events.record("thermal.wake", null, s.name(), "from " + from.thermal() + " in " + ms + " ms");
     }
 
     /** Sets whether the thermal manager leaves the sandbox alone; keeping it hot wakes it now. */
@@ -271,8 +280,27 @@ public final class SandboxService {
                 default -> new ApiException(500, "could not resume snapshot " + snapshot.name() + ": " + e.getMessage());
             };
         } catch (RuntimeException e) {
-            store.deleteSandbox(record.id());
+            undo(record.id(), e);
             throw e;
+        }
+    }
+
+    /**
+     * A create failed after its row was written (the store itself, say): the VM, if it booted, and the
+     * row go, as far as they can; what cannot be undone is logged for the reconciler and the operator.
+     */
+    private void undo(String sandboxId, RuntimeException cause) {
+        try {
+            engine.destroy(sandboxId);
+        } catch (EngineException | RuntimeException e) {
+            cause.addSuppressed(e);
+            log.error("sandbox {}: its VM could not be removed after a failed create: {}", sandboxId, e.getMessage());
+        }
+        try {
+            store.deleteSandbox(sandboxId);
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+            log.error("sandbox {}: its row could not be removed after a failed create: {}", sandboxId, e.getMessage());
         }
     }
 

@@ -33,7 +33,10 @@ public final class ThermalManager implements AutoCloseable {
     private final CoolingBackoff backoff;
     private volatile Thread loop;
 
-    public ThermalManager(Store store, Engine engine, Activity activity, Policy policy, Clock clock) {
+    private final dev.bhatti.server.events.Events events;
+
+    public ThermalManager(Store store, Engine engine, Activity activity, Policy policy, Clock clock, dev.bhatti.server.events.Events events) {
+        this.events = events;
         this.store = store;
         this.engine = engine;
         this.activity = activity;
@@ -73,15 +76,18 @@ public final class ThermalManager implements AutoCloseable {
                 if (state == VmState.RUNNING && !policy.warmAfter().isZero() && idle.compareTo(policy.warmAfter()) >= 0) {
                     engine.pause(s.id());
                     log.info("sandbox {} idle for {} s: paused (warm)", s.name(), idle.toSeconds());
+                    events.record("thermal.warm", null, s.name(), "idle for " + idle.toSeconds() + " s");
                 } else if (state == VmState.PAUSED && !policy.coldAfter().isZero() && idle.compareTo(policy.coldAfter()) >= 0) {
                     engine.suspend(s.id());
                     store.updateStatus(s.id(), "stopped", "");
                     log.info("sandbox {} idle for {} s: snapshotted to disk (cold)", s.name(), idle.toSeconds());
+                    events.record("thermal.cold", null, s.name(), "idle for " + idle.toSeconds() + " s");
                 }
                 backoff.succeeded(s.id());
             } catch (EngineException e) {
                 int times = backoff.failed(s.id(), clock.instant());
                 log.warn("could not cool sandbox {} ({} time(s) in a row; retrying later): {}", s.name(), times, e.getMessage());
+                events.record("thermal.failed", null, s.name(), e.getMessage());
             } finally {
                 gate.unlock();
             }

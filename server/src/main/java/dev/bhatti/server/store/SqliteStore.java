@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -305,6 +305,27 @@ public final class SqliteStore implements Store {
     @Override
     public void deleteSnapshot(String snapshotId) {
         query(() -> update("DELETE FROM snapshots WHERE id = ?", snapshotId));
+    }
+
+    @Override
+    public void recordEvent(EventRecord e) {
+        query(() -> update("INSERT INTO events (at, type, user_name, sandbox_name, detail) VALUES (?, ?, ?, ?, ?)",
+                sortable(e.at()), e.type(), e.userName(), e.sandboxName(), e.detail()));
+    }
+
+    @Override
+    public List<EventRecord> events(EventRecord.Filter f) {
+        return query(() -> many("SELECT * FROM events WHERE type LIKE ? ESCAPE '\\' AND (? = '' OR user_name = ?) "
+                        + "AND (? = '' OR sandbox_name = ?) AND at >= ? ORDER BY id DESC LIMIT ?",
+                rs -> new EventRecord(rs.getLong("id"), Instant.parse(rs.getString("at")), rs.getString("type"), rs.getString("user_name"),
+                        rs.getString("sandbox_name"), rs.getString("detail")),
+                f.typePrefix().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", f.userName(), f.userName(),
+                f.sandboxName(), f.sandboxName(), sortable(f.since()), f.limit()));
+    }
+
+    /** A fixed-width UTC timestamp, so that comparing the text compares the times. */
+    private static String sortable(Instant t) {
+        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC).format(t);
     }
 
     @Override

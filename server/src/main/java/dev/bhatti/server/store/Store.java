@@ -89,6 +89,11 @@ public interface Store extends AutoCloseable {
 
     List<String> sandboxSecrets(String sandboxId);
 
+    void recordEvent(EventRecord event);
+
+    /** Newest first. */
+    List<EventRecord> events(EventRecord.Filter filter);
+
     @Override
     void close();
 }
