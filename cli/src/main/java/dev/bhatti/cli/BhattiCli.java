@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         description = "Self-hosted microVM sandboxes.",
         subcommands = {ServeCmd.class, SetupCmd.class, SandboxCommands.Create.class, SandboxCommands.ListCmd.class,
                 SandboxCommands.Inspect.class, ExecCmd.class, ShellCmd.class, PsCmd.class, FileCmd.class, ForwardCmd.class, SandboxCommands.Destroy.class,
-                ThermalCommands.Stop.class, ThermalCommands.Start.class, ThermalCommands.Pause.class, ThermalCommands.Resume.class, SnapshotCmd.class, SecretCmd.class, UserCmd.class, TierCmd.class,
+                ThermalCommands.Stop.class, ThermalCommands.Start.class, ThermalCommands.Pause.class, ThermalCommands.Resume.class, SnapshotCmd.class, SecretCmd.class, UserCmd.class, AdminCmd.class, VersionCmd.class, CompletionCmd.class, TierCmd.class,
                 CommandLine.HelpCommand.class})
 public final class BhattiCli {
 

@@ -135,6 +135,20 @@ class UsersIT {
                 .contains("unknown secret");
         assertThat(filesContaining(dataDir, value)).as("no host file holds the plaintext (database, logs, guest disk)").isEmpty();
 
+        // the administrator sees who did what and where the machine stands
+        JsonNode status = json(admin("admin", "status", "--json").stdout());
+        assertThat(status.path("sandboxes").path("running").asInt()).isEqualTo(2);
+        assertThat(status.path("memory_running_mb").asInt()).isEqualTo(512);
+        assertThat(status.path("disk_bytes").asLong()).isPositive();
+        assertThat(status.path("users").toString()).contains("\"name\":\"alice\",\"sandboxes\":2,\"max_sandboxes\":2");
+        assertThat(admin("admin", "status").stdout()).contains("2 running").containsPattern("alice\\s+2/2");
+        JsonNode creates = json(admin("admin", "events", "--type", "sandbox.create", "--user", "alice", "--json").stdout());
+        assertThat(creates).hasSize(3); // a0/a1 (whichever won), then sec
+        assertThat(admin("admin", "events", "--type", "user.rotate_key").stdout()).contains("alice");
+        assertThat(admin("admin", "events", "--type", "auth.failed").stdout()).contains("invalid api key");
+        assertThat(admin("admin", "events", "--json").stdout()).doesNotContain(value);
+        assertThat(admin("admin", "events", "--since", "yesterday").stderr()).contains("--since must be like");
+
         // a user who still owns sandboxes or secrets is not deleted; once they are gone, the user goes too
         var refused = admin("user", "delete", "alice", "-y");
         assertThat(refused.exit()).isNotZero();

@@ -1,0 +1,56 @@
+package dev.bhatti.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+
+/** The CLI's version, the daemon it talks to and that daemon's version. */
+@Command(name = "version", description = "Show the CLI version, the API endpoint and the server's version.",
+        mixinStandardHelpOptions = true)
+final class VersionCmd implements Callable<Integer> {
+    static final String VERSION = "0.1.0";
+
+    @Mixin ClientOptions opts;
+
+    @Override
+    public Integer call() throws CliException {
+        String url;
+        try {
+            url = CliConfig.resolve(opts.url, opts.token, System.getenv()).url();
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new CliException("cannot read " + CliConfig.file(System.getenv()) + ": " + e.getMessage());
+        }
+        String server;
+        try {
+            var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            var r = http.send(HttpRequest.newBuilder(URI.create(url + "/health")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            server = r.headers().firstValue("X-Bhatti-Version").orElse("unknown (HTTP " + r.statusCode() + ")");
+        } catch (java.net.ConnectException e) {
+            server = "unreachable (connection refused; is the daemon running? bhatti serve)";
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            server = "unreachable (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server = "unreachable";
+        }
+        if (opts.json) {
+            var n = ApiClient.JSON.createObjectNode();
+            n.put("cli", VERSION);
+            n.put("api_url", url);
+            n.put("server", server);
+            Output.json(n);
+        } else {
+            System.out.println("bhatti " + VERSION);
+            System.out.println("api:    " + url);
+            System.out.println("server: " + server);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,68 @@
+package dev.bhatti.cli;
+
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The command tree as users meet it: help everywhere, --json where there is output, completions that parse. */
+class CliSurfaceTest {
+
+    static List<CommandLine> all(CommandLine c) {
+        var out = new ArrayList<CommandLine>();
+        out.add(c);
+        for (var e : c.getSubcommands().entrySet()) if (e.getKey().equals(e.getValue().getCommandName())) out.addAll(all(e.getValue()));
+        return out;
+    }
+
+    @Test
+    void everyCommandHasHelpAndEveryLeafThatTalksToTheServerHasJson() {
+        var root = new CommandLine(new BhattiCli());
+        for (CommandLine c : all(root)) {
+            String path = c.getCommandSpec().qualifiedName();
+            assertThat(c.getCommandSpec().optionsMap()).as(path + " --help").containsKey("--help");
+            assertThat(c.getCommandSpec().usageMessage().description()).as(path + " has a description").isNotEmpty();
+            boolean leaf = c.getSubcommands().isEmpty();
+            boolean exempt = List.of("bhatti serve", "bhatti completion", "bhatti help", "bhatti shell", "bhatti forward", "bhatti tier build")
+                    .contains(path) || path.startsWith("bhatti file read") || path.startsWith("bhatti tier");
+            if (leaf && !exempt) assertThat(c.getCommandSpec().optionsMap()).as(path + " --json").containsKey("--json");
+        }
+    }
+
+    @Test
+    void completionScriptsForBashAndFishParse() throws Exception {
+        for (String shell : List.of("bash", "fish")) {
+            var out = new StringWriter();
+            var cli = new CommandLine(new BhattiCli());
+            var original = System.out;
+            var buffer = new java.io.ByteArrayOutputStream();
+            System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
+            try {
+                cli.setOut(new PrintWriter(out));
+                assertThat(cli.execute("completion", shell)).isZero();
+            } finally {
+                System.setOut(original);
+            }
+            String script = buffer.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(script).contains("snapshot").contains("secret").contains("user");
+            if (shell.equals("bash")) {
+                Path f = Files.createTempFile("bhatti-completion", ".bash");
+                Files.writeString(f, script);
+                Process p = new ProcessBuilder("bash", "-n", f.toString()).redirectErrorStream(true).start();
+                String err = new String(p.getInputStream().readAllBytes());
+                assertThat(p.waitFor()).as(err).isZero();
+                Files.delete(f);
+            } else {
+                assertThat(script).contains("complete -c bhatti -n '__fish_seen_subcommand_from snapshot' -a resume");
+            }
+        }
+        assertThat(new CommandLine(new BhattiCli()).execute("completion", "tcsh")).isNotZero();
+    }
+}
