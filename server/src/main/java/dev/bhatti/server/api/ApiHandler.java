@@ -34,7 +34,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -128,11 +127,16 @@ public final class ApiHandler extends Handler.Abstract {
     private Reply route(Request request, Response response, Callback callback) throws IOException {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
-        List<String> seg = segments(path);
+        List<String> seg = ApiRoutes.segments(path);
+        ApiRoutes.check(method, seg, Limits.printable(path));
         if (seg.equals(List.of("health"))) {
-            requireMethod(method, "GET");
             return Reply.ok(Map.of("status", "ok", "uptime", Duration.between(started, Instant.now()).toSeconds() + "s",
                     "version", VERSION));
+        }
+        if (seg.equals(List.of("openapi.json"))) {
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+            response.write(true, ByteBuffer.wrap(OPENAPI.get()), callback);
+            return Reply.STREAMED;
         }
         UserRecord user = authenticate(request);
         throttle(user, method, "/" + String.join("/", seg));
@@ -226,7 +230,7 @@ public final class ApiHandler extends Handler.Abstract {
             requireMethod(method, "POST");
             return exec(user, seg.get(1), readJson(request, ExecBody.class), request, response, callback);
         }
-        throw ApiException.notFound("no such route: " + method + " " + Limits.printable(path));
+        throw new IllegalStateException("route " + method + " " + Limits.printable(path) + " is in ApiRoutes but not handled");
     }
 
     private Reply secret(UserRecord user, List<String> seg, String method, Request request) throws IOException {
@@ -281,7 +285,7 @@ public final class ApiHandler extends Handler.Abstract {
             events.record("snapshot.resume", user.name(), created.sandbox().name(), "from snapshot " + seg.get(1));
             return new Reply(201, view(created.sandbox()), false);
         }
-        throw ApiException.notFound("no such route: " + method + " /" + Limits.printable(String.join("/", seg)));
+        throw new IllegalStateException("route " + method + " /" + Limits.printable(String.join("/", seg)) + " is in ApiRoutes but not handled");
     }
 
     private Reply exec(UserRecord user, String id, ExecBody body, Request request, Response response, Callback callback) {
@@ -418,11 +422,22 @@ public final class ApiHandler extends Handler.Abstract {
         }
     }
 
-    private static List<String> segments(String path) {
-        var out = new ArrayList<String>();
-        for (String s : path.split("/")) if (!s.isEmpty()) out.add(s);
-        return out;
-    }
+    /** The API description, served as is. */
+    private static final java.util.function.Supplier<byte[]> OPENAPI = new java.util.function.Supplier<>() {
+        private volatile byte[] doc;
+
+        @Override
+        public byte[] get() {
+            if (doc == null) {
+                try (InputStream in = ApiHandler.class.getResourceAsStream("/openapi.json")) {
+                    doc = in.readAllBytes();
+                } catch (IOException | NullPointerException e) {
+                    throw new IllegalStateException("openapi.json is missing from the jar", e);
+                }
+            }
+            return doc;
+        }
+    };
 
     private static void requireMethod(String method, String allowed) {
         if (!method.equals(allowed)) throw methodNotAllowed();
