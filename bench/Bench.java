@@ -29,6 +29,7 @@ public class Bench {
     static int nCreate = 5, nHttp = 200, warmHttp = 10, nCli = 20, warmCli = 2;
     static int cpus = 1, memoryMb = 512;
     static int nPause = 20, nCold = 5;
+    static int loadClients = 50, loadSeconds = 10;
     static List<Integer> thermalMemory = List.of(256, 1024);
     static Path daemonLog;
     static String prefix = "bench-" + Long.toHexString(System.nanoTime() & 0xffffff);
@@ -49,6 +50,7 @@ public class Bench {
             benchCreate();
             benchWarm();
             for (int mb : thermalMemory) benchThermal(mb);
+            if (loadSeconds > 0) benchThroughput();
         } catch (Exception e) {
             failures++;
             System.out.println("\nERROR: " + e.getMessage());
@@ -242,6 +244,44 @@ public class Bench {
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
+    // ---- 5. API throughput under concurrent clients ----
+    static void benchThroughput() throws Exception {
+        System.out.printf("%n== 5. API throughput: %d concurrent clients for %d s each (rate limits off in this daemon) ==%n",
+                loadClients, loadSeconds);
+        create(prefix + "-load"); // so that the list has something to serialize
+        System.out.printf(ROW, "(ms)", "N", "p50", "p95", "p99", "min", "max");
+        for (String path : List.of("/health", "/sandboxes")) {
+            var lat = new Stats("load " + path);
+            var all = java.util.Collections.synchronizedList(new ArrayList<Long>());
+            var errors = new java.util.concurrent.atomic.AtomicInteger();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(loadSeconds);
+            var threads = new ArrayList<Thread>();
+            long t0 = System.nanoTime();
+            for (int c = 0; c < loadClients; c++) {
+                threads.add(Thread.ofVirtual().start(() -> {
+                    var mine = new ArrayList<Long>();
+                    while (System.nanoTime() < end) {
+                        long a = System.nanoTime();
+                        try {
+                            if (request("GET", path, null, false).status != 200) errors.incrementAndGet();
+                        } catch (Exception e) {
+                            errors.incrementAndGet();
+                        }
+                        mine.add(System.nanoTime() - a);
+                    }
+                    all.addAll(mine);
+                }));
+            }
+            for (Thread t : threads) t.join();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            all.forEach(lat::add);
+            put(lat);
+            System.out.printf(Locale.ROOT, ROW, lat.label, lat.n(), f(lat.p(50)), f(lat.p(95)), f(lat.p(99)), f(lat.p(0)), f(lat.p(100)));
+            System.out.printf(Locale.ROOT, "    %.0f requests/s, %d errors%n", lat.n() / seconds, errors.get());
+            if (errors.get() > 0) throw new IllegalStateException(errors.get() + " failed requests to " + path + " under load");
+        }
+    }
+
     // ---- API calls ----
     record Resp(int status, String body) {}
 
@@ -380,6 +420,8 @@ public class Bench {
             rows.add(new String[]{"snapshot create " + mb + "M (hot)", null});
             rows.add(new String[]{"snapshot resume + exec " + mb + "M", null});
         }
+        rows.add(new String[]{"load /health", null});
+        rows.add(new String[]{"load /sandboxes", "load /health"});
         for (String[] l : rows) {
             Stats s = results.get(l[0]);
             if (s == null || s.n() == 0) continue;
@@ -482,6 +524,8 @@ public class Bench {
                     i++;
                 }
                 case "--daemon-log" -> { daemonLog = Path.of(v); i++; }
+                case "--load-clients" -> { loadClients = Integer.parseInt(v); i++; }
+                case "--load-seconds" -> { loadSeconds = Integer.parseInt(v); i++; }
                 default -> usage("unknown option " + a[i]);
             }
         }
@@ -493,7 +537,8 @@ public class Bench {
     static void usage(String msg) {
         System.err.println("Bench: " + msg + "\nusage: java Bench.java --url URL --token KEY --cli PATH/bin/bhatti "
                 + "[--n-create 5] [--n-http 200] [--warmup-http 10] [--n-cli 20] [--warmup-cli 2] [--cpus 1] [--memory 512]"
-                + " [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--daemon-log FILE]");
+                + " [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--daemon-log FILE]"
+                + " [--load-clients 50] [--load-seconds 10 (0: skip)]");
         System.exit(2);
     }
 }

@@ -91,6 +91,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The bench measures the server, not its per-user rate limits (burst 0 = unlimited); it paces itself otherwise.
+printf 'rate_limits:\n  create: {burst: 0}\n  exec: {burst: 0}\n  read: {burst: 0}\n' > "$DATA/config.yaml"
 "$ROOT/bin/bhatti" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" 2>"$LOG" >>"$LOG" &
 DAEMON_PID=$!
 for _ in $(seq 600); do

@@ -59,6 +59,7 @@ final class UserCmd {
         n.put("max_cpus", u.maxCpus());
         n.put("max_memory_mb", u.maxMemoryMb());
         n.put("max_snapshots", u.maxSnapshots());
+        n.put("max_storage_mb", u.maxStorageMb());
         n.put("created_at", u.createdAt().toString());
         if (key != null) n.put("api_key", key);
         return n;
@@ -78,17 +79,19 @@ final class UserCmd {
         @Option(names = "--max-cpus", description = "vCPUs over all their sandboxes (default 4)") int maxCpus = 4;
         @Option(names = "--max-memory", description = "MB of memory over all their sandboxes (default 4096)") int maxMemory = 4096;
         @Option(names = "--max-snapshots", description = "Named snapshots kept (default 5)") int maxSnapshots = 5;
+        @Option(names = "--max-storage", description = "MB all their snapshots may take on disk (default 20480)") int maxStorage = 20_480;
 
         @Override
         public Integer call() throws CliException {
-            var issued = local.withAdmin(a -> a.create(name, new UserAdmin.Quota(maxSandboxes, maxCpus, maxMemory, maxSnapshots)));
+            var issued = local.withAdmin(a -> a.create(name, new UserAdmin.Quota(maxSandboxes, maxCpus, maxMemory, maxSnapshots, maxStorage)));
             if (local.json) {
                 Output.json(json(issued.user(), issued.apiKey()));
                 return 0;
             }
             UserRecord u = issued.user();
             System.out.println("user/" + u.name() + " created (" + u.id() + "): up to " + u.maxSandboxes() + " sandboxes, "
-                    + u.maxCpus() + " vCPUs, " + u.maxMemoryMb() + " MB, " + u.maxSnapshots() + " snapshots");
+                    + u.maxCpus() + " vCPUs, " + u.maxMemoryMb() + " MB, " + u.maxSnapshots() + " snapshots ("
+                    + u.maxStorageMb() + " MB)");
             printKey(issued);
             return 0;
         }

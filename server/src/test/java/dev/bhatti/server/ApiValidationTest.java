@@ -116,4 +116,19 @@ class ApiValidationTest {
         var r = call("POST", "/sandboxes", key, "{\"name\":\"" + "x".repeat(2 * 1024 * 1024) + "\"}");
         assertThat(r.statusCode()).isEqualTo(413);
     }
+
+    @Test
+    void nonUtf8AndWronglyTypedBodiesAre400() throws Exception {
+        byte[] latin1 = "{\"name\":\"caf\u00e9\"}".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1); // a lone 0xE9 byte
+        var r = http.send(HttpRequest.newBuilder(URI.create(base + "/sandboxes")).header("Authorization", "Bearer " + key)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(latin1)).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(400);
+        for (String body : new String[]{"{\"name\":7}", "{\"name\":true}", "{\"keep_hot\":\"yes\"}", "{\"env\":[\"A=B\"]}",
+                "{\"name\":\"x'; DROP TABLE sandboxes; --\"}", "{\"name\":\"\u0001ctl\"}"}) {
+            var bad = call("POST", "/sandboxes", key, body);
+            assertThat(bad.statusCode()).as(body).isEqualTo(400);
+            assertThat(bad.body()).as(body).startsWith("{\"error\":");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).as("nothing was created").isEqualTo("[]");
+    }
 }

@@ -21,11 +21,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(5);
-            store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
+            assertThat(store.schemaVersion()).isEqualTo(6);
+            store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(5);
+            assertThat(store.schemaVersion()).isEqualTo(6);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }
@@ -34,8 +34,8 @@ class SqliteStoreTest {
     @Test
     void sandboxNamesAreUniquePerUserAndScopedToTheirOwner() {
         try (var store = SqliteStore.open(dir.resolve("s.db"))) {
-            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, Instant.now()));
-            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 5, Instant.now()));
+            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
+            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 5, 20480, Instant.now()));
             var a = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
             var alice = store.userByName("alice").orElseThrow();
             var bob = store.userByName("bob").orElseThrow();
@@ -60,8 +60,8 @@ class SqliteStoreTest {
     @Test
     void snapshotNamesAreUniquePerUserAndTheCapHolds() {
         try (var store = SqliteStore.open(dir.resolve("snap.db"))) {
-            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 2, Instant.now()));
-            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 2, Instant.now()));
+            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 2, 20480, Instant.now()));
+            store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 2, 20480, Instant.now()));
             assertThat(store.insertSnapshot(snap("s1", "u1", "pre"), 2)).isTrue();
             assertThat(store.insertSnapshot(snap("s2", "u1", "pre"), 2)).as("same user, same name").isFalse();
             assertThat(store.insertSnapshot(snap("s3", "u2", "pre"), 2)).as("another user may use the name").isTrue();
@@ -88,7 +88,7 @@ class SqliteStoreTest {
     @Test
     void twentyConcurrentCreatesAgainstACapOfFiveMakeExactlyFive() throws Exception {
         try (var store = SqliteStore.open(dir.resolve("q.db"))) {
-            var alice = new UserRecord("u1", "alice", "h1", 5, 100, 100_000, 5, Instant.now());
+            var alice = new UserRecord("u1", "alice", "h1", 5, 100, 100_000, 5, 20480, Instant.now());
             store.insertUser(alice);
             var inserted = new java.util.concurrent.atomic.AtomicInteger();
             var threads = new java.util.ArrayList<Thread>();
@@ -114,7 +114,7 @@ class SqliteStoreTest {
     @Test
     void totalVcpusAndMemoryAreCappedToo() {
         try (var store = SqliteStore.open(dir.resolve("c.db"))) {
-            var alice = new UserRecord("u1", "alice", "h1", 10, 4, 1024, 5, Instant.now());
+            var alice = new UserRecord("u1", "alice", "h1", 10, 4, 1024, 5, 20480, Instant.now());
             store.insertUser(alice);
             assertThat(store.insertSandbox(sandbox("a", "a", 3, 256), alice)).isEqualTo(Store.Insert.INSERTED);
             assertThat(store.insertSandbox(sandbox("b", "b", 2, 256), alice)).as("3 + 2 > 4 vCPUs").isEqualTo(Store.Insert.OVER_LIMIT);

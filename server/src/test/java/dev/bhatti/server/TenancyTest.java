@@ -209,4 +209,15 @@ class TenancyTest {
         assertThat(recent).anySatisfy(e -> assertThat(e.type()).isEqualTo("daemon.start"));
         assertThat(recent).allSatisfy(e -> assertThat(e.detail()).doesNotContain("hidden-value-7"));
     }
+
+    @Test
+    void snapshotStorageIsCappedPerUser() throws Exception {
+        var gina = new UserAdmin(admin).create("gina", new UserAdmin.Quota(1, 1, 512, 5, 0));
+        admin.insertSandbox(new SandboxRecord("cccc000000000001", gina.user().id(), "box", "stopped", "", 1, 512, "minimal", "qemu",
+                "tcg", Instant.now(), false), gina.user());
+        var r = call("POST", "/sandboxes/box/checkpoint", gina.apiKey(), "{\"name\":\"s1\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
+        assertThat(r.body()).contains("snapshot storage limit reached (0 of 0 MB)");
+        assertThat(admin.snapshots(gina.user().id())).as("the name is released again").isEmpty();
+    }
 }

@@ -29,7 +29,7 @@ public final class AdminBootstrap {
         String key = ApiKeys.generate();
         Path keyFile = dataDir.resolve("admin-api-key");
         writePrivate(keyFile, key + "\n");
-        store.insertUser(new UserRecord("usr_" + ApiKeys.randomHex(4), "admin", ApiKeys.hash(key), 50, 16, 65536, 20, Instant.now()));
+        store.insertUser(new UserRecord("usr_" + ApiKeys.randomHex(4), "admin", ApiKeys.hash(key), 50, 16, 65536, 20, 102_400, Instant.now()));
         log.info("created user admin; its API key is in {}", keyFile);
         if (cliConfig != null && !Files.exists(cliConfig)) {
             boolean newDir = !Files.exists(cliConfig.getParent());

@@ -22,12 +22,17 @@ public final class UserAdmin {
     }
 
     /** What a new user may use in all: sandboxes, vCPUs and MB summed over their sandboxes, snapshots. */
-    public record Quota(int maxSandboxes, int maxCpus, int maxMemoryMb, int maxSnapshots) {
+    public record Quota(int maxSandboxes, int maxCpus, int maxMemoryMb, int maxSnapshots, int maxStorageMb) {
         public Quota {
-            if (maxSandboxes < 0 || maxCpus < 1 || maxMemoryMb < Limits.MIN_MEMORY_MB || maxSnapshots < 0) {
+            if (maxSandboxes < 0 || maxCpus < 1 || maxMemoryMb < Limits.MIN_MEMORY_MB || maxSnapshots < 0 || maxStorageMb < 0) {
                 throw new UserAdminException("limits must be: sandboxes >= 0, cpus >= 1, memory >= " + Limits.MIN_MEMORY_MB
-                        + " MB, snapshots >= 0");
+                        + " MB, snapshots >= 0, storage >= 0 MB");
             }
+        }
+
+        /** With the default snapshot storage of 20 GB. */
+        public Quota(int maxSandboxes, int maxCpus, int maxMemoryMb, int maxSnapshots) {
+            this(maxSandboxes, maxCpus, maxMemoryMb, maxSnapshots, 20_480);
         }
     }
 
@@ -50,10 +55,10 @@ public final class UserAdmin {
         if (store.userByName(name).isPresent()) throw new UserAdminException("user " + name + " exists already");
         String key = ApiKeys.generate();
         var user = new UserRecord("usr_" + ApiKeys.randomHex(4), name, ApiKeys.hash(key), limits.maxSandboxes(), limits.maxCpus(),
-                limits.maxMemoryMb(), limits.maxSnapshots(), Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                limits.maxMemoryMb(), limits.maxSnapshots(), limits.maxStorageMb(), Instant.now().truncatedTo(ChronoUnit.MILLIS));
         store.insertUser(user);
         events.record("user.create", name, null, limits.maxSandboxes() + " sandboxes, " + limits.maxCpus() + " cpus, "
-                + limits.maxMemoryMb() + " MB, " + limits.maxSnapshots() + " snapshots");
+                + limits.maxMemoryMb() + " MB, " + limits.maxSnapshots() + " snapshots, " + limits.maxStorageMb() + " MB of snapshots");
         return new Issued(user, key);
     }
 

@@ -52,8 +52,19 @@ public final class SnapshotService {
             }
             throw new ApiException(429, "snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
         }
+        long limit = (long) user.maxStorageMb() << 20;
+        long used = store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum();
+        if (used >= limit) {
+            store.deleteSnapshot(record.id());
+            throw storageLimit(user, used);
+        }
         try {
             long size = sandboxes.checkpoint(s, record.id());
+            if (used + size > limit) { // known only once written: it does not stay
+                deleteFiles(record.id());
+                store.deleteSnapshot(record.id());
+                throw storageLimit(user, used + size);
+            }
             store.markSnapshotReady(record.id(), size);
             log.info("snapshot {} of sandbox {} taken ({} KiB)", name, s.name(), size / 1024);
             return record.ready(size);
@@ -125,6 +136,19 @@ public final class SnapshotService {
             } catch (EngineException e) {
                 log.warn("could not remove orphaned snapshot {}: {}", id, e.getMessage());
             }
+        }
+    }
+
+    private static ApiException storageLimit(UserRecord user, long bytes) {
+        return new ApiException(429, "snapshot storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
+                + " MB); delete a snapshot with: bhatti snapshot delete NAME");
+    }
+
+    private void deleteFiles(String snapshotId) {
+        try {
+            engine.deleteSnapshot(snapshotId);
+        } catch (EngineException e) {
+            log.warn("could not remove snapshot files {}: {} (removed at the next start)", snapshotId, e.getMessage());
         }
     }
 

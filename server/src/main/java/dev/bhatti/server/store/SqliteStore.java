@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -124,9 +124,9 @@ public final class SqliteStore implements Store {
 
     @Override
     public void insertUser(UserRecord u) {
-        query(() -> update("INSERT INTO users (id, name, api_key_hash, max_sandboxes, max_cpus, max_memory_mb, max_snapshots, created_at) "
-                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", u.id(), u.name(), u.apiKeyHash(), u.maxSandboxes(), u.maxCpus(),
-                u.maxMemoryMb(), u.maxSnapshots(), u.createdAt().toString()));
+        query(() -> update("INSERT INTO users (id, name, api_key_hash, max_sandboxes, max_cpus, max_memory_mb, max_snapshots, "
+                + "max_storage_mb, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", u.id(), u.name(), u.apiKeyHash(), u.maxSandboxes(),
+                u.maxCpus(), u.maxMemoryMb(), u.maxSnapshots(), u.maxStorageMb(), u.createdAt().toString()));
     }
 
     @Override
@@ -409,7 +409,7 @@ public final class SqliteStore implements Store {
     private static UserRecord user(ResultSet rs) throws SQLException {
         return new UserRecord(rs.getString("id"), rs.getString("name"), rs.getString("api_key_hash"),
                 rs.getInt("max_sandboxes"), rs.getInt("max_cpus"), rs.getInt("max_memory_mb"), rs.getInt("max_snapshots"),
-                Instant.parse(rs.getString("created_at")));
+                rs.getInt("max_storage_mb"), Instant.parse(rs.getString("created_at")));
     }
 
     private static SandboxRecord sandbox(ResultSet rs) throws SQLException {
