@@ -198,7 +198,7 @@ public final class SandboxService {
     public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
         return transition(find(user, idOrName), "start", true, id -> {
             engine.start(id, force);
-            if (force) BootConfig.applySecrets(engine, id, secrets.values(user, store.sandboxSecrets(id)));
+            if (force) BootConfig.applySecrets(engine, id, secrets.remainingValues(user, store.sandboxSecrets(id)));
         });
     }
 

@@ -69,6 +69,13 @@ public final class SecretService {
         return out;
     }
 
+    /** Like {@link #values} for the names that still exist (deleted since are left out): for a sandbox booted again. */
+    public Map<String, String> remainingValues(UserRecord user, List<String> names) {
+        var out = new LinkedHashMap<String, String>();
+        for (String name : names) store.secretCiphertext(user.id(), name).ifPresent(sealed -> out.put(name, box.decrypt(sealed)));
+        return out;
+    }
+
     private static void checkName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
             throw ApiException.badRequest("invalid secret name '" + Limits.printableKey(name)
