@@ -68,7 +68,7 @@ class UsersIT {
 
     @Test
     void usersGetKeysLimitsHoldUnderConcurrentCreatesAndNobodySeesAnotherUsersSandboxes() throws Exception {
-        var created = admin("user", "create", "--name", "alice", "--max-sandboxes", "2", "--max-cpus", "4", "--max-memory", "1024");
+        var created = admin("user", "create", "--name", "alice", "--max-sandboxes", "5", "--max-cpus", "8", "--max-memory", "2048");
         assertThat(created.exit()).as(created.toString()).isZero();
         assertThat(created.stdout()).contains("user/alice created").containsPattern("bht_[0-9a-f]{64}");
         String aliceKey = created.stdout().replaceAll("(?s).*?(bht_[0-9a-f]{64}).*", "$1");
@@ -77,13 +77,14 @@ class UsersIT {
         String bobKey = json(bobJson.stdout()).path("api_key").asString();
         assertThat(admin("user", "create", "--name", "bob").exit()).as("names are unique").isNotZero();
         var list = admin("user", "list");
-        assertThat(list.stdout()).containsPattern("alice\\s+usr_\\w+\\s+2\\s+4\\s+1024MB").contains("bob").contains("admin");
+        assertThat(list.stdout()).containsPattern("alice\\s+usr_\\w+\\s+5\\s+8\\s+2048MB").contains("bob").contains("admin");
         assertThat(json(admin("user", "list", "--json").stdout())).hasSize(3);
 
-        // six creates at once against a limit of two sandboxes: exactly two VMs
+        // twenty creates at once against a limit of five sandboxes: exactly five VMs (the others get 429,
+        // from the limit or from the create rate limit, whichever they meet first)
         var statuses = new ConcurrentLinkedQueue<Integer>();
         var threads = new ArrayList<Thread>();
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < 20; i++) {
             int n = i;
             threads.add(Thread.ofVirtual().start(() -> {
                 try {
@@ -94,9 +95,12 @@ class UsersIT {
             }));
         }
         for (Thread t : threads) t.join(300_000);
-        assertThat(statuses).filteredOn(s -> s == 201).hasSize(2);
-        assertThat(statuses).filteredOn(s -> s == 429).hasSize(4);
-        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(2);
+        assertThat(statuses).filteredOn(s -> s == 201).hasSize(5);
+        assertThat(statuses).filteredOn(s -> s == 429).hasSize(15);
+        assertThat(BhattiProcess.processesMentioning(dataDir)).hasSize(5);
+        JsonNode five = json(as(aliceKey, "list", "--json").stdout());
+        assertThat(five).hasSize(5);
+        for (int i = 2; i < 5; i++) assertThat(as(aliceKey, "destroy", five.get(i).path("name").asString(), "-y").exit()).isZero();
         JsonNode mine = json(as(aliceKey, "list", "--json").stdout());
         assertThat(mine).hasSize(2);
         String one = mine.get(0).path("name").asString();
@@ -140,10 +144,11 @@ class UsersIT {
         assertThat(status.path("sandboxes").path("running").asInt()).isEqualTo(2);
         assertThat(status.path("memory_running_mb").asInt()).isEqualTo(512);
         assertThat(status.path("disk_bytes").asLong()).isPositive();
-        assertThat(status.path("users").toString()).contains("\"name\":\"alice\",\"sandboxes\":2,\"max_sandboxes\":2");
-        assertThat(admin("admin", "status").stdout()).contains("2 running").containsPattern("alice\\s+2/2");
+        assertThat(status.path("users").toString()).contains("\"name\":\"alice\",\"sandboxes\":2,\"max_sandboxes\":5");
+        assertThat(admin("admin", "status").stdout()).contains("2 running").containsPattern("alice\\s+2/5");
         JsonNode creates = json(admin("admin", "events", "--type", "sandbox.create", "--user", "alice", "--json").stdout());
-        assertThat(creates).hasSize(3); // a0/a1 (whichever won), then sec
+        assertThat(creates).hasSize(6); // the five that won, then sec
+        assertThat(json(admin("admin", "events", "--type", "sandbox.destroy", "--user", "alice", "--json").stdout())).hasSize(4);
         assertThat(admin("admin", "events", "--type", "user.rotate_key").stdout()).contains("alice");
         assertThat(admin("admin", "events", "--type", "auth.failed").stdout()).contains("invalid api key");
         assertThat(admin("admin", "events", "--json").stdout()).doesNotContain(value);
