@@ -393,7 +393,15 @@ public final class ApiHandler extends Handler.Abstract {
                 .filter(u -> java.security.MessageDigest.isEqual(u.apiKeyHash().getBytes(StandardCharsets.US_ASCII),
                         hash.getBytes(StandardCharsets.US_ASCII)));
         if (user.isEmpty()) {
-            events.record("auth.failed", null, null, "invalid api key from " + Request.getRemoteAddr(request));
+            // guessing keys costs a token per try from the address; once they are gone the answer (and the
+            // event log) stops growing until the bucket refills
+            String from = Request.getRemoteAddr(request);
+            var decision = rateLimits.take("address:" + from, RateLimits.Kind.AUTH_FAILURE);
+            if (!decision.allowed()) {
+                long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
+                throw new ApiException.RateLimited("too many failed authentications from " + from + "; retry in " + seconds + " s", seconds);
+            }
+            events.record("auth.failed", null, null, "invalid api key from " + from);
             throw new ApiException(401, "invalid api key");
         }
         return user.get();

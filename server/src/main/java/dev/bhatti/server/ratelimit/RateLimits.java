@@ -14,8 +14,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class RateLimits {
 
-    /** The classes of requests, each with its own bucket per user. */
-    public enum Kind { CREATE, EXEC, READ }
+    /**
+     * The classes of requests, each with its own bucket per user; AUTH_FAILURE counts failed
+     * authentications per client address instead (there is no user to charge them to).
+     */
+    public enum Kind { CREATE, EXEC, READ, AUTH_FAILURE }
 
     /** {@code burst} requests at once, refilled at {@code perMinute}; a burst of 0 means unlimited. */
     public record Limit(long burst, long perMinute) {
@@ -28,9 +31,10 @@ public final class RateLimits {
         boolean unlimited() { return burst == 0; }
     }
 
-    /** The defaults of the reference's code: create 10 / 30 per min, exec 30 / 600, read 60 / 1200. */
+    /** The defaults of the reference's code: create 10 / 30 per min, exec 30 / 600, read 60 / 1200; 20 / 60 failed keys per address. */
     public static final Map<Kind, Limit> DEFAULTS = Map.of(
-            Kind.CREATE, new Limit(10, 30), Kind.EXEC, new Limit(30, 600), Kind.READ, new Limit(60, 1200));
+            Kind.CREATE, new Limit(10, 30), Kind.EXEC, new Limit(30, 600), Kind.READ, new Limit(60, 1200),
+            Kind.AUTH_FAILURE, new Limit(20, 60));
 
     /** The answer to one request: allowed, or refused for {@code retryAfter}. */
     public record Decision(boolean allowed, Duration retryAfter) {}
