@@ -33,6 +33,7 @@ public final class Daemon implements AutoCloseable {
     private Server http;
     private Forwards forwards;
     private dev.bhatti.server.sandbox.ThermalManager thermal;
+    private Thread retention;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -50,6 +51,7 @@ public final class Daemon implements AutoCloseable {
 
         store = SqliteStore.open(data.resolve("state.db"));
         var events = new dev.bhatti.server.events.Events(store);
+        retention = events.startRetention();
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
         engine = new QemuEngine(engineConfig);
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
@@ -96,6 +98,7 @@ public final class Daemon implements AutoCloseable {
             log.warn("stopping http: {}", e.getMessage());
         }
         if (thermal != null) thermal.close();
+        if (retention != null) retention.interrupt();
         if (forwards != null) forwards.close();
         if (engine != null) engine.close();
         if (store != null) store.close();

@@ -143,6 +143,8 @@ class SqliteStoreTest {
             assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "bob", "", t, 50))).hasSize(1);
             assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "dev", t.plusSeconds(30), 50))).hasSize(1);
             assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 2))).hasSize(2);
+            assertThat(store.deleteEventsBefore(t.plusSeconds(90))).as("retention").isEqualTo(2);
+            assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 50))).hasSize(2);
         }
     }
 }

@@ -26,5 +26,25 @@ public final class Events {
         }
     }
 
+    /** How long events are kept. */
+    public static final java.time.Duration RETENTION = java.time.Duration.ofDays(90);
+
+    /** Every hour, drops events older than {@link #RETENTION}, so the log cannot grow without end. */
+    public Thread startRetention() {
+        return Thread.ofVirtual().name("event-retention").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    int n = store.deleteEventsBefore(Instant.now().minus(RETENTION));
+                    if (n > 0) log.info("removed {} events older than {} days", n, RETENTION.toDays());
+                    Thread.sleep(java.time.Duration.ofHours(1));
+                } catch (InterruptedException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    log.warn("event retention: {}", e.getMessage());
+                }
+            }
+        });
+    }
+
     private static String nn(String s) { return s == null ? "" : s; }
 }

@@ -323,6 +323,11 @@ public final class SqliteStore implements Store {
                 f.sandboxName(), f.sandboxName(), sortable(f.since()), f.limit()));
     }
 
+    @Override
+    public int deleteEventsBefore(Instant cutoff) {
+        return query(() -> update("DELETE FROM events WHERE at < ?", sortable(cutoff)));
+    }
+
     /** A fixed-width UTC timestamp, so that comparing the text compares the times. */
     private static String sortable(Instant t) {
         return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC).format(t);

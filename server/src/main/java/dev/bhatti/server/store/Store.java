@@ -94,6 +94,9 @@ public interface Store extends AutoCloseable {
     /** Newest first. */
     List<EventRecord> events(EventRecord.Filter filter);
 
+    /** Removes events older than {@code cutoff}; returns how many. */
+    int deleteEventsBefore(java.time.Instant cutoff);
+
     @Override
     void close();
 }
