@@ -2,8 +2,6 @@ package dev.bhatti.cli;
 
 import dev.bhatti.server.store.EventRecord;
 import dev.bhatti.server.store.SandboxRecord;
-import dev.bhatti.server.store.SqliteStore;
-import dev.bhatti.server.store.StoreException;
 import dev.bhatti.server.store.UserRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,31 +20,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /** The server at a glance and its event log, read from the data directory (run on the server). */
 @Command(name = "admin", description = "Server status and the event log (run on the server; reads the data directory).",
         mixinStandardHelpOptions = true, subcommands = {AdminCmd.Status.class, AdminCmd.Events.class})
 final class AdminCmd {
-
-    static final class Local {
-        @Option(names = "--data-dir", description = "The daemon's data directory (default /var/lib/bhatti)")
-        Path dataDir = Path.of("/var/lib/bhatti");
-
-        @Option(names = "--json", description = "Print machine-readable JSON") boolean json;
-
-        <T> T read(Function<SqliteStore, T> query) throws CliException {
-            Path db = dataDir.resolve("state.db");
-            if (!Files.exists(db)) {
-                throw new CliException("no bhatti state in " + dataDir + " (state.db is missing); pass the daemon's --data-dir");
-            }
-            try (var store = SqliteStore.open(db)) {
-                return query.apply(store);
-            } catch (StoreException e) {
-                throw new CliException(e.getMessage() + " (are you root, or the daemon's user?)");
-            }
-        }
-    }
 
     static ObjectNode json(EventRecord e) {
         ObjectNode n = ApiClient.JSON.createObjectNode();
@@ -72,7 +50,7 @@ final class AdminCmd {
     @Command(name = "status", description = "Sandboxes by state, committed vCPUs and memory, disk used, usage per user.",
             mixinStandardHelpOptions = true)
     static final class Status implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
 
         record Report(Map<String, Integer> byStatus, int cold, int cpusRunning, int memoryRunningMb, long diskBytes,
                       List<UserRecord> users, Map<String, List<SandboxRecord>> sandboxesByUser, Map<String, Integer> snapshotsByUser,
@@ -80,7 +58,7 @@ final class AdminCmd {
 
         @Override
         public Integer call() throws CliException {
-            Report r = local.read(store -> {
+            Report r = local.open(store -> {
                 var byStatus = new TreeMap<String, Integer>();
                 int cold = 0, cpus = 0, memory = 0;
                 var byUser = new TreeMap<String, List<SandboxRecord>>();
@@ -189,7 +167,7 @@ final class AdminCmd {
 
     @Command(name = "events", description = "The event log, newest first: who did what, when.", mixinStandardHelpOptions = true)
     static final class Events implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
         @Option(names = "--type", description = "Only types starting with this (sandbox., thermal., auth.failed ...)") String type = "";
         @Option(names = "--user", description = "Only this user's") String user = "";
         @Option(names = "--sandbox", description = "Only this sandbox's") String sandbox = "";
@@ -200,7 +178,7 @@ final class AdminCmd {
         public Integer call() throws CliException {
             if (limit < 1 || limit > 10_000) throw new CliException("--limit must be from 1 to 10000");
             Instant from = since(since);
-            List<EventRecord> events = local.read(store -> store.events(new EventRecord.Filter(type, user, sandbox, from, limit)));
+            List<EventRecord> events = local.open(store -> store.events(new EventRecord.Filter(type, user, sandbox, from, limit)));
             if (local.json) {
                 ArrayNode arr = ApiClient.JSON.createArrayNode();
                 events.forEach(e -> arr.add(json(e)));

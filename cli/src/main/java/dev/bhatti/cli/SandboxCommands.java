@@ -6,7 +6,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
-import java.io.Console;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -143,17 +142,7 @@ final class SandboxCommands {
 
         @Override
         public Integer call() throws CliException {
-            if (!yes) {
-                Console console = System.console();
-                if (console == null) {
-                    throw new CliException("refusing to destroy " + sandbox + " without confirmation; add --yes (-y) in scripts");
-                }
-                String answer = console.readLine("destroy sandbox %s? this deletes its disk [y/N] ", sandbox);
-                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
-                    System.err.println("not destroyed");
-                    return 1;
-                }
-            }
+            if (!Confirm.proceed(yes, "destroy " + sandbox, "destroy sandbox " + sandbox + "? this deletes its disk")) return 1;
             var reply = opts.client().delete("/sandboxes/" + ApiClient.segment(sandbox));
             if (opts.json) Output.json(reply.body());
             else System.out.println("sandbox/" + sandbox + " destroyed");

@@ -80,15 +80,7 @@ final class SecretCmd {
 
         @Override
         public Integer call() throws CliException {
-            if (!yes) {
-                Console console = System.console();
-                if (console == null) throw new CliException("refusing to delete secret " + name + " without confirmation; add --yes (-y) in scripts");
-                String answer = console.readLine("delete secret %s? [y/N] ", name);
-                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
-                    System.err.println("not deleted");
-                    return 1;
-                }
-            }
+            if (!Confirm.proceed(yes, "delete secret " + name, "delete secret " + name + "?")) return 1;
             JsonNode r = opts.client().delete("/secrets/" + ApiClient.segment(name)).body();
             if (opts.json) Output.json(r);
             else System.out.println("secret/" + name + " deleted");

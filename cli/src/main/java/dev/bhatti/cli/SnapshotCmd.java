@@ -6,7 +6,6 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
-import java.io.Console;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -121,17 +120,7 @@ final class SnapshotCmd {
 
         @Override
         public Integer call() throws CliException {
-            if (!yes) {
-                Console console = System.console();
-                if (console == null) {
-                    throw new CliException("refusing to delete snapshot " + snapshot + " without confirmation; add --yes (-y) in scripts");
-                }
-                String answer = console.readLine("delete snapshot %s? [y/N] ", snapshot);
-                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
-                    System.err.println("not deleted");
-                    return 1;
-                }
-            }
+            if (!Confirm.proceed(yes, "delete snapshot " + snapshot, "delete snapshot " + snapshot + "?")) return 1;
             JsonNode r = opts.client().delete("/snapshots/" + ApiClient.segment(snapshot)).body();
             if (opts.json) Output.json(r);
             else System.out.println("snapshot/" + snapshot + " deleted");

@@ -1,8 +1,6 @@
 package dev.bhatti.cli;
 
 import dev.bhatti.server.auth.UserAdmin;
-import dev.bhatti.server.store.SqliteStore;
-import dev.bhatti.server.store.StoreException;
 import dev.bhatti.server.store.UserRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -10,13 +8,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.node.ObjectNode;
 
-import java.io.Console;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Function;
 
 /**
  * Users and their API keys, administered on the server: these commands open the daemon's store in
@@ -27,29 +21,6 @@ import java.util.function.Function;
         mixinStandardHelpOptions = true,
         subcommands = {UserCmd.Create.class, UserCmd.ListCmd.class, UserCmd.RotateKey.class, UserCmd.Delete.class})
 final class UserCmd {
-
-    /** Where the store is; shared by every user subcommand. */
-    static final class Local {
-        @Option(names = "--data-dir", description = "The daemon's data directory (default /var/lib/bhatti)")
-        Path dataDir = Path.of("/var/lib/bhatti");
-
-        @Option(names = "--json", description = "Print machine-readable JSON") boolean json;
-
-        <T> T withAdmin(Function<UserAdmin, T> action) throws CliException {
-            Path db = dataDir.resolve("state.db");
-            if (!Files.exists(db)) {
-                throw new CliException("no bhatti state in " + dataDir + " (" + db.getFileName() + " is missing); "
-                        + "pass the daemon's --data-dir, or start the daemon once to create it");
-            }
-            try (var store = SqliteStore.open(db)) {
-                return action.apply(new UserAdmin(store));
-            } catch (UserAdmin.UserAdminException e) {
-                throw new CliException(e.getMessage());
-            } catch (StoreException e) {
-                throw new CliException(e.getMessage() + " (are you root, or the daemon's user?)");
-            }
-        }
-    }
 
     static ObjectNode json(UserRecord u, String key) {
         ObjectNode n = ApiClient.JSON.createObjectNode();
@@ -73,7 +44,7 @@ final class UserCmd {
 
     @Command(name = "create", description = "Create a user and print their API key once.", mixinStandardHelpOptions = true)
     static final class Create implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
         @Option(names = "--name", required = true, description = "User name (letters, digits, . _ -)") String name;
         @Option(names = "--max-sandboxes", description = "Sandboxes at once (default 5)") int maxSandboxes = 5;
         @Option(names = "--max-cpus", description = "vCPUs over all their sandboxes (default 4)") int maxCpus = 4;
@@ -83,7 +54,7 @@ final class UserCmd {
 
         @Override
         public Integer call() throws CliException {
-            var issued = local.withAdmin(a -> a.create(name, new UserAdmin.Quota(maxSandboxes, maxCpus, maxMemory, maxSnapshots, maxStorage)));
+            var issued = local.open(store -> new UserAdmin(store).create(name, new UserAdmin.Quota(maxSandboxes, maxCpus, maxMemory, maxSnapshots, maxStorage)));
             if (local.json) {
                 Output.json(json(issued.user(), issued.apiKey()));
                 return 0;
@@ -99,11 +70,11 @@ final class UserCmd {
 
     @Command(name = "list", aliases = "ls", description = "List users and their limits.", mixinStandardHelpOptions = true)
     static final class ListCmd implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
 
         @Override
         public Integer call() throws CliException {
-            List<UserRecord> users = local.withAdmin(UserAdmin::list);
+            List<UserRecord> users = local.open(store -> new UserAdmin(store).list());
             if (local.json) {
                 var arr = ApiClient.JSON.createArrayNode();
                 users.forEach(u -> arr.add(json(u, null)));
@@ -123,12 +94,12 @@ final class UserCmd {
     @Command(name = "rotate-key", description = "Give a user a new API key; the old one stops working at once.",
             mixinStandardHelpOptions = true)
     static final class RotateKey implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
         @Parameters(paramLabel = "USER", description = "User name") String name;
 
         @Override
         public Integer call() throws CliException {
-            var issued = local.withAdmin(a -> a.rotateKey(name));
+            var issued = local.open(store -> new UserAdmin(store).rotateKey(name));
             if (local.json) {
                 Output.json(json(issued.user(), issued.apiKey()));
                 return 0;
@@ -142,22 +113,14 @@ final class UserCmd {
     @Command(name = "delete", aliases = "rm", description = "Delete a user who owns no sandboxes or snapshots.",
             mixinStandardHelpOptions = true)
     static final class Delete implements Callable<Integer> {
-        @Mixin Local local;
+        @Mixin LocalStore local;
         @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation") boolean yes;
         @Parameters(paramLabel = "USER", description = "User name") String name;
 
         @Override
         public Integer call() throws CliException {
-            if (!yes) {
-                Console console = System.console();
-                if (console == null) throw new CliException("refusing to delete user " + name + " without confirmation; add --yes (-y) in scripts");
-                String answer = console.readLine("delete user %s? their key stops working [y/N] ", name);
-                if (answer == null || !answer.strip().equalsIgnoreCase("y")) {
-                    System.err.println("not deleted");
-                    return 1;
-                }
-            }
-            UserRecord u = local.withAdmin(a -> a.delete(name));
+            if (!Confirm.proceed(yes, "delete user " + name, "delete user " + name + "? their key stops working")) return 1;
+            UserRecord u = local.open(store -> new UserAdmin(store).delete(name));
             if (local.json) Output.json(json(u, null));
             else System.out.println("user/" + name + " deleted");
             return 0;
