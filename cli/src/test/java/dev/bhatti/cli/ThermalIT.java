@@ -56,7 +56,9 @@ class ThermalIT {
     static JsonNode inspect(String name) throws Exception { return json(call("GET", "/sandboxes/" + name, null).body()); }
 
     static long counter(String name) throws Exception {
-        return Long.parseLong(cli("exec", name, "--", "cat", "/tmp/n").stdout().strip());
+        var r = cli("exec", name, "--", "cat", "/tmp/n");
+        if (r.exit() != 0 || r.stdout().isBlank()) throw new AssertionError("reading the counter in " + name + " failed: " + r);
+        return Long.parseLong(r.stdout().strip());
     }
 
     /** Listens once on 127.0.0.1:7070 and records the last line received on its one connection. */
@@ -111,7 +113,7 @@ class ThermalIT {
 
     @Test @Order(2)
     void stopSnapshotsToDiskAndStartResumesExactlyWhereItWas() throws Exception {
-        var counting = cli("exec", "--detach", "hot", "--", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n; sleep 1; done");
+        var counting = cli("exec", "--detach", "hot", "--", "sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /tmp/n.new; mv /tmp/n.new /tmp/n; sleep 1; done");
         assertThat(counting.exit()).as(counting.toString()).isZero();
         assertThat(cli("exec", "hot", "--", "sh", "-c", "echo kept > /workspace/before.txt; head -c 3000000 /dev/urandom > /tmp/blob; md5sum /tmp/blob > /tmp/blob.md5").exit()).isZero();
         // two guest processes talking over one TCP connection; the server accepts only once
@@ -299,8 +301,9 @@ class ThermalIT {
 
     @Test @Order(10)
     void destroyDuringAStopLeavesNothingBehind() throws Exception {
-        // 100 MB of random memory makes the snapshot last long enough to be interrupted
-        assertThat(cli("exec", "retry", "--", "sh", "-c", "head -c 100000000 /dev/urandom > /tmp/fill").exit()).isZero();
+        // 64 MB of random memory makes the snapshot last long enough to be interrupted
+        var fill = cli("exec", "retry", "--", "sh", "-c", "head -c 64000000 /dev/urandom > /tmp/fill");
+        assertThat(fill.exit()).as(fill.toString()).isZero();
         Path dir = sandboxDir("retry");
         var stopping = async(() -> cli("stop", "retry"));
         awaitSnapshotInProgress(dir);
@@ -356,7 +359,8 @@ class ThermalIT {
 
     @Test @Order(13)
     void aDaemonKilledMidSnapshotOrMidStartLeavesNoHalfMadeSnapshotAndAUsableSandbox() throws Exception {
-        assertThat(cli("exec", "hot", "--", "sh", "-c", "head -c 100000000 /dev/urandom > /tmp/fill").exit()).isZero();
+        var fill = cli("exec", "hot", "--", "sh", "-c", "head -c 64000000 /dev/urandom > /tmp/fill");
+        assertThat(fill.exit()).as(fill.toString()).isZero();
         Path snapshots = dataDir.resolve("snapshots");
         var taking = async(() -> {
             var r = call("POST", "/sandboxes/hot/checkpoint", "{\"name\":\"interrupted\"}");
