@@ -53,7 +53,7 @@ class SqliteStoreTest {
             store.updateStatus("id1", "error", "died");
             assertThat(store.sandbox("u1", "dev").orElseThrow().detail()).isEqualTo("died");
             store.deleteSandbox("id1");
-            assertThat(store.countSandboxes("u1")).isZero();
+            assertThat(store.usage("u1").sandboxes()).isZero();
         }
     }
 

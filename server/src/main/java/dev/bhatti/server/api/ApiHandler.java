@@ -135,7 +135,7 @@ public final class ApiHandler extends Handler.Abstract {
         }
         if (seg.equals(List.of("openapi.json"))) {
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-            response.write(true, ByteBuffer.wrap(OPENAPI.get()), callback);
+            response.write(true, ByteBuffer.wrap(OPENAPI), callback);
             return Reply.STREAMED;
         }
         UserRecord user = authenticate(request);
@@ -376,7 +376,7 @@ public final class ApiHandler extends Handler.Abstract {
         var kind = RateLimits.classify(method, path);
         var decision = rateLimits.take(user.id(), kind);
         if (decision.allowed()) return;
-        long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
+        long seconds = decision.retryAfterSeconds();
         var limit = rateLimits.limit(kind);
         throw new ApiException.RateLimited("rate limit exceeded for " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests ("
                 + limit.burst() + " at once, " + limit.perMinute() + " a minute); retry in " + seconds + " s", seconds);
@@ -398,7 +398,7 @@ public final class ApiHandler extends Handler.Abstract {
             String from = Request.getRemoteAddr(request);
             var decision = rateLimits.take("address:" + from, RateLimits.Kind.AUTH_FAILURE);
             if (!decision.allowed()) {
-                long seconds = Math.max(1, (decision.retryAfter().toMillis() + 999) / 1000);
+                long seconds = decision.retryAfterSeconds();
                 throw new ApiException.RateLimited("too many failed authentications from " + from + "; retry in " + seconds + " s", seconds);
             }
             events.record("auth.failed", null, null, "invalid api key from " + from);
@@ -431,21 +431,16 @@ public final class ApiHandler extends Handler.Abstract {
     }
 
     /** The API description, served as is. */
-    private static final java.util.function.Supplier<byte[]> OPENAPI = new java.util.function.Supplier<>() {
-        private volatile byte[] doc;
+    private static final byte[] OPENAPI = openApi();
 
-        @Override
-        public byte[] get() {
-            if (doc == null) {
-                try (InputStream in = ApiHandler.class.getResourceAsStream("/openapi.json")) {
-                    doc = in.readAllBytes();
-                } catch (IOException | NullPointerException e) {
-                    throw new IllegalStateException("openapi.json is missing from the jar", e);
-                }
-            }
-            return doc;
+    private static byte[] openApi() {
+        try (InputStream in = ApiHandler.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) throw new IllegalStateException("openapi.json is missing from the jar");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
-    };
+    }
 
     private static void requireMethod(String method, String allowed) {
         if (!method.equals(allowed)) throw methodNotAllowed();

@@ -37,7 +37,10 @@ public final class RateLimits {
             Kind.AUTH_FAILURE, new Limit(20, 60));
 
     /** The answer to one request: allowed, or refused for {@code retryAfter}. */
-    public record Decision(boolean allowed, Duration retryAfter) {}
+    public record Decision(boolean allowed, Duration retryAfter) {
+        /** Whole seconds to wait, at least one, as {@code Retry-After} wants them. */
+        public long retryAfterSeconds() { return Math.max(1, (retryAfter.toMillis() + 999) / 1000); }
+    }
 
     private record Key(String userId, Kind kind) {}
 

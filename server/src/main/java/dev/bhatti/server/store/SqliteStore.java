@@ -186,11 +186,6 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public int countSandboxes(String userId) {
-        return query(() -> count("SELECT COUNT(*) FROM sandboxes WHERE user_id = ?", userId));
-    }
-
-    @Override
     public void updateStatus(String sandboxId, String status, String detail) {
         query(() -> update("UPDATE sandboxes SET status = ?, detail = ? WHERE id = ?", status, detail, sandboxId));
     }

@@ -45,8 +45,6 @@ public interface Store extends AutoCloseable {
 
     List<SandboxRecord> allSandboxes();
 
-    int countSandboxes(String userId);
-
     void updateStatus(String sandboxId, String status, String detail);
 
     void updateAccelerator(String sandboxId, String accelerator);
