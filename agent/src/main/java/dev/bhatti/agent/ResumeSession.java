@@ -20,7 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 /**
  * After the VM resumed (from a pause or a snapshot): corrects the clock, which stood still while the
  * vCPUs were stopped, optionally takes a new hostname, and reseeds the kernel's random generator so
- * that clones of one snapshot do not share their random state. None of these calls blocks.
+ * that clones of one snapshot do not share their random state, and takes a new network identity.
  */
 final class ResumeSession {
 
@@ -43,6 +43,10 @@ final class ResumeSession {
         if (!setClock(r.epochMillis())) problems.append("cannot set the clock; ");
         if (!r.hostname().isEmpty() && !setHostname(r.hostname())) problems.append("cannot set the hostname; ");
         if (r.entropy().length > 0 && !reseed(r.entropy())) problems.append("cannot reseed the random generator; ");
+        if (!r.network().isEmpty()) {
+            String err = GuestNetwork.apply(r.network());
+            if (err != null) problems.append("cannot take the new network identity: ").append(err).append("; ");
+        }
         try {
             if (problems.isEmpty()) stream.send(new Message.Exit(0, false));
             else stream.send(new Message.Error("failed", problems.substring(0, problems.length() - 2)));

@@ -33,10 +33,17 @@ final class SandboxCommands {
         @Option(names = "--keep-hot", description = "Never pause or snapshot it when idle") boolean keepHot;
         @Option(names = "--secret", paramLabel = "NAME", description = "Give it secret NAME as $NAME (repeatable; see bhatti secret)")
         List<String> secrets;
+        @Option(names = "--egress", paramLabel = "all|none", description = "What it may reach outside your sandboxes (default all; none with --allow-host)")
+        String egress;
+        @Option(names = "--allow-host", paramLabel = "HOST", description = "Reachable even with --egress none: IPv4, CIDR or host name "
+                + "(a name also opens its subdomains, for the addresses the sandbox resolves; repeatable)")
+        List<String> allowHosts;
 
         @Override
         public Integer call() throws CliException {
             var body = new LinkedHashMap<String, Object>();
+            if (egress != null) body.put("egress", egress);
+            if (allowHosts != null) body.put("allow_hosts", allowHosts);
             if (name != null) body.put("name", name);
             if (cpus != null) body.put("cpus", cpus);
             if (memory != null) body.put("memory_mb", memory);
@@ -76,7 +83,8 @@ final class SandboxCommands {
                     System.out.println("sandbox/" + Output.text(s, "name") + " unchanged (already exists, " + Output.text(s, "status") + ")");
                 } else {
                     System.out.println("sandbox/" + Output.text(s, "name") + " created (" + Output.text(s, "cpus") + " vCPU, "
-                            + Output.text(s, "memory_mb") + " MB, " + Output.text(s, "engine") + "/" + Output.text(s, "accelerator") + ")");
+                            + Output.text(s, "memory_mb") + " MB, " + Output.text(s, "engine") + "/" + Output.text(s, "accelerator")
+                            + (s.path("ip").isString() ? ", ip " + s.path("ip").asString() + ", egress " + Output.text(s, "egress") : "") + ")");
                     System.out.println("  run a command: bhatti exec " + Output.text(s, "name") + " -- uname -a");
                 }
             }
@@ -122,7 +130,7 @@ final class SandboxCommands {
                 return 0;
             }
             var rows = new ArrayList<List<String>>();
-            for (String f : List.of("name", "id", "status", "thermal", "detail", "cpus", "memory_mb", "image", "engine", "accelerator", "ip",
+            for (String f : List.of("name", "id", "status", "thermal", "detail", "cpus", "memory_mb", "image", "engine", "accelerator", "ip", "egress",
                     "keep_hot", "disk_bytes", "created_at")) {
                 String v = Output.text(s, f);
                 if (f.equals("detail") && (v.isEmpty() || v.equals("-"))) continue;

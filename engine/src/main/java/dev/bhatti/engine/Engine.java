@@ -58,6 +58,9 @@ public interface Engine extends AutoCloseable {
      */
     VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException;
 
+    /** Whether the snapshot was taken with a network interface (it then resumes only with one). */
+    boolean snapshotHasNetwork(String snapshotId) throws EngineException;
+
     /** Removes a snapshot's files. Idempotent. */
     void deleteSnapshot(String snapshotId) throws EngineException;
 

@@ -465,9 +465,11 @@ mkdir -p /run/lock && chmod 1777 /run/lock
 [ -e /dev/stderr ] || ln -sf /proc/self/fd/2 /dev/stderr
 
 name=bhatti
+net=
 for arg in $(cat /proc/cmdline); do
   case $arg in
     bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
+    bhatti.net=*) net=${arg#bhatti.net=} ;;
   esac
 done
 case $name in
@@ -483,6 +485,20 @@ ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 HOSTS
 ip link set lo up || warn "cannot bring lo up"
+
+# bhatti.net=ADDRESS/PREFIX,GATEWAY,MAC: eth0's identity; the gateway is also the only nameserver
+# (the daemon's resolver: glibc does not fall through to a second one on NXDOMAIN).
+if [ -n "$net" ]; then
+  IFS=, read -r addr gw mac <<NET
+$net
+NET
+  ip link set dev eth0 address "$mac" || warn "cannot set the MAC of eth0"
+  ip addr add "$addr" dev eth0 || warn "cannot address eth0 as $addr"
+  ip link set dev eth0 up || warn "cannot bring eth0 up"
+  ip route add default via "$gw" dev eth0 || warn "cannot route via $gw"
+  rm -f /etc/resolv.conf
+  printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$gw" >/etc/resolv.conf
+fi
 
 # Ports that appeared after the initramfs looked (no udev).
 for f in /sys/class/virtio-ports/*/name; do

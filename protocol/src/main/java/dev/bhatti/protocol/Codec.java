@@ -107,6 +107,7 @@ public final class Codec {
                     writeString(out, r.hostname());
                     out.writeInt(r.entropy().length);
                     out.write(r.entropy());
+                    writeString(out, r.network());
                     yield RESUMED;
                 }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
@@ -166,7 +167,9 @@ public final class Codec {
                     if (n < 0 || n > 4096) throw new ProtocolException("bad entropy length " + n);
                     byte[] entropy = in.readNBytes(n);
                     if (entropy.length != n) throw new EOFException();
-                    yield new Message.Resumed(millis, host, entropy);
+                    // added later: an older host does not send it
+                    String network = in.available() > 0 ? readString(in) : "";
+                    yield new Message.Resumed(millis, host, entropy, network);
                 }
                 case SESSION_KILL -> new Message.SessionKill(readString(in), in.readInt());
                 case FILE_LIST -> {

@@ -163,11 +163,14 @@ public sealed interface Message {
      * Opens a stream sent right after a VM resumes from a pause or a snapshot: the agent sets the
      * guest's clock to {@code epochMillis} (the guest's own stood still meanwhile), sets the hostname
      * unless empty (a snapshot resumed as a new sandbox), and mixes {@code entropy} into the kernel's
-     * pool and reseeds it (else two clones of one snapshot share their random state). Answered by
-     * {@link Exit} 0 or {@link Error}.
+     * pool and reseeds it (else two clones of one snapshot share their random state). Unless empty,
+     * {@code network} ("address/prefix,gateway,mac") is the guest's new identity on its NIC: the agent
+     * readdresses eth0 and forgets its neighbours. Answered by {@link Exit} 0 or {@link Error}.
      */
-    record Resumed(long epochMillis, String hostname, byte[] entropy) implements Message {
-        public Resumed { Objects.requireNonNull(hostname); Objects.requireNonNull(entropy); }
+    record Resumed(long epochMillis, String hostname, byte[] entropy, String network) implements Message {
+        public Resumed { Objects.requireNonNull(hostname); Objects.requireNonNull(entropy); Objects.requireNonNull(network); }
+
+        public Resumed(long epochMillis, String hostname, byte[] entropy) { this(epochMillis, hostname, entropy, ""); }
     }
 
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */

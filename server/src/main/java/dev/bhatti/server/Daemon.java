@@ -34,6 +34,7 @@ public final class Daemon implements AutoCloseable {
     private Forwards forwards;
     private dev.bhatti.server.sandbox.ThermalManager thermal;
     private Thread retention;
+    private dev.bhatti.server.net.SandboxNetwork network;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -52,13 +53,17 @@ public final class Daemon implements AutoCloseable {
         store = SqliteStore.open(data.resolve("state.db"));
         var events = new dev.bhatti.server.events.Events(store);
         retention = events.startRetention();
-        var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout());
+        var net = config.network();
+        var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout(),
+                net.enabled() ? net.netns() : null);
+        network = net.enabled() ? new dev.bhatti.server.net.BridgedNetwork(net, store) : new dev.bhatti.server.net.SandboxNetwork.None();
         engine = new QemuEngine(engineConfig);
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
         var secrets = new dev.bhatti.server.secrets.SecretService(store,
                 dev.bhatti.server.secrets.SecretBox.open(data, store.countAllSecrets()));
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events);
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network);
         sandboxes.recover();
+        network.start();
         var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
         thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC(), events);
@@ -101,6 +106,7 @@ public final class Daemon implements AutoCloseable {
         if (retention != null) retention.interrupt();
         if (forwards != null) forwards.close();
         if (engine != null) engine.close();
+        if (network != null) network.close();
         if (store != null) store.close();
         try {
             if (lockChannel != null) lockChannel.close();

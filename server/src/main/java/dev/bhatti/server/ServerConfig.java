@@ -1,5 +1,7 @@
 package dev.bhatti.server;
 
+import dev.bhatti.server.net.NetworkConfig;
+import dev.bhatti.server.net.Subnets;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
 import tools.jackson.databind.JsonNode;
@@ -26,10 +28,14 @@ import java.time.Duration;
  *   create: {burst: 10, per_minute: 30}
  *   exec:   {burst: 30, per_minute: 600}
  *   read:   {burst: 60, per_minute: 1200}
+ * network:                 # off by default; see NetworkConfig
+ *   enabled: true
+ *   pool: 10.200.0.0/16
  * </pre>
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
-                           ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits) {
+                           ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
+                           NetworkConfig network) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -40,6 +46,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         String qemu = "qemu-system-x86_64";
         double warmAfter = 30, coldAfter = 1800, tick = 5;
         var rateLimits = new java.util.EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
+        NetworkConfig network = NetworkConfig.DISABLED;
         Path file = dataDir.resolve("config.yaml");
         if (Files.exists(file)) {
             JsonNode root = new YAMLMapper().readTree(file.toFile());
@@ -53,6 +60,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
                 coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
                 tick = thermal.path("tick_sec").asDouble(tick);
+                network = network(root.path("network"));
                 JsonNode limits = root.path("rate_limits");
                 for (RateLimits.Kind kind : RateLimits.Kind.values()) {
                     JsonNode l = limits.path(kind.name().toLowerCase(java.util.Locale.ROOT));
@@ -81,13 +89,28 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                java.util.Map.copyOf(rateLimits));
+                java.util.Map.copyOf(rateLimits), network);
+    }
+
+    private static NetworkConfig network(JsonNode n) {
+        if (n.isMissingNode() || n.isNull()) return NetworkConfig.DISABLED;
+        if (!n.isObject()) throw new IllegalArgumentException("network must be a mapping");
+        boolean enabled = n.path("enabled").asBoolean(false);
+        Subnets pool = Subnets.parse(n.path("pool").asString(NetworkConfig.DEFAULT_POOL));
+        String netns = n.path("netns").isMissingNode() || n.path("netns").isNull() ? null : n.path("netns").asString();
+        var upstreams = new java.util.ArrayList<java.net.InetSocketAddress>();
+        JsonNode ups = n.path("dns_upstreams");
+        if (!ups.isMissingNode() && !ups.isNull()) {
+            if (!ups.isArray()) throw new IllegalArgumentException("network.dns_upstreams must be a list of IPv4[:port]");
+            for (JsonNode u : ups) upstreams.add(NetworkConfig.upstream(u.asString()));
+        }
+        return new NetworkConfig(enabled, pool, netns, upstreams);
     }
 
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network);
     }
 
 

@@ -302,9 +302,12 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    /** Tells the agent the VM just resumed: it corrects the clock, and takes a hostname and entropy if given. */
-    public void resumed(long epochMillis, String hostname, byte[] entropy) throws EngineException, InterruptedException {
-        switch (single(new Message.Resumed(epochMillis, hostname, entropy))) {
+    /**
+     * Tells the agent the VM just resumed: it corrects the clock, and takes a hostname, entropy and a
+     * network identity ({@link dev.bhatti.engine.GuestNet#wire()}) if given.
+     */
+    public void resumed(long epochMillis, String hostname, byte[] entropy, String network) throws EngineException, InterruptedException {
+        switch (single(new Message.Resumed(epochMillis, hostname, entropy, network))) {
             case Message.Exit x -> { }
             case Message.Error e -> throw new EngineException(Kind.FAILED, "after resume: " + e.message());
             case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());

@@ -5,9 +5,14 @@ import java.time.Duration;
 
 /**
  * Settings of the QEMU engine. {@code accel} is auto, kvm or tcg; {@code bootTimeout} bounds the wait
- * for the agent's first answer (software emulation boots in seconds, not milliseconds).
+ * for the agent's first answer (software emulation boots in seconds, not milliseconds);
+ * {@code netns} names the network namespace QEMU runs in (where the TAPs are), or is null.
  */
-public record EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout) {
+public record EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns) {
+
+    public EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout) {
+        this(dataDir, accel, qemuBinary, qemuImg, bootTimeout, null);
+    }
 
     public static EngineConfig defaults(Path dataDir) {
         return new EngineConfig(dataDir, "auto", "qemu-system-x86_64", "qemu-img", Duration.ofSeconds(120));

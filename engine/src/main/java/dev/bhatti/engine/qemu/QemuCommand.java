@@ -38,7 +38,13 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-chardev", "file,id=console,path=" + paths.console() + ",append=on",
                 "-serial", "chardev:console",
                 "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
-                "-pidfile", paths.pidFile().toString(),
+                "-pidfile", paths.pidFile().toString()));
+        if (spec.net() != null) {
+            // The TAP exists already (the server made it and plugged it into the user's bridge).
+            a.addAll(List.of("-netdev", "tap,id=net0,ifname=" + spec.net().tap() + ",script=no,downscript=no",
+                    "-device", "virtio-net-device,netdev=net0,mac=" + spec.net().mac()));
+        }
+        a.addAll(List.of(
                 "-append", kernelArgs(spec)));
         return a;
     }
@@ -49,6 +55,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
             k.append(" tsc_early_khz=").append(tscKhz).append(" tsc=reliable");
         }
         k.append(" bhatti.hostname=").append(spec.hostname());
+        if (spec.net() != null) k.append(" bhatti.net=").append(spec.net().wire());
         return k.toString();
     }
 }

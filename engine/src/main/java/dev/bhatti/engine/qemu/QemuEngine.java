@@ -323,7 +323,7 @@ public final class QemuEngine implements Engine {
     private void takeNewIdentity(QemuVm vm, String hostname) throws EngineException, InterruptedException {
         byte[] entropy = new byte[64];
         RANDOM.nextBytes(entropy);
-        agentOf(vm).resumed(System.currentTimeMillis(), hostname, entropy);
+        agentOf(vm).resumed(System.currentTimeMillis(), hostname, entropy, vm.spec.net() == null ? "" : vm.spec.net().wire());
     }
 
     // ---------------------------------------------------------------- named snapshots
@@ -410,12 +410,26 @@ public final class QemuEngine implements Engine {
             throw new EngineException(Kind.INVALID, "a snapshot resumes with the cpus, memory and image it was taken with ("
                     + saved.cpus() + " cpu, " + saved.memoryMb() + " MB, " + saved.tier() + ")");
         }
+        // the NIC is part of the saved device state: a snapshot restores with one exactly if it was taken with one
+        if ((saved.net() == null) != (spec.net() == null)) {
+            throw new EngineException(Kind.INVALID, "this snapshot was taken " + (saved.net() == null ? "without" : "with")
+                    + " a network interface and can only resume " + (saved.net() == null ? "without" : "with") + " one");
+        }
         checkImages(spec.tier());
         return build(spec, vm -> {
             HostFiles.copy(dir.resolve("disk.qcow2"), vm.paths.disk());
             HostFiles.linkOrCopy(snapshot.memory(), vm.paths.memorySnapshot());
             restore(vm, spec.hostname());
         });
+    }
+
+    @Override
+    public boolean snapshotHasNetwork(String snapshotId) throws EngineException {
+        try {
+            return SpecFile.read(snapshotDir(snapshotId).resolve("vm.properties")).net() != null;
+        } catch (IOException e) {
+            throw new EngineException(Kind.NOT_FOUND, "snapshot " + snapshotId + " is missing or unreadable on disk");
+        }
     }
 
     @Override
@@ -808,6 +822,8 @@ public final class QemuEngine implements Engine {
 
     private Process startQemu(VmSpec spec, VmPaths paths, List<String> extraArgs) throws IOException {
         var argv = new ArrayList<String>();
+        // `ip netns exec` execs in place: the pid stays QEMU's
+        if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
         argv.addAll(command.argv(spec, paths, images));
         argv.addAll(extraArgs);

@@ -1,5 +1,6 @@
 package dev.bhatti.engine.qemu;
 
+import dev.bhatti.engine.GuestNet;
 import dev.bhatti.engine.VmSpec;
 
 import java.io.IOException;
@@ -22,6 +23,12 @@ final class SpecFile {
         p.setProperty("cpus", Integer.toString(spec.cpus()));
         p.setProperty("memory_mb", Integer.toString(spec.memoryMb()));
         p.setProperty("tier", spec.tier());
+        if (spec.net() != null) {
+            p.setProperty("net.tap", spec.net().tap());
+            p.setProperty("net.mac", spec.net().mac());
+            p.setProperty("net.address", spec.net().address());
+            p.setProperty("net.gateway", spec.net().gateway());
+        }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             p.store(w, "bhatti vm");
@@ -35,8 +42,10 @@ final class SpecFile {
             p.load(r);
         }
         try {
+            GuestNet net = p.getProperty("net.tap") == null ? null : new GuestNet(p.getProperty("net.tap"),
+                    p.getProperty("net.mac"), p.getProperty("net.address"), p.getProperty("net.gateway"));
             return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
-                    Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"));
+                    Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net);
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }

@@ -114,7 +114,7 @@ public final class ApiHandler extends Handler.Abstract {
     record SecretBody(String name, String value) {}
 
     private SandboxView view(dev.bhatti.server.store.SandboxRecord s) {
-        return SandboxView.of(s, sandboxes.thermal(s));
+        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s));
     }
 
     private record Reply(int status, Object body, boolean existing) {

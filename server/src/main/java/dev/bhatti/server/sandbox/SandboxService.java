@@ -2,6 +2,10 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.GuestNet;
+import dev.bhatti.server.net.Egress;
+import dev.bhatti.server.net.NetworkException;
+import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecListener;
@@ -36,9 +40,12 @@ public final class SandboxService {
     private final Activity activity;
     private final SecretService secrets;
     private final Events events;
+    private final SandboxNetwork network;
 
-    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events) {
+    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
+                          SandboxNetwork network) {
         this.events = events;
+        this.network = network;
         this.store = store;
         this.engine = engine;
         this.accelerator = accelerator;
@@ -53,9 +60,11 @@ public final class SandboxService {
     /**
      * What a create may ask for. {@code env} applies to every command in the sandbox, {@code files} are
      * written before it is handed over, {@code init} runs once as session "init" (attachable).
+     * {@code egress} is all (default) or none; {@code allowHosts} are reachable under none.
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
-                                List<FileSpec> files, String init, Boolean keepHot, List<String> secrets) {}
+                                List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
+                                List<String> allowHosts) {}
 
     /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
     public record FileSpec(String guestPath, String content, String mode) {}
@@ -69,6 +78,7 @@ public final class SandboxService {
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
         List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(req.secrets()));
         var config = BootConfig.of(req, secrets.values(user, secretNames));
+        Egress egress = Egress.of(req.egress(), req.allowHosts());
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
         if (!engine.tiers().contains(image)) {
             throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
@@ -85,7 +95,8 @@ public final class SandboxService {
             case OVER_LIMIT -> throw overLimit(user, cpus, memoryMb);
         }
         try {
-            VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image));
+            GuestNet net = network.attach(record, egress);
+            VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net));
             try {
                 config.apply(engine, record.id());
             } catch (EngineException e) {
@@ -98,6 +109,7 @@ public final class SandboxService {
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
+            network.detach(record.id());
             store.deleteSandbox(record.id());
             events.record("sandbox.create_failed", user.name(), name, e.getMessage());
             throw switch (e.kind()) {
@@ -126,6 +138,7 @@ public final class SandboxService {
             store.updateStatus(s.id(), "error", "destroy failed: " + e.getMessage());
             throw new ApiException(500, "could not destroy sandbox: " + e.getMessage());
         }
+        network.detach(s.id());
         store.deleteSandbox(s.id());
         activity.forget(s.id());
         log.info("sandbox {} ({}) destroyed", s.name(), s.id());
@@ -167,8 +180,12 @@ public final class SandboxService {
     private void wake(SandboxRecord s, VmState from) {
         long started = System.nanoTime();
         try {
-            if (from == VmState.PAUSED) engine.resume(s.id());
-            else engine.start(s.id(), false);
+            if (from == VmState.PAUSED) {
+                engine.resume(s.id());
+            } else {
+                prepareNetwork(s.id());
+                engine.start(s.id(), false);
+            }
         } catch (EngineException e) {
             if (e.kind() == EngineException.Kind.NOT_RUNNING) return; // it moved on meanwhile; refresh tells the truth
             throw new ApiException(e.kind() == EngineException.Kind.CONFLICT ? 409 : 502, "could not wake sandbox " + s.name() + ": " + e.getMessage());
@@ -197,6 +214,7 @@ public final class SandboxService {
      */
     public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
         return transition(find(user, idOrName), "start", true, id -> {
+            prepareNetwork(id);
             engine.start(id, force);
             if (force) BootConfig.applySecrets(engine, id, secrets.remainingValues(user, store.sandboxSecrets(id)));
         });
@@ -266,13 +284,19 @@ public final class SandboxService {
         // the clone carries the source's secrets in its memory; remember them for a later cold boot
         store.setSandboxSecrets(record.id(), store.sandboxSecrets(snapshot.sourceSandboxId()));
         try {
+            // the clone gets its own address and MAC (the agent readdresses the guest), with the source's egress
+            GuestNet net = engine.snapshotHasNetwork(snapshot.id())
+                    ? network.attach(record, store.network(snapshot.sourceSandboxId()).map(n -> new Egress(n.egress().equals("all"), n.allowHosts()))
+                            .orElse(Egress.ALL))
+                    : null;
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
-                    snapshot.memoryMb(), snapshot.image()));
+                    snapshot.memoryMb(), snapshot.image(), net));
             store.updateStatus(record.id(), "running", "");
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             log.info("sandbox {} ({}) resumed from snapshot {}", name, record.id(), snapshot.name());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
+            network.detach(record.id());
             store.deleteSandbox(record.id());
             throw switch (e.kind()) {
                 case INVALID -> ApiException.badRequest(e.getMessage());
@@ -295,6 +319,12 @@ public final class SandboxService {
         } catch (EngineException | RuntimeException e) {
             cause.addSuppressed(e);
             log.error("sandbox {}: its VM could not be removed after a failed create: {}", sandboxId, e.getMessage());
+        }
+        try {
+            network.detach(sandboxId);
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+            log.error("sandbox {}: its network could not be removed after a failed create: {}", sandboxId, e.getMessage());
         }
         try {
             store.deleteSandbox(sandboxId);
@@ -422,6 +452,18 @@ public final class SandboxService {
             log.info("recovered sandbox {} ({}): {}", s.name(), s.id(), status);
         }
     }
+
+    /** The sandbox's TAP must exist before its VM boots or restores (a host reboot removes TAPs). */
+    private void prepareNetwork(String sandboxId) throws EngineException {
+        try {
+            network.prepare(sandboxId);
+        } catch (NetworkException e) {
+            throw new EngineException(EngineException.Kind.FAILED, "its network could not be set up: " + e.getMessage());
+        }
+    }
+
+    /** What a user sees of the sandbox's network, if it has one. */
+    public Optional<SandboxNetwork.View> networkView(SandboxRecord s) { return network.view(s.id()); }
 
     private ApiException conflictNotRunning(SandboxRecord s) {
         return ApiException.conflict("sandbox " + s.name() + " is not running (status " + s.status()

@@ -5,17 +5,20 @@ import dev.bhatti.server.store.SandboxRecord;
 /**
  * The JSON shape of a sandbox in API responses. {@code thermal} is hot, warm or cold (empty when the
  * sandbox has no VM to resume); {@code diskBytes} is what its files take on disk, in inspect only.
+ * {@code ip}, {@code egress} and {@code allowHosts} are null when the host has no sandbox networking.
  */
 public record SandboxView(String id, String name, String status, String thermal, String detail, int cpus, int memoryMb,
-                          String image, String engine, String accelerator, String ip, boolean keepHot, Long diskBytes,
-                          String createdAt) {
+                          String image, String engine, String accelerator, String ip, String egress,
+                          java.util.List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt) {
 
-    public static SandboxView of(SandboxRecord r, String thermal) {
+    public static SandboxView of(SandboxRecord r, String thermal, java.util.Optional<dev.bhatti.server.net.SandboxNetwork.View> net) {
         return new SandboxView(r.id(), r.name(), r.status(), thermal, r.detail(), r.cpus(), r.memoryMb(), r.image(), r.engine(),
-                r.accelerator(), null, r.keepHot(), null, r.createdAt().toString());
+                r.accelerator(), net.map(n -> n.ip()).orElse(null), net.map(n -> n.egress()).orElse(null),
+                net.map(n -> n.allowHosts()).orElse(null), r.keepHot(), null, r.createdAt().toString());
     }
 
     public SandboxView withDiskBytes(long bytes) {
-        return new SandboxView(id, name, status, thermal, detail, cpus, memoryMb, image, engine, accelerator, ip, keepHot, bytes, createdAt);
+        return new SandboxView(id, name, status, thermal, detail, cpus, memoryMb, image, engine, accelerator, ip, egress, allowHosts,
+                keepHot, bytes, createdAt);
     }
 }

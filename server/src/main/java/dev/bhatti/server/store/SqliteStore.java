@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -114,7 +114,10 @@ public final class SqliteStore implements Store {
 
     @Override
     public void deleteUser(String userId) {
-        query(() -> update("DELETE FROM users WHERE id = ?", userId));
+        transaction(() -> {
+            update("DELETE FROM user_subnets WHERE user_id = ?", userId);
+            return update("DELETE FROM users WHERE id = ?", userId);
+        });
     }
 
     @Override
@@ -199,8 +202,63 @@ public final class SqliteStore implements Store {
     public void deleteSandbox(String sandboxId) {
         transaction(() -> {
             update("DELETE FROM sandbox_secrets WHERE sandbox_id = ?", sandboxId);
+            update("DELETE FROM sandbox_networks WHERE sandbox_id = ?", sandboxId);
             return update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
         });
+    }
+
+    @Override
+    public Optional<Integer> subnetIndex(String userId) {
+        return query(() -> one("SELECT subnet_index FROM user_subnets WHERE user_id = ?", rs -> rs.getInt(1), userId));
+    }
+
+    @Override
+    public Optional<Integer> assignSubnet(String userId, int capacity) {
+        return transaction(() -> {
+            Optional<Integer> have = one("SELECT subnet_index FROM user_subnets WHERE user_id = ?", rs -> rs.getInt(1), userId);
+            if (have.isPresent()) return have;
+            // the lowest index not in use: 0 if free, else the first one after a used one
+            Optional<Integer> free = one("SELECT MIN(i) FROM (SELECT 0 AS i WHERE NOT EXISTS (SELECT 1 FROM user_subnets WHERE subnet_index = 0) "
+                    + "UNION SELECT subnet_index + 1 FROM user_subnets WHERE subnet_index + 1 NOT IN (SELECT subnet_index FROM user_subnets))",
+                    rs -> rs.getObject(1) == null ? null : rs.getInt(1));
+            if (free.isEmpty() || free.get() == null || free.get() >= capacity) return Optional.empty();
+            update("INSERT INTO user_subnets (user_id, subnet_index) VALUES (?, ?)", userId, free.get());
+            return free;
+        });
+    }
+
+    @Override
+    public java.util.Map<String, Integer> subnets() {
+        return query(() -> {
+            var map = new java.util.LinkedHashMap<String, Integer>();
+            for (var row : many("SELECT user_id, subnet_index FROM user_subnets ORDER BY subnet_index",
+                    rs -> java.util.Map.entry(rs.getString(1), rs.getInt(2)))) {
+                map.put(row.getKey(), row.getValue());
+            }
+            return map;
+        });
+    }
+
+    @Override
+    public boolean insertNetwork(NetworkRecord n) {
+        return query(() -> update("INSERT OR IGNORE INTO sandbox_networks (sandbox_id, user_id, ip, mac, tap, egress, allow_hosts) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?)", n.sandboxId(), n.userId(), n.ip(), n.mac(), n.tap(), n.egress(),
+                String.join(",", n.allowHosts())) == 1);
+    }
+
+    @Override
+    public Optional<NetworkRecord> network(String sandboxId) {
+        return query(() -> one("SELECT * FROM sandbox_networks WHERE sandbox_id = ?", SqliteStore::network, sandboxId));
+    }
+
+    @Override
+    public List<NetworkRecord> networks() {
+        return query(() -> many("SELECT * FROM sandbox_networks ORDER BY user_id, ip", SqliteStore::network));
+    }
+
+    @Override
+    public void deleteNetwork(String sandboxId) {
+        query(() -> update("DELETE FROM sandbox_networks WHERE sandbox_id = ?", sandboxId));
     }
 
     @Override
@@ -416,6 +474,12 @@ public final class SqliteStore implements Store {
         return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
                 rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
                 rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")), rs.getInt("keep_hot") != 0);
+    }
+
+    private static NetworkRecord network(ResultSet rs) throws SQLException {
+        String allow = rs.getString("allow_hosts");
+        return new NetworkRecord(rs.getString("sandbox_id"), rs.getString("user_id"), rs.getString("ip"), rs.getString("mac"),
+                rs.getString("tap"), rs.getString("egress"), allow.isEmpty() ? List.of() : List.of(allow.split(",")));
     }
 
     private static SnapshotRecord snapshot(ResultSet rs) throws SQLException {

@@ -87,6 +87,27 @@ public interface Store extends AutoCloseable {
 
     List<String> sandboxSecrets(String sandboxId);
 
+    /** The user's subnet index, if one was assigned. */
+    Optional<Integer> subnetIndex(String userId);
+
+    /**
+     * Assigns the user the lowest free subnet index in [0, capacity) unless it has one; returns it, or
+     * empty if every index is taken. One statement: concurrent calls never share an index.
+     */
+    Optional<Integer> assignSubnet(String userId, int capacity);
+
+    /** Every assigned subnet index, by user id. */
+    java.util.Map<String, Integer> subnets();
+
+    /** Records a sandbox's attachment; false (nothing written) if its IP, MAC or TAP is taken. */
+    boolean insertNetwork(NetworkRecord network);
+
+    Optional<NetworkRecord> network(String sandboxId);
+
+    List<NetworkRecord> networks();
+
+    void deleteNetwork(String sandboxId);
+
     void recordEvent(EventRecord event);
 
     /** Newest first. */

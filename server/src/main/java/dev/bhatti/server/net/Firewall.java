@@ -1,0 +1,109 @@
+package dev.bhatti.server.net;
+
+import java.util.List;
+
+/**
+ * Renders bhatti's whole nftables ruleset from the networks that exist, so that applying it is one
+ * atomic, idempotent transaction (no rule ordering to get wrong, nothing left from a crash).
+ * <ul>
+ * <li>bridge table: a TAP may only send from its own MAC and IP (no spoofing a sibling or another
+ *     user), and no IPv6 (sandboxes get IPv4 only).
+ * <li>input: from a bridge, only DNS and ping to its own gateway and replies; nothing else of the host.
+ * <li>forward: replies; within one user's bridge; nothing between bridges (users); nothing new into a
+ *     bridge from outside; from each sandbox what its egress policy allows; everything else dropped.
+ * <li>postrouting: the pool is masqueraded behind the host's address.
+ * </ul>
+ */
+public final class Firewall {
+    public static final String TABLE = "bhatti";
+    static final String BRIDGES = "bhbr*";
+
+    private Firewall() {}
+
+    public record Bridge(String name, String gateway) {}
+
+    /** {@code allow}: canonical IPs or CIDRs reachable under egress "none" (besides DNS-learned ones). */
+    public record Sandbox(String tap, String bridge, String ip, String mac, boolean egressAll, List<String> allow,
+                          java.util.Map<String, Long> learned) {}
+
+    /** The set of addresses a sandbox learned through DNS for its allowed host names. */
+    public static String learnedSet(String tap) { return "learned_" + tap; }
+
+    public static String render(String pool, List<Bridge> bridges, List<Sandbox> sandboxes) {
+        var r = new StringBuilder();
+        // Declaring a table before deleting it makes the delete succeed on a first run.
+        r.append("table inet ").append(TABLE).append("\ndelete table inet ").append(TABLE).append('\n');
+        r.append("table bridge ").append(TABLE).append("\ndelete table bridge ").append(TABLE).append('\n');
+
+        r.append("table bridge ").append(TABLE).append(" {\n  chain prerouting {\n")
+                .append("    type filter hook prerouting priority filter; policy accept;\n");
+        for (Sandbox s : sandboxes) {
+            String tap = q(s.tap());
+            r.append("    iifname ").append(tap).append(" ether saddr != ").append(s.mac()).append(" drop\n");
+            r.append("    iifname ").append(tap).append(" ether type ip ip saddr != ").append(s.ip()).append(" drop\n");
+            r.append("    iifname ").append(tap).append(" ether type arp arp saddr ip != ").append(s.ip()).append(" drop\n");
+            r.append("    iifname ").append(tap).append(" ether type ip6 drop\n");
+        }
+        r.append("  }\n}\n");
+
+        r.append("table inet ").append(TABLE).append(" {\n");
+        for (Sandbox s : sandboxes) {
+            r.append("  set ").append(allowSet(s.tap())).append(" {\n    type ipv4_addr; flags interval;\n");
+            if (!s.allow().isEmpty()) r.append("    elements = { ").append(String.join(", ", s.allow())).append(" }\n");
+            r.append("  }\n");
+            r.append("  set ").append(learnedSet(s.tap())).append(" {\n    type ipv4_addr; flags timeout;\n");
+            if (!s.learned().isEmpty()) {
+                r.append("    elements = { ");
+                r.append(String.join(", ", s.learned().entrySet().stream().map(e -> e.getKey() + " timeout " + e.getValue() + "s").toList()));
+                r.append(" }\n");
+            }
+            r.append("  }\n");
+        }
+
+        r.append("  chain input {\n    type filter hook input priority filter; policy accept;\n");
+        r.append("    iifname ").append(q(BRIDGES)).append(" ct state established,related accept\n");
+        for (Bridge b : bridges) {
+            String to = "    iifname " + q(b.name()) + " ip daddr " + b.gateway();
+            r.append(to).append(" udp dport 53 accept\n");
+            r.append(to).append(" tcp dport 53 accept\n");
+            r.append(to).append(" icmp type echo-request accept\n");
+        }
+        r.append("    iifname ").append(q(BRIDGES)).append(" drop\n  }\n");
+
+        r.append("  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
+        r.append("    ct state established,related accept\n");
+        for (Bridge b : bridges) {
+            // same-user traffic is bridged, but hosts with br_netfilter pass it through here too
+            r.append("    iifname ").append(q(b.name())).append(" oifname ").append(q(b.name())).append(" accept\n");
+        }
+        r.append("    iifname ").append(q(BRIDGES)).append(" oifname ").append(q(BRIDGES)).append(" drop\n");
+        r.append("    oifname ").append(q(BRIDGES)).append(" drop\n");
+        for (Sandbox s : sandboxes) {
+            r.append("    iifname ").append(q(s.bridge())).append(" ip saddr ").append(s.ip()).append(" jump ").append(egressChain(s.tap())).append('\n');
+        }
+        r.append("    iifname ").append(q(BRIDGES)).append(" drop\n  }\n");
+
+        for (Sandbox s : sandboxes) {
+            r.append("  chain ").append(egressChain(s.tap())).append(" {\n");
+            if (s.egressAll()) {
+                r.append("    accept\n");
+            } else {
+                r.append("    ip daddr @").append(allowSet(s.tap())).append(" accept\n");
+                r.append("    ip daddr @").append(learnedSet(s.tap())).append(" accept\n");
+                r.append("    drop\n");
+            }
+            r.append("  }\n");
+        }
+
+        r.append("  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+        r.append("    ip saddr ").append(pool).append(" oifname != ").append(q(BRIDGES)).append(" masquerade\n  }\n");
+        r.append("}\n");
+        return r.toString();
+    }
+
+    private static String allowSet(String tap) { return "allow_" + tap; }
+
+    private static String egressChain(String tap) { return "egress_" + tap; }
+
+    private static String q(String name) { return "\"" + name + "\""; }
+}

@@ -1,0 +1,171 @@
+package dev.bhatti.server.net;
+
+import dev.bhatti.engine.GuestNet;
+import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SqliteStore;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The host side of sandbox networking on real links, rules and sockets, without VMs: inside a network
+ * namespace this test creates (and removes), never in the machine's own.
+ */
+class BridgedNetworkTest {
+    static final String POOL = "10.123.0.0/23"; // room for two users
+
+    @TempDir Path dir;
+    String netns;
+    Store store;
+    BridgedNetwork network;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        netns = "bhatti-test-" + Long.toHexString(System.nanoTime());
+        sh("ip", "netns", "add", netns);
+        sh("ip", "-n", netns, "link", "set", "lo", "up");
+        store = SqliteStore.open(dir.resolve("state.db"));
+        for (String u : List.of("u1", "u2", "u3")) {
+            store.insertUser(new UserRecord(u, "name-" + u, "hash-" + u, 300, 300, 1 << 20, 5, 20480, Instant.now()));
+        }
+        network = open();
+    }
+
+    BridgedNetwork open() throws Exception {
+        var n = new BridgedNetwork(new NetworkConfig(true, Subnets.parse(POOL), netns, List.of()), store);
+        n.start();
+        return n;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (network != null) network.close();
+        if (store != null) store.close();
+        sh("ip", "netns", "del", netns);
+    }
+
+    SandboxRecord sandbox(String user, String id, String name) {
+        var s = new SandboxRecord(id, user, name, "running", "", 1, 256, "minimal", "qemu", "tcg", Instant.now(), false);
+        assertThat(store.insertSandbox(s, store.users().stream().filter(u -> u.id().equals(user)).findFirst().orElseThrow()))
+                .isEqualTo(Store.Insert.INSERTED);
+        return s;
+    }
+
+    @Test
+    void usersGetTheirOwnBridgeAndSubnetAndSandboxesAddressesInIt() throws Exception {
+        GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
+        GuestNet a2 = network.attach(sandbox("u1", "aaaa000000000002", "db"), Egress.of("none", List.of("198.18.0.9")));
+        GuestNet b1 = network.attach(sandbox("u2", "bbbb000000000001", "web"), Egress.ALL);
+        assertThat(a1.address()).isEqualTo("10.123.0.2/24");
+        assertThat(a2.address()).isEqualTo("10.123.0.3/24");
+        assertThat(b1.address()).isEqualTo("10.123.1.2/24");
+        assertThat(a1.gateway()).isEqualTo("10.123.0.1");
+        assertThat(b1.gateway()).isEqualTo("10.123.1.1");
+        assertThat(a1.mac()).isNotEqualTo(a2.mac()).startsWith("02:");
+
+        assertThat(out("ip", "-n", netns, "-o", "addr", "show", "dev", "bhbr0")).contains("10.123.0.1/24");
+        assertThat(out("ip", "-n", netns, "-o", "addr", "show", "dev", "bhbr1")).contains("10.123.1.1/24");
+        assertThat(out("ip", "-n", netns, "-o", "link", "show", "dev", a1.tap())).contains("master bhbr0");
+        assertThat(out("ip", "-n", netns, "-o", "link", "show", "dev", b1.tap())).contains("master bhbr1");
+
+        String rules = out("ip", "netns", "exec", netns, "nft", "list", "ruleset");
+        assertThat(rules).contains("iifname \"bhbr*\" oifname \"bhbr*\" drop")
+                .contains("iifname \"" + a2.tap() + "\" ip saddr != 10.123.0.3 drop")
+                .contains("198.18.0.9")
+                .contains("masquerade");
+
+        // the pool holds two users: a third one gets a clear 503 and nothing is left behind
+        var c1 = sandbox("u3", "cccc000000000001", "x");
+        assertThatThrownBy(() -> network.attach(c1, Egress.ALL)).isInstanceOfSatisfying(ApiException.class,
+                e -> assertThat(e.status()).isEqualTo(503));
+        assertThat(store.network(c1.id())).isEmpty();
+        assertThat(out("ip", "-n", netns, "-o", "link", "show")).doesNotContain(BridgedNetwork.tapName(c1.id()));
+
+        // detaching returns the address and removes the TAP; the last sandbox of a user takes its bridge along
+        network.detach("aaaa000000000001");
+        assertThat(out("ip", "-n", netns, "-o", "link", "show")).doesNotContain(a1.tap()).contains("bhbr0");
+        GuestNet a3 = network.attach(sandbox("u1", "aaaa000000000003", "cache"), Egress.ALL);
+        assertThat(a3.address()).as("the lowest free address is reused").isEqualTo("10.123.0.2/24");
+        network.detach("aaaa000000000002");
+        network.detach("aaaa000000000003");
+        assertThat(out("ip", "-n", netns, "-o", "link", "show")).doesNotContain("bhbr0").contains("bhbr1");
+        assertThat(out("ip", "netns", "exec", netns, "nft", "list", "ruleset")).doesNotContain(a2.tap());
+    }
+
+    @Test
+    void theResolverAnswersOnlyForTheUsersOwnSandboxes() throws Exception {
+        GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
+        network.attach(sandbox("u2", "bbbb000000000001", "secret-db"), Egress.ALL);
+        try (var sockets = new NetnsSockets(netns); var ch = sockets.datagram()) {
+            ch.bind(new InetSocketAddress(a1.gateway(), 0));
+            ch.connect(new InetSocketAddress(a1.gateway(), 53));
+            assertThat(resolve(ch, "web")).containsExactly(a1.ip());
+            assertThat(resolve(ch, "web.sb")).containsExactly(a1.ip());
+            // another user's sandbox is not a sibling: it goes upstream (none here) and fails
+            assertThat(resolve(ch, "secret-db")).isEmpty();
+            assertThat(rcode(ch, "secret-db")).isEqualTo(DnsMessage.RCODE_SERVFAIL);
+        }
+    }
+
+    @Test
+    void startRemovesOrphansAndRecreatesWhatIsMissing() throws Exception {
+        GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
+        network.close();
+        sh("ip", "-n", netns, "tuntap", "add", "dev", "bt0000000000000", "mode", "tap");
+        sh("ip", "-n", netns, "link", "add", "name", "bhbr7", "type", "bridge");
+        sh("ip", "-n", netns, "link", "del", "dev", a1.tap());
+        network = open();
+        assertThat(out("ip", "-n", netns, "-o", "link", "show")).doesNotContain("bt0000000000000").doesNotContain("bhbr7");
+        network.prepare("aaaa000000000001"); // what a start does before booting the VM
+        assertThat(out("ip", "-n", netns, "-o", "link", "show", "dev", a1.tap())).contains("master bhbr0");
+    }
+
+    static List<String> resolve(java.nio.channels.DatagramChannel ch, String name) throws Exception {
+        byte[] reply = ask(ch, name);
+        return DnsMessage.addresses(reply, reply.length).stream().map(DnsMessage.Address::ip).toList();
+    }
+
+    static int rcode(java.nio.channels.DatagramChannel ch, String name) throws Exception {
+        return ask(ch, name)[3] & 0x0f;
+    }
+
+    static byte[] ask(java.nio.channels.DatagramChannel ch, String name) throws Exception {
+        ch.write(ByteBuffer.wrap(DnsMessageTest.query(77, name, DnsMessage.TYPE_A)));
+        ByteBuffer buf = ByteBuffer.allocate(1500);
+        ch.configureBlocking(false);
+        try (var selector = java.nio.channels.Selector.open()) {
+            ch.register(selector, java.nio.channels.SelectionKey.OP_READ);
+            if (selector.select(5000) == 0) throw new AssertionError("no DNS answer for " + name);
+        }
+        int n = ch.read(buf);
+        ch.configureBlocking(true);
+        return java.util.Arrays.copyOf(buf.array(), n);
+    }
+
+    static void sh(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new AssertionError(String.join(" ", argv) + ": " + o);
+    }
+
+    static String out(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return o;
+    }
+}
