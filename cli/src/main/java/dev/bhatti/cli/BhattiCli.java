@@ -18,6 +18,8 @@ public final class BhattiCli {
         if (!serve) {
             // The client path needs no logging back end; skipping Logback saves start-up time.
             System.setProperty("slf4j.provider", "org.slf4j.helpers.NOP_FallbackServiceProvider");
+            // else SLF4J reports that choice on stderr, mixed into the command's output
+            System.setProperty("slf4j.internal.verbosity", "WARN");
         }
         var cli = new CommandLine(new BhattiCli());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {

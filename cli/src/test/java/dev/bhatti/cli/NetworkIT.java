@@ -1,0 +1,255 @@
+package dev.bhatti.cli;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Sandbox networking end to end, on real VMs: per-user bridges and subnets, isolation between users at
+ * L2 and L3, the daemon's resolver, NAT and egress policies, and a network that survives snapshots,
+ * clones and daemon crashes. The daemon's network side lives in a namespace this test creates.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class NetworkIT {
+    static final String POOL_PREFIX = "10.211.";
+    /** curl's exit code when it gets no answer at all: the packets were dropped, not refused. */
+    static final int CURL_TIMEOUT = 28;
+
+    static Path dataDir;
+    static TestNetwork net;
+    static BhattiProcess.Daemon daemon;
+    static String bobKey;
+    static final Map<String, String> ips = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-net-");
+        net = new TestNetwork(dataDir);
+        BhattiProcess.linkImages(dataDir);
+        Files.writeString(dataDir.resolve("config.yaml"), """
+                thermal: {warm_after_sec: 0, cold_after_sec: 0}
+                rate_limits: {create: {burst: 100, per_minute: 600}, exec: {burst: 1000, per_minute: 60000}}
+                network:
+                  enabled: true
+                  pool: %s0.0/16
+                  netns: %s
+                  dns_upstreams: [%s]
+                """.formatted(POOL_PREFIX, net.sandboxes, TestNetwork.WAN_IP));
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+        var bob = BhattiProcess.cli(Map.of(), "user", "create", "--name", "bob", "--json", "--data-dir", dataDir.toString());
+        assertThat(bob.exit()).as(bob.toString()).isZero();
+        bobKey = json(bob.stdout()).path("api_key").asString();
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        if (daemon != null) {
+            System.out.println(daemon.log());
+            daemon.stop();
+        }
+        if (dataDir != null) {
+            for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+        if (net != null) net.close();
+    }
+
+    static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
+
+    static BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }
+
+    static BhattiProcess.Result asBob(String... args) throws Exception {
+        return BhattiProcess.cli(Map.of("BHATTI_URL", daemon.url(), "BHATTI_TOKEN", bobKey,
+                "BHATTI_CONFIG", dataDir.resolve("none.yaml").toString()), args);
+    }
+
+    record Run(int exit, String stdout, String stderr) {}
+
+    /** Runs a command in a sandbox through the API; {@code key} null = the admin. */
+    static Run exec(String key, String sandbox, String user, String... cmd) throws Exception {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("cmd", List.of(cmd));
+        if (user != null) body.put("user", user);
+        body.put("timeout_sec", 60);
+        String b = ApiClient.JSON.writeValueAsString(body);
+        var r = key == null ? daemon.call("POST", "/sandboxes/" + sandbox + "/exec", b) : daemon.call("POST", "/sandboxes/" + sandbox + "/exec", b, key);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode j = json(r.body());
+        return new Run(j.path("exit_code").asInt(), j.path("stdout").asString(), j.path("stderr").asString());
+    }
+
+    static Run admin(String sandbox, String... cmd) throws Exception { return exec(null, sandbox, null, cmd); }
+
+    static Run bob(String sandbox, String... cmd) throws Exception { return exec(bobKey, sandbox, null, cmd); }
+
+    /** curl with a short deadline: its exit code tells dropped (28) from refused (7) from answered (0). */
+    static Run curl(String key, String sandbox, String url, String... extra) throws Exception {
+        var cmd = new ArrayList<>(List.of("curl", "-sS", "-m", "4"));
+        cmd.addAll(List.of(extra));
+        cmd.add(url);
+        return exec(key, sandbox, null, cmd.toArray(String[]::new));
+    }
+
+    static void serve(String key, String sandbox, String page) throws Exception {
+        Run r = exec(key, sandbox, null, "sh", "-c", "mkdir -p /tmp/www && echo " + page + " > /tmp/www/index.html && busybox httpd -p 8000 -h /tmp/www");
+        assertThat(r.exit()).as(r.toString()).isZero();
+    }
+
+    static String ip(String key, String sandbox) throws Exception {
+        var r = key == null ? daemon.call("GET", "/sandboxes/" + sandbox, null) : daemon.call("GET", "/sandboxes/" + sandbox, null, key);
+        return json(r.body()).path("ip").asString();
+    }
+
+    @Test
+    @Order(1)
+    void sandboxesGetAddressesOnTheirUsersNetworks() throws Exception {
+        var a1 = cli("create", "--name", "a1", "--memory", "256", "--json");
+        assertThat(a1.exit()).as(a1.toString()).isZero();
+        var a2 = cli("create", "--name", "a2", "--memory", "256", "--allow-host", TestNetwork.ALLOWED_NAME);
+        assertThat(a2.exit()).as(a2.toString()).isZero();
+        assertThat(a2.stdout()).contains("egress none");
+        var b1 = asBob("create", "--name", "b1", "--memory", "256", "--json");
+        assertThat(b1.exit()).as(b1.toString()).isZero();
+
+        ips.put("a1", json(a1.stdout()).path("ip").asString());
+        ips.put("a2", ip(null, "a2"));
+        ips.put("b1", json(b1.stdout()).path("ip").asString());
+        String adminNet = ips.get("a1").substring(0, ips.get("a1").lastIndexOf('.'));
+        assertThat(ips.get("a1")).startsWith(POOL_PREFIX);
+        assertThat(ips.get("a2")).as("one user, one /24").startsWith(adminNet + ".").isNotEqualTo(ips.get("a1"));
+        assertThat(ips.get("b1")).startsWith(POOL_PREFIX).doesNotStartWith(adminNet + ".");
+        // the guest was configured at boot with exactly that address
+        assertThat(admin("a1", "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout()).contains(ips.get("a1") + "/24");
+
+        var inspect = json(daemon.call("GET", "/sandboxes/a2", null).body());
+        assertThat(inspect.path("egress").asString()).isEqualTo("none");
+        assertThat(inspect.path("allow_hosts").get(0).asString()).isEqualTo(TestNetwork.ALLOWED_NAME);
+        assertThat(net.links().stream().filter(l -> l.startsWith("bhbr")).count()).as("a bridge per user").isEqualTo(2);
+        assertThat(net.links().stream().filter(l -> l.startsWith("bt")).count()).as("a TAP per sandbox").isEqualTo(3);
+
+        serve(null, "a1", "a1-page");
+        serve(null, "a2", "a2-page");
+        serve(bobKey, "b1", "b1-page");
+    }
+
+    @Test
+    @Order(2)
+    void sandboxesOfOneUserReachEachOtherByAddressAndName() throws Exception {
+        assertThat(curl(null, "a1", "http://" + ips.get("a2") + ":8000/").stdout()).contains("a2-page");
+        assertThat(curl(null, "a2", "http://a1:8000/").stdout()).as("the resolver knows sibling names").contains("a1-page");
+        assertThat(curl(null, "a2", "http://a1.sb:8000/").stdout()).contains("a1-page");
+        Run arp = exec(null, "a1", "root", "busybox", "arping", "-c", "1", "-w", "3", "-I", "eth0", ips.get("a2"));
+        assertThat(arp.exit()).as("siblings share a link: " + arp).isZero();
+    }
+
+    @Test
+    @Order(3)
+    void usersCannotExchangeAPacket() throws Exception {
+        assertThat(curl(null, "a1", "http://" + ips.get("b1") + ":8000/").exit()).isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(bobKey, "b1", "http://" + ips.get("a1") + ":8000/").exit()).isEqualTo(CURL_TIMEOUT);
+        assertThat(bob("b1", "getent", "hosts", "a1").exit()).as("another user's names are not resolved").isEqualTo(2);
+        // L2: ARP for the other user's address gets no answer, either way
+        assertThat(exec(null, "a1", "root", "busybox", "arping", "-c", "2", "-w", "3", "-I", "eth0", ips.get("b1")).exit()).isNotZero();
+        assertThat(exec(bobKey, "b1", "root", "busybox", "arping", "-c", "2", "-w", "3", "-I", "eth0", ips.get("a1")).exit()).isNotZero();
+        // spoofing: an address of the other user's subnet, or another sibling's, gets a guest nowhere
+        String bobNet = ips.get("b1").substring(0, ips.get("b1").lastIndexOf('.'));
+        String adminNet = ips.get("a1").substring(0, ips.get("a1").lastIndexOf('.'));
+        assertThat(exec(null, "a1", "root", "ip", "addr", "add", bobNet + ".77/24", "dev", "eth0").exit()).isZero();
+        // unanswered ARP (7, no route to host) or dropped packets (28): either way, nothing came back
+        assertThat(curl(null, "a1", "http://" + ips.get("b1") + ":8000/", "--interface", bobNet + ".77").exit()).isIn(7, CURL_TIMEOUT);
+        assertThat(exec(null, "a1", "root", "ip", "addr", "add", adminNet + ".78/24", "dev", "eth0").exit()).isZero();
+        assertThat(curl(null, "a1", "http://" + ips.get("a2") + ":8000/", "--interface", adminNet + ".78").exit()).isIn(7, CURL_TIMEOUT);
+        exec(null, "a1", "root", "ip", "addr", "del", bobNet + ".77/24", "dev", "eth0");
+        exec(null, "a1", "root", "ip", "addr", "del", adminNet + ".78/24", "dev", "eth0");
+        // the host itself: only DNS and ping on the gateway; anything else is dropped, not refused
+        assertThat(curl(null, "a1", "http://" + adminNet + ".1:9/").exit()).isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(null, "a1", "http://" + bobNet + ".1:53/").exit()).as("nor the other user's gateway").isEqualTo(CURL_TIMEOUT);
+    }
+
+    @Test
+    @Order(4)
+    void egressIsNatedAndNoneOpensOnlyAllowedHosts() throws Exception {
+        assertThat(curl(null, "a1", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
+        assertThat(admin("a1", "getent", "hosts", TestNetwork.ALLOWED_NAME).stdout()).as("upstream names resolve")
+                .contains(TestNetwork.WAN_IP);
+        assertThat(curl(bobKey, "b1", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
+
+        assertThat(curl(null, "a2", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").exit()).as("egress none").isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(null, "a2", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).as("an allowed name")
+                .contains(TestNetwork.WAN_PAGE);
+        assertThat(admin("a2", "getent", "hosts", TestNetwork.OTHER_NAME).stdout()).contains(TestNetwork.WAN_IP2);
+        assertThat(curl(null, "a2", "http://" + TestNetwork.OTHER_NAME + "/hello.txt").exit()).as("resolved but not allowed")
+                .isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(null, "a2", "http://" + ips.get("a1") + ":8000/").stdout()).as("siblings stay reachable").contains("a1-page");
+    }
+
+    @Test
+    @Order(5)
+    void aCloneGetsItsOwnAddressAndBothKeepWorking() throws Exception {
+        assertThat(cli("snapshot", "create", "a2", "--name", "s2").exit()).isZero();
+        var c2 = cli("snapshot", "resume", "s2", "--name", "c2");
+        assertThat(c2.exit()).as(c2.toString()).isZero();
+        ips.put("c2", ip(null, "c2"));
+        assertThat(ips.get("c2")).startsWith(POOL_PREFIX).isNotEqualTo(ips.get("a2"));
+        assertThat(admin("c2", "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout()).contains(ips.get("c2") + "/24")
+                .doesNotContain(ips.get("a2") + "/");
+        String macA2 = admin("a2", "cat", "/sys/class/net/eth0/address").stdout().strip();
+        String macC2 = admin("c2", "cat", "/sys/class/net/eth0/address").stdout().strip();
+        assertThat(macC2).isNotEqualTo(macA2);
+        // the clone's web server came with its memory; both answer, each at its own address
+        assertThat(curl(null, "a1", "http://c2:8000/").stdout()).contains("a2-page");
+        assertThat(curl(null, "a1", "http://" + ips.get("a2") + ":8000/").stdout()).contains("a2-page");
+        assertThat(curl(null, "c2", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).as("the source's egress policy")
+                .contains(TestNetwork.WAN_PAGE);
+        assertThat(curl(null, "c2", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").exit()).isEqualTo(CURL_TIMEOUT);
+    }
+
+    @Test
+    @Order(6)
+    void stopAndStartKeepTheNetwork() throws Exception {
+        assertThat(cli("stop", "a2").exit()).isZero();
+        assertThat(cli("start", "a2").exit()).isZero();
+        assertThat(curl(null, "a1", "http://a2:8000/").stdout()).contains("a2-page");
+        assertThat(curl(null, "a2", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
+        assertThat(curl(null, "a2", "http://" + ips.get("a1") + ":8000/").stdout()).contains("a1-page");
+    }
+
+    @Test
+    @Order(7)
+    void aRestartedDaemonRemovesOrphansAndKeepsLiveSandboxes() throws Exception {
+        daemon.kill();
+        TestNetwork.sh("ip", "-n", net.sandboxes, "tuntap", "add", "dev", "bt0000000000000", "mode", "tap");
+        TestNetwork.sh("ip", "-n", net.sandboxes, "link", "add", "name", "bhbr99", "type", "bridge");
+        daemon.start();
+        assertThat(net.links()).doesNotContain("bt0000000000000", "bhbr99");
+        assertThat(curl(null, "a1", "http://c2:8000/").stdout()).as("names resolve after the restart").contains("a2-page");
+        assertThat(curl(bobKey, "b1", "http://" + TestNetwork.WAN_IP + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
+    }
+
+    @Test
+    @Order(8)
+    void destroyReturnsEveryLinkAndRule() throws Exception {
+        for (String s : List.of("a1", "a2", "c2")) assertThat(cli("destroy", "-y", s).exit()).isZero();
+        assertThat(net.links()).filteredOn(l -> l.startsWith("bhbr")).as("the admin's bridge went with its last sandbox").hasSize(1);
+        assertThat(asBob("destroy", "-y", "b1").exit()).isZero();
+        assertThat(net.links()).noneMatch(l -> l.startsWith("bt") || l.startsWith("bhbr"));
+        assertThat(net.ruleset()).doesNotContain("egress_").contains("masquerade");
+        // the addresses are free again: a new sandbox gets the first one
+        var again = cli("create", "--name", "again", "--memory", "256", "--json");
+        assertThat(again.exit()).as(again.toString()).isZero();
+        assertThat(json(again.stdout()).path("ip").asString()).isEqualTo(ips.get("a1"));
+        assertThat(cli("destroy", "-y", "again").exit()).isZero();
+    }
+}

@@ -1,0 +1,101 @@
+package dev.bhatti.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Two network namespaces a test owns: {@code sandboxes}, where the daemon puts bridges, TAPs, rules and
+ * VMs, and {@code wan}, standing in for the internet behind it (198.18.0.2 and .3, benchmark-test
+ * addresses) with an HTTP server and a DNS server. No packet leaves these namespaces.
+ */
+final class TestNetwork implements AutoCloseable {
+    static final String WAN_IP = "198.18.0.2";
+    static final String WAN_IP2 = "198.18.0.3";
+    /** Names the wan's DNS server answers: one per wan address. */
+    static final String ALLOWED_NAME = "pkg.wan.test";
+    static final String OTHER_NAME = "other.wan.test";
+    static final String WAN_PAGE = "hello-from-wan";
+
+    final String sandboxes;
+    final String wan;
+    private final Path dir;
+    private final List<Process> servers = new ArrayList<>();
+
+    TestNetwork(Path dir) throws Exception {
+        String id = Long.toHexString(System.nanoTime() & 0xffffffL);
+        this.sandboxes = "bhit-s-" + id;
+        this.wan = "bhit-w-" + id;
+        this.dir = dir;
+        try {
+            build();
+        } catch (Exception | AssertionError e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void build() throws Exception {
+        sh("ip", "netns", "add", sandboxes);
+        sh("ip", "netns", "add", wan);
+        sh("ip", "-n", sandboxes, "link", "set", "lo", "up");
+        sh("ip", "-n", wan, "link", "set", "lo", "up");
+        sh("ip", "-n", sandboxes, "link", "add", "uplink", "type", "veth", "peer", "name", "wanside", "netns", wan);
+        sh("ip", "-n", sandboxes, "addr", "add", "198.18.0.1/24", "dev", "uplink");
+        sh("ip", "-n", sandboxes, "link", "set", "uplink", "up");
+        sh("ip", "-n", sandboxes, "route", "add", "default", "via", WAN_IP);
+        sh("ip", "-n", wan, "addr", "add", WAN_IP + "/24", "dev", "wanside");
+        sh("ip", "-n", wan, "addr", "add", WAN_IP2 + "/24", "dev", "wanside");
+        sh("ip", "-n", wan, "link", "set", "wanside", "up");
+        // no route back to the sandbox pool: only NAT lets a sandbox's traffic be answered
+        Path www = Files.createDirectories(dir.resolve("www"));
+        Files.writeString(www.resolve("hello.txt"), WAN_PAGE + "\n");
+        servers.add(start("busybox", "httpd", "-f", "-p", "80", "-h", www.toString()));
+        servers.add(start("dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", "--bind-interfaces",
+                "--listen-address=" + WAN_IP, "--address=/" + ALLOWED_NAME + "/" + WAN_IP, "--address=/" + OTHER_NAME + "/" + WAN_IP2,
+                "--pid-file=" + dir.resolve("dnsmasq.pid")));
+    }
+
+    private Process start(String... argv) throws IOException {
+        var cmd = new ArrayList<>(List.of("ip", "netns", "exec", wan));
+        cmd.addAll(List.of(argv));
+        return new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("wan-servers.log").toFile())).start();
+    }
+
+    /** The names of the links in the sandboxes' namespace. */
+    List<String> links() throws Exception {
+        var names = new ArrayList<String>();
+        for (String line : out("ip", "-n", sandboxes, "-o", "link", "show").split("\n")) {
+            String[] f = line.split(": ", 3);
+            if (f.length > 1) names.add(f[1].split("@")[0]);
+        }
+        return names;
+    }
+
+    String ruleset() throws Exception { return out("ip", "netns", "exec", sandboxes, "nft", "list", "ruleset"); }
+
+    static void sh(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new AssertionError(String.join(" ", argv) + ": " + o);
+    }
+
+    static String out(String... argv) throws Exception {
+        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+        String o = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return o;
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (Process p : servers) p.destroyForcibly().waitFor();
+        // deleting a namespace removes the links in it (bridges, TAPs, the veth pair) and its rules
+        out("ip", "netns", "del", sandboxes);
+        out("ip", "netns", "del", wan);
+    }
+}
