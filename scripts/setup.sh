@@ -3,6 +3,7 @@
 # installs packages, builds bhatti, builds the minimal guest image, starts the daemon, creates "first".
 # Idempotent: a second run reuses the packages, the jar, the image, the daemon and the sandbox.
 #   BHATTI_DATA_DIR (default /var/lib/bhatti)   BHATTI_LISTEN (default 127.0.0.1:8080)
+#   BHATTI_NETWORK=off: sandboxes without networking (no bridges, TAPs or nftables rules on this host)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,6 +22,17 @@ echo "==> building bhatti"
 
 echo "==> building the minimal guest image (cached when nothing changed)"
 bin/bhatti tier build minimal --data-dir "$DATA_DIR"
+
+if [[ ! -e $DATA_DIR/config.yaml && ${BHATTI_NETWORK:-on} != off ]]; then
+  echo "==> enabling sandbox networking (a bridge and /24 per user from 10.200.0.0/16; $DATA_DIR/config.yaml)"
+  mkdir -p "$DATA_DIR"
+  cat >"$DATA_DIR/config.yaml" <<'YAML'
+# See README.md for every setting.
+network:
+  enabled: true
+  pool: 10.200.0.0/16
+YAML
+fi
 
 URL="http://$LISTEN"
 if curl -fsS "$URL/health" >/dev/null 2>&1; then
