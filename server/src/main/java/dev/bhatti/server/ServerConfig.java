@@ -2,6 +2,7 @@ package dev.bhatti.server;
 
 import dev.bhatti.server.net.NetworkConfig;
 import dev.bhatti.server.net.Subnets;
+import dev.bhatti.server.publish.ProxyConfig;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
 import tools.jackson.databind.JsonNode;
@@ -28,6 +29,9 @@ import java.time.Duration;
  *   create: {burst: 10, per_minute: 30}
  *   exec:   {burst: 30, per_minute: 600}
  *   read:   {burst: 60, per_minute: 1200}
+ * proxy:                   # the public proxy for published ports; see ProxyConfig
+ *   listen: 127.0.0.1:8081
+ *   domain: sandbox.localhost
  * network:                 # off by default; see NetworkConfig
  *   enabled: true
  *   pool: 10.200.0.0/16
@@ -35,7 +39,7 @@ import java.time.Duration;
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
                            ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
-                           NetworkConfig network) {
+                           NetworkConfig network, ProxyConfig proxy) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -47,6 +51,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         double warmAfter = 30, coldAfter = 1800, tick = 5;
         var rateLimits = new java.util.EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
+        ProxyConfig proxy = null;
         Path file = dataDir.resolve("config.yaml");
         if (Files.exists(file)) {
             JsonNode root = new YAMLMapper().readTree(file.toFile());
@@ -61,6 +66,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
                 tick = thermal.path("tick_sec").asDouble(tick);
                 network = network(root.path("network"));
+                proxy = proxy(root.path("proxy"));
                 JsonNode limits = root.path("rate_limits");
                 for (RateLimits.Kind kind : RateLimits.Kind.values()) {
                     JsonNode l = limits.path(kind.name().toLowerCase(java.util.Locale.ROOT));
@@ -89,7 +95,24 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                java.util.Map.copyOf(rateLimits), network);
+                java.util.Map.copyOf(rateLimits), network, proxy);
+    }
+
+    private static ProxyConfig proxy(JsonNode p) {
+        if (p.isMissingNode() || p.isNull()) return null;
+        if (!p.isObject()) throw new IllegalArgumentException("proxy must be a mapping");
+        String listen = p.path("listen").asString("");
+        int colon = listen.lastIndexOf(':');
+        if (colon < 0) throw new IllegalArgumentException("proxy.listen must be HOST:PORT, got '" + listen + "'");
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("proxy.listen must be HOST:PORT, got '" + listen + "'");
+        }
+        int publicPort = p.path("public_port").asInt(port == 0 ? 80 : port);
+        return new ProxyConfig(listen.substring(0, colon), port, p.path("domain").asString(null), publicPort,
+                Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)));
     }
 
     private static NetworkConfig network(JsonNode n) {
@@ -110,7 +133,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy);
     }
 
 

@@ -6,6 +6,8 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
+import dev.bhatti.server.publish.ProxyBackends;
+import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.sandbox.Limits;
@@ -55,14 +57,19 @@ public final class ApiHandler extends Handler.Abstract {
     private final FilesRoute files;
     private final SessionsRoute sessions;
     private final Forwards forwards;
+    private final PublishService publishes;
+    private final ProxyBackends backends;
     private final SnapshotService snapshots;
     private final RateLimits rateLimits;
     private final SecretService secrets;
     private final Events events;
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
-                      ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events) {
+                      ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events,
+                      PublishService publishes, ProxyBackends backends) {
         this.store = store;
+        this.publishes = publishes;
+        this.backends = backends;
         this.events = events;
         this.secrets = secrets;
         this.rateLimits = rateLimits;
@@ -170,6 +177,7 @@ public final class ApiHandler extends Handler.Abstract {
                 case "DELETE" -> {
                     var doomed = sandboxes.get(user, id);
                     forwards.close(doomed.id(), 0);
+                    backends.close(doomed.id(), 0);
                     sandboxes.destroy(user, id);
                     events.record("sandbox.destroy", user.name(), doomed.name(), "");
                     yield Reply.ok(Map.of("status", "destroyed"));
@@ -222,6 +230,9 @@ public final class ApiHandler extends Handler.Abstract {
         if (seg.size() == 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
             requireMethod(method, "DELETE");
             return Reply.ok(sessions.kill(user, seg.get(1), seg.get(3), request));
+        }
+        if (seg.size() >= 3 && seg.size() <= 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("publish")) {
+            return publish(user, seg, method, request);
         }
         if (seg.size() >= 3 && seg.size() <= 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("forward")) {
             return forward(user, seg, method, request);
@@ -314,6 +325,46 @@ public final class ApiHandler extends Handler.Abstract {
         if (result.timedOut()) reply.put("timed_out", true);
         if (output.truncated()) reply.put("truncated", true);
         return Reply.ok(reply);
+    }
+
+    record PublishBody(Integer port, String alias) {}
+
+    private Reply publish(UserRecord user, List<String> seg, String method, Request request) throws IOException {
+        var s = sandboxes.get(user, seg.get(1));
+        if (seg.size() == 4) {
+            requireMethod(method, "DELETE");
+            int port;
+            try {
+                port = Integer.parseInt(seg.get(3));
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("port must be a number");
+            }
+            publishes.unpublish(s, port);
+            backends.close(s.id(), port);
+            events.record("sandbox.unpublish", user.name(), s.name(), "port " + port);
+            return new Reply(204, null, false);
+        }
+        return switch (method) {
+            case "POST" -> {
+                var body = readJson(request, PublishBody.class);
+                var p = publishes.publish(user, s, body.port(), body.alias());
+                if (!p.existing()) events.record("sandbox.publish", user.name(), s.name(), "port " + p.rule().port() + " as " + p.rule().alias());
+                yield new Reply(p.existing() ? 200 : 201, publishView(p), p.existing());
+            }
+            case "GET" -> Reply.ok(publishes.list(s).stream().map(ApiHandler::publishView).toList());
+            default -> throw methodNotAllowed();
+        };
+    }
+
+    private static Map<String, Object> publishView(PublishService.Published p) {
+        var m = new java.util.LinkedHashMap<String, Object>();
+        m.put("id", p.rule().id());
+        m.put("sandbox_id", p.rule().sandboxId());
+        m.put("port", p.rule().port());
+        m.put("alias", p.rule().alias());
+        m.put("url", p.url().isEmpty() ? null : p.url());
+        m.put("created_at", p.rule().createdAt().toString());
+        return m;
     }
 
     private Reply forward(UserRecord user, List<String> seg, String method, Request request) throws IOException {
@@ -449,6 +500,11 @@ public final class ApiHandler extends Handler.Abstract {
     private static ApiException methodNotAllowed() { return new ApiException(405, "method not allowed"); }
 
     private static void send(Response response, Callback callback, int status, Object body) {
+        if (status == 204) {
+            response.setStatus(204);
+            response.write(true, null, callback);
+            return;
+        }
         byte[] bytes = Json.MAPPER.writeValueAsBytes(body);
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");

@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql", "db/V008__publish.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -203,6 +203,7 @@ public final class SqliteStore implements Store {
         transaction(() -> {
             update("DELETE FROM sandbox_secrets WHERE sandbox_id = ?", sandboxId);
             update("DELETE FROM sandbox_networks WHERE sandbox_id = ?", sandboxId);
+            update("DELETE FROM publish_rules WHERE sandbox_id = ?", sandboxId);
             return update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
         });
     }
@@ -254,6 +255,33 @@ public final class SqliteStore implements Store {
     @Override
     public List<NetworkRecord> networks() {
         return query(() -> many("SELECT * FROM sandbox_networks ORDER BY user_id, ip", SqliteStore::network));
+    }
+
+    @Override
+    public PublishInsert insertPublish(PublishRecord r) {
+        return transaction(() -> {
+            if (count("SELECT COUNT(*) FROM publish_rules WHERE sandbox_id = ? AND port = ?", r.sandboxId(), r.port()) > 0) {
+                return PublishInsert.PORT_PUBLISHED;
+            }
+            int n = update("INSERT OR IGNORE INTO publish_rules (id, user_id, sandbox_id, port, alias, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    r.id(), r.userId(), r.sandboxId(), r.port(), r.alias(), r.createdAt().toString());
+            return n == 1 ? PublishInsert.INSERTED : PublishInsert.ALIAS_TAKEN;
+        });
+    }
+
+    @Override
+    public List<PublishRecord> publishes(String sandboxId) {
+        return query(() -> many("SELECT * FROM publish_rules WHERE sandbox_id = ? ORDER BY port", SqliteStore::publish, sandboxId));
+    }
+
+    @Override
+    public Optional<PublishRecord> publishByAlias(String alias) {
+        return query(() -> one("SELECT * FROM publish_rules WHERE alias = ?", SqliteStore::publish, alias));
+    }
+
+    @Override
+    public boolean deletePublish(String sandboxId, int port) {
+        return query(() -> update("DELETE FROM publish_rules WHERE sandbox_id = ? AND port = ?", sandboxId, port) == 1);
     }
 
     @Override
@@ -474,6 +502,11 @@ public final class SqliteStore implements Store {
         return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
                 rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
                 rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")), rs.getInt("keep_hot") != 0);
+    }
+
+    private static PublishRecord publish(ResultSet rs) throws SQLException {
+        return new PublishRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("sandbox_id"), rs.getInt("port"),
+                rs.getString("alias"), Instant.parse(rs.getString("created_at")));
     }
 
     private static NetworkRecord network(ResultSet rs) throws SQLException {

@@ -108,6 +108,19 @@ public interface Store extends AutoCloseable {
 
     void deleteNetwork(String sandboxId);
 
+    /** What {@link #insertPublish} did. */
+    enum PublishInsert { INSERTED, ALIAS_TAKEN, PORT_PUBLISHED }
+
+    /** Publishes a port; nothing is written unless INSERTED (the alias and the sandbox's port are unique). */
+    PublishInsert insertPublish(PublishRecord rule);
+
+    List<PublishRecord> publishes(String sandboxId);
+
+    Optional<PublishRecord> publishByAlias(String alias);
+
+    /** Removes the sandbox's rule for {@code port}; false if there was none. */
+    boolean deletePublish(String sandboxId, int port);
+
     void recordEvent(EventRecord event);
 
     /** Newest first. */

@@ -1,0 +1,31 @@
+package dev.bhatti.server.publish;
+
+/**
+ * {@code proxy:} in config.yaml: where the public proxy listens and the domain its host names end in.
+ * A port published with alias {@code web} is served at {@code http://web.<domain>[:publicPort]/}.
+ * Null when not configured: publishing still records the rule, but there is no URL to serve it.
+ * <pre>
+ * proxy:
+ *   listen: 0.0.0.0:80
+ *   domain: sandbox.example.com   # a wildcard DNS record *.sandbox.example.com points here
+ *   public_port: 80               # the port in URLs (default: the listen port)
+ *   idle_timeout_sec: 30          # a client silent this long is dropped (slowloris)
+ * </pre>
+ */
+public record ProxyConfig(String host, int port, String domain, int publicPort, java.time.Duration idleTimeout) {
+    public ProxyConfig {
+        if (domain == null || !domain.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+            throw new IllegalArgumentException("proxy.domain must be a lower-case DNS name, got '" + domain + "'");
+        }
+        if (port < 0 || port > 65535 || publicPort < 1 || publicPort > 65535) throw new IllegalArgumentException("proxy ports must be 1 to 65535");
+        if (idleTimeout.isNegative() || idleTimeout.isZero()) throw new IllegalArgumentException("proxy.idle_timeout_sec must be > 0");
+    }
+
+    public String url(String alias) {
+        return "http://" + alias + "." + domain + (publicPort == 80 ? "" : ":" + publicPort) + "/";
+    }
+
+    public ProxyConfig withPort(int actual) {
+        return new ProxyConfig(host, actual, domain, publicPort == port ? actual : publicPort, idleTimeout);
+    }
+}

@@ -1,0 +1,96 @@
+package dev.bhatti.server.publish;
+
+import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.store.PublishRecord;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Publishing sandbox ports at public host names. An alias names one (sandbox, port) for everyone, so
+ * aliases are unique across users; a sandbox's port has at most one alias. Rules go with the sandbox.
+ */
+public final class PublishService {
+    private static final java.util.regex.Pattern ALIAS = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    static final Set<String> RESERVED = Set.of("www", "mail", "admin", "status", "ns1", "ns2", "api", "app", "_acme-challenge", "shell");
+
+    private final Store store;
+    private final Supplier<ProxyConfig> proxy;
+
+    /** {@code proxy} answers null when no public proxy is configured. */
+    public PublishService(Store store, Supplier<ProxyConfig> proxy) {
+        this.store = store;
+        this.proxy = proxy;
+    }
+
+    public record Published(PublishRecord rule, String url, boolean existing) {}
+
+    public Published publish(UserRecord user, SandboxRecord sandbox, Integer port, String alias) {
+        if (port == null || port < 1 || port > 65535) throw ApiException.badRequest("port must be from 1 to 65535");
+        if (alias != null) {
+            alias = alias.toLowerCase(Locale.ROOT);
+            if (!ALIAS.matcher(alias).matches() || alias.endsWith("-")) {
+                throw ApiException.badRequest("alias must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit");
+            }
+            if (RESERVED.contains(alias)) throw ApiException.badRequest("alias " + alias + " is reserved; pick another");
+        }
+        for (PublishRecord r : store.publishes(sandbox.id())) {
+            if (r.port() != port) continue;
+            if (alias == null || alias.equals(r.alias())) return new Published(r, url(r), true);
+            throw ApiException.conflict("port " + port + " is published as " + r.alias() + " already; unpublish it first: bhatti unpublish "
+                    + sandbox.name() + " -p " + port);
+        }
+        for (int attempt = 0; attempt < 5; attempt++) {
+            String a = alias != null ? alias : autoAlias(sandbox.name());
+            var rule = new PublishRecord("pub_" + ApiKeys.randomHex(8), user.id(), sandbox.id(), port, a, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+            switch (store.insertPublish(rule)) {
+                case INSERTED -> { return new Published(rule, url(rule), false); }
+                case PORT_PUBLISHED -> {
+                    // a concurrent publish of the same port won
+                    var theirs = store.publishes(sandbox.id()).stream().filter(r -> r.port() == port).findFirst().orElseThrow();
+                    return new Published(theirs, url(theirs), true);
+                }
+                case ALIAS_TAKEN -> {
+                    if (alias != null) throw ApiException.conflict("alias " + alias + " is taken; pick another");
+                }
+            }
+        }
+        throw new ApiException(500, "could not find a free alias; give one with --alias");
+    }
+
+    public List<Published> list(SandboxRecord sandbox) {
+        return store.publishes(sandbox.id()).stream().map(r -> new Published(r, url(r), true)).toList();
+    }
+
+    public void unpublish(SandboxRecord sandbox, int port) {
+        if (!store.deletePublish(sandbox.id(), port)) {
+            throw ApiException.notFound("port " + port + " of " + sandbox.name() + " is not published");
+        }
+    }
+
+    /** The rule for a request's alias, if any. */
+    public Optional<PublishRecord> route(String alias) { return store.publishByAlias(alias); }
+
+    /** The public URL, or a hint when no proxy is configured. */
+    public String url(PublishRecord r) {
+        ProxyConfig p = proxy.get();
+        return p == null ? "" : p.url(r.alias());
+    }
+
+    /** The sandbox's name made an alias: lower case, other characters as '-', plus 6 random hex digits. */
+    static String autoAlias(String name) {
+        String base = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("-+", "-").replaceAll("^-|-$", "");
+        if (base.isEmpty()) base = "sandbox";
+        if (base.length() > 55) base = base.substring(0, 55).replaceAll("-$", "");
+        return base + "-" + ApiKeys.randomHex(3);
+    }
+}
