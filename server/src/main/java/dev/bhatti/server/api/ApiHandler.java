@@ -58,6 +58,7 @@ public final class ApiHandler extends Handler.Abstract {
     private final SessionsRoute sessions;
     private final Forwards forwards;
     private final PublishService publishes;
+    private final WebShells webShells;
     private final ProxyBackends backends;
     private final SnapshotService snapshots;
     private final RateLimits rateLimits;
@@ -78,6 +79,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.sandboxes = sandboxes;
         this.files = new FilesRoute(sandboxes);
         this.sessions = new SessionsRoute(sandboxes, websockets);
+        this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
     }
 
     @Override
@@ -134,6 +136,11 @@ public final class ApiHandler extends Handler.Abstract {
     private Reply route(Request request, Response response, Callback callback) throws IOException {
         String method = request.getMethod();
         String path = Request.getPathInContext(request);
+        if (path.startsWith(WebShells.PREFIX)) {
+            // its own authentication: the token inside the WebSocket
+            webShells.handle(request, response, callback, path);
+            return Reply.STREAMED;
+        }
         List<String> seg = ApiRoutes.segments(path);
         ApiRoutes.check(method, seg, Limits.printable(path));
         if (seg.equals(List.of("health"))) {
@@ -178,6 +185,7 @@ public final class ApiHandler extends Handler.Abstract {
                     var doomed = sandboxes.get(user, id);
                     forwards.close(doomed.id(), 0);
                     backends.close(doomed.id(), 0);
+                    webShells.disconnect(doomed.id(), "the sandbox was destroyed");
                     sandboxes.destroy(user, id);
                     events.record("sandbox.destroy", user.name(), doomed.name(), "");
                     yield Reply.ok(Map.of("status", "destroyed"));
@@ -230,6 +238,19 @@ public final class ApiHandler extends Handler.Abstract {
         if (seg.size() == 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("sessions")) {
             requireMethod(method, "DELETE");
             return Reply.ok(sessions.kill(user, seg.get(1), seg.get(3), request));
+        }
+        if (seg.size() == 3 && seg.get(0).equals("sandboxes") && seg.get(2).equals("shell-token")) {
+            var s = sandboxes.get(user, seg.get(1));
+            if (method.equals("DELETE")) {
+                boolean had = webShells.revoke(s);
+                if (had) events.record("sandbox.unshare", user.name(), s.name(), "");
+                return new Reply(204, null, false);
+            }
+            String token = webShells.newToken(s);
+            events.record("sandbox.share", user.name(), s.name(), "");
+            String base = request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority();
+            return Reply.ok(Map.of("token", token, "path", WebShells.PREFIX + s.id() + "#token=" + token,
+                    "url", base + WebShells.PREFIX + s.id() + "#token=" + token));
         }
         if (seg.size() >= 3 && seg.size() <= 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("publish")) {
             return publish(user, seg, method, request);

@@ -50,6 +50,8 @@ public final class ApiRoutes {
             new Route("POST", "/sandboxes/{id}/forward"),
             new Route("DELETE", "/sandboxes/{id}/forward"),
             new Route("DELETE", "/sandboxes/{id}/forward/{port}"),
+            new Route("POST", "/sandboxes/{id}/shell-token"),
+            new Route("DELETE", "/sandboxes/{id}/shell-token"),
             new Route("GET", "/sandboxes/{id}/publish"),
             new Route("POST", "/sandboxes/{id}/publish"),
             new Route("DELETE", "/sandboxes/{id}/publish/{port}"),

@@ -77,8 +77,9 @@ final class SessionsRoute {
         ShellSocket socket;
         if (sessionId != null) {
             if (!sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
-            socket = new ShellSocket(sandboxes.onRunning(user, id, (engine, vm) ->
-                    engine.openSession(vm, new SessionOpen.Attach(sessionId, false))), true);
+            SessionChannel attached = sandboxes.onRunning(user, id, (engine, vm) ->
+                    engine.openSession(vm, new SessionOpen.Attach(sessionId, false)));
+            socket = new ShellSocket(attached, true);
         } else {
             sandboxes.running(user, id);
             socket = new ShellSocket(first -> sandboxes.onRunning(user, id, (engine, vm) ->

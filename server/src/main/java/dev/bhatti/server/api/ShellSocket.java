@@ -54,10 +54,25 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
     /** A piped session started by the client's first message. */
     ShellSocket(Starter starter) {
+        this(starter, true);
+    }
+
+    /** A session (a terminal unless {@code piped}) opened once the client's first message is accepted. */
+    ShellSocket(Starter starter, boolean piped) {
         this.channel = null;
         this.starter = starter;
-        this.piped = true;
+        this.piped = piped;
     }
+
+    /** Ends the connection from the server's side (the session itself is left to its owner). */
+    void disconnect(String reason) {
+        sendQuietly(Map.of("type", "error", "message", reason));
+        close(1008, reason);
+    }
+
+    boolean isClosed() { return closed; }
+
+    boolean hasSession() { return channel != null; }
 
     @Override
     public void onWebSocketOpen(Session session) {
@@ -171,7 +186,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
             close(1008, "refused");
             return;
         } catch (RuntimeException e) {
-            sendQuietly(Map.of("type", "error", "message", "the first message must be {\"cmd\":[...]}"));
+            sendQuietly(Map.of("type", "error", "message", piped ? "the first message must be {\"cmd\":[...]}" : "unauthorized"));
             close(1008, "bad first message");
             return;
         }

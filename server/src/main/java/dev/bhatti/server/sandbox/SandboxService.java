@@ -390,7 +390,12 @@ public final class SandboxService {
 
     /** Runs one engine operation on a running sandbox, mapping its failures to API errors. */
     public <T> T onRunning(UserRecord user, String idOrName, EngineCall<T> call) {
-        SandboxRecord s = running(find(user, idOrName), true);
+        return onRunning(find(user, idOrName), call);
+    }
+
+    /** Like {@link #onRunning(UserRecord, String, EngineCall)} for a sandbox already found (and authorized). */
+    public <T> T onRunning(SandboxRecord sandbox, EngineCall<T> call) {
+        SandboxRecord s = running(sandbox, true);
         try {
             return call.call(engine, s.id());
         } catch (EngineException e) {
@@ -422,6 +427,10 @@ public final class SandboxService {
     public Activity.Busy busy(UserRecord user, String idOrName) {
         return activity.busy(find(user, idOrName).id());
     }
+
+    public Activity.Busy busy(SandboxRecord s) { return activity.busy(s.id()); }
+
+    public Optional<SandboxRecord> byId(String sandboxId) { return store.sandboxById(sandboxId); }
 
     @FunctionalInterface
     public interface EngineCall<T> {

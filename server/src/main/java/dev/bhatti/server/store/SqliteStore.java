@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class SqliteStore implements Store {
 
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql", "db/V008__publish.sql");
+    private static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql", "db/V008__publish.sql", "db/V009__shell_tokens.sql");
 
     private final Connection db;
     private final ReentrantLock lock = new ReentrantLock();
@@ -204,6 +204,7 @@ public final class SqliteStore implements Store {
             update("DELETE FROM sandbox_secrets WHERE sandbox_id = ?", sandboxId);
             update("DELETE FROM sandbox_networks WHERE sandbox_id = ?", sandboxId);
             update("DELETE FROM publish_rules WHERE sandbox_id = ?", sandboxId);
+            update("DELETE FROM shell_tokens WHERE sandbox_id = ?", sandboxId);
             return update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
         });
     }
@@ -282,6 +283,23 @@ public final class SqliteStore implements Store {
     @Override
     public boolean deletePublish(String sandboxId, int port) {
         return query(() -> update("DELETE FROM publish_rules WHERE sandbox_id = ? AND port = ?", sandboxId, port) == 1);
+    }
+
+    @Override
+    public void setShellToken(String sandboxId, String tokenHash, Instant now) {
+        query(() -> update("INSERT INTO shell_tokens (sandbox_id, token_hash, created_at) VALUES (?, ?, ?) "
+                + "ON CONFLICT (sandbox_id) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at",
+                sandboxId, tokenHash, now.toString()));
+    }
+
+    @Override
+    public Optional<String> shellTokenHash(String sandboxId) {
+        return query(() -> one("SELECT token_hash FROM shell_tokens WHERE sandbox_id = ?", rs -> rs.getString(1), sandboxId));
+    }
+
+    @Override
+    public boolean deleteShellToken(String sandboxId) {
+        return query(() -> update("DELETE FROM shell_tokens WHERE sandbox_id = ?", sandboxId) == 1);
     }
 
     @Override

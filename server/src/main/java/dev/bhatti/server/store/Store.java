@@ -121,6 +121,14 @@ public interface Store extends AutoCloseable {
     /** Removes the sandbox's rule for {@code port}; false if there was none. */
     boolean deletePublish(String sandboxId, int port);
 
+    /** Sets (or replaces) the sandbox's web shell token hash. */
+    void setShellToken(String sandboxId, String tokenHash, java.time.Instant now);
+
+    Optional<String> shellTokenHash(String sandboxId);
+
+    /** False if the sandbox had no token. */
+    boolean deleteShellToken(String sandboxId);
+
     void recordEvent(EventRecord event);
 
     /** Newest first. */
