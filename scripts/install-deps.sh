@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the host packages bhatti needs (Debian/Ubuntu). Idempotent: installed packages are skipped.
 set -euo pipefail
-# iproute2, nftables and conntrack: sandbox networking; dnsmasq: the upstream resolver of the network tests.
+# iproute2, nftables and conntrack: sandbox networking; dnsmasq: the upstream resolver of the network
+# tests; chromium: the browser the web shell test drives.
 PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
-  iproute2 nftables conntrack dnsmasq-base)
+  iproute2 nftables conntrack dnsmasq-base chromium)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 

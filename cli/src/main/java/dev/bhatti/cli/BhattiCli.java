@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bhatti", mixinStandardHelpOptions = true, version = "bhatti 0.1.0",
         description = "Self-hosted microVM sandboxes.",
         subcommands = {ServeCmd.class, SetupCmd.class, SandboxCommands.Create.class, SandboxCommands.ListCmd.class,
-                SandboxCommands.Inspect.class, ExecCmd.class, ShellCmd.class, PsCmd.class, FileCmd.class, ForwardCmd.class, PublishCmd.Publish.class, PublishCmd.Unpublish.class, SandboxCommands.Destroy.class,
+                SandboxCommands.Inspect.class, ExecCmd.class, ShellCmd.class, PsCmd.class, FileCmd.class, ForwardCmd.class, PublishCmd.Publish.class, PublishCmd.Unpublish.class, ShareCmd.class, SandboxCommands.Destroy.class,
                 ThermalCommands.Stop.class, ThermalCommands.Start.class, ThermalCommands.Pause.class, ThermalCommands.Resume.class, SnapshotCmd.class, SecretCmd.class, UserCmd.class, AdminCmd.class, VersionCmd.class, CompletionCmd.class, TierCmd.class,
                 CommandLine.HelpCommand.class})
 public final class BhattiCli {
