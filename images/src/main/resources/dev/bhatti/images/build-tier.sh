@@ -531,7 +531,9 @@ done
 EOF
 chmod 0755 "$ROOT/opt/bhatti/agent-run"
 # systemctl and journalctl: the agent is the sandbox's service manager (no systemd in the guest).
-cat >"$ROOT/usr/local/bin/systemctl" <<'EOF'
+# In /usr/bin: apt runs package scripts with PATH=/usr/sbin:/usr/bin:/sbin:/bin (Dpkg::Path), and a
+# package's postinst must find systemctl to start its service.
+cat >"$ROOT/usr/bin/systemctl" <<'EOF'
 #!/usr/bin/perl
 # bhatti systemctl: forwards the command to the guest agent, which runs the services.
 use strict;
@@ -551,7 +553,7 @@ while (my $l = <$s>) {
 }
 exit $code;
 EOF
-cat >"$ROOT/usr/local/bin/journalctl" <<'EOF'
+cat >"$ROOT/usr/bin/journalctl" <<'EOF'
 #!/usr/bin/perl
 # bhatti journalctl: per-unit plain-text logs written by the guest agent to /var/log/bhatti.
 use strict;
@@ -589,7 +591,7 @@ while (1) {
   select(undef, undef, undef, 0.5);
 }
 EOF
-chmod 0755 "$ROOT/usr/local/bin/systemctl" "$ROOT/usr/local/bin/journalctl"
+chmod 0755 "$ROOT/usr/bin/systemctl" "$ROOT/usr/bin/journalctl"
 
 # ---------------------------------------------------------------- 6: Java runtime
 step 6 "Linking Java runtime (jlink java.base)"

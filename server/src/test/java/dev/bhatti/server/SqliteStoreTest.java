@@ -21,11 +21,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(6);
+            assertThat(store.schemaVersion()).isEqualTo(9);
             store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(6);
+            assertThat(store.schemaVersion()).isEqualTo(9);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }
@@ -145,6 +145,40 @@ class SqliteStoreTest {
             assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 2))).hasSize(2);
             assertThat(store.deleteEventsBefore(t.plusSeconds(90))).as("retention").isEqualTo(2);
             assertThat(store.events(new dev.bhatti.server.store.EventRecord.Filter("", "", "", t, 50))).hasSize(2);
+        }
+    }
+
+    @Test
+    void subnetsArePickedLowestFirstWithinTheCapacityAndFreedWithTheirUser() {
+        try (var store = SqliteStore.open(dir.resolve("net.db"))) {
+            for (String u : java.util.List.of("u1", "u2", "u3")) {
+                store.insertUser(new UserRecord(u, "n" + u, "h" + u, 5, 4, 4096, 5, 20480, Instant.now()));
+            }
+            assertThat(store.assignSubnet("u1", 2)).contains(0);
+            assertThat(store.assignSubnet("u1", 2)).as("idempotent").contains(0);
+            assertThat(store.assignSubnet("u2", 2)).contains(1);
+            assertThat(store.assignSubnet("u3", 2)).as("the pool is full").isEmpty();
+            store.deleteUser("u1");
+            assertThat(store.assignSubnet("u3", 2)).as("a deleted user's index is free again").contains(0);
+        }
+    }
+
+    @Test
+    void publishRulesAreUniqueByAliasAndBySandboxPort() {
+        try (var store = SqliteStore.open(dir.resolve("pub.db"))) {
+            store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
+            var s = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
+            store.insertSandbox(s, store.userByName("alice").orElseThrow());
+            var now = Instant.now();
+            assertThat(store.insertPublish(new dev.bhatti.server.store.PublishRecord("p1", "u1", "id1", 3000, "web", now)))
+                    .isEqualTo(dev.bhatti.server.store.Store.PublishInsert.INSERTED);
+            assertThat(store.insertPublish(new dev.bhatti.server.store.PublishRecord("p2", "u1", "id1", 3000, "web2", now)))
+                    .isEqualTo(dev.bhatti.server.store.Store.PublishInsert.PORT_PUBLISHED);
+            assertThat(store.insertPublish(new dev.bhatti.server.store.PublishRecord("p3", "u1", "id1", 4000, "web", now)))
+                    .isEqualTo(dev.bhatti.server.store.Store.PublishInsert.ALIAS_TAKEN);
+            assertThat(store.publishByAlias("web")).map(dev.bhatti.server.store.PublishRecord::port).contains(3000);
+            store.deleteSandbox("id1");
+            assertThat(store.publishByAlias("web")).as("rules go with their sandbox").isEmpty();
         }
     }
 }
