@@ -339,15 +339,44 @@ final class ServiceManager {
         }
 
         private void watchForked() {
-            while (!stopping && mainPid > 0 && ProcessHandle.of(mainPid).map(ProcessHandle::isAlive).orElse(false)) {
-                try {
-                    Thread.sleep(1_000);
-                } catch (InterruptedException e) {
-                    return;
+            while (true) {
+                while (!stopping && mainPid > 0 && alive(mainPid)) {
+                    try {
+                        Thread.sleep(1_000);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
                 }
+                // Like systemd: a daemon that handed over to a new main process (nginx's binary upgrade
+                // re-execs and rewrites its PID file) stays active under the new one.
+                long successor = stopping ? 0 : successorFromPidFile(mainPid);
+                if (successor == 0) break;
+                appendLog("bhatti: main process " + mainPid + " handed over to " + successor);
+                mainPid = successor;
             }
             exited(stopping ? 0 : 1);
         }
+
+        /** A live process other than {@code dead} named by the PID file within 2 s, or 0. */
+        private long successorFromPidFile(long dead) {
+            if (file.pidFile().isEmpty()) return 0;
+            for (int i = 0; i < 20; i++) {
+                try {
+                    long pid = Long.parseLong(Files.readString(Path.of(file.pidFile())).strip());
+                    if (pid > 1 && pid != dead && alive(pid)) return pid;
+                } catch (IOException | NumberFormatException e) {
+                    // being rewritten, or gone
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    return 0;
+                }
+            }
+            return 0;
+        }
+
+        private static boolean alive(long pid) { return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); }
 
         /** The main process ended: settle the state and apply the Restart= policy. */
         private void exited(int code) {

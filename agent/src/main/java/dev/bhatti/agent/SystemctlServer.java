@@ -77,7 +77,12 @@ final class SystemctlServer {
         if (quiet && verb.startsWith("is-")) out = new StringBuilder(); // the exit status is the answer
         try {
             switch (verb) {
-                case "daemon-reload", "daemon-reexec", "preset", "mask", "unmask", "reset-failed" -> { return 0; }
+                case "daemon-reload", "daemon-reexec", "mask", "unmask", "reset-failed" -> { return 0; }
+                case "preset" -> {
+                    // Debian's preset policy is "enable *": deb-systemd-helper enables new units this way
+                    for (String u : units) services.enable(u);
+                    return 0;
+                }
                 case "is-system-running" -> {
                     out.append("running\n");
                     return 0;

@@ -240,6 +240,23 @@ class NetworkIT {
 
     @Test
     @Order(8)
+    void aPackageWithAServiceInstallsAndStartsUnderTheAgent() throws Exception {
+        net.serveAptRepo("nginx");
+        var pkg = cli("create", "--name", "pkg", "--memory", "512");
+        assertThat(pkg.exit()).as(pkg.toString()).isZero();
+        Run apt = exec(null, "pkg", "root", "sh", "-c", "echo 'deb [trusted=yes] " + TestNetwork.APT_REPO + " ./' > /etc/apt/sources.list"
+                + " && rm -f /etc/apt/sources.list.d/* && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx");
+        assertThat(apt.exit()).as(apt.stdout() + apt.stderr()).isZero();
+        // the package's postinst enabled and started its unit through the agent's systemctl
+        assertThat(admin("pkg", "curl", "-s", "-m", "5", "http://127.0.0.1/").stdout()).contains("Welcome to nginx");
+        Run status = exec(null, "pkg", "root", "systemctl", "status", "nginx");
+        assertThat(status.stdout()).contains("active (running)").contains("enabled");
+        assertThat(exec(null, "pkg", "root", "systemctl", "is-enabled", "nginx").exit()).isZero();
+        assertThat(cli("destroy", "-y", "pkg").exit()).isZero();
+    }
+
+    @Test
+    @Order(9)
     void destroyReturnsEveryLinkAndRule() throws Exception {
         for (String s : List.of("a1", "a2", "c2")) assertThat(cli("destroy", "-y", s).exit()).isZero();
         assertThat(net.links()).filteredOn(l -> l.startsWith("bhbr")).as("the admin's bridge went with its last sandbox").hasSize(1);

@@ -66,6 +66,29 @@ final class TestNetwork implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("wan-servers.log").toFile())).start();
     }
 
+    /** Where the wan serves a flat apt repository: {@code deb [trusted=yes] <APT_REPO> ./}. */
+    static final String APT_REPO = "http://" + WAN_IP + "/debian";
+    static final Path APT_CACHE = Path.of(System.getenv().getOrDefault("BHATTI_IT_APT", "/var/cache/bhatti-build/apt-repo"));
+
+    /**
+     * Serves {@code packages} and everything they depend on (downloaded once with the host's apt, from
+     * the same Debian release as the guests) as a flat repository on the wan, standing in for a mirror.
+     */
+    void serveAptRepo(String... packages) throws Exception {
+        Files.createDirectories(APT_CACHE);
+        String names = out("sh", "-c", "apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks "
+                + "--no-replaces --no-enhances " + String.join(" ", packages) + " | grep '^[a-z0-9]' | sort -u").replace('\n', ' ');
+        var download = new ProcessBuilder("sh", "-c", "apt-get download " + names).directory(APT_CACHE.toFile()).redirectErrorStream(true).start();
+        String log = new String(download.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (download.waitFor() != 0) throw new AssertionError("apt-get download failed: " + log);
+        sh("sh", "-c", "cd " + APT_CACHE + " && for f in *.deb; do dpkg-deb -f \"$f\"; echo \"Filename: ./$f\"; "
+                + "echo \"Size: $(stat -c %s \"$f\")\"; echo \"SHA256: $(sha256sum \"$f\" | cut -d' ' -f1)\"; echo; done > Packages"
+                + " && printf 'Origin: bhatti-test\\nLabel: bhatti-test\\nSuite: stable\\nCodename: bhatti-test\\nDate: %s\\nSHA256:\\n %s %s Packages\\n'"
+                + " \"$(date -Ru)\" \"$(sha256sum Packages | cut -d' ' -f1)\" \"$(stat -c %s Packages)\" > Release");
+        Path link = dir.resolve("www").resolve("debian");
+        if (!Files.exists(link)) Files.createSymbolicLink(link, APT_CACHE);
+    }
+
     /** The names of the links in the sandboxes' namespace. */
     List<String> links() throws Exception {
         var names = new ArrayList<String>();

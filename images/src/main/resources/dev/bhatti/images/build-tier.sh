@@ -592,6 +592,9 @@ while (1) {
 }
 EOF
 chmod 0755 "$ROOT/usr/bin/systemctl" "$ROOT/usr/bin/journalctl"
+# invoke-rc.d (used by package scripts) treats a system without /sbin/init as a chroot and refuses to
+# start anything; the kernel boots /opt/bhatti/init directly, so this link only answers that check.
+[[ -e $ROOT/sbin/init ]] || ln -s /opt/bhatti/init "$ROOT/sbin/init"
 
 # ---------------------------------------------------------------- 6: Java runtime
 step 6 "Linking Java runtime (jlink java.base)"
