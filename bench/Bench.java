@@ -32,6 +32,8 @@ public class Bench {
     static int loadClients = 50, loadSeconds = 10;
     static List<Integer> thermalMemory = List.of(256, 1024);
     static Path daemonLog;
+    static int proxyPort = 0, nProxy = 50;
+    static String proxyDomain = "bench.test";
     static String prefix = "bench-" + Long.toHexString(System.nanoTime() & 0xffffff);
 
     static final HttpClient http = HttpClient.newBuilder()
@@ -50,6 +52,7 @@ public class Bench {
             benchCreate();
             benchWarm();
             for (int mb : thermalMemory) benchThermal(mb);
+            if (proxyPort > 0) benchProxy();
             if (loadSeconds > 0) benchThroughput();
         } catch (Exception e) {
             failures++;
@@ -346,6 +349,55 @@ public class Bench {
         }
     }
 
+    // ---- 6. published port through the public proxy: hot, warm, cold; a forward as the floor ----
+    static void benchProxy() throws Exception {
+        String name = prefix + "-web";
+        String id = create(name);
+        request("POST", "/sandboxes/" + id + "/exec",
+                "{\"cmd\":[\"sh\",\"-c\",\"mkdir -p /tmp/w && echo ok > /tmp/w/index.html && busybox httpd -p 3000 -h /tmp/w\"]}", true);
+        String alias = name.replaceAll("[^a-z0-9-]", "-");
+        request("POST", "/sandboxes/" + id + "/publish", "{\"port\":3000,\"alias\":\"" + alias + "\"}", true);
+        var fwd = request("POST", "/sandboxes/" + id + "/forward", "{\"guest_port\":3000,\"host_port\":0}", true);
+        int forwardPort = Integer.parseInt(field(fwd.body, "host_port"));
+        String host = alias + "." + proxyDomain;
+        System.out.printf("%n== 6. published port (GET / of busybox httpd in the guest; a new TCP connection per request) ==%n");
+        var viaForward = new Stats("GET via forward (floor)");
+        var hot = new Stats("GET via proxy, hot");
+        var warm = new Stats("GET via proxy, warm (paused)");
+        var cold = new Stats("GET via proxy, cold (stopped)");
+        for (int i = 0; i < 5; i++) {
+            rawGet(forwardPort, "localhost");
+            rawGet(proxyPort, host);
+        }
+        for (int i = 0; i < nProxy; i++) {
+            viaForward.add(rawGet(forwardPort, "localhost"));
+            hot.add(rawGet(proxyPort, host));
+        }
+        for (int i = 0; i < nCold; i++) {
+            request("POST", "/sandboxes/" + id + "/pause", null, true);
+            warm.add(rawGet(proxyPort, host));
+            request("POST", "/sandboxes/" + id + "/stop", null, true);
+            cold.add(rawGet(proxyPort, host));
+        }
+        for (var st : List.of(viaForward, hot, warm, cold)) put(st);
+        print(viaForward, hot, warm, cold);
+    }
+
+    /** One HTTP/1.1 GET / on a new connection; returns its duration, or throws unless 200. */
+    static long rawGet(int port, String host) throws IOException {
+        long t0 = System.nanoTime();
+        try (var s = new java.net.Socket("127.0.0.1", port)) {
+            s.setSoTimeout(120_000);
+            s.getOutputStream().write(("GET / HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String reply = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            if (!reply.startsWith("HTTP/1.1 200") && !reply.startsWith("HTTP/1.0 200")) {
+                throw new IllegalStateException("GET via port " + port + " (Host " + host + "): " + reply.lines().findFirst().orElse("no answer"));
+            }
+        }
+        return System.nanoTime() - t0;
+    }
+
     // ---- CLI ----
     static long runCli(String... args) throws Exception {
         var cmd = new ArrayList<String>();
@@ -524,6 +576,9 @@ public class Bench {
                     i++;
                 }
                 case "--daemon-log" -> { daemonLog = Path.of(v); i++; }
+                case "--proxy-port" -> { proxyPort = Integer.parseInt(v); i++; }
+                case "--proxy-domain" -> { proxyDomain = v; i++; }
+                case "--n-proxy" -> { nProxy = Integer.parseInt(v); i++; }
                 case "--load-clients" -> { loadClients = Integer.parseInt(v); i++; }
                 case "--load-seconds" -> { loadSeconds = Integer.parseInt(v); i++; }
                 default -> usage("unknown option " + a[i]);

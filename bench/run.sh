@@ -92,7 +92,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # The bench measures the server, not its per-user rate limits (burst 0 = unlimited); it paces itself otherwise.
-printf 'rate_limits:\n  create: {burst: 0}\n  exec: {burst: 0}\n  read: {burst: 0}\n' > "$DATA/config.yaml"
+PROXY_PORT="$(free_port)"
+printf 'rate_limits:\n  create: {burst: 0}\n  exec: {burst: 0}\n  read: {burst: 0}\nproxy: {listen: "127.0.0.1:%s", domain: bench.test}\n' \
+  "$PROXY_PORT" > "$DATA/config.yaml"
 "$ROOT/bin/bhatti" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" 2>"$LOG" >>"$LOG" &
 DAEMON_PID=$!
 for _ in $(seq 600); do
@@ -107,7 +109,7 @@ export BHATTI_URL="$URL" BHATTI_TOKEN="$TOKEN"
 echo "bhatti:      $("$ROOT/bin/bhatti" --version 2>&1 | head -n1)   (data dir $DATA, daemon pid $DAEMON_PID)"
 echo "qemu:        $(qemu-system-x86_64 --version 2>/dev/null | head -n1 || echo unknown)"
 echo "nproc:       $(nproc)"
-"$JAVA" "$BENCH/Bench.java" --url "$URL" --token "$TOKEN" --cli "$ROOT/bin/bhatti" --daemon-log "$LOG" "$@" &
+"$JAVA" "$BENCH/Bench.java" --url "$URL" --token "$TOKEN" --cli "$ROOT/bin/bhatti" --daemon-log "$LOG" --proxy-port "$PROXY_PORT" --proxy-domain bench.test "$@" &
 BENCH_PID=$!
 set +e
 wait "$BENCH_PID"; rc=$?

@@ -161,6 +161,16 @@ class PublishIT {
         assertThat(cli("pause", "web").exit()).isZero();
         assertThat(get("site." + DOMAIN, "/").body()).isEqualTo("web-page");
         assertThat(json(cli("inspect", "web", "--json").stdout()).path("thermal").asString()).isEqualTo("hot");
+
+        // a port forward opened while hot keeps working across warm and cold, waking the sandbox likewise
+        var forward = cli("forward", "web", "3000", "--detach", "--json");
+        assertThat(forward.exit()).as(forward.toString()).isZero();
+        int hostPort = json(forward.stdout()).path("host_port").asInt();
+        for (String op : List.of("pause", "stop")) {
+            assertThat(cli(op, "web").exit()).isZero();
+            Process p = new ProcessBuilder("curl", "-s", "-m", "60", "http://127.0.0.1:" + hostPort + "/").start();
+            assertThat(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip()).as("after " + op).isEqualTo("web-page");
+        }
     }
 
     @Test
