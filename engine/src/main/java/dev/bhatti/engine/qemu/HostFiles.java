@@ -84,4 +84,27 @@ final class HostFiles {
             log.warn("could not list {}: {}", dir, e.getMessage());
         }
     }
+
+    /**
+     * A name for exactly the file {@code path} is now, which a later rebuild cannot change: a hard link
+     * {@code .versions/<name>.<inode>} beside the real file. A tier rebuild replaces its base image by
+     * rename, so disk layers created before keep reading the base they were made from (a layer on a
+     * different base is a corrupt filesystem). Falls back to the real path where links are impossible.
+     */
+    static Path pinned(Path path) throws IOException {
+        Path real = path.toRealPath();
+        Object inode = Files.getAttribute(real, "unix:ino");
+        Path dir = real.resolveSibling(".versions");
+        Path pin = dir.resolve(real.getFileName() + "." + inode);
+        if (Files.exists(pin)) return pin;
+        try {
+            Files.createDirectories(dir);
+            Files.createLink(pin, real);
+            return pin;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return pin; // a concurrent create pinned it
+        } catch (IOException | UnsupportedOperationException e) {
+            return real;
+        }
+    }
 }

@@ -813,7 +813,7 @@ public final class QemuEngine implements Engine {
 
     private void createDisk(String tier, VmPaths paths) throws IOException, InterruptedException, EngineException {
         var pb = new ProcessBuilder(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw",
-                "-b", images.rootfs(tier).toAbsolutePath().toString(), paths.disk().toString())
+                "-b", HostFiles.pinned(images.rootfs(tier)).toString(), paths.disk().toString())
                 .redirectErrorStream(true);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -56,6 +56,22 @@ class QemuCommandTest {
     }
 
     @Test
+    void aNetworkedVmGetsItsTapNicAndItsIdentityOnTheKernelCommandLine() {
+        var net = new dev.bhatti.engine.GuestNet("bt0123456789abc", "02:aa:bb:cc:dd:ee", "10.200.3.7/24", "10.200.3.1");
+        var spec = new VmSpec("abc", "web", 1, 256, "minimal", net);
+        var argv = new QemuCommand("qemu-system-x86_64", Accelerator.TCG, 1).argv(spec, new VmPaths(dir), new ImageCatalog(dir, "amd64"));
+        assertThat(String.join(" ", argv)).contains("-netdev tap,id=net0,ifname=bt0123456789abc,script=no,downscript=no",
+                "-device virtio-net-device,netdev=net0,mac=02:aa:bb:cc:dd:ee");
+        assertThat(argv.get(argv.indexOf("-append") + 1)).contains("bhatti.net=10.200.3.7/24,10.200.3.1,02:aa:bb:cc:dd:ee");
+        assertThat(String.join(" ", new QemuCommand("q", Accelerator.TCG, 1).argv(new VmSpec("abc", "web", 1, 256, "minimal"),
+                new VmPaths(dir), new ImageCatalog(dir, "amd64")))).doesNotContain("-netdev");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new dev.bhatti.engine.GuestNet("tap;rm", "02:aa:bb:cc:dd:ee", "10.0.0.2/24", "10.0.0.1"))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new dev.bhatti.engine.GuestNet("bt1", "02:aa:bb:cc:dd:ee", "10.0.0.2/33", "10.0.0.1"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void kvmCommandLineUsesTheHostCpuAndNoTscHint() {
         var q = new QemuCommand("qemu-system-x86_64", Accelerator.KVM, 1);
         var argv = q.argv(new VmSpec("abc", "h", 1, 256, "minimal"), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
