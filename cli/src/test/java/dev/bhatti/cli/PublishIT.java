@@ -11,6 +11,7 @@ import tools.jackson.databind.JsonNode;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +19,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Published ports through the public proxy, on real VMs: routing by Host header, wake on the first
@@ -198,6 +201,79 @@ class PublishIT {
 
     @Test
     @Order(6)
+    void webSocketsAreRelayedToTheGuestFrameByFrame() throws Exception {
+        startWebSocketEcho(daemon.env, "web", 9000);
+        assertThat(cli("publish", "web", "-p", "9000", "--alias", "ws").exit()).isZero();
+        assertThat(get("ws." + DOMAIN, "/plain").body()).as("plain HTTP to the same port").isEqualTo("plain /plain");
+        String host = "ws." + DOMAIN;
+        URI uri = URI.create("ws://127.0.0.1:" + proxyPort + "/chat?room=1");
+        try (var client = WebSocketProbe.client(null)) {
+            var ws = WebSocketProbe.connect(client, uri, host, List.of("other", "echo.v1"), "sid=42");
+            assertThat(ws.session.getUpgradeResponse().getAcceptedSubProtocol()).as("the guest's choice").isEqualTo("echo.v1");
+            assertThat(ws.nextText()).as("what the guest's server was told")
+                    .isEqualTo("hello host=" + host + " protocol=echo.v1 forwarded-host=" + host + " cookie=sid=42");
+            ws.send("hi there");
+            assertThat(ws.nextText()).isEqualTo("hi there");
+            // a 3 MB message crosses in 1 MB fragments both ways and arrives whole
+            byte[] blob = new byte[3 << 20];
+            new java.util.Random(7).nextBytes(blob);
+            ws.send(blob);
+            assertThat(ws.nextBinary()).isEqualTo(blob);
+            ws.send("big 2000000");
+            byte[] big = ws.nextBinary();
+            assertThat(big).hasSize(2_000_000);
+            assertThat(big[1_999_999]).isEqualTo((byte) (1_999_999 % 251));
+            // pings and pongs pass through, in both directions
+            ws.ping("p1");
+            assertThat(ws.nextText()).as("the guest's pong to our ping").isEqualTo("pong:p1");
+            ws.send("ping from-guest");
+            assertThat(ws.nextText()).as("our client's automatic pong reached the guest").isEqualTo("pong from-guest");
+            // the guest's close code and reason reach the client
+            ws.send("close 4001");
+            assertThat(ws.closed.get(60, TimeUnit.SECONDS)).isEqualTo("4001 bye");
+
+            // many at once, each its own connection to the guest
+            var many = new ArrayList<CompletableFuture<String>>();
+            for (int i = 0; i < 10; i++) {
+                int n = i;
+                many.add(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        var c = WebSocketProbe.connect(client, uri, host, List.of(), null);
+                        c.nextText();
+                        c.send("n" + n);
+                        String back = c.nextText();
+                        c.session.close();
+                        return back;
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                }));
+            }
+            for (int i = 0; i < 10; i++) assertThat(many.get(i).get(120, TimeUnit.SECONDS)).isEqualTo("n" + i);
+
+            // the guest's refusal is the client's; an unpublished host never reaches a guest
+            assertThatThrownBy(() -> WebSocketProbe.connect(client, URI.create("ws://127.0.0.1:" + proxyPort + "/reject"), host, List.of(), null))
+                    .hasStackTraceContaining("403");
+            assertThatThrownBy(() -> WebSocketProbe.connect(client, uri, "nope." + DOMAIN, List.of(), null))
+                    .hasStackTraceContaining("404");
+        }
+    }
+
+    /** Uploads {@link GuestWebSocketEcho} into the sandbox and starts it on {@code port} with the guest's own Java. */
+    static void startWebSocketEcho(Map<String, String> env, String sandbox, int port) throws Exception {
+        Path cls = Path.of(GuestWebSocketEcho.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .resolve("dev/bhatti/cli/GuestWebSocketEcho.class");
+        var up = BhattiProcess.cliWithInput(env, cls, "file", "write", sandbox, "/tmp/wsecho/dev/bhatti/cli/GuestWebSocketEcho.class");
+        assertThat(up.exit()).as(up.toString()).isZero();
+        var start = BhattiProcess.cli(env, "exec", sandbox, "--", "sh", "-c", "nohup /opt/bhatti/jre/bin/java -cp /tmp/wsecho "
+                + "dev.bhatti.cli.GuestWebSocketEcho " + port + " >/tmp/wsecho.log 2>&1 &");
+        assertThat(start.exit()).as(start.toString()).isZero();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+                BhattiProcess.cli(env, "exec", sandbox, "--", "curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/up").stdout().contains("plain /up"));
+    }
+
+    @Test
+    @Order(7)
     void destroyingASandboxEndsItsRequestsInFlight() throws Exception {
         // a guest server that accepts and never answers
         sh("web", "nohup perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 5000, Listen => 5, ReuseAddr => 1) or die;"

@@ -6,8 +6,8 @@ import dev.bhatti.server.api.ApiHandler;
 import dev.bhatti.server.auth.AdminBootstrap;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.publish.ProxyBackends;
-import dev.bhatti.server.publish.ProxyConfig;
-import dev.bhatti.server.publish.PublicProxy;
+import dev.bhatti.server.publish.HostCertificates;
+import dev.bhatti.server.publish.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.SqliteStore;
@@ -37,8 +37,7 @@ public final class Daemon implements AutoCloseable {
     private Server http;
     private Forwards forwards;
     private ProxyBackends backends;
-    private Server proxy;
-    private volatile ProxyConfig proxyConfig;
+    private volatile ProxyServer proxy;
     private dev.bhatti.server.sandbox.ThermalManager thermal;
     private Thread retention;
     private dev.bhatti.server.net.SandboxNetwork network;
@@ -88,47 +87,20 @@ public final class Daemon implements AutoCloseable {
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes::tunnel);
         backends = new ProxyBackends(sandboxes::tunnel);
-        var publishes = new PublishService(store, () -> proxyConfig);
+        var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
+                () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         http.setHandler(new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
                 new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends));
         http.start();
-        if (config.proxy() != null) startProxy(config.proxy(), publishes);
+        if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases);
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
         events.record("daemon.start", null, null, config.withPort(port()).url() + ", engine qemu/" + engine.accelerator().wire());
         log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.withPort(port()).url(), data, engine.accelerator().wire());
     }
 
-    /** Bodies of proxied requests are capped; responses are streamed whatever their size. */
-    static final long PROXY_MAX_BODY = 50L << 20;
-
-    /**
-     * The public proxy on its own listener: request headers bounded (16 KB) and a client that stops
-     * sending (slowloris) dropped once idle for proxy.idle_timeout_sec.
-     */
-    private void startProxy(ProxyConfig p, PublishService publishes) throws Exception {
-        var threads = new QueuedThreadPool(); // its own: a Server stops the pool it runs on
-        threads.setName("bhatti-proxy");
-        threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        proxy = new Server(threads);
-        var httpConfig = new org.eclipse.jetty.server.HttpConfiguration();
-        httpConfig.setRequestHeaderSize(16 * 1024);
-        httpConfig.setSendServerVersion(false);
-        var connector = new ServerConnector(proxy, new org.eclipse.jetty.server.HttpConnectionFactory(httpConfig));
-        connector.setHost(p.host());
-        connector.setPort(p.port());
-        connector.setIdleTimeout(p.idleTimeout().toMillis());
-        proxy.addConnector(connector);
-        var limit = new org.eclipse.jetty.server.handler.SizeLimitHandler(PROXY_MAX_BODY, -1);
-        limit.setHandler(new PublicProxy(p.domain(), publishes, backends));
-        proxy.setHandler(limit);
-        proxy.start();
-        proxyConfig = p.withPort(connector.getLocalPort());
-        log.info("public proxy on {}:{} for *.{}", p.host(), connector.getLocalPort(), p.domain());
-    }
-
     /** The port the public proxy listens on, or -1 without one. */
-    public int proxyPort() { return proxy == null ? -1 : ((ServerConnector) proxy.getConnectors()[0]).getLocalPort(); }
+    public int proxyPort() { return proxy == null ? -1 : proxy.config().port(); }
 
     public void join() throws InterruptedException { http.join(); }
 
@@ -139,7 +111,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (proxy != null) proxy.stop();
+            if (proxy != null) proxy.close();
             if (http != null) http.stop();
         } catch (Exception e) {
             log.warn("stopping http: {}", e.getMessage());

@@ -5,6 +5,7 @@ import dev.bhatti.server.net.Subnets;
 import dev.bhatti.server.publish.ProxyConfig;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
+import dev.bhatti.server.tls.TlsConfig;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -112,7 +113,38 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         }
         int publicPort = p.path("public_port").asInt(port == 0 ? 80 : port);
         return new ProxyConfig(listen.substring(0, colon), port, p.path("domain").asString(null), publicPort,
-                Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)));
+                Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)), tls(p.path("tls")));
+    }
+
+    private static TlsConfig tls(JsonNode t) {
+        if (t.isMissingNode() || t.isNull()) return null;
+        if (!t.isObject()) throw new IllegalArgumentException("proxy.tls must be a mapping");
+        String listen = t.path("listen").asString("0.0.0.0:443");
+        int colon = listen.lastIndexOf(':');
+        int port;
+        try {
+            port = Integer.parseInt(listen.substring(colon + 1));
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("proxy.tls.listen must be HOST:PORT, got '" + listen + "'");
+        }
+        TlsConfig.Acme acme = null;
+        JsonNode a = t.path("acme");
+        if (!a.isMissingNode() && !a.isNull()) {
+            if (!a.isObject()) throw new IllegalArgumentException("proxy.tls.acme must be a mapping");
+            String directory = a.path("directory").asString("");
+            try {
+                acme = new TlsConfig.Acme(java.net.URI.create(directory), a.path("email").asString(null), path(a.path("ca_file")));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage().startsWith("proxy.") ? e.getMessage()
+                        : "proxy.tls.acme.directory is not a URL: '" + directory + "'");
+            }
+        }
+        return new TlsConfig(listen.substring(0, colon), port, t.path("public_port").asInt(port == 0 ? 443 : port),
+                path(t.path("cert_file")), path(t.path("key_file")), Duration.ofMillis(Math.round(t.path("reload_check_sec").asDouble(10) * 1000)), acme);
+    }
+
+    private static Path path(JsonNode n) {
+        return n.isMissingNode() || n.isNull() || n.asString("").isEmpty() ? null : Path.of(n.asString());
     }
 
     private static NetworkConfig network(JsonNode n) {

@@ -385,6 +385,7 @@ public final class ApiHandler extends Handler.Abstract {
         m.put("alias", p.rule().alias());
         m.put("url", p.url().isEmpty() ? null : p.url());
         m.put("created_at", p.rule().createdAt().toString());
+        if (p.certificate() != null) m.put("certificate", p.certificate());
         return m;
     }
 

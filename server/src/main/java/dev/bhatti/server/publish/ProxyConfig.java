@@ -1,8 +1,11 @@
 package dev.bhatti.server.publish;
 
+import dev.bhatti.server.tls.TlsConfig;
+
 /**
  * {@code proxy:} in config.yaml: where the public proxy listens and the domain its host names end in.
- * A port published with alias {@code web} is served at {@code http://web.<domain>[:publicPort]/}.
+ * A port published with alias {@code web} is served at {@code http://web.<domain>[:publicPort]/}, or
+ * at {@code https://web.<domain>[:tls.publicPort]/} with a {@code tls:} section (see TlsConfig).
  * Null when not configured: publishing still records the rule, but there is no URL to serve it.
  * <pre>
  * proxy:
@@ -12,7 +15,7 @@ package dev.bhatti.server.publish;
  *   idle_timeout_sec: 30          # a client silent this long is dropped (slowloris)
  * </pre>
  */
-public record ProxyConfig(String host, int port, String domain, int publicPort, java.time.Duration idleTimeout) {
+public record ProxyConfig(String host, int port, String domain, int publicPort, java.time.Duration idleTimeout, TlsConfig tls) {
     public ProxyConfig {
         if (domain == null || !domain.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
             throw new IllegalArgumentException("proxy.domain must be a lower-case DNS name, got '" + domain + "'");
@@ -22,10 +25,13 @@ public record ProxyConfig(String host, int port, String domain, int publicPort, 
     }
 
     public String url(String alias) {
+        if (tls != null) return "https://" + alias + "." + domain + (tls.publicPort() == 443 ? "" : ":" + tls.publicPort()) + "/";
         return "http://" + alias + "." + domain + (publicPort == 80 ? "" : ":" + publicPort) + "/";
     }
 
-    public ProxyConfig withPort(int actual) {
-        return new ProxyConfig(host, actual, domain, publicPort == port ? actual : publicPort, idleTimeout);
+    /** The same with the ports the listeners really got (a port of 0 in the file means any free one). */
+    public ProxyConfig withPorts(int actual, int actualTls) {
+        return new ProxyConfig(host, actual, domain, publicPort == port ? actual : publicPort, idleTimeout,
+                tls == null ? null : tls.withPort(actualTls));
     }
 }

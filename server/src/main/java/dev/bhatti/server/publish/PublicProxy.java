@@ -9,6 +9,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -17,9 +18,10 @@ import java.util.Optional;
  * The public face of published ports: routes each request by its Host header, {@code <alias>.<domain>},
  * to the published guest port, waking the sandbox if it is warm or cold, and streams both bodies.
  * Unknown hosts and aliases answer 404 before anything else happens; only published (sandbox, port)
- * pairs are reachable, whatever the Host header says. Unauthenticated, like any public URL.
+ * pairs are reachable, whatever the Host header says. Unauthenticated, like any public URL. WebSocket
+ * upgrades are relayed to the guest's server ({@link WebSocketRelay}); everything else is plain HTTP.
  */
-public final class PublicProxy extends Handler.Wrapper {
+public final class PublicProxy extends Handler.Wrapper implements AutoCloseable {
     private static final String BACKEND = PublicProxy.class.getName() + ".backend";
     /** Idle connections to a guest are dropped after this, so they do not keep it from cooling. */
     static final long BACKEND_IDLE_MS = 15_000;
@@ -27,11 +29,16 @@ public final class PublicProxy extends Handler.Wrapper {
     private final String domain;
     private final PublishService publishes;
     private final ProxyBackends backends;
+    private final ServerWebSocketContainer websockets;
+    private final WebSocketRelay relay;
 
-    public PublicProxy(String domain, PublishService publishes, ProxyBackends backends) {
+    public PublicProxy(String domain, PublishService publishes, ProxyBackends backends, ServerWebSocketContainer websockets) throws Exception {
         this.domain = domain.toLowerCase(Locale.ROOT);
         this.publishes = publishes;
         this.backends = backends;
+        this.websockets = websockets;
+        WebSocketRelay.configure(websockets);
+        this.relay = new WebSocketRelay();
         var reverse = new ProxyHandler.Reverse(r -> HttpURI.build(r.getHttpURI()).scheme("http").host("127.0.0.1")
                 .port((Integer) r.getAttribute(BACKEND)));
         var client = new HttpClient();
@@ -68,7 +75,11 @@ public final class PublicProxy extends Handler.Wrapper {
             Response.writeError(request, response, callback, 502, "the sandbox cannot be reached: " + e.getMessage());
             return true;
         }
+        if (WebSocketRelay.isUpgrade(request) && relay.relay(websockets, request, response, callback, port)) return true;
         request.setAttribute(BACKEND, port);
         return super.handle(request, response, callback);
     }
+
+    @Override
+    public void close() { relay.close(); }
 }

@@ -23,16 +23,49 @@ public final class PublishService {
     private static final java.util.regex.Pattern ALIAS = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final Set<String> RESERVED = Set.of("www", "mail", "admin", "status", "ns1", "ns2", "api", "app", "_acme-challenge", "shell");
 
+    /** How long a publish waits for its host's certificate before answering "pending". */
+    static final java.time.Duration CERTIFICATE_WAIT = java.time.Duration.ofSeconds(60);
+
     private final Store store;
     private final Supplier<ProxyConfig> proxy;
+    private final Supplier<HostCertificates> certificates;
 
     /** {@code proxy} answers null when no public proxy is configured. */
-    public PublishService(Store store, Supplier<ProxyConfig> proxy) {
+    public PublishService(Store store, Supplier<ProxyConfig> proxy, Supplier<HostCertificates> certificates) {
         this.store = store;
         this.proxy = proxy;
+        this.certificates = certificates;
     }
 
-    public record Published(PublishRecord rule, String url, boolean existing) {}
+    /**
+     * A rule and its URL. {@code certificate} is null unless the proxy gets a certificate per host name:
+     * then "ready", "pending" (still being issued; the URL works once it is) or "failed: why".
+     */
+    public record Published(PublishRecord rule, String url, boolean existing, String certificate) {
+        Published(PublishRecord rule, String url, boolean existing) { this(rule, url, existing, null); }
+    }
+
+    /** The rule, with its host's certificate asked for (and waited for a while) when the proxy needs one. */
+    private Published certified(Published p) {
+        ProxyConfig config = proxy.get();
+        if (config == null) return p;
+        var issuing = certificates.get().ensure(p.rule().alias() + "." + config.domain());
+        if (issuing == null) return p;
+        String state;
+        try {
+            issuing.get(CERTIFICATE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            state = "ready";
+        } catch (java.util.concurrent.TimeoutException e) {
+            state = "pending";
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+            state = "failed: " + cause.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            state = "pending";
+        }
+        return new Published(p.rule(), p.url(), p.existing(), state);
+    }
 
     public Published publish(UserRecord user, SandboxRecord sandbox, Integer port, String alias) {
         if (port == null || port < 1 || port > 65535) throw ApiException.badRequest("port must be from 1 to 65535");
@@ -45,7 +78,7 @@ public final class PublishService {
         }
         for (PublishRecord r : store.publishes(sandbox.id())) {
             if (r.port() != port) continue;
-            if (alias == null || alias.equals(r.alias())) return new Published(r, url(r), true);
+            if (alias == null || alias.equals(r.alias())) return certified(new Published(r, url(r), true));
             throw ApiException.conflict("port " + port + " is published as " + r.alias() + " already; unpublish it first: bhatti unpublish "
                     + sandbox.name() + " -p " + port);
         }
@@ -53,11 +86,11 @@ public final class PublishService {
             String a = alias != null ? alias : autoAlias(sandbox.name());
             var rule = new PublishRecord("pub_" + ApiKeys.randomHex(8), user.id(), sandbox.id(), port, a, Instant.now().truncatedTo(ChronoUnit.MILLIS));
             switch (store.insertPublish(rule)) {
-                case INSERTED -> { return new Published(rule, url(rule), false); }
+                case INSERTED -> { return certified(new Published(rule, url(rule), false)); }
                 case PORT_PUBLISHED -> {
                     // a concurrent publish of the same port won
                     var theirs = store.publishes(sandbox.id()).stream().filter(r -> r.port() == port).findFirst().orElseThrow();
-                    return new Published(theirs, url(theirs), true);
+                    return certified(new Published(theirs, url(theirs), true));
                 }
                 case ALIAS_TAKEN -> {
                     if (alias != null) throw ApiException.conflict("alias " + alias + " is taken; pick another");

@@ -281,6 +281,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public List<String> publishedAliases() {
+        return query(() -> many("SELECT alias FROM publish_rules ORDER BY alias", r -> r.getString(1)));
+    }
+
+    @Override
     public boolean deletePublish(String sandboxId, int port) {
         return query(() -> update("DELETE FROM publish_rules WHERE sandbox_id = ? AND port = ?", sandboxId, port) == 1);
     }

@@ -118,6 +118,9 @@ public interface Store extends AutoCloseable {
 
     Optional<PublishRecord> publishByAlias(String alias);
 
+    /** Every user's published aliases (certificates are kept for exactly these). */
+    List<String> publishedAliases();
+
     /** Removes the sandbox's rule for {@code port}; false if there was none. */
     boolean deletePublish(String sandboxId, int port);
 

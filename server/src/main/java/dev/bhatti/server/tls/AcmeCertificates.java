@@ -1,0 +1,229 @@
+package dev.bhatti.server.tls;
+
+import dev.bhatti.server.publish.HostCertificates;
+import org.shredzone.acme4j.Authorization;
+import org.shredzone.acme4j.Login;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.Problem;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.challenge.Http01Challenge;
+import org.shredzone.acme4j.connector.NetworkSettings;
+import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.provider.GenericAcmeProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * A certificate per published host name from an ACME CA, validated over http-01 (the plain listener
+ * answers the challenges). Issued when a port is published, renewed when a third of its life or 30
+ * days are left (whichever is sooner), checked at start and every 12 hours, and removed once the
+ * name is no longer published. Keys and chains live in {@code <data>/certs} (0600), so a restart
+ * serves them at once without asking the CA again. One issuance per name runs at a time.
+ */
+public final class AcmeCertificates implements HostCertificates, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(AcmeCertificates.class);
+    static final Duration CHECK_EVERY = Duration.ofHours(12);
+    private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
+
+    private final TlsConfig.Acme config;
+    private final Path dir;
+    private final ProxyCertificates certificates;
+    private final AcmeChallenges challenges;
+    private final Supplier<List<String>> publishedHosts;
+    private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private Login login;
+    private Thread maintenance;
+
+    public AcmeCertificates(TlsConfig.Acme config, Path dir, ProxyCertificates certificates, AcmeChallenges challenges,
+                            Supplier<List<String>> publishedHosts) {
+        this.config = config;
+        this.dir = dir;
+        this.certificates = certificates;
+        this.challenges = challenges;
+        this.publishedHosts = publishedHosts;
+    }
+
+    /** Serves the certificates on disk, then (in the background) gets the missing ones and keeps them fresh. */
+    public void start() throws IOException {
+        Files.createDirectories(dir);
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".pem") && !p.getFileName().toString().equals("account.pem")).toList()) {
+                String host = f.getFileName().toString().replaceFirst("\\.pem$", "");
+                try {
+                    var pair = Pem.read(f, f);
+                    certificates.set(host, pair);
+                } catch (IOException | RuntimeException e) {
+                    log.warn("ignoring the unusable certificate file {}: {}", f, e.getMessage());
+                }
+            }
+        }
+        maintenance = Thread.ofVirtual().name("acme-maintenance").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                maintain();
+                try {
+                    Thread.sleep(CHECK_EVERY);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+    }
+
+    /** Gets certificates for published names that lack a fresh one; drops those of names no longer published. */
+    void maintain() {
+        try {
+            var hosts = new HashSet<>(publishedHosts.get());
+            for (String host : hosts) ensure(host);
+            try (var files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    String name = f.getFileName().toString();
+                    if (!name.endsWith(".pem") || name.equals("account.pem")) continue;
+                    String host = name.substring(0, name.length() - 4);
+                    if (hosts.contains(host)) continue;
+                    Files.deleteIfExists(f);
+                    certificates.set(host, null);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("checking the ACME certificates: {}", e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized CompletableFuture<Void> ensure(String host) {
+        var current = certificates.get(host);
+        if (current != null && !dueForRenewal(current.leaf(), Instant.now())) return CompletableFuture.completedFuture(null);
+        var running = inFlight.get(host);
+        if (running != null && !running.isDone()) return running;
+        var issuing = CompletableFuture.runAsync(() -> issue(host), executor);
+        inFlight.put(host, issuing);
+        return issuing;
+    }
+
+    /** Renewed with 30 days left, or a third of its life for short-lived certificates. */
+    static boolean dueForRenewal(X509Certificate cert, Instant now) {
+        Instant from = cert.getNotBefore().toInstant();
+        Instant until = cert.getNotAfter().toInstant();
+        Duration margin = Duration.between(from, until).dividedBy(3);
+        if (margin.compareTo(Duration.ofDays(30)) > 0) margin = Duration.ofDays(30);
+        return now.isAfter(until.minus(margin));
+    }
+
+    private void issue(String host) {
+        try {
+            Order order = login().getAccount().newOrder().domain(host).create();
+            for (Authorization auth : order.getAuthorizations()) {
+                if (auth.getStatus() == Status.VALID) continue;
+                Http01Challenge challenge = auth.findChallenge(Http01Challenge.class)
+                        .orElseThrow(() -> new AcmeException("the CA offers no http-01 challenge for " + host));
+                challenges.put(challenge.getToken(), challenge.getAuthorization());
+                try {
+                    challenge.trigger();
+                    if (auth.waitForCompletion(STEP_TIMEOUT) != Status.VALID) {
+                        throw new AcmeException("the CA could not validate " + host + ": "
+                                + challenge.getError().map(Problem::toString).orElse("no reason given"));
+                    }
+                } finally {
+                    challenges.remove(challenge.getToken());
+                }
+            }
+            order.waitUntilReady(STEP_TIMEOUT);
+            KeyPair keys = ProxyCertificates.newKeyPair();
+            order.execute(keys);
+            if (order.waitForCompletion(STEP_TIMEOUT) != Status.VALID) {
+                throw new AcmeException("the order for " + host + " failed: " + order.getError().map(Problem::toString).orElse("no reason given"));
+            }
+            var pair = new Pem.KeyAndChain(keys.getPrivate(), order.getCertificate().getCertificateChain());
+            Pem.write(dir.resolve(host + ".pem"), pair);
+            certificates.set(host, pair);
+        } catch (AcmeException | IOException e) {
+            log.warn("no certificate for {}: {}", host, e.getMessage());
+            throw new CompletionException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        }
+    }
+
+    /** The account, registered on first use with a key kept in certs/account.pem. */
+    private synchronized Login login() throws AcmeException, IOException {
+        if (login != null) return login;
+        Path keyFile = dir.resolve("account.pem");
+        if (!Files.exists(keyFile)) Pem.writeKeyPair(keyFile, ProxyCertificates.newKeyPair());
+        KeyPair account = Pem.keyPair(keyFile);
+        var session = new Session(config.directory(), new TrustingProvider(trust(config.caFile())));
+        var builder = new AccountBuilder().agreeToTermsOfService().useKeyPair(account);
+        if (config.email() != null) builder.addEmail(config.email());
+        login = builder.createLogin(session);
+        log.info("ACME account {} at {}", login.getAccountLocation(), config.directory());
+        return login;
+    }
+
+    /** The JDK's trusted CAs, plus {@code caFile}'s if given (a test CA's directory, say). */
+    static SSLContext trust(Path caFile) throws IOException {
+        try {
+            if (caFile == null) return SSLContext.getDefault();
+            var jdk = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            jdk.init((KeyStore) null);
+            KeyStore anchors = KeyStore.getInstance("PKCS12");
+            anchors.load(null, null);
+            int i = 0;
+            for (var tm : jdk.getTrustManagers()) {
+                if (tm instanceof X509TrustManager x) for (X509Certificate c : x.getAcceptedIssuers()) anchors.setCertificateEntry("jdk-" + i++, c);
+            }
+            for (X509Certificate c : Pem.certificates(Files.readString(caFile, StandardCharsets.US_ASCII))) anchors.setCertificateEntry("extra-" + i++, c);
+            var tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(anchors);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("proxy.tls.acme.ca_file: " + e.getMessage(), e);
+        }
+    }
+
+    /** acme4j's generic provider with our trust for the CA's own HTTPS. */
+    private static final class TrustingProvider extends GenericAcmeProvider {
+        private final SSLContext ssl;
+
+        TrustingProvider(SSLContext ssl) { this.ssl = ssl; }
+
+        @Override
+        public HttpClient createHttpClient(NetworkSettings settings) {
+            return HttpClient.newBuilder().sslContext(ssl).connectTimeout(settings.getTimeout())
+                    .proxy(settings.getProxySelector()).followRedirects(HttpClient.Redirect.NORMAL).build();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (maintenance != null) maintenance.interrupt();
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,125 @@
+package dev.bhatti.server.tls;
+
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.Base64;
+import java.util.List;
+
+/** PEM files of keys and certificate chains, as certbot, openssl and ACME clients write them. */
+final class Pem {
+    private Pem() {}
+
+    /** A key and the chain that goes with it, leaf first. */
+    record KeyAndChain(PrivateKey key, List<X509Certificate> chain) {
+        KeyAndChain {
+            if (chain.isEmpty()) throw new IllegalArgumentException("no certificate");
+            chain = List.copyOf(chain);
+        }
+
+        X509Certificate leaf() { return chain.getFirst(); }
+    }
+
+    /** The first private key in PEM text: PKCS#8, or the older RSA / EC forms openssl writes. */
+    static PrivateKey key(String pem) throws IOException {
+        try (var parser = new PEMParser(new StringReader(pem))) {
+            for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
+                var converter = new JcaPEMKeyConverter();
+                if (o instanceof PrivateKeyInfo info) return converter.getPrivateKey(info);
+                if (o instanceof PEMKeyPair pair) return converter.getKeyPair(pair).getPrivate();
+            }
+        }
+        throw new IOException("no private key found (an encrypted key is not supported)");
+    }
+
+    /** Every certificate in PEM text, in file order. */
+    static List<X509Certificate> certificates(String pem) throws IOException {
+        try (InputStream in = new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))) {
+            var certs = CertificateFactory.getInstance("X.509").generateCertificates(in).stream().map(c -> (X509Certificate) c).toList();
+            if (certs.isEmpty()) throw new IOException("no certificate found");
+            return certs;
+        } catch (GeneralSecurityException e) {
+            throw new IOException("not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a key file and a chain file (they may be the same file), checking that they belong together. */
+    static KeyAndChain read(Path keyFile, Path certFile) throws IOException {
+        var pair = new KeyAndChain(key(Files.readString(keyFile, StandardCharsets.US_ASCII)), certificates(Files.readString(certFile, StandardCharsets.US_ASCII)));
+        requireMatch(pair);
+        return pair;
+    }
+
+    /** A key that does not sign for the certificate's public key would fail every handshake. */
+    static void requireMatch(KeyAndChain pair) throws IOException {
+        try {
+            String alg = pair.key().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + pair.key().getAlgorithm();
+            var sign = java.security.Signature.getInstance(alg);
+            sign.initSign(pair.key());
+            byte[] probe = "bhatti".getBytes(StandardCharsets.US_ASCII);
+            sign.update(probe);
+            byte[] sig = sign.sign();
+            var verify = java.security.Signature.getInstance(alg);
+            verify.initVerify(pair.leaf().getPublicKey());
+            verify.update(probe);
+            if (!verify.verify(sig)) throw new IOException("the private key does not belong to the certificate");
+        } catch (GeneralSecurityException e) {
+            throw new IOException("the private key does not belong to the certificate (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /** A key pair in the form openssl writes ("EC PRIVATE KEY" holds the public key too). */
+    static java.security.KeyPair keyPair(Path file) throws IOException {
+        try (var parser = new PEMParser(Files.newBufferedReader(file, StandardCharsets.US_ASCII))) {
+            if (parser.readObject() instanceof PEMKeyPair pair) return new JcaPEMKeyConverter().getKeyPair(pair);
+        }
+        throw new IOException(file + " holds no key pair");
+    }
+
+    /** Writes a key pair readable by its owner only; never replaces an existing file. */
+    static void writeKeyPair(Path file, java.security.KeyPair pair) throws IOException {
+        var text = new java.io.StringWriter();
+        try (var writer = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(text)) {
+            writer.writeObject(pair);
+        }
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, text.toString(), StandardCharsets.US_ASCII);
+    }
+
+    static String encode(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
+    /** Writes key and chain to one file, readable by its owner only, replacing it at once (tmp + rename). */
+    static void write(Path file, KeyAndChain pair) throws IOException {
+        var text = new StringBuilder(encode("PRIVATE KEY", pair.key().getEncoded()));
+        try {
+            for (X509Certificate c : pair.chain()) text.append(encode("CERTIFICATE", c.getEncoded()));
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IOException(e);
+        }
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(tmp);
+        Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, text, StandardCharsets.US_ASCII);
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
