@@ -51,6 +51,13 @@ final class PublishCmd {
                 Output.json(r);
             } else {
                 System.out.println((reply.existing() ? "already published: " : "published: ") + sandbox + ":" + port + " at " + url(r));
+                String cert = r.path("certificate").asString("ready");
+                if (cert.equals("pending")) {
+                    System.out.println("  its TLS certificate is still being issued; the URL works once it is");
+                } else if (cert.startsWith("failed")) {
+                    System.err.println("bhatti: no TLS certificate yet for this name (" + cert + "); the daemon retries on the next publish"
+                            + " of this port and every 12 hours: check that the CA can reach this server on port 80");
+                }
             }
             return 0;
         }

@@ -240,6 +240,42 @@ class NetworkIT {
 
     @Test
     @Order(8)
+    void aGuestFloodingTheHostDoesNotStarveOthers() throws Exception {
+        String gateway = ips.get("a1").substring(0, ips.get("a1").lastIndexOf('.')) + ".1";
+        // 15 s of DNS questions as fast as a1 can send them, counting the answers
+        String flood = "use IO::Socket::INET; my $s = IO::Socket::INET->new(PeerAddr => '" + gateway + ":53', Proto => 'udp') or die $!;"
+                + " $s->blocking(0); my $q = pack('n6', 0x1234, 0x0100, 1, 0, 0, 0) . \"\\x02a2\\x00\" . pack('n2', 1, 1);"
+                + " my ($n, $got, $buf) = (0, 0); my $end = time + 15;"
+                + " while (time < $end) { for (1..50) { $n++ if $s->send($q) } $got++ while $s->recv($buf, 512); }"
+                + " sleep 1; $got++ while $s->recv($buf, 512); print \"$n $got\\n\";";
+        var flooding = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return exec(null, "a1", "root", "perl", "-e", flood);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        Thread.sleep(2000);
+        int lookups = 0;
+        while (!flooding.isDone()) {
+            // the other user's sandbox, and a1's own sibling, keep resolving and the API keeps answering
+            assertThat(bob("b1", "getent", "hosts", TestNetwork.ALLOWED_NAME).stdout()).contains(TestNetwork.WAN_IP);
+            assertThat(admin("a2", "getent", "hosts", "a1").stdout()).contains(ips.get("a1"));
+            lookups++;
+        }
+        Run r = flooding.get();
+        assertThat(r.exit()).as(r.toString()).isZero();
+        String[] counts = r.stdout().strip().split(" ");
+        long sent = Long.parseLong(counts[0]);
+        long answered = Long.parseLong(counts[1]);
+        assertThat(lookups).as("lookups made during the flood").isPositive();
+        assertThat(answered).as("the flood is answered, up to the limit: " + r.stdout()).isPositive()
+                .isLessThanOrEqualTo(15 * 200 + 2 * 200 + 200); // 15 s at 200/s, a burst of 400, and a second of slack
+        assertThat(sent).as("far more was sent than answered").isGreaterThan(answered * 2);
+    }
+
+    @Test
+    @Order(9)
     void aPackageWithAServiceInstallsAndStartsUnderTheAgent() throws Exception {
         net.serveAptRepo("nginx");
         var pkg = cli("create", "--name", "pkg", "--memory", "512");
@@ -256,7 +292,7 @@ class NetworkIT {
     }
 
     @Test
-    @Order(9)
+    @Order(10)
     void destroyReturnsEveryLinkAndRule() throws Exception {
         for (String s : List.of("a1", "a2", "c2")) assertThat(cli("destroy", "-y", s).exit()).isZero();
         assertThat(net.links()).filteredOn(l -> l.startsWith("bhbr")).as("the admin's bridge went with its last sandbox").hasSize(1);

@@ -202,7 +202,7 @@ class PublishIT {
     @Test
     @Order(6)
     void webSocketsAreRelayedToTheGuestFrameByFrame() throws Exception {
-        startWebSocketEcho(daemon.env, "web", 9000);
+        WebSocketProbe.startEchoServer(daemon.env, "web", 9000);
         assertThat(cli("publish", "web", "-p", "9000", "--alias", "ws").exit()).isZero();
         assertThat(get("ws." + DOMAIN, "/plain").body()).as("plain HTTP to the same port").isEqualTo("plain /plain");
         String host = "ws." + DOMAIN;
@@ -257,19 +257,6 @@ class PublishIT {
             assertThatThrownBy(() -> WebSocketProbe.connect(client, uri, "nope." + DOMAIN, List.of(), null))
                     .hasStackTraceContaining("404");
         }
-    }
-
-    /** Uploads {@link GuestWebSocketEcho} into the sandbox and starts it on {@code port} with the guest's own Java. */
-    static void startWebSocketEcho(Map<String, String> env, String sandbox, int port) throws Exception {
-        Path cls = Path.of(GuestWebSocketEcho.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-                .resolve("dev/bhatti/cli/GuestWebSocketEcho.class");
-        var up = BhattiProcess.cliWithInput(env, cls, "file", "write", sandbox, "/tmp/wsecho/dev/bhatti/cli/GuestWebSocketEcho.class");
-        assertThat(up.exit()).as(up.toString()).isZero();
-        var start = BhattiProcess.cli(env, "exec", sandbox, "--", "sh", "-c", "nohup /opt/bhatti/jre/bin/java -cp /tmp/wsecho "
-                + "dev.bhatti.cli.GuestWebSocketEcho " + port + " >/tmp/wsecho.log 2>&1 &");
-        assertThat(start.exit()).as(start.toString()).isZero();
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
-                BhattiProcess.cli(env, "exec", sandbox, "--", "curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/up").stdout().contains("plain /up"));
     }
 
     @Test

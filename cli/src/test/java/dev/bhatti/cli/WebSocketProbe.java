@@ -11,6 +11,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -48,6 +49,19 @@ public final class WebSocketProbe implements Session.Listener.AutoDemanding {
         };
         client.connect(probe, request, withHost).get(60, TimeUnit.SECONDS);
         return probe;
+    }
+
+    /** Uploads {@link GuestWebSocketEcho} into the sandbox and starts it on {@code port} with the guest's own Java. */
+    static void startEchoServer(Map<String, String> env, String sandbox, int port) throws Exception {
+        java.nio.file.Path cls = java.nio.file.Path.of(GuestWebSocketEcho.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                .resolve("dev/bhatti/cli/GuestWebSocketEcho.class");
+        var up = BhattiProcess.cliWithInput(env, cls, "file", "write", sandbox, "/tmp/wsecho/dev/bhatti/cli/GuestWebSocketEcho.class");
+        if (up.exit() != 0) throw new AssertionError(up.toString());
+        var start = BhattiProcess.cli(env, "exec", sandbox, "--", "sh", "-c", "nohup /opt/bhatti/jre/bin/java -cp /tmp/wsecho "
+                + "dev.bhatti.cli.GuestWebSocketEcho " + port + " >/tmp/wsecho.log 2>&1 &");
+        if (start.exit() != 0) throw new AssertionError(start.toString());
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+                BhattiProcess.cli(env, "exec", sandbox, "--", "curl", "-s", "-m", "2", "http://127.0.0.1:" + port + "/up").stdout().contains("plain /up"));
     }
 
     Object next() throws InterruptedException {

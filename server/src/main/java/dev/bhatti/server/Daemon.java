@@ -91,8 +91,9 @@ public final class Daemon implements AutoCloseable {
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         http.setHandler(new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
                 new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends));
-        http.start();
+        // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases);
+        http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
         events.record("daemon.start", null, null, config.withPort(port()).url() + ", engine qemu/" + engine.accelerator().wire());

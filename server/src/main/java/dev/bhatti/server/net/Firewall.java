@@ -8,7 +8,8 @@ import java.util.List;
  * <ul>
  * <li>bridge table: a TAP may only send from its own MAC and IP (no spoofing a sibling or another
  *     user), and no IPv6 (sandboxes get IPv4 only).
- * <li>input: from a bridge, only DNS and ping to its own gateway and replies; nothing else of the host.
+ * <li>input: from a bridge, only DNS and ping to its own gateway (rate-limited per sandbox) and
+ *     replies; nothing else of the host.
  * <li>forward: replies; within one user's bridge; nothing between bridges (users); nothing new into a
  *     bridge from outside; from each sandbox what its egress policy allows; everything else dropped.
  * <li>postrouting: the pool is masqueraded behind the host's address.
@@ -17,6 +18,9 @@ import java.util.List;
 public final class Firewall {
     public static final String TABLE = "bhatti";
     static final String BRIDGES = "bhbr*";
+    /** What one sandbox may send to the host's resolver and ping, per second (twice that in a burst). */
+    static final int DNS_PER_SECOND = 200;
+    static final int PINGS_PER_SECOND = 20;
 
     private Firewall() {}
 
@@ -62,11 +66,20 @@ public final class Firewall {
 
         r.append("  chain input {\n    type filter hook input priority filter; policy accept;\n");
         r.append("    iifname ").append(q(BRIDGES)).append(" ct state established,related accept\n");
-        for (Bridge b : bridges) {
-            String to = "    iifname " + q(b.name()) + " ip daddr " + b.gateway();
-            r.append(to).append(" udp dport 53 accept\n");
-            r.append(to).append(" tcp dport 53 accept\n");
-            r.append(to).append(" icmp type echo-request accept\n");
+        var gateways = new java.util.HashMap<String, String>();
+        for (Bridge b : bridges) gateways.put(b.name(), b.gateway());
+        for (Sandbox s : sandboxes) {
+            String gateway = gateways.get(s.bridge());
+            if (gateway == null) continue;
+            // per sandbox (its address cannot be spoofed), so a flood is dropped in the kernel and costs
+            // neither the daemon's resolver nor other sandboxes anything
+            String to = "    iifname " + q(s.bridge()) + " ip saddr " + s.ip() + " ip daddr " + gateway;
+            r.append(to).append(" udp dport 53 limit rate ").append(DNS_PER_SECOND).append("/second burst ").append(2 * DNS_PER_SECOND)
+                    .append(" packets accept\n");
+            r.append(to).append(" tcp dport 53 limit rate ").append(DNS_PER_SECOND).append("/second burst ").append(2 * DNS_PER_SECOND)
+                    .append(" packets accept\n");
+            r.append(to).append(" icmp type echo-request limit rate ").append(PINGS_PER_SECOND).append("/second burst ")
+                    .append(2 * PINGS_PER_SECOND).append(" packets accept\n");
         }
         r.append("    iifname ").append(q(BRIDGES)).append(" drop\n  }\n");
 

@@ -82,22 +82,27 @@ final class Pem {
         }
     }
 
-    /** A key pair in the form openssl writes ("EC PRIVATE KEY" holds the public key too). */
+    /** A key pair: a private and a public key in one file (or an openssl "EC PRIVATE KEY" that holds both). */
     static java.security.KeyPair keyPair(Path file) throws IOException {
+        PrivateKey priv = null;
+        java.security.PublicKey pub = null;
+        var converter = new JcaPEMKeyConverter();
         try (var parser = new PEMParser(Files.newBufferedReader(file, StandardCharsets.US_ASCII))) {
-            if (parser.readObject() instanceof PEMKeyPair pair) return new JcaPEMKeyConverter().getKeyPair(pair);
+            for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
+                if (o instanceof PEMKeyPair pair && pair.getPublicKeyInfo() != null) return converter.getKeyPair(pair);
+                if (o instanceof PrivateKeyInfo info) priv = converter.getPrivateKey(info);
+                if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) pub = converter.getPublicKey(info);
+            }
         }
-        throw new IOException(file + " holds no key pair");
+        if (priv == null || pub == null) throw new IOException(file + " does not hold a private and a public key");
+        return new java.security.KeyPair(pub, priv);
     }
 
-    /** Writes a key pair readable by its owner only; never replaces an existing file. */
+    /** Writes a key pair (PKCS#8 and X.509 public key) readable by its owner only; never replaces a file. */
     static void writeKeyPair(Path file, java.security.KeyPair pair) throws IOException {
-        var text = new java.io.StringWriter();
-        try (var writer = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(text)) {
-            writer.writeObject(pair);
-        }
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, text.toString(), StandardCharsets.US_ASCII);
+        Files.writeString(file, encode("PRIVATE KEY", pair.getPrivate().getEncoded()) + encode("PUBLIC KEY", pair.getPublic().getEncoded()),
+                StandardCharsets.US_ASCII);
     }
 
     static String encode(String type, byte[] der) {
