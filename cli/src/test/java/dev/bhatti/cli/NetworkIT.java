@@ -79,10 +79,14 @@ class NetworkIT {
 
     /** Runs a command in a sandbox through the API; {@code key} null = the admin. */
     static Run exec(String key, String sandbox, String user, String... cmd) throws Exception {
+        return exec(60, key, sandbox, user, cmd);
+    }
+
+    static Run exec(int timeoutSec, String key, String sandbox, String user, String... cmd) throws Exception {
         var body = new LinkedHashMap<String, Object>();
         body.put("cmd", List.of(cmd));
         if (user != null) body.put("user", user);
-        body.put("timeout_sec", 60);
+        body.put("timeout_sec", timeoutSec);
         String b = ApiClient.JSON.writeValueAsString(body);
         var r = key == null ? daemon.call("POST", "/sandboxes/" + sandbox + "/exec", b) : daemon.call("POST", "/sandboxes/" + sandbox + "/exec", b, key);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -280,7 +284,8 @@ class NetworkIT {
         net.serveAptRepo("nginx");
         var pkg = cli("create", "--name", "pkg", "--memory", "512");
         assertThat(pkg.exit()).as(pkg.toString()).isZero();
-        Run apt = exec(null, "pkg", "root", "sh", "-c", "echo 'deb [trusted=yes] " + TestNetwork.APT_REPO + " ./' > /etc/apt/sources.list"
+        // dpkg under TCG on a busy host can take minutes: a generous deadline, this is not a timing test
+        Run apt = exec(600, null, "pkg", "root", "sh", "-c", "echo 'deb [trusted=yes] " + TestNetwork.APT_REPO + " ./' > /etc/apt/sources.list"
                 + " && rm -f /etc/apt/sources.list.d/* && apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx");
         assertThat(apt.exit()).as(apt.stdout() + apt.stderr()).isZero();
         // the package's postinst enabled and started its unit through the agent's systemctl

@@ -65,21 +65,27 @@ public final class Firewall {
         }
 
         r.append("  chain input {\n    type filter hook input priority filter; policy accept;\n");
-        r.append("    iifname ").append(q(BRIDGES)).append(" ct state established,related accept\n");
         var gateways = new java.util.HashMap<String, String>();
         for (Bridge b : bridges) gateways.put(b.name(), b.gateway());
         for (Sandbox s : sandboxes) {
             String gateway = gateways.get(s.bridge());
             if (gateway == null) continue;
-            // per sandbox (its address cannot be spoofed), so a flood is dropped in the kernel and costs
-            // neither the daemon's resolver nor other sandboxes anything
+            // per sandbox (its address cannot be spoofed), and before the conntrack shortcut (one UDP
+            // socket is one "established" flow), so a flood is dropped in the kernel and costs neither
+            // the daemon's resolver nor other sandboxes anything
             String to = "    iifname " + q(s.bridge()) + " ip saddr " + s.ip() + " ip daddr " + gateway;
-            r.append(to).append(" udp dport 53 limit rate ").append(DNS_PER_SECOND).append("/second burst ").append(2 * DNS_PER_SECOND)
-                    .append(" packets accept\n");
-            r.append(to).append(" tcp dport 53 limit rate ").append(DNS_PER_SECOND).append("/second burst ").append(2 * DNS_PER_SECOND)
-                    .append(" packets accept\n");
-            r.append(to).append(" icmp type echo-request limit rate ").append(PINGS_PER_SECOND).append("/second burst ")
-                    .append(2 * PINGS_PER_SECOND).append(" packets accept\n");
+            String dns = " limit rate over " + DNS_PER_SECOND + "/second burst " + 2 * DNS_PER_SECOND + " packets drop\n";
+            r.append(to).append(" udp dport 53").append(dns);
+            r.append(to).append(" tcp dport 53").append(dns);
+            r.append(to).append(" icmp type echo-request limit rate over ").append(PINGS_PER_SECOND).append("/second burst ")
+                    .append(2 * PINGS_PER_SECOND).append(" packets drop\n");
+        }
+        r.append("    iifname ").append(q(BRIDGES)).append(" ct state established,related accept\n");
+        for (Bridge b : bridges) {
+            String to = "    iifname " + q(b.name()) + " ip daddr " + b.gateway();
+            r.append(to).append(" udp dport 53 accept\n");
+            r.append(to).append(" tcp dport 53 accept\n");
+            r.append(to).append(" icmp type echo-request accept\n");
         }
         r.append("    iifname ").append(q(BRIDGES)).append(" drop\n  }\n");
 

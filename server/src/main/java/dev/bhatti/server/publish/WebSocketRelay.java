@@ -101,9 +101,12 @@ final class WebSocketRelay implements AutoCloseable {
         guestSide.peer = clientSide;
         clientSide.peer = guestSide;
         Session guest;
+        java.util.concurrent.CompletableFuture<Session> pending = null;
         try {
-            guest = client.connect(guestSide, upgrade, keepHost).get(15, TimeUnit.SECONDS);
+            pending = client.connect(guestSide, upgrade, keepHost);
+            guest = pending.get(15, TimeUnit.SECONDS);
         } catch (ExecutionException | TimeoutException | java.io.IOException e) {
+            if (pending != null) pending.thenAccept(Session::close); // a late answer must not leave a guest connection open
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             int status = cause instanceof UpgradeException u && u.getResponseStatusCode() >= 400 ? u.getResponseStatusCode() : 502;
             Response.writeError(req, resp, cb, status, status == 502 ? "the sandbox's server did not accept the WebSocket: " + cause.getMessage()

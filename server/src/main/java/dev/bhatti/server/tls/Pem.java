@@ -6,7 +6,6 @@ import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,15 +45,24 @@ final class Pem {
         throw new IOException("no private key found (an encrypted key is not supported)");
     }
 
-    /** Every certificate in PEM text, in file order. */
+    private static final java.util.regex.Pattern CERTIFICATE =
+            java.util.regex.Pattern.compile("-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+)-----END CERTIFICATE-----");
+
+    /** Every certificate in PEM text, in file order; other blocks (a key, say) are skipped. */
     static List<X509Certificate> certificates(String pem) throws IOException {
-        try (InputStream in = new java.io.ByteArrayInputStream(pem.getBytes(StandardCharsets.US_ASCII))) {
-            var certs = CertificateFactory.getInstance("X.509").generateCertificates(in).stream().map(c -> (X509Certificate) c).toList();
-            if (certs.isEmpty()) throw new IOException("no certificate found");
-            return certs;
-        } catch (GeneralSecurityException e) {
+        var certs = new java.util.ArrayList<X509Certificate>();
+        try {
+            var factory = CertificateFactory.getInstance("X.509");
+            var m = CERTIFICATE.matcher(pem);
+            while (m.find()) {
+                byte[] der = Base64.getMimeDecoder().decode(m.group(1));
+                certs.add((X509Certificate) factory.generateCertificate(new java.io.ByteArrayInputStream(der)));
+            }
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IOException("not a PEM certificate: " + e.getMessage(), e);
         }
+        if (certs.isEmpty()) throw new IOException("no certificate found");
+        return certs;
     }
 
     /** Reads a key file and a chain file (they may be the same file), checking that they belong together. */

@@ -1,0 +1,79 @@
+package dev.bhatti.server.tls;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PemTest {
+    @TempDir Path dir;
+
+    @Test
+    void aSavedKeyAndChainReadBackFromOneFile() throws Exception {
+        var pair = ProxyCertificates.selfSigned("example.test");
+        Path f = dir.resolve("host.pem");
+        Pem.write(f, pair);
+        assertThat(Files.getPosixFilePermissions(f)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
+        var back = Pem.read(f, f);
+        assertThat(back.leaf()).isEqualTo(pair.leaf());
+        assertThat(back.key().getEncoded()).isEqualTo(pair.key().getEncoded());
+    }
+
+    @Test
+    void aKeyThatIsNotTheCertificatesIsRefused() throws Exception {
+        var one = ProxyCertificates.selfSigned("one.test");
+        var two = ProxyCertificates.selfSigned("two.test");
+        assertThatThrownBy(() -> Pem.requireMatch(new Pem.KeyAndChain(one.key(), two.chain()))).isInstanceOf(IOException.class)
+                .hasMessageContaining("does not belong");
+    }
+
+    @Test
+    void opensslsFormsAreRead() throws Exception {
+        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "k.pem", "-out", "c.pem", "-days", "1", "-subj", "/CN=x.test").directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertThat(p.waitFor()).isZero();
+        // and the older "EC PRIVATE KEY" form
+        Process q = new ProcessBuilder("openssl", "ec", "-in", "k.pem", "-out", "k-sec1.pem").directory(dir.toFile()).redirectErrorStream(true).start();
+        q.getInputStream().readAllBytes();
+        assertThat(q.waitFor()).isZero();
+        assertThat(Files.readString(dir.resolve("k-sec1.pem"))).contains("BEGIN EC PRIVATE KEY");
+        assertThat(Pem.read(dir.resolve("k.pem"), dir.resolve("c.pem")).leaf().getSubjectX500Principal().getName()).isEqualTo("CN=x.test");
+        assertThat(Pem.read(dir.resolve("k-sec1.pem"), dir.resolve("c.pem")).chain()).hasSize(1);
+    }
+
+    @Test
+    void garbageIsAClearError() {
+        assertThatThrownBy(() -> Pem.certificates("not a certificate\n")).hasMessageContaining("no certificate");
+        assertThatThrownBy(() -> Pem.key("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void anAccountKeyPairSurvivesAWriteAndARead() throws Exception {
+        var pair = ProxyCertificates.newKeyPair();
+        Path f = dir.resolve("account.pem");
+        Pem.writeKeyPair(f, pair);
+        var back = Pem.keyPair(f);
+        assertThat(back.getPublic().getEncoded()).isEqualTo(pair.getPublic().getEncoded());
+        assertThat(back.getPrivate().getEncoded()).isEqualTo(pair.getPrivate().getEncoded());
+        assertThatThrownBy(() -> Pem.writeKeyPair(f, pair)).as("never replaced").isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+    }
+
+    @Test
+    void renewalComesWithThirtyDaysOrAThirdOfTheLifeLeft() throws Exception {
+        X509Certificate cert = ProxyCertificates.selfSigned("r.test").leaf(); // valid for ten years
+        Instant end = cert.getNotAfter().toInstant();
+        assertThat(AcmeCertificates.dueForRenewal(cert, end.minus(Duration.ofDays(31)))).isFalse();
+        assertThat(AcmeCertificates.dueForRenewal(cert, end.minus(Duration.ofDays(29)))).isTrue();
+        assertThat(AcmeCertificates.dueForRenewal(cert, end.plus(Duration.ofDays(1)))).isTrue();
+    }
+}
