@@ -50,9 +50,13 @@ final class Subcommands {
     /** Commands that read the whole tree (the root's own help and completion scripts). */
     private static final List<String> NEED_WHOLE_TREE = List.of("help", "completion");
 
-    /** The command line for {@code args}: the root with only the command that {@code args} name, if they name one. */
+    /**
+     * The command line for {@code args}: the root with only the command that {@code args} name, if they name one;
+     * no command for a lone {@code --version}.
+     */
     static CommandLine commandLine(String[] args) {
         var root = new CommandLine(new BhattiCli());
+        if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) return root;
         var only = args.length == 0 ? Optional.<Entry>empty() : find(args[0]);
         for (Entry e : only.map(List::of).orElse(ALL)) root.addSubcommand(e.command().get());
         return root;

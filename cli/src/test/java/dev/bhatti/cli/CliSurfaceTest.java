@@ -81,9 +81,11 @@ class CliSurfaceTest {
     void aClientCommandRegistersOnlyItselfWhileHelpAndUnknownInputSeeTheWholeTree() {
         assertThat(Subcommands.commandLine(new String[] {"ls", "--json"}).getSubcommands()).containsOnlyKeys("list", "ls");
         assertThat(Subcommands.commandLine(new String[] {"snapshot", "ls"}).getSubcommands()).containsOnlyKeys("snapshot");
+        assertThat(Subcommands.commandLine(new String[] {"--version"}).getSubcommands()).isEmpty();
         int whole = Subcommands.whole().getSubcommands().size();
         for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"help", "list"},
-                new String[] {"completion", "bash"}, new String[] {"lst"})) {
+                new String[] {"completion", "bash"}, new String[] {"lst"},
+                new String[] {"--version", "list"})) {
             assertThat(Subcommands.commandLine(args).getSubcommands()).as(String.join(" ", args)).hasSize(whole);
         }
     }
