@@ -19,6 +19,8 @@ source scripts/java-home.sh
 
 echo "==> building bhatti"
 ./mvnw -q -B package -DskipTests
+echo "==> preparing the CLI's start-up cache (an AOT cache of the client paths, for this jar and JDK)"
+bin/bhatti --version >/dev/null
 
 echo "==> building the minimal guest image (cached when nothing changed)"
 bin/bhatti tier build minimal --data-dir "$DATA_DIR"

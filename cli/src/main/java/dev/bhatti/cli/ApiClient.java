@@ -7,20 +7,22 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** A thin JSON client of the daemon's REST API. */
 final class ApiClient {
     static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final CliConfig config;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpTransport http;
 
-    ApiClient(CliConfig config) { this.config = config; }
+    ApiClient(CliConfig config) {
+        this.config = config;
+        this.http = HttpTransport.forUrl(config.url(), Duration.ofSeconds(5), Duration.ZERO);
+    }
 
     CliConfig config() { return config; }
 
@@ -49,8 +51,11 @@ final class ApiClient {
 
     /** Sends a request; any non-2xx answer becomes a {@link CliException} carrying the server's message. */
     Reply send(String method, String path, Object body) throws CliException {
-        HttpResponse<byte[]> response = exchange(request(method, path, body).build(), HttpResponse.BodyHandlers.ofByteArray());
-        return reply(response.statusCode(), response.body(), response.headers().firstValue("X-Bhatti-Existing").orElse(""));
+        byte[] json = body == null ? null : JSON.writeValueAsBytes(body);
+        var headers = headers();
+        if (json != null) headers.put("Content-Type", "application/json");
+        var response = exchange(new HttpTransport.Request(method, uri(path), headers, json, null));
+        return reply(response.status(), readAll(response), response.header("X-Bhatti-Existing").orElse(""));
     }
 
     /**
@@ -58,11 +63,13 @@ final class ApiClient {
      * arrives. An error status is answered like {@link #send}.
      */
     void stream(String path, Object body, java.util.function.Consumer<JsonNode> onEvent) throws CliException {
-        var req = request("POST", path, body).header("Accept", "application/x-ndjson").build();
-        HttpResponse<java.io.InputStream> response = exchange(req, HttpResponse.BodyHandlers.ofInputStream());
+        var headers = headers();
+        headers.put("Content-Type", "application/json");
+        headers.put("Accept", "application/x-ndjson");
+        var response = exchange(new HttpTransport.Request("POST", uri(path), headers, JSON.writeValueAsBytes(body), null));
         try (var in = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                reply(response.statusCode(), in.readAllBytes(), "");
+            if (response.status() / 100 != 2) {
+                reply(response.status(), in.readAllBytes(), "");
                 return;
             }
             var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
@@ -77,10 +84,10 @@ final class ApiClient {
 
     /** GETs raw bytes into {@code out}; an error status is answered like {@link #send}. */
     void download(String path, java.io.OutputStream out) throws CliException {
-        HttpResponse<java.io.InputStream> response = exchange(request("GET", path, null).build(), HttpResponse.BodyHandlers.ofInputStream());
+        var response = exchange(new HttpTransport.Request("GET", uri(path), headers(), null, null));
         try (var in = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                reply(response.statusCode(), in.readAllBytes(), "");
+            if (response.status() / 100 != 2) {
+                reply(response.status(), in.readAllBytes(), "");
                 return;
             }
             in.transferTo(out);
@@ -92,29 +99,31 @@ final class ApiClient {
 
     /** PUTs a stream of bytes (sent chunked, never held in memory). */
     Reply upload(String path, java.io.InputStream content) throws CliException {
-        var builder = HttpRequest.newBuilder(URI.create(config.url() + path)).timeout(Duration.ofHours(25))
-                .header("Content-Type", "application/octet-stream")
-                .PUT(HttpRequest.BodyPublishers.ofInputStream(() -> content));
-        if (config.token() != null) builder.header("Authorization", "Bearer " + config.token());
-        HttpResponse<byte[]> response = exchange(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        return reply(response.statusCode(), response.body(), "");
+        var headers = headers();
+        headers.put("Content-Type", "application/octet-stream");
+        var response = exchange(new HttpTransport.Request("PUT", uri(path), headers, null, content));
+        return reply(response.status(), readAll(response), "");
     }
 
-    private HttpRequest.Builder request(String method, String path, Object body) {
-        var builder = HttpRequest.newBuilder(URI.create(config.url() + path)).timeout(Duration.ofHours(25));
-        if (config.token() != null) builder.header("Authorization", "Bearer " + config.token());
-        if (body != null) {
-            builder.header("Content-Type", "application/json");
-            builder.method(method, HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
-        } else {
-            builder.method(method, HttpRequest.BodyPublishers.noBody());
+    private URI uri(String path) { return URI.create(config.url() + path); }
+
+    private Map<String, String> headers() {
+        var headers = new LinkedHashMap<String, String>();
+        if (config.token() != null) headers.put("Authorization", "Bearer " + config.token());
+        return headers;
+    }
+
+    private byte[] readAll(HttpTransport.Response response) throws CliException {
+        try (var in = response.body()) {
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new CliException("request to " + config.url() + " failed: " + e.getMessage());
         }
-        return builder;
     }
 
-    private <T> HttpResponse<T> exchange(HttpRequest request, HttpResponse.BodyHandler<T> handler) throws CliException {
+    private HttpTransport.Response exchange(HttpTransport.Request request) throws CliException {
         try {
-            return http.send(request, handler);
+            return http.exchange(request);
         } catch (ConnectException e) {
             throw new CliException("cannot reach the bhatti daemon at " + config.url()
                     + "; is it running? (start it with: bhatti serve, or set --url / BHATTI_URL)");

@@ -6,6 +6,7 @@ import tools.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -48,17 +49,34 @@ public record CliConfig(String url, String token) {
         String token = tokenFlag;
         Path file = file(env);
         if (Files.exists(file)) {
-            JsonNode root = new YAMLMapper().readTree(file.toFile());
-            if (root != null && root.isObject()) {
-                if (url == null) url = blankToNull(root.path("api_url").asString(null));
-                if (token == null) token = blankToNull(root.path("auth_token").asString(null));
-            }
+            Map<String, String> values = readFile(file);
+            if (url == null) url = blankToNull(values.get("api_url"));
+            if (token == null) token = blankToNull(values.get("auth_token"));
         }
         if (url == null) url = blankToNull(env.get("BHATTI_URL"));
         if (token == null) token = blankToNull(env.get("BHATTI_TOKEN"));
         if (url == null) url = DEFAULT_URL;
         while (url.endsWith("/")) url = url.substring(0, url.length() - 1);
         return new CliConfig(url, token);
+    }
+
+    /** Top-level string settings of the config file; the YAML parser only when the simple reading does not suffice. */
+    private static Map<String, String> readFile(Path file) throws IOException {
+        try {
+            var simple = FlatConfigFile.parse(Files.readString(file));
+            if (simple.isPresent()) return simple.get();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            // not UTF-8: the YAML parser decides
+        }
+        JsonNode root = new YAMLMapper().readTree(file.toFile());
+        var values = new java.util.HashMap<String, String>();
+        if (root != null && root.isObject()) {
+            for (String key : List.of("api_url", "auth_token")) {
+                String v = root.path(key).asString(null);
+                if (v != null) values.put(key, v);
+            }
+        }
+        return values;
     }
 
     private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s.strip(); }

@@ -4,10 +4,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** The CLI's version, the daemon it talks to and that daemon's version. */
@@ -28,10 +26,10 @@ final class VersionCmd implements Callable<Integer> {
         }
         String server;
         try {
-            var http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-            var r = http.send(HttpRequest.newBuilder(URI.create(url + "/health")).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            server = r.headers().firstValue("X-Bhatti-Version").orElse("unknown (HTTP " + r.statusCode() + ")");
+            var http = HttpTransport.forUrl(url, Duration.ofSeconds(2), Duration.ofSeconds(2));
+            var r = http.exchange(new HttpTransport.Request("GET", URI.create(url + "/health"), Map.of(), null, null));
+            r.body().close();
+            server = r.header("X-Bhatti-Version").orElse("unknown (HTTP " + r.status() + ")");
         } catch (java.net.ConnectException e) {
             server = "unreachable (connection refused; is the daemon running? bhatti serve)";
         } catch (java.io.IOException | IllegalArgumentException e) {

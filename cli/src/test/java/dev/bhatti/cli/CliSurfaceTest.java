@@ -24,7 +24,7 @@ class CliSurfaceTest {
 
     @Test
     void everyCommandHasHelpAndEveryLeafThatTalksToTheServerHasJson() {
-        var root = new CommandLine(new BhattiCli());
+        var root = Subcommands.whole();
         for (CommandLine c : all(root)) {
             String path = c.getCommandSpec().qualifiedName();
             assertThat(c.getCommandSpec().optionsMap()).as(path + " --help").containsKey("--help");
@@ -40,7 +40,7 @@ class CliSurfaceTest {
     void completionScriptsForBashAndFishParse() throws Exception {
         for (String shell : List.of("bash", "fish")) {
             var out = new StringWriter();
-            var cli = new CommandLine(new BhattiCli());
+            var cli = Subcommands.whole();
             var original = System.out;
             var buffer = new java.io.ByteArrayOutputStream();
             System.setOut(new java.io.PrintStream(buffer, true, java.nio.charset.StandardCharsets.UTF_8));
@@ -63,6 +63,30 @@ class CliSurfaceTest {
                 assertThat(script).contains("complete -c bhatti -n '__fish_seen_subcommand_from snapshot' -a resume");
             }
         }
-        assertThat(new CommandLine(new BhattiCli()).execute("completion", "tcsh")).isNotZero();
+        assertThat(Subcommands.whole().execute("completion", "tcsh")).isNotZero();
+    }
+
+    @Test
+    void theSubcommandTableNamesEachCommandAsItsAnnotationDoes() {
+        for (var e : Subcommands.ALL) {
+            var spec = new CommandLine(e.command().get()).getCommandSpec();
+            var names = new ArrayList<String>();
+            names.add(spec.name());
+            names.addAll(List.of(spec.aliases()));
+            assertThat(e.names()).as(spec.name()).isEqualTo(names);
+        }
+    }
+
+    @Test
+    void aClientCommandRegistersOnlyItselfWhileHelpAndUnknownInputSeeTheWholeTree() {
+        assertThat(Subcommands.commandLine(new String[] {"ls", "--json"}).getSubcommands()).containsOnlyKeys("list", "ls");
+        assertThat(Subcommands.commandLine(new String[] {"snapshot", "ls"}).getSubcommands()).containsOnlyKeys("snapshot");
+        assertThat(Subcommands.commandLine(new String[] {"--version"}).getSubcommands()).isEmpty();
+        int whole = Subcommands.whole().getSubcommands().size();
+        for (String[] args : List.of(new String[0], new String[] {"--help"}, new String[] {"help", "list"},
+                new String[] {"completion", "bash"}, new String[] {"lst"},
+                new String[] {"--version", "list"})) {
+            assertThat(Subcommands.commandLine(args).getSubcommands()).as(String.join(" ", args)).hasSize(whole);
+        }
     }
 }
