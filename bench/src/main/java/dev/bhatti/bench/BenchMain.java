@@ -36,6 +36,7 @@ public final class BenchMain {
             run(new FilesSection(), ctx);
             run(new ApiSection(), ctx);
             for (int mb : o.thermalMemory) run(new ThermalSection(mb), ctx);
+            ctx.closeBare();
             run(new ProxySection(), ctx);
             run(new LoadSection(), ctx);
             api.destroyAll(o.prefix); // no VM running while JMH measures the host
@@ -45,6 +46,7 @@ public final class BenchMain {
             System.out.println("\nFAILED: " + failure);
             e.printStackTrace(System.out);
         } finally {
+            ctx.closeBare();
             api.destroyAll(o.prefix);
         }
         facts.put("load average at end", HostFacts.loadAvg());

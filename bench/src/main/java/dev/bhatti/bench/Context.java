@@ -11,6 +11,8 @@ final class Context {
     /** The long-lived sandbox the exec, file and API sections share (id and name). */
     String mainId;
     String mainName;
+    /** The VM booted without the daemon for the floors, or null (no --images). */
+    dev.bhatti.engine.qemu.BareVm bare;
 
     Context(Options opt, Api api, Cli cli, Results results) {
         this.opt = opt;
@@ -23,6 +25,11 @@ final class Context {
     Api api() { return api; }
     Cli cli() { return cli; }
     Results results() { return results; }
+
+    void closeBare() {
+        if (bare != null) bare.close();
+        bare = null;
+    }
 
     /** A sandbox name owned by this run (the shutdown hook destroys everything with the prefix). */
     String name(String suffix) { return opt.prefix + "-" + suffix; }

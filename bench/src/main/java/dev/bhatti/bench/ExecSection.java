@@ -23,13 +23,26 @@ final class ExecSection implements Section {
         Api api = ctx.api();
         String id = ctx.mainId;
         var cases = Context.EXEC_CASES;
+        var bare = ctx.bare;
         var http = new Samples[cases.size()];
-        for (int c = 0; c < cases.size(); c++) http[c] = r.add(SECTION, http(cases.get(c).name()), FloorSection.exec(cases.get(c).name()));
-        for (int i = 0; i < o.warmHttp; i++) for (var c : cases) api.execOk(id, c.argv());
-        for (int i = 0; i < o.nHttp; i++) {           // interleaved, so drift on a noisy host hits every case alike
+        var floor = new Samples[cases.size()];
+        for (int c = 0; c < cases.size(); c++) {
+            String name = cases.get(c).name();
+            if (bare != null) floor[c] = r.add(FloorSection.SECTION, FloorSection.exec(name), null);
+            http[c] = r.add(SECTION, http(name), FloorSection.exec(name));
+        }
+        for (int i = 0; i < o.warmHttp; i++) {
+            for (var c : cases) {
+                api.execOk(id, c.argv());
+                if (bare != null) BareAgent.exec(bare, c.argv());
+            }
+        }
+        for (int i = 0; i < Math.max(o.nHttp, bare == null ? 0 : o.nFloor); i++) {
+            // interleaved (floor, HTTP, next case, ...), so drift on a noisy host hits every case and its floor alike
             for (int c = 0; c < cases.size(); c++) {
                 var argv = cases.get(c).argv();
-                http[c].add(Timer.time(() -> api.execOk(id, argv)));
+                if (bare != null && i < o.nFloor) floor[c].add(Timer.time(() -> BareAgent.exec(bare, argv)));
+                if (i < o.nHttp) http[c].add(Timer.time(() -> api.execOk(id, argv)));
             }
         }
         Samples version = r.add(SECTION, VERSION, null);

@@ -40,7 +40,7 @@ public final class Options {
     int loadClients = 50;
     int loadSeconds = 5;
     boolean jmh = true;
-    String jmhArgs = "-f 1 -wi 2 -i 3 -w 500ms -r 500ms";
+    String jmhArgs = "-f 1 -wi 3 -i 5 -w 1s -r 1s";
 
     /** Few iterations, one small guest for the thermal section: checks the harness end to end in minutes. */
     void quick() {
@@ -48,7 +48,7 @@ public final class Options {
         memoryMb = 256;             // the shared sandbox doubles as the thermal section's guest (one boot less)
         nCreate = 1;
         nBare = 1;
-        nFloor = 10;
+        nFloor = 5;
         nHttp = 5;
         warmHttp = 1;
         nCli = 1;
@@ -130,7 +130,7 @@ public final class Options {
                   [--n-create 5] [--n-bare 3] [--n-floor 100] [--n-http 100] [--warmup-http 5] [--n-cli 10] [--warmup-cli 2]
                   [--n-concurrent 10] [--concurrency 5,10,20] [--n-files 30] [--file-sizes 1024,10240,102400,1048576]
                   [--n-api 100] [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--n-proxy 50]
-                  [--load-clients 50] [--load-seconds 5 (0: skip)] [--no-jmh] [--jmh-args '-f 1 -wi 2 -i 3 -w 500ms -r 500ms']
+                  [--load-clients 50] [--load-seconds 5 (0: skip)] [--no-jmh] [--jmh-args '-f 1 -wi 3 -i 5 -w 1s -r 1s']
                 Normally started by bench/run, which starts and stops a private daemon. See bench/README.md.""");
         System.exit(2);
     }

@@ -59,11 +59,21 @@ public final class Results {
         return s.samples().p50() / b.p50();
     }
 
-    /** Prints the scenarios of one section to stdout as they are finished, so progress is visible. */
+    /**
+     * Prints the scenarios of one section to stdout as they are finished, so progress is visible; first the
+     * baselines they use from other sections.
+     */
     public synchronized void print(String section) {
         System.out.printf(ROW, "(ms)", "N", "p50", "p95", "p99", "min", "max", "baseline ratio");
+        var rows = new java.util.LinkedHashSet<Scenario>();
         for (Scenario s : scenarios.values()) {
-            if (!s.section().equals(section) || s.samples().n() == 0) continue;
+            if (!s.section().equals(section) || s.baseline() == null) continue;
+            Scenario b = scenarios.get(s.baseline());
+            if (b != null && !b.section().equals(section)) rows.add(b);
+        }
+        for (Scenario s : scenarios.values()) if (s.section().equals(section)) rows.add(s);
+        for (Scenario s : rows) {
+            if (s.samples().n() == 0) continue;
             Samples m = s.samples();
             double r = ratio(s);
             System.out.printf(Locale.ROOT, ROW, s.label(), m.n(), ms(m.p50()), ms(m.p95()), ms(m.p99()), ms(m.min()), ms(m.max()),

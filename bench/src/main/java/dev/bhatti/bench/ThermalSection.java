@@ -14,6 +14,12 @@ final class ThermalSection implements Section {
 
     ThermalSection(int mb) { this.mb = mb; }
 
+    /** The QMP floors are shared by every guest size (QMP stop/cont does not depend on it): one scenario each. */
+    private static Samples floorSamples(Results r, String label) {
+        Samples s = r.samples(label);
+        return s != null ? s : r.add(FloorSection.SECTION, label, null);
+    }
+
     @Override public String title() { return "thermal states, " + mb + " MiB guest"; }
 
     @Override
@@ -29,11 +35,18 @@ final class ThermalSection implements Section {
         api.execTrue(id);
         var log = new DaemonLog(o.daemonLog, id);
         String M = " " + mb + "M";
+        var bare = ctx.bare;
+        Samples qmpStop = bare == null ? null : floorSamples(r, FloorSection.QMP_STOP);
+        Samples qmpCont = bare == null ? null : floorSamples(r, FloorSection.QMP_CONT);
         Samples pause = r.add(section, "pause" + M, FloorSection.QMP_STOP);
         Samples resume = r.add(section, "resume" + M, FloorSection.QMP_CONT);
         Samples hot = r.add(section, "exec true, hot" + M, FloorSection.exec("true"));
         Samples warm = r.add(section, "warm resume + exec true" + M, "exec true, hot" + M);
         for (int i = 0; i < o.nPause; i++) {
+            if (bare != null) {         // the floor, interleaved
+                qmpStop.add(Timer.time(bare::qmpStop));
+                qmpCont.add(Timer.time(bare::qmpCont));
+            }
             pause.add(Timer.time(() -> api.post(id, "pause")));
             resume.add(Timer.time(() -> api.post(id, "resume")));
             hot.add(Timer.time(() -> api.execTrue(id)));
