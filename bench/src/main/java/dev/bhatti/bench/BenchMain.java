@@ -28,8 +28,8 @@ public final class BenchMain {
 
         String failure = null;
         try {
+            run(new CreateSection(), ctx);   // with the bare boots
             run(new FloorSection(), ctx);
-            run(new CreateSection(), ctx);
             createMain(ctx, facts);
             run(new ExecSection(), ctx);
             run(new ConcurrentSection(), ctx);

@@ -7,17 +7,24 @@ import java.util.concurrent.TimeUnit;
 final class CreateSection implements Section {
     static final String SECTION = "create and destroy";
 
-    @Override public String title() { return "create to first exec, destroy"; }
+    @Override public String title() { return "create to first exec, destroy; bare QEMU boots interleaved"; }
 
     @Override
     public void run(Context ctx) throws Exception {
         Options o = ctx.opt();
         Results r = ctx.results();
         Api api = ctx.api();
+        boolean bare = FloorSection.available(o);
+        if (bare) {                    // register the floors first: they head the report
+            r.add(FloorSection.SECTION, FloorSection.BOOT, null);
+            r.add(FloorSection.SECTION, FloorSection.BOOT_EXEC, null);
+        }
         Samples first = r.add(SECTION, "create to first exec true", FloorSection.BOOT_EXEC);
         Samples post = r.add(SECTION, "POST /sandboxes (create call)", FloorSection.BOOT);
         Samples del = r.add(SECTION, "DELETE /sandboxes/{id} (destroy)", null);
-        for (int i = 0; i < o.nCreate; i++) {
+        for (int i = 0; i < Math.max(o.nCreate, bare ? o.nBare : 0); i++) {
+            if (bare && i < o.nBare) FloorSection.bootBare(ctx, i); // the floor, interleaved: bare boot, create, bare boot, ...
+            if (i >= o.nCreate) continue;
             long t0 = System.nanoTime();
             String id = api.create(ctx.name("c" + i), o.cpus, o.memoryMb, false);
             long t1 = System.nanoTime();
