@@ -1,0 +1,50 @@
+package dev.bhatti.bench;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/** Create to the first successful exec, the create call alone, and destroy. Floors: the bare QEMU boot. */
+final class CreateSection implements Section {
+    static final String SECTION = "create and destroy";
+
+    @Override public String title() { return "create to first exec, destroy; bare QEMU boots interleaved"; }
+
+    @Override
+    public void run(Context ctx) throws Exception {
+        Options o = ctx.opt();
+        Results r = ctx.results();
+        Api api = ctx.api();
+        boolean bare = FloorSection.available(o);
+        if (bare) {                    // register the floors first: they head the report
+            r.add(FloorSection.SECTION, FloorSection.BOOT, null);
+            r.add(FloorSection.SECTION, FloorSection.BOOT_EXEC, null);
+        }
+        Samples first = r.add(SECTION, "create to first exec true", FloorSection.BOOT_EXEC);
+        Samples post = r.add(SECTION, "POST /sandboxes (create call)", FloorSection.BOOT);
+        Samples del = r.add(SECTION, "DELETE /sandboxes/{id} (destroy)", null);
+        for (int i = 0; i < Math.max(o.nCreate, bare ? o.nBare : 0); i++) {
+            if (bare && i < o.nBare) FloorSection.bootBare(ctx, i); // the floor, interleaved: bare boot, create, bare boot, ...
+            if (i >= o.nCreate) continue;
+            long t0 = System.nanoTime();
+            String id = api.create(ctx.name("c" + i), o.cpus, o.memoryMb, false);
+            long t1 = System.nanoTime();
+            int attempts = 0;
+            while (true) {
+                attempts++;
+                var resp = api.exec(id, java.util.List.of("true"));
+                if (resp.status() == 200 && resp.json().path("exit_code").asInt(-1) == 0) break;
+                if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(180)) {
+                    throw new BenchFailure("first exec in " + id + " never succeeded: " + resp.status() + " " + resp.body());
+                }
+                Thread.sleep(20);
+            }
+            long t2 = System.nanoTime();
+            post.add(t1 - t0);
+            first.add(t2 - t0);
+            del.add(Timer.time(() -> api.destroy(id)));
+            System.out.printf(Locale.ROOT, "  #%d  create %.0f ms, first exec after %.0f ms (attempts: %d)%n",
+                    i + 1, (t1 - t0) / 1e6, (t2 - t0) / 1e6, attempts);
+        }
+        r.print(SECTION);
+    }
+}
