@@ -125,6 +125,13 @@ final class BhattiProcess {
             process = null;
         }
 
+        /** The end of a test class: prints the daemon's log, stops it, and kills the VMs it leaves running. */
+        void shutDown() throws Exception {
+            System.out.println(log());
+            stop();
+            for (long pid : processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+
         /** Kills the daemon with SIGKILL, as a crash would. */
         void kill() throws Exception {
             if (process == null) return;

@@ -56,13 +56,7 @@ class NetworkIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (daemon != null) {
-            System.out.println(daemon.log());
-            daemon.stop();
-        }
-        if (dataDir != null) {
-            for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        }
+        if (daemon != null) daemon.shutDown();
         if (net != null) net.close();
     }
 

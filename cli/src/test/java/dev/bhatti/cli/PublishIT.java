@@ -54,10 +54,7 @@ class PublishIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (daemon == null) return;
-        System.out.println(daemon.log());
-        daemon.stop();
-        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        if (daemon != null) daemon.shutDown();
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

@@ -32,10 +32,7 @@ class UsersIT {
 
     @AfterAll
     static void tearDown() throws Exception {
-        if (daemon == null) return;
-        System.out.println(daemon.log());
-        daemon.stop();
-        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        if (daemon != null) daemon.shutDown();
     }
 
     static BhattiProcess.Result admin(String... args) throws Exception {
