@@ -50,8 +50,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Starts the listeners. {@code publishedHosts} lists every published host name (ACME keeps
-     * certificates for exactly those, in {@code <dataDir>/certs}).
+     * Starts the listeners. {@code publishedAliases} lists every published alias (with ACME, the
+     * proxy keeps certificates for exactly their host names, in {@code <dataDir>/certs}).
      */
     public static ProxyServer start(ProxyConfig p, Path dataDir, PublishService publishes, ProxyBackends backends,
                                     Supplier<List<String>> publishedAliases) throws Exception {
@@ -109,7 +109,14 @@ public final class ProxyServer implements AutoCloseable {
         var actual = p.withPorts(plain.getLocalPort(), secure == null ? 0 : secure.getLocalPort());
         if (actual.tls() != null) httpsPort.set(actual.tls().publicPort());
         var started = new ProxyServer(server, proxy, provided, acme, actual);
-        if (acme != null) acme.start(); // after the listeners: the CA checks the challenges on the plain one
+        if (acme != null) {
+            try {
+                acme.start(); // after the listeners: the CA checks the challenges on the plain one
+            } catch (java.io.IOException | RuntimeException e) {
+                started.close();
+                throw e;
+            }
+        }
         log.info("public proxy on {}:{}{} for *.{}", p.host(), plain.getLocalPort(),
                 secure == null ? "" : " and https on " + tls.host() + ":" + secure.getLocalPort() + (acme != null ? " (ACME)" : " (certificate files)"), p.domain());
         return started;
