@@ -45,7 +45,7 @@ final class Pebble implements AutoCloseable {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> curl("-s", "-o", "/dev/null", "-w", "%{http_code}",
                 "--cacert", listenerCert.toString(), directory().toString()).equals("200"));
         Files.writeString(dir.resolve("root.pem"), curl("-s", "--cacert", listenerCert.toString(),
-                "https://127.0.0.1:" + managementPort + "/roots/0"));
+                "https://127.0.0.1:" + managementPort + "/roots/0") + "\n");
     }
 
     URI directory() { return URI.create("https://127.0.0.1:" + directoryPort + "/dir"); }
@@ -53,13 +53,14 @@ final class Pebble implements AutoCloseable {
     /** The root that signs what pebble issues (made anew at each start). */
     Path root() { return dir.resolve("root.pem"); }
 
+    /** curl's output, its error messages included (with -sS), stripped. */
     static String curl(String... args) throws IOException, InterruptedException {
         var cmd = new java.util.ArrayList<>(List.of("curl"));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         p.waitFor();
-        return out;
+        return out.strip();
     }
 
     @Override

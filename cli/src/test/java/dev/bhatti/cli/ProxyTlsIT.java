@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -78,19 +77,11 @@ class ProxyTlsIT {
 
     /** curl to the proxy as {@code host}, trusting {@code ca} only: the body, or curl's failure. */
     static String https(String host, String path, Path ca) throws Exception {
-        var cmd = new ArrayList<>(List.of("-sS", "-m", "60", "--cacert", ca.toString(), "--resolve", host + ":" + tlsPort + ":127.0.0.1",
-                "https://" + host + ":" + tlsPort + path));
-        return curl(cmd.toArray(String[]::new));
+        return curl("-sS", "-m", "60", "--cacert", ca.toString(), "--resolve", host + ":" + tlsPort + ":127.0.0.1",
+                "https://" + host + ":" + tlsPort + path);
     }
 
-    static String curl(String... args) throws Exception {
-        var cmd = new ArrayList<>(List.of("curl"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor();
-        return out.strip();
-    }
+    static String curl(String... args) throws Exception { return Pebble.curl(args); }
 
     @Test
     @Order(1)

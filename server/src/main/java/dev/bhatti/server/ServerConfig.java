@@ -82,51 +82,32 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
             }
         }
         if (listenFlag != null) listen = listenFlag;
-        int colon = listen.lastIndexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("listen must be HOST:PORT, got '" + listen + "'");
-        int port;
-        try {
-            port = Integer.parseInt(listen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("listen must be HOST:PORT, got '" + listen + "'");
-        }
+        var api = Listen.parse("listen", listen);
+        int port = api.port();
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port out of range in '" + listen + "'");
         if (bootTimeout < 1) throw new IllegalArgumentException("engine.boot_timeout_sec must be >= 1");
         if (warmAfter < 0 || coldAfter < 0) throw new IllegalArgumentException("thermal.warm_after_sec and cold_after_sec must be >= 0");
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
-        return new ServerConfig(dataDir, listen.substring(0, colon), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
+        return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
                 java.util.Map.copyOf(rateLimits), network, proxy);
     }
 
     private static ProxyConfig proxy(JsonNode p) {
         if (p.isMissingNode() || p.isNull()) return null;
         if (!p.isObject()) throw new IllegalArgumentException("proxy must be a mapping");
-        String listen = p.path("listen").asString("");
-        int colon = listen.lastIndexOf(':');
-        if (colon < 0) throw new IllegalArgumentException("proxy.listen must be HOST:PORT, got '" + listen + "'");
-        int port;
-        try {
-            port = Integer.parseInt(listen.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("proxy.listen must be HOST:PORT, got '" + listen + "'");
-        }
+        var listen = Listen.parse("proxy.listen", p.path("listen").asString(""));
+        int port = listen.port();
         int publicPort = p.path("public_port").asInt(port == 0 ? 80 : port);
-        return new ProxyConfig(listen.substring(0, colon), port, p.path("domain").asString(null), publicPort,
+        return new ProxyConfig(listen.host(), port, p.path("domain").asString(null), publicPort,
                 Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)), tls(p.path("tls")));
     }
 
     private static TlsConfig tls(JsonNode t) {
         if (t.isMissingNode() || t.isNull()) return null;
         if (!t.isObject()) throw new IllegalArgumentException("proxy.tls must be a mapping");
-        String listen = t.path("listen").asString("0.0.0.0:443");
-        int colon = listen.lastIndexOf(':');
-        int port;
-        try {
-            port = Integer.parseInt(listen.substring(colon + 1));
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-            throw new IllegalArgumentException("proxy.tls.listen must be HOST:PORT, got '" + listen + "'");
-        }
+        var listen = Listen.parse("proxy.tls.listen", t.path("listen").asString("0.0.0.0:443"));
+        int port = listen.port();
         TlsConfig.Acme acme = null;
         JsonNode a = t.path("acme");
         if (!a.isMissingNode() && !a.isNull()) {
@@ -139,8 +120,21 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                         : "proxy.tls.acme.directory is not a URL: '" + directory + "'");
             }
         }
-        return new TlsConfig(listen.substring(0, colon), port, t.path("public_port").asInt(port == 0 ? 443 : port),
+        return new TlsConfig(listen.host(), port, t.path("public_port").asInt(port == 0 ? 443 : port),
                 path(t.path("cert_file")), path(t.path("key_file")), Duration.ofMillis(Math.round(t.path("reload_check_sec").asDouble(10) * 1000)), acme);
+    }
+
+    /** A {@code HOST:PORT} setting, split at its last colon; {@code key} names it in the error. */
+    private record Listen(String host, int port) {
+        static Listen parse(String key, String value) {
+            int colon = value.lastIndexOf(':');
+            try {
+                if (colon >= 0) return new Listen(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+            } catch (NumberFormatException e) {
+                // reported below, as a missing colon is
+            }
+            throw new IllegalArgumentException(key + " must be HOST:PORT, got '" + value + "'");
+        }
     }
 
     private static Path path(JsonNode n) {

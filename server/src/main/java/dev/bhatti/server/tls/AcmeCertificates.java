@@ -49,6 +49,7 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AcmeCertificates.class);
     static final Duration CHECK_EVERY = Duration.ofHours(12);
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
+    private static final String ACCOUNT_FILE = "account.pem";
 
     private final TlsConfig.Acme config;
     private final Path dir;
@@ -72,15 +73,11 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
     /** Serves the certificates on disk, then (in the background) gets the missing ones and keeps them fresh. */
     public void start() throws IOException {
         Files.createDirectories(dir);
-        try (var files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".pem") && !p.getFileName().toString().equals("account.pem")).toList()) {
-                String host = f.getFileName().toString().replaceFirst("\\.pem$", "");
-                try {
-                    var pair = Pem.read(f, f);
-                    certificates.set(host, pair);
-                } catch (IOException | RuntimeException e) {
-                    log.warn("ignoring the unusable certificate file {}: {}", f, e.getMessage());
-                }
+        for (var saved : savedCertificates().entrySet()) {
+            try {
+                certificates.set(saved.getKey(), Pem.read(saved.getValue(), saved.getValue()));
+            } catch (IOException | RuntimeException e) {
+                log.warn("ignoring the unusable certificate file {}: {}", saved.getValue(), e.getMessage());
             }
         }
         maintenance = Thread.ofVirtual().name("acme-maintenance").start(() -> {
@@ -100,19 +97,26 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
         try {
             var hosts = new HashSet<>(publishedHosts.get());
             for (String host : hosts) ensure(host);
-            try (var files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    String name = f.getFileName().toString();
-                    if (!name.endsWith(".pem") || name.equals("account.pem")) continue;
-                    String host = name.substring(0, name.length() - 4);
-                    if (hosts.contains(host)) continue;
-                    Files.deleteIfExists(f);
-                    certificates.set(host, null);
-                }
+            for (var saved : savedCertificates().entrySet()) {
+                if (hosts.contains(saved.getKey())) continue;
+                Files.deleteIfExists(saved.getValue());
+                certificates.set(saved.getKey(), null);
             }
         } catch (IOException | RuntimeException e) {
             log.warn("checking the ACME certificates: {}", e.getMessage());
         }
+    }
+
+    /** The certificate files in certs/ ({@code <host>.pem}; account.pem is the account's key), by host name. */
+    private Map<String, Path> savedCertificates() throws IOException {
+        var byHost = new java.util.TreeMap<String, Path>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (name.endsWith(".pem") && !name.equals(ACCOUNT_FILE)) byHost.put(name.substring(0, name.length() - 4), f);
+            }
+        }
+        return byHost;
     }
 
     @Override
@@ -174,7 +178,7 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
     /** The account, registered on first use with a key kept in certs/account.pem. */
     private synchronized Login login() throws AcmeException, IOException {
         if (login != null) return login;
-        Path keyFile = dir.resolve("account.pem");
+        Path keyFile = dir.resolve(ACCOUNT_FILE);
         if (!Files.exists(keyFile)) Pem.writeKeyPair(keyFile, ProxyCertificates.newKeyPair());
         KeyPair account = Pem.keyPair(keyFile);
         var session = new Session(config.directory(), new TrustingProvider(trust(config.caFile())));
