@@ -176,9 +176,10 @@ class ProxyTlsIT {
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> https(HOST, "/", ca2).equals("tls-page"));
         assertThat(https(HOST, "/", ca1)).as("the old CA no longer matches").doesNotContain("tls-page");
 
-        // garbage in the files: the current certificate stays
+        // garbage in the files: refused (a second "not taken" in the log), and the current certificate stays
         Files.writeString(cert, "not a certificate\n");
-        Thread.sleep(2000);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20))
+                .until(() -> daemon.log().split("not taken", -1).length - 1 >= 2);
         assertThat(https(HOST, "/", ca2)).isEqualTo("tls-page");
     }
 
