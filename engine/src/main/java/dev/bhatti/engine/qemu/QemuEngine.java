@@ -928,7 +928,7 @@ public final class QemuEngine implements Engine {
         log.warn("vm {}: {}", vm.id, reason);
         for (var l : listeners) {
             try {
-                l.changed(vm.id, vm.state, reason);
+                l.changed(vm.id, state, reason); // the state it ended in, not whatever a new start set since
             } catch (RuntimeException e) {
                 log.error("state listener failed", e);
             }

@@ -244,12 +244,12 @@ public final class SandboxService {
         try {
             t.run(s.id());
             if (countsAsUse) activity.touch(s.id());
+            return refresh(s); // under the gate: a wake queued behind this transition has not begun yet
         } catch (EngineException e) {
             throw lifecycleFailure(s, op, e);
         } finally {
             gate.unlock();
         }
-        return refresh(s);
     }
 
     /**
@@ -361,6 +361,17 @@ public final class SandboxService {
             case INVALID -> ApiException.badRequest(e.getMessage());
             default -> new ApiException(500, "could not " + op + " sandbox " + s.name() + ": " + e.getMessage());
         };
+    }
+
+    /**
+     * The status a sandbox row takes from its VM's state, or empty to leave the row as it is. A row still
+     * "starting" belongs to its create (which settles it), and an engine caught STARTING is mid-wake or
+     * mid-start: that moment is never written, or a row would keep a status no later look corrects.
+     */
+    static Optional<String> followedStatus(String rowStatus, VmState state) {
+        if (rowStatus.equals("starting") || state == VmState.STARTING) return Optional.empty();
+        String status = statusOf(state);
+        return status.equals(rowStatus) ? Optional.empty() : Optional.of(status);
     }
 
     /** Where a VM's state puts a sandbox: warm counts as running, cold as stopped. */
@@ -487,13 +498,12 @@ public final class SandboxService {
 
     /** The engine is the source of truth for a VM's state; the row follows it. */
     private SandboxRecord refresh(SandboxRecord s) {
-        if (s.status().equals("starting")) return s;
         Optional<VmInfo> vm = engine.info(s.id());
         if (vm.isEmpty()) return s;
-        String status = statusOf(vm.get().state());
-        if (status.equals(s.status())) return s;
+        Optional<String> status = followedStatus(s.status(), vm.get().state());
+        if (status.isEmpty()) return s;
         String detail = vm.get().detail();
-        store.updateStatus(s.id(), status, detail);
-        return s.withStatus(status, detail);
+        store.updateStatus(s.id(), status.get(), detail);
+        return s.withStatus(status.get(), detail);
     }
 }
