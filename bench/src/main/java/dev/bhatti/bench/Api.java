@@ -35,6 +35,8 @@ public final class Api {
 
     public String url() { return url; }
 
+    String token() { return token; }
+
     public record Resp(int status, String body) {
         JsonNode json() { return JSON.readTree(body); }
     }

@@ -34,6 +34,7 @@ public final class BenchMain {
             run(new ExecSection(), ctx);
             run(new ConcurrentSection(), ctx);
             run(new FilesSection(), ctx);
+            run(new ShellSection(), ctx);
             run(new ApiSection(), ctx);
             for (int mb : o.thermalMemory) run(new ThermalSection(mb), ctx);
             ctx.closeBare();
