@@ -45,17 +45,16 @@ import java.util.concurrent.TimeoutException;
 public final class QemuEngine implements Engine {
 
     private static final Logger log = LoggerFactory.getLogger(QemuEngine.class);
-    private static final Duration STOP_GRACE = Duration.ofSeconds(3);
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
-    private static final java.util.regex.Pattern SNAPSHOT_ID = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final EngineConfig config;
     private final Accelerator accelerator;
     private final ImageCatalog images;
     private final QemuCommand command;
+    private final SnapshotStore snapshots;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
     private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -63,6 +62,7 @@ public final class QemuEngine implements Engine {
         this.config = config;
         this.accelerator = Accelerator.detect(config.accel());
         this.images = new ImageCatalog(config.imagesDir());
+        this.snapshots = new SnapshotStore(config.snapshotsDir());
         this.command = new QemuCommand(config.qemuBinary(), accelerator, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
         log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
         Thread.ofVirtual().name("console-logs").start(this::boundConsoleLogs);
@@ -140,7 +140,7 @@ public final class QemuEngine implements Engine {
 
     /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
     private void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
-        deleteSockets(vm.paths);
+        VmProcesses.deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
         Process process = startQemu(vm.spec, vm.paths, extraArgs);
         vm.process = process.toHandle();
@@ -222,7 +222,7 @@ public final class QemuEngine implements Engine {
             vm.state = VmState.SUSPENDED;
             vm.detail = "";
             log.info("vm {} suspended to disk in {} ms (snapshot {} ms, {} KiB)", vm.id, (System.nanoTime() - started) / 1_000_000,
-                    (snapshotted - started) / 1_000_000, sizeKib(vm.paths.memorySnapshot()));
+                    (snapshotted - started) / 1_000_000, VmProcesses.sizeKib(vm.paths.memorySnapshot()));
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "could not suspend: " + e.getMessage(), e);
         } catch (InterruptedException e) {
@@ -255,7 +255,7 @@ public final class QemuEngine implements Engine {
             }
             if (vm.spec == null) vm.spec = SpecFile.read(vm.paths.spec());
             var p = vm.process;
-            if (p != null) stop(p); // an unresponsive VM that is to be booted again
+            if (p != null) VmProcesses.stop(p); // an unresponsive VM that is to be booted again
             vm.process = null;
             if (coldBoot) {
                 Files.deleteIfExists(vm.paths.memorySnapshot());
@@ -280,12 +280,12 @@ public final class QemuEngine implements Engine {
      */
     private void restore(QemuVm vm, String cloneHostname) throws IOException, EngineException, InterruptedException {
         long started = System.nanoTime();
-        deleteSockets(vm.paths);
+        VmProcesses.deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
         Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
         vm.process = process.toHandle();
         try {
-            awaitSocket(vm.paths.qmpSocket(), process);
+            VmProcesses.awaitSocket(vm.paths.qmpSocket(), process);
             Qmp qmp = Qmp.connect(vm.paths.qmpSocket());
             vm.qmp = qmp;
             MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
@@ -303,14 +303,14 @@ public final class QemuEngine implements Engine {
             String why = e instanceof TimeoutException ? "the guest agent did not answer after the restore" : e.getMessage();
             vm.process = null;
             closeConnections(vm);
-            stop(process.toHandle());
+            VmProcesses.stop(process.toHandle());
             if (Files.exists(vm.paths.memorySnapshot())) {
                 Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             }
             vm.state = VmState.STOPPED;
             vm.detail = "its snapshot failed to load: " + why + "; start --force boots it from its disk";
             log.warn("vm {}: restore failed: {}", vm.id, why);
-            String tail = tail(vm.paths.qemuLog(), 3);
+            String tail = VmProcesses.tail(vm.paths.qemuLog(), 3);
             throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + why
                     + (tail.isBlank() ? "" : " (" + tail.strip() + ")") + "; start --force boots it from its disk", e);
         }
@@ -330,8 +330,8 @@ public final class QemuEngine implements Engine {
 
     @Override
     public long checkpoint(String vmId, String snapshotId) throws EngineException {
-        Path dir = snapshotDir(snapshotId);
-        Path staging = dir.resolveSibling(snapshotId + ".tmp");
+        Path dir = snapshots.dir(snapshotId);
+        Path staging = SnapshotStore.staging(dir);
         QemuVm vm = known(vmId);
         vm.lifecycle.lock();
         try {
@@ -339,15 +339,15 @@ public final class QemuEngine implements Engine {
             HostFiles.deleteTree(staging);
             Files.createDirectories(staging);
             if (vm.spec == null) vm.spec = SpecFile.read(vm.paths.spec());
-            SpecFile.write(staging.resolve("vm.properties"), vm.spec);
+            SpecFile.write(SnapshotStore.spec(staging), vm.spec);
             var files = new SnapshotFiles(staging);
             long started = System.nanoTime();
             switch (vm.state) {
                 case SUSPENDED -> {
                     HostFiles.linkOrCopy(vm.paths.memorySnapshot(), files.memory());
-                    HostFiles.copy(vm.paths.disk(), staging.resolve("disk.qcow2"));
+                    HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
                 }
-                case RUNNING, PAUSED -> captureLive(vm, files, staging.resolve("disk.qcow2"));
+                case RUNNING, PAUSED -> captureLive(vm, files, SnapshotStore.disk(staging));
                 default -> throw notRunning(vm);
             }
             HostFiles.sync(staging);
@@ -397,28 +397,12 @@ public final class QemuEngine implements Engine {
 
     @Override
     public VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException {
-        Path dir = snapshotDir(snapshotId);
-        var snapshot = new SnapshotFiles(dir);
-        VmSpec saved;
-        try {
-            saved = SpecFile.read(dir.resolve("vm.properties"));
-        } catch (IOException e) {
-            throw new EngineException(Files.isDirectory(dir) ? Kind.FAILED : Kind.NOT_FOUND,
-                    "snapshot " + snapshotId + " is " + (Files.isDirectory(dir) ? "unreadable: " + e.getMessage() : "missing on disk"));
-        }
-        if (saved.cpus() != spec.cpus() || saved.memoryMb() != spec.memoryMb() || !saved.tier().equals(spec.tier())) {
-            throw new EngineException(Kind.INVALID, "a snapshot resumes with the cpus, memory and image it was taken with ("
-                    + saved.cpus() + " cpu, " + saved.memoryMb() + " MB, " + saved.tier() + ")");
-        }
-        // the NIC is part of the saved device state: a snapshot restores with one exactly if it was taken with one
-        if ((saved.net() == null) != (spec.net() == null)) {
-            throw new EngineException(Kind.INVALID, "this snapshot was taken " + (saved.net() == null ? "without" : "with")
-                    + " a network interface and can only resume " + (saved.net() == null ? "without" : "with") + " one");
-        }
+        Path dir = snapshots.dir(snapshotId);
+        SnapshotStore.checkResumable(snapshots.savedSpec(snapshotId), spec);
         checkImages(spec.tier());
         return build(spec, vm -> {
-            HostFiles.copy(dir.resolve("disk.qcow2"), vm.paths.disk());
-            HostFiles.linkOrCopy(snapshot.memory(), vm.paths.memorySnapshot());
+            HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
+            HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());
             restore(vm, spec.hostname());
         });
     }
@@ -426,46 +410,17 @@ public final class QemuEngine implements Engine {
     @Override
     public boolean snapshotHasNetwork(String snapshotId) throws EngineException {
         try {
-            return SpecFile.read(snapshotDir(snapshotId).resolve("vm.properties")).net() != null;
-        } catch (IOException e) {
-            throw new EngineException(Kind.NOT_FOUND, "snapshot " + snapshotId + " is missing or unreadable on disk");
+            return snapshots.savedSpec(snapshotId).net() != null;
+        } catch (EngineException e) {
+            throw e.kind() == Kind.INVALID ? e : new EngineException(Kind.NOT_FOUND, "snapshot " + snapshotId + " is missing or unreadable on disk");
         }
     }
 
     @Override
-    public void deleteSnapshot(String snapshotId) throws EngineException {
-        Path dir = snapshotDir(snapshotId);
-        HostFiles.deleteTree(dir);
-        if (Files.exists(dir)) throw new EngineException(Kind.FAILED, "could not remove " + dir);
-    }
+    public void deleteSnapshot(String snapshotId) throws EngineException { snapshots.delete(snapshotId); }
 
     @Override
-    public List<String> snapshots() {
-        Path root = config.snapshotsDir();
-        if (!Files.isDirectory(root)) return List.of();
-        var ids = new ArrayList<String>();
-        try (var entries = Files.list(root)) {
-            for (Path p : entries.toList()) {
-                String name = p.getFileName().toString();
-                if (name.endsWith(".tmp")) {
-                    HostFiles.deleteTree(p); // staged by a snapshot that never finished
-                    log.info("removed unfinished snapshot {}", name);
-                } else if (SNAPSHOT_ID.matcher(name).matches()) {
-                    ids.add(name);
-                }
-            }
-        } catch (IOException e) {
-            log.warn("could not list {}: {}", root, e.getMessage());
-        }
-        return ids;
-    }
-
-    private Path snapshotDir(String snapshotId) throws EngineException {
-        if (snapshotId == null || !SNAPSHOT_ID.matcher(snapshotId).matches()) {
-            throw new EngineException(Kind.INVALID, "bad snapshot id");
-        }
-        return config.snapshotsDir().resolve(snapshotId);
-    }
+    public List<String> snapshots() { return snapshots.list(); }
 
     /**
      * Sets the guest's clock, which stood still while its vCPUs were stopped. Sent without waiting (a
@@ -494,26 +449,18 @@ public final class QemuEngine implements Engine {
         closeConnections(vm);
         if (p != null) {
             try {
-                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+                p.onExit().get(VmProcesses.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
             } catch (Exception e) {
-                stop(p);
+                VmProcesses.stop(p);
             }
         }
-        deleteSockets(vm.paths);
+        VmProcesses.deleteSockets(vm.paths);
     }
 
     @Override
     public long diskUsage(String vmId) {
         Path dir = config.sandboxesDir().resolve(vmId);
         return Files.isDirectory(dir) ? HostFiles.usage(dir) : 0;
-    }
-
-    private static long sizeKib(Path p) {
-        try {
-            return Files.size(p) / 1024;
-        } catch (IOException e) {
-            return -1;
-        }
     }
 
     private QemuVm known(String vmId) throws EngineException {
@@ -532,25 +479,6 @@ public final class QemuEngine implements Engine {
         if (q != null && q.isOpen()) return q;
         vm.qmp = Qmp.connect(vm.paths.qmpSocket());
         return vm.qmp;
-    }
-
-    private static void awaitSocket(Path socket, Process process) throws EngineException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket)) {
-            if (!process.isAlive()) throw new EngineException(Kind.FAILED, "QEMU exited with code " + process.exitValue());
-            if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "QEMU did not create " + socket.getFileName());
-            Thread.sleep(5);
-        }
-    }
-
-    private static void deleteSockets(VmPaths paths) {
-        for (Path p : List.of(paths.agentSocket(), paths.qmpSocket())) {
-            try {
-                Files.deleteIfExists(p);
-            } catch (IOException ignored) {
-                // QEMU replaces it anyway
-            }
-        }
     }
 
     private static void closeConnections(QemuVm vm) {
@@ -596,7 +524,7 @@ public final class QemuEngine implements Engine {
             }
             Files.deleteIfExists(paths.memorySnapshotPartial()); // an unfinished snapshot is no snapshot
             Files.deleteIfExists(paths.memorySnapshotWritten());
-            Optional<ProcessHandle> process = runningQemu(paths);
+            Optional<ProcessHandle> process = VmProcesses.runningQemu(paths);
             if (process.isPresent()) adoptProcess(vm, process.get());
             if (vm.process == null) {
                 boolean cold = Files.exists(paths.memorySnapshot());
@@ -693,10 +621,10 @@ public final class QemuEngine implements Engine {
         if (vm == null) vm = new QemuVm(vmId, new VmPaths(config.sandboxesDir().resolve(vmId)));
         vm.destroying = true;
         var p = vm.process;
-        if (p != null) stop(p); // a transition in progress (a snapshot, a restore) fails fast instead of being waited for
+        if (p != null) VmProcesses.stop(p); // a transition in progress (a snapshot, a restore) fails fast instead of being waited for
         vm.lifecycle.lock();
         try {
-            if (vm.process == null) runningQemu(vm.paths).ifPresent(QemuEngine::stop);
+            if (vm.process == null) VmProcesses.runningQemu(vm.paths).ifPresent(VmProcesses::stop);
             cleanUp(vm);
         } finally {
             vm.lifecycle.unlock();
@@ -859,7 +787,7 @@ public final class QemuEngine implements Engine {
                     return result.get(1, TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
                     if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
-                    String fatal = fatalConsoleLine(vm.paths);
+                    String fatal = VmProcesses.fatalConsoleLine(vm.paths);
                     if (fatal != null) throw bootFailure(vm, fatal);
                     if (System.nanoTime() > deadline) {
                         throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
@@ -877,30 +805,8 @@ public final class QemuEngine implements Engine {
     }
 
     private EngineException bootFailure(QemuVm vm, String reason) {
-        String tail = tail(vm.paths.console(), 15) + tail(vm.paths.qemuLog(), 5);
+        String tail = VmProcesses.tail(vm.paths.console(), 15) + VmProcesses.tail(vm.paths.qemuLog(), 5);
         return new EngineException(Kind.FAILED, "boot failed: " + reason + (tail.isBlank() ? "" : "\n--- console ---\n" + tail));
-    }
-
-    private static String fatalConsoleLine(VmPaths paths) {
-        try {
-            if (!Files.exists(paths.console())) return null;
-            for (String line : Files.readAllLines(paths.console(), StandardCharsets.ISO_8859_1)) {
-                if (line.contains("bhatti-initramfs: FATAL") || line.contains("Kernel panic")) return line.strip();
-            }
-        } catch (IOException e) {
-            return null;
-        }
-        return null;
-    }
-
-    private static String tail(Path file, int lines) {
-        try {
-            if (!Files.exists(file)) return "";
-            List<String> all = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
-            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())) + "\n";
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     private void watch(QemuVm vm, Process process) {
@@ -954,42 +860,12 @@ public final class QemuEngine implements Engine {
         }
     }
 
-    /** A QEMU process from the pid file that really is this VM's (pids get reused). */
-    private static Optional<ProcessHandle> runningQemu(VmPaths paths) {
-        try {
-            if (!Files.exists(paths.pidFile())) return Optional.empty();
-            long pid = Long.parseLong(Files.readString(paths.pidFile()).strip());
-            Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
-            if (!Files.exists(cmdline)) return Optional.empty();
-            String args = Files.readString(cmdline, StandardCharsets.ISO_8859_1);
-            if (!args.contains(paths.agentSocket().toString())) return Optional.empty();
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
-        } catch (IOException | NumberFormatException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static void stop(ProcessHandle p) {
-        if (!p.isAlive()) return;
-        p.destroy();
-        try {
-            p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            p.destroyForcibly();
-            try {
-                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
-                log.error("pid {} survived SIGKILL", p.pid());
-            }
-        }
-    }
-
     /** Kills the process, closes the channel and deletes every file of the VM. */
     private void cleanUp(QemuVm vm) {
         vm.destroying = true;
         closeConnections(vm);
         var p = vm.process;
-        if (p != null) stop(p);
+        if (p != null) VmProcesses.stop(p);
         vm.state = VmState.STOPPED;
         vms.remove(vm.id, vm);
         HostFiles.deleteTree(vm.paths.dir());

@@ -1,0 +1,108 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.EngineException.Kind;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/** The host side of QEMU processes: finding, stopping and waiting for them, and reading their logs. */
+final class VmProcesses {
+    private static final Logger log = LoggerFactory.getLogger(VmProcesses.class);
+    static final Duration STOP_GRACE = Duration.ofSeconds(3);
+
+    private VmProcesses() {}
+
+    /** Waits (30 s at most) for QEMU to create {@code socket}, failing at once if QEMU exits. */
+    static void awaitSocket(Path socket, Process process) throws EngineException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.exists(socket)) {
+            if (!process.isAlive()) throw new EngineException(Kind.FAILED, "QEMU exited with code " + process.exitValue());
+            if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "QEMU did not create " + socket.getFileName());
+            Thread.sleep(5);
+        }
+    }
+
+    /** Removes the sockets of a previous QEMU, so that waiting for the new ones means waiting for the new QEMU. */
+    static void deleteSockets(VmPaths paths) {
+        for (Path p : List.of(paths.agentSocket(), paths.qmpSocket())) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException ignored) {
+                // QEMU replaces it anyway
+            }
+        }
+    }
+
+    /** A console line saying the boot cannot succeed (initramfs failure, kernel panic), or null. */
+    static String fatalConsoleLine(VmPaths paths) {
+        try {
+            if (!Files.exists(paths.console())) return null;
+            for (String line : Files.readAllLines(paths.console(), StandardCharsets.ISO_8859_1)) {
+                if (line.contains("bhatti-initramfs: FATAL") || line.contains("Kernel panic")) return line.strip();
+            }
+        } catch (IOException e) {
+            return null;
+        }
+        return null;
+    }
+
+    /** The last {@code lines} lines of a log file, or "" when it is missing or unreadable. */
+    static String tail(Path file, int lines) {
+        try {
+            if (!Files.exists(file)) return "";
+            List<String> all = Files.readAllLines(file, StandardCharsets.ISO_8859_1);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size())) + "\n";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** A QEMU process from the pid file that really is this VM's (pids get reused). */
+    static Optional<ProcessHandle> runningQemu(VmPaths paths) {
+        try {
+            if (!Files.exists(paths.pidFile())) return Optional.empty();
+            long pid = Long.parseLong(Files.readString(paths.pidFile()).strip());
+            Path cmdline = Path.of("/proc", Long.toString(pid), "cmdline");
+            if (!Files.exists(cmdline)) return Optional.empty();
+            String args = Files.readString(cmdline, StandardCharsets.ISO_8859_1);
+            if (!args.contains(paths.agentSocket().toString())) return Optional.empty();
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** SIGTERM, then SIGKILL after {@link #STOP_GRACE}. */
+    static void stop(ProcessHandle p) {
+        if (!p.isAlive()) return;
+        p.destroy();
+        try {
+            p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            p.destroyForcibly();
+            try {
+                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception ignored) {
+                log.error("pid {} survived SIGKILL", p.pid());
+            }
+        }
+    }
+
+    /** A file's size in KiB for log lines; -1 when it cannot be read. */
+    static long sizeKib(Path p) {
+        try {
+            return Files.size(p) / 1024;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+}
