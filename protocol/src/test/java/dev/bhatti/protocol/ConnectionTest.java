@@ -148,4 +148,87 @@ class ConnectionTest {
         assertThatThrownBy(() -> s.poll(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class);
         assertThatThrownBy(() -> host.open(request("again"))).isInstanceOf(IOException.class);
     }
+
+    @Test
+    void onAPortEndOfFileOnlyPausesAndANewHostsHelloStartsAfresh() throws Exception {
+        var port = new PortInput();
+        var toHost = Pipe.open();
+        var fromAgent = new FrameIO(Channels.newInputStream(toHost.source()), java.io.OutputStream.nullOutputStream());
+        agent = Connection.serverOnPort(new FrameIO(port, Channels.newOutputStream(toHost.sink())), "agent",
+                (stream, opening) -> {
+                    try {
+                        stream.send(new Message.Exit(0, false));
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+        assertThat(message(fromAgent.read())).isInstanceOf(Message.Hello.class);
+        port.send(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host-1")));
+        // the guest hears of an old close only now, after the host is back: the connection goes on
+        port.hangUp();
+        port.send(Codec.encode(1, request("true")));
+        Frame exit = fromAgent.read();
+        assertThat(exit.stream()).isEqualTo(1);
+        assertThat(message(exit)).isEqualTo(new Message.Exit(0, false));
+        assertThat(agent.isOpen()).isTrue();
+
+        // a host gone mid-frame, then a new host: the cut frame is dropped and the new host gets a hello
+        byte[] cut = PortInput.bytes(Codec.encode(3, request("lost")));
+        port.send(java.util.Arrays.copyOf(cut, 7));
+        port.hangUp();
+        port.send(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host-2")));
+        assertThat(message(fromAgent.read())).isInstanceOf(Message.Hello.class);
+        port.send(Codec.encode(1, request("true")));
+        assertThat(message(fromAgent.read())).isEqualTo(new Message.Exit(0, false));
+    }
+
+    private static Message message(Frame f) throws ProtocolException { return Codec.decode(f).orElseThrow(); }
+
+    /** A virtio-serial port as the agent reads it: what the host sent, and end-of-file while no host is there. */
+    static final class PortInput extends java.io.InputStream {
+        private static final byte[] END = new byte[0];
+        private final java.util.concurrent.BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>();
+        private byte[] current = new byte[0];
+        private int pos;
+
+        static byte[] bytes(Frame f) throws IOException {
+            var out = new java.io.ByteArrayOutputStream();
+            new FrameIO(java.io.InputStream.nullInputStream(), out).write(f);
+            return out.toByteArray();
+        }
+
+        void send(Frame f) throws IOException { chunks.add(bytes(f)); }
+
+        void send(byte[] b) { chunks.add(b); }
+
+        /** The next read returns end-of-file once. */
+        void hangUp() { chunks.add(END); }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) return 0;
+            if (pos == current.length) {
+                try {
+                    current = chunks.take();
+                } catch (InterruptedException e) {
+                    throw new java.io.InterruptedIOException();
+                }
+                pos = 0;
+                if (current == END) {
+                    current = new byte[0];
+                    return -1;
+                }
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
 }
