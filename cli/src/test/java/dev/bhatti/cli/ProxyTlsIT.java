@@ -146,6 +146,21 @@ class ProxyTlsIT {
 
     @Test
     @Order(4)
+    void unpublishingDropsTheNamesCertificate() throws Exception {
+        Path live = dataDir.resolve("certs").resolve("live." + DOMAIN + ".pem");
+        assertThat(live).as("saved when published in step 2").exists();
+        var un = cli("unpublish", "site", "-p", "9000");
+        assertThat(un.exit()).as(un.toString()).isZero();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> !Files.exists(live));
+        assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pebble.root().toString(), "--resolve",
+                "live." + DOMAIN + ":" + tlsPort + ":127.0.0.1", "https://live." + DOMAIN + ":" + tlsPort + "/"))
+                .as("its certificate is no longer served").isEqualTo("000");
+        assertThat(https(HOST, "/", pebble.root())).as("the name still published keeps its own").isEqualTo("tls-page");
+        assertThat(dataDir.resolve("certs").resolve(HOST + ".pem")).exists();
+    }
+
+    @Test
+    @Order(5)
     void aProvidedCertificateIsReplacedOnDiskWhileServing() throws Exception {
         Path tls = Files.createDirectories(dataDir.resolve("given"));
         Path ca1 = TestCertificates.ca(tls, "ca1");
@@ -164,6 +179,8 @@ class ProxyTlsIT {
                 """.formatted(cert, key));
         daemon.start();
         assertThat(https(HOST, "/", ca1)).as("one wildcard certificate for every alias").isEqualTo("tls-page");
+        var again = cli("publish", "site", "-p", "9000", "--alias", "live"); // unpublished in step 4; served at once
+        assertThat(again.exit()).as(again.toString()).isZero();
         assertThat(https("live." + DOMAIN, "/plain", ca1)).isEqualTo("plain /plain");
 
         // half a rotation (the new certificate, the old key) is not taken: the old pair keeps serving

@@ -187,6 +187,7 @@ public final class ApiHandler extends Handler.Abstract {
                     backends.close(doomed.id(), 0);
                     webShells.disconnect(doomed.id(), "the sandbox was destroyed");
                     sandboxes.destroy(user, id);
+                    publishes.releaseCertificates();
                     events.record("sandbox.destroy", user.name(), doomed.name(), "");
                     yield Reply.ok(Map.of("status", "destroyed"));
                 }

@@ -10,6 +10,9 @@ public interface HostCertificates {
      */
     CompletableFuture<Void> ensure(String host);
 
+    /** Some names may no longer be published (unpublished, sandbox destroyed): their certificates go, in the background. */
+    default void released() { }
+
     /** No certificates per name: plain HTTP, or one certificate for every name. */
     HostCertificates NONE = host -> null;
 }

@@ -108,7 +108,11 @@ public final class PublishService {
         if (!store.deletePublish(sandbox.id(), port)) {
             throw ApiException.notFound("port " + port + " of " + sandbox.name() + " is not published");
         }
+        releaseCertificates();
     }
+
+    /** After rules went away (an unpublish, a destroyed sandbox): certificates of names no longer published go. */
+    public void releaseCertificates() { certificates.get().released(); }
 
     /** The rule for a request's alias, if any. */
     public Optional<PublishRecord> route(String alias) { return store.publishByAlias(alias); }

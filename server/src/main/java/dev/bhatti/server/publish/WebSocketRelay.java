@@ -40,6 +40,8 @@ final class WebSocketRelay implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WebSocketRelay.class);
     static final Duration IDLE = Duration.ofMinutes(10);
     static final long MAX_FRAME = 1 << 20;
+    /** How long after the guest's side connected the client's side has to open (its upgrade answer written). */
+    static final Duration CLIENT_OPEN_TIMEOUT = Duration.ofSeconds(30);
     private static final long UNLIMITED_MESSAGE = Long.MAX_VALUE;
     /** Headers of the handshake itself or of this hop; the rest (cookies, origin, auth...) reach the guest. */
     private static final Set<String> NOT_FORWARDED = Set.of("host", "connection", "upgrade", "content-length", "transfer-encoding",
@@ -115,6 +117,11 @@ final class WebSocketRelay implements AutoCloseable {
         }
         String protocol = guest.getUpgradeResponse().getAcceptedSubProtocol();
         if (protocol != null) resp.setAcceptedSubProtocol(protocol);
+        // the client's side opens only if its upgrade response goes out; if the client is gone by then,
+        // nothing else would end the guest's connection before its idle timeout
+        java.util.concurrent.CompletableFuture.delayedExecutor(CLIENT_OPEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+            if (clientSide.session == null && guest.isOpen()) guest.close(StatusCode.SHUTDOWN, "the client went away", org.eclipse.jetty.websocket.api.Callback.NOOP);
+        });
         return clientSide;
     }
 

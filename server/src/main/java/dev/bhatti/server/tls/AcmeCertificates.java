@@ -95,15 +95,34 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
     /** Gets certificates for published names that lack a fresh one; drops those of names no longer published. */
     void maintain() {
         try {
+            for (String host : new HashSet<>(publishedHosts.get())) ensure(host);
+        } catch (RuntimeException e) {
+            log.warn("checking the ACME certificates: {}", e.getMessage());
+        }
+        dropUnpublished();
+    }
+
+    @Override
+    public void released() {
+        executor.execute(this::dropUnpublished);
+    }
+
+    /**
+     * Deletes the saved and served certificates of names no longer published. The files are listed
+     * before the names are read: a certificate saved meanwhile belongs to a name published before it.
+     */
+    private void dropUnpublished() {
+        try {
+            var saved = savedCertificates();
             var hosts = new HashSet<>(publishedHosts.get());
-            for (String host : hosts) ensure(host);
-            for (var saved : savedCertificates().entrySet()) {
-                if (hosts.contains(saved.getKey())) continue;
-                Files.deleteIfExists(saved.getValue());
-                certificates.set(saved.getKey(), null);
+            for (var s : saved.entrySet()) {
+                if (hosts.contains(s.getKey())) continue;
+                Files.deleteIfExists(s.getValue());
+                certificates.set(s.getKey(), null);
+                log.info("dropped the certificate of {}: no longer published", s.getKey());
             }
         } catch (IOException | RuntimeException e) {
-            log.warn("checking the ACME certificates: {}", e.getMessage());
+            log.warn("dropping the certificates of unpublished names: {}", e.getMessage());
         }
     }
 
