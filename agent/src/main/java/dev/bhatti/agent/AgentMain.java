@@ -78,14 +78,13 @@ public final class AgentMain {
         }
     }
 
+    /**
+     * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
+     * snapshot restore); each time the port reads end-of-file and is opened again.
+     */
     /** Processes a non-root user may have at once in the guest (fork bombs hit this, not the agent). */
     static final long USER_PROCESS_LIMIT = 4096;
 
-    /**
-     * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
-     * snapshot restore): the port reads end-of-file meanwhile, which the connection waits out, and the
-     * new host's hello starts afresh. Only a failing port (or protocol error) is opened again.
-     */
     void serveDevice(Path device) throws InterruptedException {
         if (!Libc.limitUserProcesses(USER_PROCESS_LIMIT)) Log.info("could not cap user processes");
         Log.info("ready on " + device);
@@ -94,14 +93,13 @@ public final class AgentMain {
             long started = System.nanoTime();
             // A virtio port admits a single open: one descriptor serves both directions.
             try (var port = new RandomAccessFile(device.toFile(), "rw")) {
-                var connection = Connection.serverOnPort(new FrameIO(new FileInputStream(port.getFD()), new FileOutputStream(port.getFD())),
-                        SOFTWARE, this::onStream);
+                var connection = serve(new FrameIO(new FileInputStream(port.getFD()), new FileOutputStream(port.getFD())));
                 connection.closedFuture().join();
                 failures = 0;
             } catch (IOException e) {
                 if (failures++ % 100 == 0) Log.info("channel error: " + e.getMessage());
             }
-            // A port failing at once (no host yet: the hello cannot be written) must not spin.
+            // No host on the other end reads as an immediate end-of-file: do not spin.
             if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) Thread.sleep(100);
         }
     }

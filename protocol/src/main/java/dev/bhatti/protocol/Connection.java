@@ -33,20 +33,11 @@ public final class Connection implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final String software;
     private volatile IOException failure;
-    /** End of stream means "no host right now", not the end (a virtio-serial port); see {@link #serverOnPort}. */
-    private final boolean endIsPause;
-    /** How often a paused port is read again. */
-    static final long PORT_PAUSE_MILLIS = 100;
 
     private Connection(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
-        this(io, software, acceptor, false);
-    }
-
-    private Connection(FrameIO io, String software, BiConsumer<Stream, Message> acceptor, boolean endIsPause) {
         this.io = io;
         this.software = software;
         this.acceptor = acceptor;
-        this.endIsPause = endIsPause;
     }
 
     /** Host side: sends hello and starts reading; call {@link #awaitHello} before opening streams. */
@@ -62,24 +53,10 @@ public final class Connection implements AutoCloseable {
      * it) and hands every newly opened stream to {@code acceptor} on a virtual thread.
      */
     public static Connection server(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
-        return server(new Connection(io, software, acceptor));
-    }
-
-    /**
-     * Agent side on a virtio-serial port, which reads end-of-file while no host is connected, and also,
-     * late, after a host has already come back: the guest may learn of a daemon's restart (port closed,
-     * then opened) only after the new daemon's first bytes. So end-of-file only pauses reading here; the
-     * connection and its streams go on, and a host that really is new says hello, which ends the old
-     * host's streams ({@link #hostReconnected}). A frame cut by end-of-file is dropped.
-     */
-    public static Connection serverOnPort(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
-        return server(new Connection(io, software, acceptor, true));
-    }
-
-    private static Connection server(Connection c) {
+        var c = new Connection(io, software, acceptor);
         c.start();
         try {
-            c.sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, c.software));
+            c.sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
         } catch (IOException e) {
             // no host on the other end yet: the connection is closed and the caller opens it again
         }
@@ -159,19 +136,8 @@ public final class Connection implements AutoCloseable {
 
     private void readLoop() {
         try {
-            while (true) {
-                Frame frame;
-                try {
-                    frame = io.read();
-                } catch (java.io.EOFException e) { // inside a frame
-                    if (!endIsPause) throw e;
-                    frame = null;
-                }
-                if (frame == null) {
-                    if (!endIsPause) break;
-                    Thread.sleep(PORT_PAUSE_MILLIS);
-                    continue;
-                }
+            Frame frame;
+            while ((frame = io.read()) != null) {
                 Optional<Message> decoded = Codec.decode(frame);
                 if (decoded.isEmpty()) continue; // a newer peer's message type: skip it
                 dispatch(frame.stream(), decoded.get());
@@ -179,8 +145,6 @@ public final class Connection implements AutoCloseable {
             fail(new IOException("agent channel closed by peer"));
         } catch (IOException e) {
             fail(e);
-        } catch (InterruptedException e) {
-            fail(new IOException("interrupted", e));
         } catch (RuntimeException e) {
             fail(new IOException("agent channel failed: " + e, e));
         }

@@ -21,10 +21,12 @@ public final class FrameIO implements AutoCloseable {
 
     /** Next frame, or null at a clean end of stream between frames. */
     public Frame read() throws IOException {
-        byte[] head = in.readNBytes(4);
-        if (head.length == 0) return null;
-        if (head.length < 4) throw new EOFException("stream ended inside a frame");
-        int length = ByteBuffer.wrap(head).getInt();
+        int length;
+        try {
+            length = in.readInt();
+        } catch (EOFException e) {
+            return null;
+        }
         if (length < 5 || length > Frame.MAX_PAYLOAD + 5) {
             throw new ProtocolException("bad frame length " + length);
         }
