@@ -184,7 +184,7 @@ public final class Connection implements AutoCloseable {
      * up. Its earlier streams are gone; fail them now rather than let callers wait for their timeouts.
      */
     private void peerRestarted(Message.Hello h) {
-        var cause = new IOException("the guest agent restarted (" + h.software() + "); the request was lost");
+        var cause = new PeerRestartedException("the guest agent restarted (" + h.software() + "); the request was lost");
         for (var it = streams.values().iterator(); it.hasNext(); ) {
             it.next().fail(cause);
             it.remove();

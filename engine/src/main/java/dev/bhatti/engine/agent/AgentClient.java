@@ -16,6 +16,7 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.protocol.Connection;
 import dev.bhatti.protocol.FrameIO;
 import dev.bhatti.protocol.Message;
+import dev.bhatti.protocol.PeerRestartedException;
 import dev.bhatti.protocol.Stream;
 
 import java.io.IOException;
@@ -340,21 +341,7 @@ public final class AgentClient implements AutoCloseable {
     }
 
     public void tunnel(int port, SocketChannel client) throws EngineException, InterruptedException {
-        Stream stream;
-        Message first;
-        try {
-            stream = connection.open(new Message.ForwardOpen(port));
-            first = stream.poll(30, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
-        }
-        if (!(first instanceof Message.Forwarded)) {
-            stream.finish();
-            if (first instanceof Message.Error e) {
-                throw new EngineException(e.code().equals("bad_request") ? Kind.INVALID : Kind.MISSING, e.message());
-            }
-            throw new EngineException(Kind.FAILED, "the guest agent did not open the forward");
-        }
+        Stream stream = openForward(port);
         Thread up = Thread.ofVirtual().start(() -> clientToGuest(client, stream));
         try {
             while (true) {
@@ -380,6 +367,30 @@ public final class AgentClient implements AutoCloseable {
         } finally {
             up.interrupt();
             stream.finish();
+        }
+    }
+
+    /** Opens a forward to the guest port and waits for the agent's answer. */
+    private Stream openForward(int port) throws EngineException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            Stream stream;
+            Message first;
+            try {
+                stream = connection.open(new Message.ForwardOpen(port));
+                first = stream.poll(30, TimeUnit.SECONDS);
+            } catch (IOException e) {
+                // An open lost to an agent restart carried none of the client's bytes (they flow only once
+                // it is answered), so it is asked again; after a daemon restart the guest may reopen its
+                // port late, once, behind the new connection.
+                if (attempt == 1 && PeerRestartedException.isCause(e)) continue;
+                throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
+            }
+            if (first instanceof Message.Forwarded) return stream;
+            stream.finish();
+            if (first instanceof Message.Error e) {
+                throw new EngineException(e.code().equals("bad_request") ? Kind.INVALID : Kind.MISSING, e.message());
+            }
+            throw new EngineException(Kind.FAILED, "the guest agent did not open the forward");
         }
     }
 
