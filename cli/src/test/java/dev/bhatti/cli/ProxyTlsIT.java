@@ -24,12 +24,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * HTTPS for published ports, on a real VM: certificates per alias from a real ACME CA (Debian's
  * pebble, validating over http-01 against the daemon's plain listener), kept across restarts without
- * the CA, WebSockets over TLS, and a provided certificate replaced on disk while the daemon runs.
+ * the CA, WebSockets over TLS, the API and the shared web shell under {@code api_host}, and a provided
+ * certificate replaced on disk while the daemon runs.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ProxyTlsIT {
     static final String DOMAIN = "tls.test";
     static final String HOST = "shop." + DOMAIN;
+    static final String API_HOST = "api." + DOMAIN;
     static Path dataDir;
     static Pebble pebble;
     static BhattiProcess.Daemon daemon;
@@ -44,8 +46,9 @@ class ProxyTlsIT {
         tlsPort = BhattiProcess.freePort();
         pebble = new Pebble(dataDir.resolve("pebble"), plainPort);
         writeConfig("""
+                    api_host: %s
                     acme: {directory: "%s", email: ops@%s, ca_file: "%s"}
-                """.formatted(pebble.directory(), DOMAIN, pebble.listenerCert));
+                """.formatted(API_HOST, pebble.directory(), DOMAIN, pebble.listenerCert));
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
         var create = cli("create", "--name", "site", "--memory", "256");
         assertThat(create.exit()).as(create.toString()).isZero();
@@ -112,6 +115,17 @@ class ProxyTlsIT {
     void webSocketsWorkOverTls() throws Exception {
         assertThat(cli("publish", "site", "-p", "9000", "--alias", "live").exit()).isZero();
         String host = "live." + DOMAIN;
+        try (var client = WebSocketProbe.client(trustingPebble(host))) {
+            var ws = WebSocketProbe.connect(client, URI.create("wss://127.0.0.1:" + tlsPort + "/"), host, List.of("echo.v1"), null);
+            assertThat(ws.nextText()).startsWith("hello host=" + host + " protocol=echo.v1");
+            ws.send("over tls");
+            assertThat(ws.nextText()).isEqualTo("over tls");
+            ws.session.close();
+        }
+    }
+
+    /** An HTTP client for 127.0.0.1 that trusts pebble's root only and asks for {@code host} by SNI. */
+    static HttpClient trustingPebble(String host) throws Exception {
         var ssl = new SslContextFactory.Client();
         var trust = java.security.KeyStore.getInstance("PKCS12");
         trust.load(null, null);
@@ -123,17 +137,47 @@ class ProxyTlsIT {
         ssl.setEndpointIdentificationAlgorithm(null); // we connect to 127.0.0.1; the SNI name is what the proxy certifies
         var http = new HttpClient();
         http.setSslContextFactory(ssl);
-        try (var client = WebSocketProbe.client(http)) {
-            var ws = WebSocketProbe.connect(client, URI.create("wss://127.0.0.1:" + tlsPort + "/"), host, List.of("echo.v1"), null);
-            assertThat(ws.nextText()).startsWith("hello host=" + host + " protocol=echo.v1");
-            ws.send("over tls");
-            assertThat(ws.nextText()).isEqualTo("over tls");
+        return http;
+    }
+
+    @Test
+    @Order(3)
+    void theApiAndItsSharedShellAreServedOverHttpsUnderTheApiHost() throws Exception {
+        String key = daemon.apiKey();
+        // the API itself, with the CA's certificate for its name; without a key it answers as the API does
+        String list = curl("-sS", "-m", "60", "--cacert", pebble.root().toString(), "--resolve", API_HOST + ":" + tlsPort + ":127.0.0.1",
+                "-H", "Authorization: Bearer " + key, "https://" + API_HOST + ":" + tlsPort + "/sandboxes");
+        assertThat(json(list).findValuesAsString("name")).contains("site");
+        assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", pebble.root().toString(), "--resolve",
+                API_HOST + ":" + tlsPort + ":127.0.0.1", "https://" + API_HOST + ":" + tlsPort + "/sandboxes")).isEqualTo("401");
+        assertThat(curl("-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "-H", "Host: " + API_HOST,
+                "http://127.0.0.1:" + plainPort + "/health")).as("never in the clear").isEqualTo("308 https://" + API_HOST + ":" + tlsPort + "/health");
+
+        // a shared shell's link is on the https name, and the page and its terminal work through it
+        var share = cli("share", "site", "--json");
+        assertThat(share.exit()).as(share.toString()).isZero();
+        String url = json(share.stdout()).path("url").asString();
+        assertThat(url).startsWith("https://" + API_HOST + ":" + tlsPort + "/_shell/");
+        String page = url.substring(0, url.indexOf('#'));
+        String token = url.substring(url.indexOf("#token=") + 7);
+        assertThat(curl("-sS", "-m", "60", "--cacert", pebble.root().toString(), "--resolve", API_HOST + ":" + tlsPort + ":127.0.0.1", page))
+                .contains("xterm");
+        String wsPath = URI.create(page).getPath() + "/ws";
+        try (var client = WebSocketProbe.client(trustingPebble(API_HOST))) {
+            var ws = WebSocketProbe.connect(client, URI.create("wss://127.0.0.1:" + tlsPort + wsPath), API_HOST, List.of(), null);
+            ws.send("{\"type\":\"auth\",\"token\":\"" + token + "\"}");
+            ws.send("echo over-$((6*7))-tls\r".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            var seen = new StringBuilder();
+            while (!seen.toString().contains("over-42-tls")) {
+                Object m = ws.next();
+                seen.append(m instanceof byte[] b ? new String(b, java.nio.charset.StandardCharsets.UTF_8) : m + "\n");
+            }
             ws.session.close();
         }
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aRestartServesTheSavedCertificatesWithoutTheCa() throws Exception {
         String before = servedSerial(HOST);
         assertThat(before).startsWith("serial=");
@@ -145,7 +189,7 @@ class ProxyTlsIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void unpublishingDropsTheNamesCertificate() throws Exception {
         Path live = dataDir.resolve("certs").resolve("live." + DOMAIN + ".pem");
         assertThat(live).as("saved when published in step 2").exists();
@@ -157,10 +201,11 @@ class ProxyTlsIT {
                 .as("its certificate is no longer served").isEqualTo("000");
         assertThat(https(HOST, "/", pebble.root())).as("the name still published keeps its own").isEqualTo("tls-page");
         assertThat(dataDir.resolve("certs").resolve(HOST + ".pem")).exists();
+        assertThat(dataDir.resolve("certs").resolve(API_HOST + ".pem")).as("the API's name is not an alias; its certificate stays").exists();
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void aProvidedCertificateIsReplacedOnDiskWhileServing() throws Exception {
         Path tls = Files.createDirectories(dataDir.resolve("given"));
         Path ca1 = TestCertificates.ca(tls, "ca1");

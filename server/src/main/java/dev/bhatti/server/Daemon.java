@@ -89,10 +89,11 @@ public final class Daemon implements AutoCloseable {
         backends = new ProxyBackends(sandboxes::tunnel);
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
-        http.setHandler(new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends));
+        var api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
+                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends);
+        http.setHandler(api);
         // the public proxy first: once the API answers, everything does
-        if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases);
+        if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);

@@ -121,7 +121,8 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
             }
         }
         return new TlsConfig(listen.host(), port, t.path("public_port").asInt(port == 0 ? 443 : port),
-                path(t.path("cert_file")), path(t.path("key_file")), Duration.ofMillis(Math.round(t.path("reload_check_sec").asDouble(10) * 1000)), acme);
+                path(t.path("cert_file")), path(t.path("key_file")), Duration.ofMillis(Math.round(t.path("reload_check_sec").asDouble(10) * 1000)), acme,
+                t.path("api_host").asString(null));
     }
 
     /** A {@code HOST:PORT} setting, split at its last colon; {@code key} names it in the error. */

@@ -249,7 +249,8 @@ public final class ApiHandler extends Handler.Abstract {
             }
             String token = webShells.newToken(s);
             events.record("sandbox.share", user.name(), s.name(), "");
-            String base = request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority();
+            // a link for others: over https under the API's public name when there is one
+            String base = publishes.apiUrl().orElse(request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority());
             return Reply.ok(Map.of("token", token, "path", WebShells.PREFIX + s.id() + "#token=" + token,
                     "url", base + WebShells.PREFIX + s.id() + "#token=" + token));
         }

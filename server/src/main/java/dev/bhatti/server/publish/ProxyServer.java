@@ -51,10 +51,11 @@ public final class ProxyServer implements AutoCloseable {
 
     /**
      * Starts the listeners. {@code publishedAliases} lists every published alias (with ACME, the
-     * proxy keeps certificates for exactly their host names, in {@code <dataDir>/certs}).
+     * proxy keeps certificates for exactly their host names, and the API's, in {@code <dataDir>/certs}).
+     * {@code api} is the API's handler, served on the TLS listener under {@code tls.api_host} if set.
      */
     public static ProxyServer start(ProxyConfig p, Path dataDir, PublishService publishes, ProxyBackends backends,
-                                    Supplier<List<String>> publishedAliases) throws Exception {
+                                    Supplier<List<String>> publishedAliases, Handler api) throws Exception {
         var threads = new QueuedThreadPool(); // its own: a Server stops the pool it runs on
         threads.setName("bhatti-proxy");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -84,7 +85,7 @@ public final class ProxyServer implements AutoCloseable {
                 var challenges = new AcmeChallenges();
                 if (tls.acme() != null) {
                     acme = new AcmeCertificates(tls.acme(), dataDir.resolve("certs"), certificates, challenges,
-                            () -> publishedAliases.get().stream().map(a -> a + "." + p.domain()).toList());
+                            () -> hostsNeedingCertificates(p, publishedAliases.get()));
                 } else {
                     provided = new ProvidedCertificate(tls.certFile(), tls.keyFile(), tls.reloadCheck(), certificates);
                 }
@@ -95,8 +96,11 @@ public final class ProxyServer implements AutoCloseable {
                 secure.setPort(tls.port());
                 secure.setIdleTimeout(p.idleTimeout().toMillis());
                 server.addConnector(secure);
-                // plain requests stop at the redirect; secure ones go on to the proxy
-                server.setHandler(new Handler.Sequence(new HttpsRedirect(p.domain(), httpsPort::get, challenges), limited));
+                // plain requests stop at the redirect; secure ones go on to the API (its host name) or the proxy
+                var routes = new java.util.ArrayList<Handler>(List.of(new HttpsRedirect(p.domain(), tls.apiHost(), httpsPort::get, challenges)));
+                if (tls.apiHost() != null) routes.add(new ApiHostRoute(tls.apiHost(), api));
+                routes.add(limited);
+                server.setHandler(new Handler.Sequence(routes.toArray(Handler[]::new)));
             }
             server.start();
         } catch (Exception e) {
@@ -117,9 +121,17 @@ public final class ProxyServer implements AutoCloseable {
                 throw e;
             }
         }
-        log.info("public proxy on {}:{}{} for *.{}", p.host(), plain.getLocalPort(),
-                secure == null ? "" : " and https on " + tls.host() + ":" + secure.getLocalPort() + (acme != null ? " (ACME)" : " (certificate files)"), p.domain());
+        log.info("public proxy on {}:{}{} for *.{}{}", p.host(), plain.getLocalPort(),
+                secure == null ? "" : " and https on " + tls.host() + ":" + secure.getLocalPort() + (acme != null ? " (ACME)" : " (certificate files)"), p.domain(),
+                tls != null && tls.apiHost() != null ? ", and the API as " + tls.apiHost() : "");
         return started;
+    }
+
+    /** The names ACME keeps certificates for: every published alias's, and the API's when it is served here. */
+    static List<String> hostsNeedingCertificates(ProxyConfig p, List<String> aliases) {
+        var hosts = new java.util.ArrayList<String>(aliases.stream().map(a -> a + "." + p.domain()).toList());
+        if (p.tls() != null && p.tls().apiHost() != null) hosts.add(p.tls().apiHost());
+        return hosts;
     }
 
     /** The configuration with the ports the listeners really got. */

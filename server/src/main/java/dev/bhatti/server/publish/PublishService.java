@@ -117,6 +117,12 @@ public final class PublishService {
     /** The rule for a request's alias, if any. */
     public Optional<PublishRecord> route(String alias) { return store.publishByAlias(alias); }
 
+    /** The API's public https URL when the proxy serves it ({@code proxy.tls.api_host}). */
+    public Optional<String> apiUrl() {
+        ProxyConfig p = proxy.get();
+        return p == null || p.tls() == null ? Optional.empty() : p.tls().apiUrl();
+    }
+
     /** The public URL, or a hint when no proxy is configured. */
     public String url(PublishRecord r) {
         ProxyConfig p = proxy.get();

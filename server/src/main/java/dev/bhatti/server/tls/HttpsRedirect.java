@@ -12,17 +12,19 @@ import java.util.Locale;
 
 /**
  * The plain-HTTP side of a TLS proxy: answers ACME http-01 challenges, and sends everything else for
- * our domain to the same URL over https with 308 (the method and body are kept, unlike 301). Secure
- * requests pass on to the next handler.
+ * our domain (and the API's host name, if it is served here) to the same URL over https with 308 (the
+ * method and body are kept, unlike 301). Secure requests pass on to the next handler.
  */
 public final class HttpsRedirect extends Handler.Abstract {
     private final String domain;
+    private final String apiHost;
     private final java.util.function.IntSupplier httpsPort;
     private final AcmeChallenges challenges;
 
-    /** {@code httpsPort}: the port in the https URLs, known once the listener is up. */
-    public HttpsRedirect(String domain, java.util.function.IntSupplier httpsPort, AcmeChallenges challenges) {
+    /** {@code httpsPort}: the port in the https URLs, known once the listener is up; {@code apiHost} may be null. */
+    public HttpsRedirect(String domain, String apiHost, java.util.function.IntSupplier httpsPort, AcmeChallenges challenges) {
         this.domain = domain.toLowerCase(Locale.ROOT);
+        this.apiHost = apiHost;
         this.httpsPort = httpsPort;
         this.challenges = challenges;
     }
@@ -37,7 +39,7 @@ public final class HttpsRedirect extends Handler.Abstract {
             return true;
         }
         String host = Request.getServerName(request).toLowerCase(Locale.ROOT);
-        if (!host.equals(domain) && !host.endsWith("." + domain)) {
+        if (!host.equals(domain) && !host.endsWith("." + domain) && !host.equals(apiHost)) {
             Response.writeError(request, response, callback, 404, "nothing is published at " + host);
             return true;
         }

@@ -1,0 +1,36 @@
+package dev.bhatti.server.publish;
+
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+import java.util.Locale;
+
+/**
+ * On the proxy's TLS listener, requests for {@code proxy.tls.api_host} go to the API (its own handler,
+ * WebSockets and the shared web shell included); all others go on to the public proxy. The handler
+ * belongs to the API's server, which starts and stops it: it is only called from here, never adopted.
+ * (TLS already made sure the Host matches the name the connection was opened for.)
+ */
+final class ApiHostRoute extends Handler.Abstract {
+    private final String apiHost;
+    private final Handler api;
+
+    ApiHostRoute(String apiHost, Handler api) {
+        this.apiHost = apiHost.toLowerCase(Locale.ROOT);
+        this.api = api;
+    }
+
+    static boolean isHost(String name, String host) {
+        String h = name.toLowerCase(Locale.ROOT);
+        if (h.endsWith(".")) h = h.substring(0, h.length() - 1);
+        return h.equals(host);
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (!request.isSecure() || !isHost(Request.getServerName(request), apiHost)) return false;
+        return api.handle(request, response, callback);
+    }
+}

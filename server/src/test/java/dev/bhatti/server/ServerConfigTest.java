@@ -1,0 +1,47 @@
+package dev.bhatti.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ServerConfigTest {
+    @TempDir Path dir;
+
+    ServerConfig load(String yaml) throws Exception {
+        Files.writeString(dir.resolve("config.yaml"), yaml);
+        return ServerConfig.load(dir, null);
+    }
+
+    static final String PROXY = """
+            proxy:
+              listen: 127.0.0.1:8081
+              domain: sb.example.com
+              tls:
+                listen: 127.0.0.1:8443
+                cert_file: /c.pem
+                key_file: /k.pem
+            """;
+
+    @Test
+    void theApiHostGivesTheApiAnHttpsUrlOnTheTlsListener() throws Exception {
+        var tls = load(PROXY + "    api_host: api.sb.example.com\n").proxy().tls();
+        assertThat(tls.apiHost()).isEqualTo("api.sb.example.com");
+        assertThat(tls.apiUrl()).contains("https://api.sb.example.com:8443");
+        assertThat(load(PROXY + "    public_port: 443\n    api_host: bhatti.example.org\n").proxy().tls().apiUrl())
+                .contains("https://bhatti.example.org");
+        assertThat(load(PROXY).proxy().tls().apiUrl()).isEmpty();
+    }
+
+    @Test
+    void aBadApiHostIsRefusedWithTheSettingsName() {
+        for (String bad : new String[] {"API.example.com", "https://api.example.com", "api example", "-api.example.com"}) {
+            assertThatThrownBy(() -> load(PROXY + "    api_host: \"" + bad + "\"\n"))
+                    .as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("proxy.tls.api_host");
+        }
+    }
+}
