@@ -29,9 +29,11 @@ final class ShareCmd implements Callable<Integer> {
         }
         ApiClient client = opts.client();
         JsonNode r = client.post(path, java.util.Map.of()).body();
-        // the daemon sees its own address; the CLI knows the one it reached it by
+        // a daemon with a public https name for its API says so; otherwise it sees only its own address,
+        // and the CLI knows the one it reached it by
         String base = client.config().url();
-        String url = (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + r.path("path").asString();
+        String url = r.path("public").asBoolean(false) ? r.path("url").asString()
+                : (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + r.path("path").asString();
         if (opts.json) {
             Output.json(ApiClient.JSON.createObjectNode().put("url", url).put("token", r.path("token").asString()));
         } else {

@@ -249,10 +249,11 @@ public final class ApiHandler extends Handler.Abstract {
             }
             String token = webShells.newToken(s);
             events.record("sandbox.share", user.name(), s.name(), "");
-            // a link for others: over https under the API's public name when there is one
-            String base = publishes.apiUrl().orElse(request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority());
+            // a link for others: over https under the API's public name when there is one (then "public")
+            var publicUrl = publishes.apiUrl();
+            String base = publicUrl.orElse(request.getHttpURI().getScheme() + "://" + request.getHttpURI().getAuthority());
             return Reply.ok(Map.of("token", token, "path", WebShells.PREFIX + s.id() + "#token=" + token,
-                    "url", base + WebShells.PREFIX + s.id() + "#token=" + token));
+                    "url", base + WebShells.PREFIX + s.id() + "#token=" + token, "public", publicUrl.isPresent()));
         }
         if (seg.size() >= 3 && seg.size() <= 4 && seg.get(0).equals("sandboxes") && seg.get(2).equals("publish")) {
             return publish(user, seg, method, request);
