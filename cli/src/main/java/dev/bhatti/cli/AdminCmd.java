@@ -1,5 +1,6 @@
 package dev.bhatti.cli;
 
+import dev.bhatti.engine.qemu.HostFiles;
 import dev.bhatti.server.store.EventRecord;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.UserRecord;
@@ -10,7 +11,6 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -76,7 +76,7 @@ final class AdminCmd {
                     }
                     if (Files.exists(local.dataDir.resolve("sandboxes").resolve(s.id()).resolve("memory.zst"))) cold++;
                 }
-                long disk = du(local.dataDir.resolve("sandboxes")) + du(local.dataDir.resolve("snapshots"));
+                long disk = HostFiles.usage(local.dataDir.resolve("sandboxes")) + HostFiles.usage(local.dataDir.resolve("snapshots"));
                 var recent = store.events(new EventRecord.Filter("", "", "", Instant.EPOCH, 10));
                 return new Report(byStatus, cold, cpus, memory, disk, users, byUser, snaps, recent);
             });
@@ -128,20 +128,6 @@ final class AdminCmd {
             System.out.println("recent events:");
             printEvents(r.recent());
             return 0;
-        }
-
-        static long du(Path dir) {
-            if (!Files.isDirectory(dir)) return 0;
-            try {
-                Process p = new ProcessBuilder("du", "-s", "--block-size=1", dir.toString()).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-                return p.waitFor() == 0 ? Long.parseLong(out.split("\\s+")[0]) : 0;
-            } catch (IOException | NumberFormatException e) {
-                return 0;
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return 0;
-            }
         }
 
         static long memAvailableMb() {

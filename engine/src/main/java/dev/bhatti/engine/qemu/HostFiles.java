@@ -13,7 +13,7 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** File operations on the host for VM and snapshot directories: durable copies, sizes, removal. */
-final class HostFiles {
+public final class HostFiles {
     private static final Logger log = LoggerFactory.getLogger(HostFiles.class);
 
     private HostFiles() {}
@@ -55,7 +55,7 @@ final class HostFiles {
     }
 
     /** Bytes allocated on disk under {@code dir} (sparse files count what they use), or 0. */
-    static long usage(Path dir) {
+    public static long usage(Path dir) {
         if (!Files.exists(dir)) return 0;
         try {
             Process du = new ProcessBuilder("du", "-s", "--block-size=1", dir.toString()).redirectErrorStream(true).start();
