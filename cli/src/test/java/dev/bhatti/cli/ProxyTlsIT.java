@@ -224,7 +224,7 @@ class ProxyTlsIT {
                 """.formatted(cert, key));
         daemon.start();
         assertThat(https(HOST, "/", ca1)).as("one wildcard certificate for every alias").isEqualTo("tls-page");
-        var again = cli("publish", "site", "-p", "9000", "--alias", "live"); // unpublished in step 4; served at once
+        var again = cli("publish", "site", "-p", "9000", "--alias", "live"); // unpublished in step 5; served at once
         assertThat(again.exit()).as(again.toString()).isZero();
         assertThat(https("live." + DOMAIN, "/plain", ca1)).isEqualTo("plain /plain");
 

@@ -80,9 +80,12 @@ class PublishIT {
         return new Http(Integer.parseInt(out.substring(nl + 1).strip()), out.substring(0, Math.max(nl, 0)).strip());
     }
 
-    /** Appended to a script that starts a server: waits (10 s at most) until hex port %s listens on the guest. */
-    static final String LISTENING = " for i in $(seq 100); do awk '$2 ~ /:%s$/ && $4 == \"0A\" {f = 1} END {exit !f}' /proc/net/tcp && exit 0;"
-            + " sleep 0.1; done; exit 1";
+    /** Appended to a script that starts a server: waits (10 s at most) until {@code port} listens on the guest. */
+    static String untilListening(int port) {
+        String hex = String.format("%04X", port); // /proc/net/tcp's local_address column: ADDR:PORT in hex
+        return " for i in $(seq 100); do awk '$2 ~ /:" + hex + "$/ && $4 == \"0A\" {f = 1} END {exit !f}' /proc/net/tcp && exit 0;"
+                + " sleep 0.1; done; exit 1";
+    }
 
     static String sh(String sandbox, String script) throws Exception {
         var r = cli("exec", sandbox, "--", "sh", "-c", script);
@@ -266,7 +269,7 @@ class PublishIT {
         // a guest server that accepts and never answers
         sh("web", "nohup perl -MIO::Socket::INET -e '$s = IO::Socket::INET->new(LocalPort => 5000, Listen => 5, ReuseAddr => 1) or die;"
                 + " while ($c = $s->accept) { push @c, $c; }' >/dev/null 2>&1 &"
-                + LISTENING.formatted("1388")); // 5000: a request sent before perl listens would get 502 at once
+                + untilListening(5000)); // a request sent before perl listens would get 502 at once
         assertThat(cli("publish", "web", "-p", "5000", "--alias", "slow").exit()).isZero();
         var inFlight = CompletableFuture.supplyAsync(() -> {
             try {

@@ -22,15 +22,9 @@ final class ApiHostRoute extends Handler.Abstract {
         this.api = api;
     }
 
-    static boolean isHost(String name, String host) {
-        String h = name.toLowerCase(Locale.ROOT);
-        if (h.endsWith(".")) h = h.substring(0, h.length() - 1);
-        return h.equals(host);
-    }
-
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        if (!request.isSecure() || !isHost(Request.getServerName(request), apiHost)) return false;
+        if (!request.isSecure() || !PublicProxy.normalizedHost(Request.getServerName(request)).equals(apiHost)) return false;
         return api.handle(request, response, callback);
     }
 }

@@ -50,11 +50,16 @@ public final class PublicProxy extends Handler.Wrapper implements AutoCloseable 
         setHandler(reverse);
     }
 
+    /** A Host as a name to compare: lower case, without the root's trailing dot. */
+    static String normalizedHost(String host) {
+        String h = host.toLowerCase(Locale.ROOT);
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+
     /** The alias a Host names, if it is one of ours. */
     Optional<String> alias(String host) {
         if (host == null) return Optional.empty();
-        String h = host.toLowerCase(Locale.ROOT);
-        if (h.endsWith(".")) h = h.substring(0, h.length() - 1);
+        String h = normalizedHost(host);
         if (!h.endsWith("." + domain)) return Optional.empty();
         String alias = h.substring(0, h.length() - domain.length() - 1);
         return alias.isEmpty() || alias.contains(".") ? Optional.empty() : Optional.of(alias);
