@@ -83,7 +83,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             }
             for (var e : subnets.entrySet()) {
                 if (!liveBridges.contains(bridgeName(e.getValue()))) continue;
-                host.ensureBridge(bridgeName(e.getValue()), config.pool().gateway(e.getValue()) + "/24");
+                ensureBridge(e.getValue());
                 resolver.serve(e.getKey(), config.pool().gateway(e.getValue()));
             }
             applyRules();
@@ -123,7 +123,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             if (record == null) throw new ApiException(500, "could not give the sandbox a unique MAC address and TAP");
             String bridge = bridgeName(index);
             try {
-                host.ensureBridge(bridge, gateway + "/24");
+                ensureBridge(index);
                 host.ensureTap(record.tap(), bridge);
                 host.forget(ip, bridge);
                 applyRules();
@@ -156,7 +156,7 @@ public final class BridgedNetwork implements SandboxNetwork {
         String bridge = bridgeName(index);
         lock.lock();
         try {
-            host.ensureBridge(bridge, config.pool().gateway(index) + "/24");
+            ensureBridge(index);
             host.ensureTap(n.get().tap(), bridge);
             host.forget(n.get().ip(), bridge);
         } finally {
@@ -226,6 +226,21 @@ public final class BridgedNetwork implements SandboxNetwork {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
+    }
+
+    private void ensureBridge(int subnetIndex) throws NetworkException {
+        String gateway = config.pool().gateway(subnetIndex);
+        host.ensureBridge(bridgeName(subnetIndex), gateway + "/24", gatewayMac(gateway));
+    }
+
+    /**
+     * The gateway's MAC, fixed by its address: stable across daemon restarts and bridge re-creations, so
+     * no guest ever holds a stale one. Guests' MACs are random under the same 02: (locally administered).
+     */
+    static String gatewayMac(String gatewayIp) {
+        var sb = new StringBuilder("02:62");
+        for (String octet : gatewayIp.split("\\.")) sb.append(':').append(String.format("%02x", Integer.parseInt(octet)));
+        return sb.toString();
     }
 
     private static String randomMac() {

@@ -19,9 +19,18 @@ public final class HostNetwork {
 
     public String netns() { return netns; }
 
-    /** Creates the bridge if missing, addresses it with {@code gatewayCidr} and brings it up. */
-    public void ensureBridge(String bridge, String gatewayCidr) throws NetworkException {
-        if (!exists(bridge)) ip("link", "add", "name", bridge, "type", "bridge");
+    /**
+     * Creates the bridge if missing, gives it {@code mac}, addresses it with {@code gatewayCidr} and brings
+     * it up. The MAC is set, never left to the kernel: a bridge without one takes its lowest port's, so
+     * every TAP added or removed could change the gateway's MAC under the guests, whose ARP caches then
+     * send to the old one until they expire (half a minute and more without DNS or egress).
+     */
+    public void ensureBridge(String bridge, String gatewayCidr, String mac) throws NetworkException {
+        if (!exists(bridge)) {
+            ip("link", "add", "name", bridge, "address", mac, "type", "bridge");
+        } else if (!run(ipCommand("-o", "link", "show", "dev", bridge), false).output().contains("link/ether " + mac + " ")) {
+            ip("link", "set", "dev", bridge, "address", mac); // a bridge made before the MAC was fixed
+        }
         ip("addr", "replace", gatewayCidr, "dev", bridge);
         ip("link", "set", "dev", bridge, "up");
     }

@@ -107,6 +107,29 @@ class BridgedNetworkTest {
     }
 
     @Test
+    void theGatewaysMacStaysPutWhileTapsComeAndGo() throws Exception {
+        GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
+        String mac = BridgedNetwork.gatewayMac(a1.gateway());
+        assertThat(mac).isEqualTo("02:62:0a:7b:00:01");
+        assertThat(linkMac("bhbr0")).isEqualTo(mac);
+        // a port whose MAC is below every other: a bridge left to itself would take it for its own
+        sh("ip", "-n", netns, "link", "set", "dev", a1.tap(), "address", "00:00:00:00:00:01");
+        network.attach(sandbox("u1", "aaaa000000000002", "db"), Egress.ALL);
+        network.detach("aaaa000000000001");
+        assertThat(linkMac("bhbr0")).isEqualTo(mac);
+        // a bridge made before the MAC was fixed gets it at the next start
+        network.close();
+        sh("ip", "-n", netns, "link", "set", "dev", "bhbr0", "address", "00:00:00:00:00:02");
+        network = open();
+        assertThat(linkMac("bhbr0")).isEqualTo(mac);
+    }
+
+    String linkMac(String link) throws Exception {
+        String o = out("ip", "-n", netns, "-o", "link", "show", "dev", link);
+        return o.substring(o.indexOf("link/ether ") + 11).split(" ")[0];
+    }
+
+    @Test
     void theResolverAnswersOnlyForTheUsersOwnSandboxes() throws Exception {
         GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
         network.attach(sandbox("u2", "bbbb000000000001", "secret-db"), Egress.ALL);
