@@ -33,6 +33,8 @@ class NetworkIT {
     static BhattiProcess.Daemon daemon;
     static String bobKey;
     static final Map<String, String> ips = new LinkedHashMap<>();
+    /** The gateway's MAC as sandbox a1 first learned it (its ARP entry). */
+    static String gatewayMacSeenByA1;
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -115,6 +117,17 @@ class NetworkIT {
         return json(r.body()).path("ip").asString();
     }
 
+    /** The MAC the sandbox's ARP cache holds for its gateway, after a ping put it there. */
+    static String gatewayMacSeenBy(String sandbox) throws Exception {
+        String ip = ips.get(sandbox);
+        String gateway = ip.substring(0, ip.lastIndexOf('.')) + ".1";
+        Run ping = exec(null, sandbox, "root", "busybox", "ping", "-c", "1", "-W", "3", gateway);
+        assertThat(ping.exit()).as(ping.toString()).isZero();
+        String neigh = admin(sandbox, "ip", "neigh", "show", gateway).stdout(); // "10.211.0.1 dev eth0 lladdr 02:.. REACHABLE"
+        assertThat(neigh).as("the ARP entry for the gateway").contains("lladdr ");
+        return neigh.substring(neigh.indexOf("lladdr ") + 7).split(" ")[0];
+    }
+
     @Test
     @Order(1)
     void sandboxesGetAddressesOnTheirUsersNetworks() throws Exception {
@@ -141,6 +154,9 @@ class NetworkIT {
         assertThat(inspect.path("allow_hosts").get(0).asString()).isEqualTo(TestNetwork.ALLOWED_NAME);
         assertThat(net.links().stream().filter(l -> l.startsWith("bhbr")).count()).as("a bridge per user").isEqualTo(2);
         assertThat(net.links().stream().filter(l -> l.startsWith("bt")).count()).as("a TAP per sandbox").isEqualTo(3);
+
+        gatewayMacSeenByA1 = gatewayMacSeenBy("a1");
+        assertThat(gatewayMacSeenByA1).matches("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
         serve(null, "a1", "a1-page");
         serve(null, "a2", "a2-page");
@@ -238,6 +254,9 @@ class NetworkIT {
         daemon.start();
         assertThat(net.links()).doesNotContain("bt0000000000000", "bhbr99");
         assertPage(curl(null, "a1", "http://c2:8000/"), "a2-page"); // names resolve after the restart
+        // TAPs came and went (a clone, a stop and start, orphans), the daemon restarted: the gateway kept its
+        // MAC, so no guest's ARP cache went stale (which cost it DNS and egress for half a minute)
+        assertThat(gatewayMacSeenBy("a1")).isEqualTo(gatewayMacSeenByA1);
         assertThat(curl(bobKey, "b1", "http://" + TestNetwork.WAN_IP + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
     }
 
