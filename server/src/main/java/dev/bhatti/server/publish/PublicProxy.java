@@ -51,7 +51,7 @@ public final class PublicProxy extends Handler.Wrapper implements AutoCloseable 
     }
 
     /** A Host as a name to compare: lower case, without the root's trailing dot. */
-    static String normalizedHost(String host) {
+    public static String normalizedHost(String host) {
         String h = host.toLowerCase(Locale.ROOT);
         return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
     }

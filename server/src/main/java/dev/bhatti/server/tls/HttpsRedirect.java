@@ -1,5 +1,6 @@
 package dev.bhatti.server.tls;
 
+import dev.bhatti.server.publish.PublicProxy;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
@@ -38,7 +39,7 @@ public final class HttpsRedirect extends Handler.Abstract {
             response.write(true, ByteBuffer.wrap(answer.get().getBytes(StandardCharsets.US_ASCII)), callback);
             return true;
         }
-        String host = Request.getServerName(request).toLowerCase(Locale.ROOT);
+        String host = PublicProxy.normalizedHost(Request.getServerName(request)); // "name." is "name"
         if (!host.equals(domain) && !host.endsWith("." + domain) && !host.equals(apiHost)) {
             Response.writeError(request, response, callback, 404, "nothing is published at " + host);
             return true;
