@@ -87,7 +87,9 @@ public final class ProxyServer implements AutoCloseable {
                     acme = new AcmeCertificates(tls.acme(), dataDir.resolve("certs"), certificates, challenges,
                             () -> hostsNeedingCertificates(p, publishedAliases.get()));
                 } else {
-                    provided = new ProvidedCertificate(tls.certFile(), tls.keyFile(), tls.reloadCheck(), certificates);
+                    var served = new java.util.ArrayList<>(List.of("*." + p.domain()));
+                    if (tls.apiHost() != null) served.add(tls.apiHost());
+                    provided = new ProvidedCertificate(tls.certFile(), tls.keyFile(), served, tls.reloadCheck(), certificates);
                 }
                 var https = new HttpConfiguration(http);
                 https.addCustomizer(new SecureRequestCustomizer());

@@ -72,6 +72,32 @@ final class Pem {
         return pair;
     }
 
+    /** The DNS names a certificate is valid for: its subject alternative names (browsers ignore the CN), lower case. */
+    static List<String> dnsNames(X509Certificate cert) {
+        try {
+            var names = cert.getSubjectAlternativeNames();
+            if (names == null) return List.of();
+            return names.stream().filter(n -> Integer.valueOf(2).equals(n.get(0)) && n.get(1) instanceof String)
+                    .map(n -> ((String) n.get(1)).toLowerCase(java.util.Locale.ROOT)).toList();
+        } catch (java.security.cert.CertificateParsingException e) {
+            return List.of();
+        }
+    }
+
+    /**
+     * Whether a certificate is valid for {@code name}, a host or a wildcard like {@code *.example.com}: one
+     * of its names is that name, or a wildcard standing for the name's whole leftmost label (RFC 6125).
+     */
+    static boolean covers(X509Certificate cert, String name) {
+        String n = name.toLowerCase(java.util.Locale.ROOT);
+        int dot = n.indexOf('.');
+        for (String san : dnsNames(cert)) {
+            if (san.equals(n)) return true;
+            if (san.startsWith("*.") && !n.startsWith("*") && dot > 0 && n.substring(dot).equals(san.substring(1))) return true;
+        }
+        return false;
+    }
+
     /** A key that does not sign for the certificate's public key would fail every handshake. */
     static void requireMatch(KeyAndChain pair) throws IOException {
         try {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * A certificate given as files (certbot's fullchain.pem and privkey.pem, say): loaded at start and
@@ -19,6 +20,8 @@ public final class ProvidedCertificate implements AutoCloseable {
 
     private final Path certFile;
     private final Path keyFile;
+    /** What the proxy serves under this certificate: {@code *.<domain>}, and the API's host name if set. */
+    private final List<String> names;
     private final ProxyCertificates certificates;
     private final Thread watcher;
     private volatile String seen;
@@ -26,13 +29,15 @@ public final class ProvidedCertificate implements AutoCloseable {
     private volatile String refused;
 
     /** Loads the files (a failure here stops the daemon: it names the file and the reason) and watches them. */
-    public ProvidedCertificate(Path certFile, Path keyFile, Duration every, ProxyCertificates certificates) throws IOException {
+    public ProvidedCertificate(Path certFile, Path keyFile, List<String> names, Duration every, ProxyCertificates certificates)
+            throws IOException {
         this.certFile = certFile;
         this.keyFile = keyFile;
+        this.names = List.copyOf(names);
         this.certificates = certificates;
         this.seen = stamp();
         try {
-            certificates.setDefault(Pem.read(keyFile, certFile));
+            take(Pem.read(keyFile, certFile));
         } catch (IOException e) {
             throw new IOException("proxy.tls: cannot use " + certFile + " with " + keyFile + ": " + e.getMessage(), e);
         }
@@ -61,12 +66,31 @@ public final class ProvidedCertificate implements AutoCloseable {
         }
         if (now.equals(seen) || now.equals(refused)) return;
         try {
-            certificates.setDefault(Pem.read(keyFile, certFile));
+            take(Pem.read(keyFile, certFile));
             seen = now;
         } catch (IOException | RuntimeException e) {
             refused = now; // the rotation may not be finished: the next change is tried again
             log.warn("new TLS certificate files not taken, keeping the current certificate: {}", e.getMessage());
         }
+    }
+
+    /**
+     * Serves the pair; a certificate that leaves out a name the proxy serves is still taken (the other
+     * names work), but said loudly: browsers refuse https for that name.
+     */
+    private void take(Pem.KeyAndChain pair) {
+        certificates.setDefault(pair);
+        List<String> missing = uncovered(pair, names);
+        if (!missing.isEmpty()) {
+            log.warn("proxy.tls: the certificate in {} does not cover {} (it is for {}): browsers will refuse https there. "
+                    + "Get a certificate that includes {}, or use proxy.tls.acme", certFile, String.join(", ", missing),
+                    Pem.dnsNames(pair.leaf()), missing.size() == 1 ? "it" : "them");
+        }
+    }
+
+    /** Which of {@code names} the pair's certificate is not valid for. */
+    static List<String> uncovered(Pem.KeyAndChain pair, List<String> names) {
+        return names.stream().filter(n -> !Pem.covers(pair.leaf(), n)).toList();
     }
 
     /** What changes when either file is replaced, rewritten or re-pointed. */

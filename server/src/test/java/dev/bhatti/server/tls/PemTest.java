@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -49,6 +50,31 @@ class PemTest {
         assertThat(Files.readString(dir.resolve("k-sec1.pem"))).contains("BEGIN EC PRIVATE KEY");
         assertThat(Pem.read(dir.resolve("k.pem"), dir.resolve("c.pem")).leaf().getSubjectX500Principal().getName()).isEqualTo("CN=x.test");
         assertThat(Pem.read(dir.resolve("k-sec1.pem"), dir.resolve("c.pem")).chain()).hasSize(1);
+    }
+
+    @Test
+    void aCertificateCoversItsNamesAndAWildcardOneLabelDeep() {
+        var wildcard = ProxyCertificates.selfSigned("*.Apps.Example.com").leaf();
+        assertThat(Pem.dnsNames(wildcard)).containsExactly("*.apps.example.com");
+        assertThat(Pem.covers(wildcard, "web.apps.example.com")).isTrue();
+        assertThat(Pem.covers(wildcard, "WEB.apps.example.com")).isTrue();
+        assertThat(Pem.covers(wildcard, "*.apps.example.com")).isTrue();
+        assertThat(Pem.covers(wildcard, "apps.example.com")).as("not the domain itself").isFalse();
+        assertThat(Pem.covers(wildcard, "a.b.apps.example.com")).as("one label only").isFalse();
+        assertThat(Pem.covers(wildcard, "web.apps.example.org")).isFalse();
+
+        var api = ProxyCertificates.selfSigned("api.example.org").leaf();
+        assertThat(Pem.covers(api, "api.example.org")).isTrue();
+        assertThat(Pem.covers(api, "*.example.org")).as("a host does not cover a wildcard").isFalse();
+        assertThat(Pem.covers(api, "x.api.example.org")).isFalse();
+    }
+
+    @Test
+    void aProvidedCertificateSaysWhichServedNamesItLeavesOut() {
+        var served = List.of("*.apps.example.com", "api.example.org");
+        assertThat(ProvidedCertificate.uncovered(ProxyCertificates.selfSigned("*.apps.example.com"), served)).containsExactly("api.example.org");
+        assertThat(ProvidedCertificate.uncovered(ProxyCertificates.selfSigned("api.example.org"), served)).containsExactly("*.apps.example.com");
+        assertThat(ProvidedCertificate.uncovered(ProxyCertificates.selfSigned("*.apps.example.com"), List.of("*.apps.example.com"))).isEmpty();
     }
 
     @Test
