@@ -20,7 +20,10 @@ final class Pebble implements AutoCloseable {
     private final Process dns;
     private final Process ca;
 
-    Pebble(Path dir, int httpPort) throws Exception {
+    Pebble(Path dir, int httpPort) throws Exception { this(dir, httpPort, 0); }
+
+    /** {@code validitySeconds}: how long the certificates it issues are valid; 0 for pebble's default (5 years). */
+    Pebble(Path dir, int httpPort, long validitySeconds) throws Exception {
         this.dir = Files.createDirectories(dir);
         TestCertificates.ca(dir, "pebble-listener-ca");
         this.listenerCert = dir.resolve("pebble-listener-ca.crt");
@@ -31,9 +34,9 @@ final class Pebble implements AutoCloseable {
         Files.writeString(dir.resolve("pebble.json"), """
                 {"pebble": {"listenAddress": "127.0.0.1:%d", "managementListenAddress": "127.0.0.1:%d",
                  "certificate": "%s", "privateKey": "%s", "httpPort": %d, "tlsPort": %d,
-                 "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+                 "ocspResponderURL": "", "externalAccountBindingRequired": false%s}}
                 """.formatted(directoryPort, managementPort, dir.resolve("listener.crt"), dir.resolve("listener.key"), httpPort,
-                BhattiProcess.freePort()));
+                BhattiProcess.freePort(), validitySeconds > 0 ? ", \"certificateValidityPeriod\": " + validitySeconds : ""));
         dns = new ProcessBuilder("pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", "127.0.0.1:" + dnsPort,
                 "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", "127.0.0.1:" + BhattiProcess.freePort())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("challtestsrv.log").toFile()).start();

@@ -35,19 +35,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
  * A certificate per published host name from an ACME CA, validated over http-01 (the plain listener
  * answers the challenges). Issued when a port is published, renewed when a third of its life or 30
- * days are left (whichever is sooner), checked at start and every 12 hours, and removed once the
+ * days are left (whichever is sooner), checked at start, when the next certificate falls due and at
+ * least every 12 hours (a failed renewal is tried again within the hour), and removed once the
  * name is no longer published. Keys and chains live in {@code <data>/certs} (0600), so a restart
  * serves them at once without asking the CA again. One issuance per name runs at a time.
  */
 public final class AcmeCertificates implements HostCertificates, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AcmeCertificates.class);
     static final Duration CHECK_EVERY = Duration.ofHours(12);
+    /** A renewal that failed is tried again after this long (CAs limit failed validations, LE to 5 an hour). */
+    static final Duration RETRY_FAILED = Duration.ofHours(1);
+    /** How long one pass waits for the issuances it started before it plans the next. */
+    private static final Duration PASS_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration STEP_TIMEOUT = Duration.ofSeconds(90);
     private static final String ACCOUNT_FILE = "account.pem";
 
@@ -82,24 +90,55 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
         }
         maintenance = Thread.ofVirtual().name("acme-maintenance").start(() -> {
             while (!Thread.currentThread().isInterrupted()) {
-                maintain();
                 try {
-                    Thread.sleep(CHECK_EVERY);
+                    maintain();
+                    var hosts = java.util.Set.copyOf(publishedHosts.get());
+                    var held = hosts.stream().map(certificates::get).filter(java.util.Objects::nonNull).map(Pem.KeyAndChain::leaf).toList();
+                    Thread.sleep(untilNextCheck(held, held.size() < hosts.size(), Instant.now()));
                 } catch (InterruptedException e) {
                     return;
+                } catch (RuntimeException e) {
+                    log.warn("planning the next ACME check: {}", e.getMessage());
+                    try {
+                        Thread.sleep(RETRY_FAILED);
+                    } catch (InterruptedException stop) {
+                        return;
+                    }
                 }
             }
         });
     }
 
-    /** Gets certificates for published names that lack a fresh one; drops those of names no longer published. */
-    void maintain() {
+    /**
+     * Gets certificates for published names that lack a fresh one and waits for them (so the next check
+     * is planned from what is held afterwards); drops those of names no longer published.
+     */
+    void maintain() throws InterruptedException {
         try {
-            for (String host : new HashSet<>(publishedHosts.get())) ensure(host);
+            var issuing = new HashSet<String>(publishedHosts.get()).stream().map(this::ensure).toArray(CompletableFuture[]::new);
+            CompletableFuture.allOf(issuing).get(PASS_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // each failure was logged by its issuance; the next check retries
         } catch (RuntimeException e) {
             log.warn("checking the ACME certificates: {}", e.getMessage());
         }
         dropUnpublished();
+    }
+
+    /**
+     * How long to sleep before the next check: until the next certificate falls due, at most
+     * {@link #CHECK_EVERY}. One already due (its renewal just failed), or a name still without one
+     * ({@code missing}), is tried again after {@link #RETRY_FAILED}. Short-lived certificates (days,
+     * or minutes from a test CA) so renew on time.
+     */
+    static Duration untilNextCheck(List<X509Certificate> held, boolean missing, Instant now) {
+        Duration next = missing ? RETRY_FAILED : CHECK_EVERY;
+        for (X509Certificate cert : held) {
+            Duration left = Duration.between(now, renewalDue(cert));
+            Duration wait = left.isNegative() || left.isZero() ? RETRY_FAILED : left;
+            if (wait.compareTo(next) < 0) next = wait;
+        }
+        return next.compareTo(Duration.ofSeconds(1)) < 0 ? Duration.ofSeconds(1) : next;
     }
 
     @Override
@@ -149,13 +188,15 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
         return issuing;
     }
 
+    static boolean dueForRenewal(X509Certificate cert, Instant now) { return !now.isBefore(renewalDue(cert)); }
+
     /** Renewed with 30 days left, or a third of its life for short-lived certificates. */
-    static boolean dueForRenewal(X509Certificate cert, Instant now) {
+    static Instant renewalDue(X509Certificate cert) {
         Instant from = cert.getNotBefore().toInstant();
         Instant until = cert.getNotAfter().toInstant();
         Duration margin = Duration.between(from, until).dividedBy(3);
         if (margin.compareTo(Duration.ofDays(30)) > 0) margin = Duration.ofDays(30);
-        return now.isAfter(until.minus(margin));
+        return until.minus(margin);
     }
 
     private void issue(String host) {

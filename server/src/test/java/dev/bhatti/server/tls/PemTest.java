@@ -102,4 +102,21 @@ class PemTest {
         assertThat(AcmeCertificates.dueForRenewal(cert, end.minus(Duration.ofDays(29)))).isTrue();
         assertThat(AcmeCertificates.dueForRenewal(cert, end.plus(Duration.ofDays(1)))).isTrue();
     }
+
+    @Test
+    void theNextCheckComesWhenTheFirstCertificateFallsDueAndAtLeastTwiceADay() throws Exception {
+        X509Certificate tenYears = ProxyCertificates.selfSigned("r.test").leaf();
+        Instant due = tenYears.getNotAfter().toInstant().minus(Duration.ofDays(30));
+        assertThat(AcmeCertificates.untilNextCheck(List.of(), false, Instant.now())).isEqualTo(AcmeCertificates.CHECK_EVERY);
+        assertThat(AcmeCertificates.untilNextCheck(List.of(tenYears), false, Instant.now())).as("far off: the regular check")
+                .isEqualTo(AcmeCertificates.CHECK_EVERY);
+        assertThat(AcmeCertificates.untilNextCheck(List.of(tenYears), false, due.minus(Duration.ofMinutes(5)))).as("due in 5 minutes")
+                .isEqualTo(Duration.ofMinutes(5));
+        assertThat(AcmeCertificates.untilNextCheck(List.of(tenYears), false, due.plus(Duration.ofMinutes(5)))).as("due, its renewal failed")
+                .isEqualTo(AcmeCertificates.RETRY_FAILED);
+        assertThat(AcmeCertificates.untilNextCheck(List.of(tenYears), false, due.minusMillis(10))).as("never a busy loop")
+                .isEqualTo(Duration.ofSeconds(1));
+        assertThat(AcmeCertificates.untilNextCheck(List.of(tenYears), true, Instant.now())).as("a name still without one")
+                .isEqualTo(AcmeCertificates.RETRY_FAILED);
+    }
 }
