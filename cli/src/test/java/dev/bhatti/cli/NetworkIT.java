@@ -169,6 +169,8 @@ class NetworkIT {
         assertThat(curl(null, "a1", "http://" + ips.get("a2") + ":8000/").stdout()).contains("a2-page");
         assertThat(curl(null, "a2", "http://a1:8000/").stdout()).as("the resolver knows sibling names").contains("a1-page");
         assertThat(curl(null, "a2", "http://a1.sb:8000/").stdout()).contains("a1-page");
+        // over TCP too (glibc's use-vc; a guest falls back to TCP when an answer comes truncated)
+        assertThat(admin("a2", "env", "RES_OPTIONS=use-vc", "getent", "hosts", "a1").stdout()).contains(ips.get("a1"));
         Run arp = exec(null, "a1", "root", "busybox", "arping", "-c", "1", "-w", "3", "-I", "eth0", ips.get("a2"));
         assertThat(arp.exit()).as("siblings share a link: " + arp).isZero();
     }
@@ -203,6 +205,8 @@ class NetworkIT {
         assertThat(curl(null, "a1", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
         assertThat(admin("a1", "getent", "hosts", TestNetwork.ALLOWED_NAME).stdout()).as("upstream names resolve")
                 .contains(TestNetwork.WAN_IP);
+        assertThat(admin("a1", "env", "RES_OPTIONS=use-vc", "getent", "hosts", TestNetwork.OTHER_NAME).stdout())
+                .as("and over TCP, forwarded over TCP").contains(TestNetwork.WAN_IP2);
         assertThat(curl(bobKey, "b1", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
 
         assertThat(curl(null, "a2", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").exit()).as("egress none").isEqualTo(CURL_TIMEOUT);

@@ -9,6 +9,8 @@ import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,11 +18,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
 /**
- * The resolver each user's sandboxes use, listening on UDP port 53 of the user's gateway. Names of the
- * user's own sandboxes ({@code name} or {@code name.sb}) are answered directly; every other question
- * is forwarded to the upstreams and the reply relayed unchanged. Replies for a sandbox's allowed host
- * names open their addresses in its egress set. The sandbox list is looked up per query through
- * {@link Directory}, so it is never stale.
+ * The resolver each user's sandboxes use, listening on port 53 of the user's gateway, UDP and TCP. Names
+ * of the user's own sandboxes ({@code name} or {@code name.sb}) are answered directly; every other
+ * question is forwarded to the upstreams (over the transport it came by) and the reply relayed
+ * unchanged. TCP matters: a reply too big for a datagram comes truncated, and the guest asks again
+ * over TCP (RFC 7766). Replies for a sandbox's allowed host names open their addresses in its egress
+ * set. The sandbox list is looked up per query through {@link Directory}, so it is never stale.
  */
 final class DnsResolver implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DnsResolver.class);
@@ -30,6 +33,10 @@ final class DnsResolver implements AutoCloseable {
     private static final int UPSTREAM_TIMEOUT_MS = 2000;
     /** Forwarded questions in flight per resolver: a guest flooding it cannot exhaust threads or sockets. */
     private static final int MAX_IN_FLIGHT = 64;
+    /** Open TCP connections per resolver; more are closed at once (the client falls back or retries). */
+    private static final int MAX_TCP_CONNECTIONS = 32;
+    /** A TCP client silent this long is dropped (RFC 7766 suggests seconds); so is an upstream. */
+    private static final int TCP_IDLE_MS = 10_000;
 
     /** What the resolver needs to know of the daemon's state. */
     interface Directory {
@@ -54,18 +61,30 @@ final class DnsResolver implements AutoCloseable {
         this.directory = directory;
     }
 
-    private record Listener(DatagramChannel channel, Thread thread) {}
+    private record Listener(DatagramChannel udp, ServerSocketChannel tcp) {}
 
     /** Serves the user's gateway (idempotent). A failure is logged: sandboxes then lack DNS, nothing else. */
     void serve(String userId, String gateway) {
         listeners.computeIfAbsent(userId, u -> {
+            DatagramChannel udp = null;
             try {
-                DatagramChannel ch = sockets.datagram();
-                ch.bind(new InetSocketAddress(gateway, 53));
-                Thread t = Thread.ofVirtual().name("dns-" + gateway).start(() -> loop(userId, ch));
-                log.info("DNS resolver on {}:53", gateway);
-                return new Listener(ch, t);
+                var address = new InetSocketAddress(gateway, 53);
+                udp = sockets.datagram();
+                udp.bind(address);
+                ServerSocketChannel tcp = sockets.serverSocket();
+                try {
+                    tcp.bind(address);
+                } catch (IOException e) {
+                    closeQuietly(tcp);
+                    throw e;
+                }
+                DatagramChannel datagrams = udp;
+                Thread.ofVirtual().name("dns-" + gateway).start(() -> loop(userId, datagrams));
+                Thread.ofVirtual().name("dns-tcp-" + gateway).start(() -> acceptLoop(userId, tcp));
+                log.info("DNS resolver on {}:53 (UDP and TCP)", gateway);
+                return new Listener(udp, tcp);
             } catch (IOException e) {
+                if (udp != null) closeQuietly(udp);
                 log.warn("cannot serve DNS on {}:53: {}", gateway, e.getMessage());
                 return null;
             }
@@ -74,7 +93,10 @@ final class DnsResolver implements AutoCloseable {
 
     void stop(String userId) {
         Listener l = listeners.remove(userId);
-        if (l != null) closeQuietly(l.channel());
+        if (l != null) {
+            closeQuietly(l.udp());
+            closeQuietly(l.tcp());
+        }
     }
 
     private void loop(String userId, DatagramChannel ch) {
@@ -111,6 +133,74 @@ final class DnsResolver implements AutoCloseable {
         }
     }
 
+    private void acceptLoop(String userId, ServerSocketChannel server) {
+        var open = new Semaphore(MAX_TCP_CONNECTIONS);
+        while (server.isOpen()) {
+            SocketChannel client;
+            try {
+                client = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                log.debug("dns accept: {}", e.getMessage());
+                continue;
+            }
+            if (!open.tryAcquire()) {
+                closeQuietly(client);
+                continue;
+            }
+            Thread.ofVirtual().start(() -> {
+                try (client) {
+                    serveTcp(userId, client);
+                } catch (IOException e) {
+                    log.debug("dns over tcp: {}", e.getMessage());
+                } finally {
+                    open.release();
+                }
+            });
+        }
+    }
+
+    /** Answers length-prefixed queries on one connection, one after another, until the client stops. */
+    private void serveTcp(String userId, SocketChannel client) throws IOException {
+        if (!(client.getRemoteAddress() instanceof InetSocketAddress from)) return;
+        client.socket().setSoTimeout(TCP_IDLE_MS);
+        var in = new java.io.DataInputStream(client.socket().getInputStream());
+        var out = client.socket().getOutputStream();
+        while (true) {
+            byte[] query = readMessage(in);
+            if (query == null) return;
+            var q = DnsMessage.question(query, query.length);
+            if (q.isEmpty()) return; // malformed: the connection ends
+            Optional<String> local = localAnswer(userId, q.get());
+            byte[] reply = local != null ? DnsMessage.answer(query, q.get(), local.map(List::of).orElse(List.of()), SIBLING_TTL)
+                    : forwardTcp(userId, from, query, q.get());
+            out.write(lengthPrefixed(reply));
+            out.flush();
+        }
+    }
+
+    /** A TCP-framed DNS message (RFC 1035 4.2.2: a two-byte length first); null at a clean end or timeout. */
+    private static byte[] readMessage(java.io.DataInputStream in) throws IOException {
+        int length;
+        try {
+            length = in.readUnsignedShort();
+        } catch (java.io.EOFException | java.net.SocketTimeoutException e) {
+            return null;
+        }
+        if (length < 12) return null;
+        byte[] message = in.readNBytes(length);
+        return message.length == length ? message : null;
+    }
+
+    private static byte[] lengthPrefixed(byte[] message) {
+        byte[] framed = new byte[message.length + 2];
+        framed[0] = (byte) (message.length >>> 8);
+        framed[1] = (byte) message.length;
+        System.arraycopy(message, 0, framed, 2, message.length);
+        return framed;
+    }
+
     /**
      * An answer from the user's own sandboxes: an address for an A or ANY question, empty (no data)
      * for other types; null when the name is not a sibling's and must go upstream.
@@ -124,22 +214,54 @@ final class DnsResolver implements AutoCloseable {
     }
 
     private void forward(String userId, DatagramChannel ch, InetSocketAddress client, byte[] query, DnsMessage.Question q) {
-        for (InetSocketAddress upstream : upstreams) {
-            try (DatagramChannel up = sockets.datagram()) {
-                up.connect(upstream);
-                up.write(ByteBuffer.wrap(query));
-                ByteBuffer answer = ByteBuffer.allocate(4096);
-                if (!receive(up, answer)) continue;
-                byte[] reply = java.util.Arrays.copyOf(answer.array(), answer.position());
-                if (reply.length < 2 || ((reply[0] & 0xff) << 8 | (reply[1] & 0xff)) != q.id()) continue;
-                learn(userId, client.getAddress().getHostAddress(), q, reply);
-                reply(ch, client, reply);
-                return;
-            } catch (IOException e) {
-                log.debug("dns upstream {}: {}", upstream, e.getMessage());
-            }
+        byte[] reply = null;
+        for (int i = 0; i < upstreams.size() && reply == null; i++) reply = askOverUdp(upstreams.get(i), query, q);
+        reply(ch, client, answered(userId, client, query, q, reply));
+    }
+
+    private byte[] forwardTcp(String userId, InetSocketAddress client, byte[] query, DnsMessage.Question q) {
+        byte[] reply = null;
+        for (int i = 0; i < upstreams.size() && reply == null; i++) reply = askOverTcp(upstreams.get(i), query, q);
+        return answered(userId, client, query, q, reply);
+    }
+
+    /** An upstream's reply, once its addresses opened what they should; SERVFAIL when no upstream answered. */
+    private byte[] answered(String userId, InetSocketAddress client, byte[] query, DnsMessage.Question q, byte[] reply) {
+        if (reply == null) return DnsMessage.error(query, q, DnsMessage.RCODE_SERVFAIL);
+        learn(userId, client.getAddress().getHostAddress(), q, reply);
+        return reply;
+    }
+
+    private byte[] askOverUdp(InetSocketAddress upstream, byte[] query, DnsMessage.Question q) {
+        try (DatagramChannel up = sockets.datagram()) {
+            up.connect(upstream);
+            up.write(ByteBuffer.wrap(query));
+            ByteBuffer answer = ByteBuffer.allocate(65_535); // a datagram bigger than the buffer would be cut silently
+            if (!receive(up, answer)) return null;
+            byte[] reply = java.util.Arrays.copyOf(answer.array(), answer.position());
+            return answers(reply, q) ? reply : null;
+        } catch (IOException e) {
+            log.debug("dns upstream {}: {}", upstream, e.getMessage());
+            return null;
         }
-        reply(ch, client, DnsMessage.error(query, q, DnsMessage.RCODE_SERVFAIL));
+    }
+
+    private byte[] askOverTcp(InetSocketAddress upstream, byte[] query, DnsMessage.Question q) {
+        try (SocketChannel up = sockets.socket()) {
+            up.socket().connect(upstream, UPSTREAM_TIMEOUT_MS);
+            up.socket().setSoTimeout(UPSTREAM_TIMEOUT_MS);
+            up.socket().getOutputStream().write(lengthPrefixed(query));
+            byte[] reply = readMessage(new java.io.DataInputStream(up.socket().getInputStream()));
+            return reply != null && answers(reply, q) ? reply : null;
+        } catch (IOException e) {
+            log.debug("dns upstream {} over tcp: {}", upstream, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Whether {@code reply} is the answer to {@code q} (by its id; anything else is dropped). */
+    private static boolean answers(byte[] reply, DnsMessage.Question q) {
+        return reply.length >= 2 && ((reply[0] & 0xff) << 8 | (reply[1] & 0xff)) == q.id();
     }
 
     /** Waits for one datagram on a connected channel, up to the upstream timeout. */
@@ -168,7 +290,7 @@ final class DnsResolver implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(DatagramChannel ch) {
+    private static void closeQuietly(java.io.Closeable ch) {
         try {
             ch.close();
         } catch (IOException ignored) {

@@ -7,6 +7,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.nio.channels.DatagramChannel;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -48,6 +50,14 @@ final class NetnsSockets implements AutoCloseable {
 
     DatagramChannel datagram() throws IOException {
         return inside(() -> DatagramChannel.open(java.net.StandardProtocolFamily.INET));
+    }
+
+    ServerSocketChannel serverSocket() throws IOException {
+        return inside(() -> ServerSocketChannel.open(java.net.StandardProtocolFamily.INET));
+    }
+
+    SocketChannel socket() throws IOException {
+        return inside(() -> SocketChannel.open(java.net.StandardProtocolFamily.INET));
     }
 
     <T> T inside(Callable<T> open) throws IOException {

@@ -142,6 +142,27 @@ class BridgedNetworkTest {
             assertThat(resolve(ch, "secret-db")).isEmpty();
             assertThat(rcode(ch, "secret-db")).isEqualTo(DnsMessage.RCODE_SERVFAIL);
         }
+        // the same over TCP (what a guest falls back to for a truncated answer), several on one connection
+        try (var sockets = new NetnsSockets(netns); var tcp = sockets.socket()) {
+            tcp.socket().connect(new InetSocketAddress(a1.gateway(), 53), 5000);
+            tcp.socket().setSoTimeout(5000);
+            byte[] web = askTcp(tcp, "web");
+            assertThat(DnsMessage.addresses(web, web.length).stream().map(DnsMessage.Address::ip)).containsExactly(a1.ip());
+            byte[] dotSb = askTcp(tcp, "web.sb");
+            assertThat(DnsMessage.addresses(dotSb, dotSb.length).stream().map(DnsMessage.Address::ip)).containsExactly(a1.ip());
+            assertThat(askTcp(tcp, "secret-db")[3] & 0x0f).isEqualTo(DnsMessage.RCODE_SERVFAIL);
+        }
+    }
+
+    static byte[] askTcp(java.nio.channels.SocketChannel tcp, String name) throws Exception {
+        byte[] q = DnsMessageTest.query(78, name, DnsMessage.TYPE_A);
+        var out = tcp.socket().getOutputStream();
+        out.write(new byte[] {(byte) (q.length >>> 8), (byte) q.length});
+        out.write(q);
+        var in = new java.io.DataInputStream(tcp.socket().getInputStream());
+        byte[] reply = in.readNBytes(in.readUnsignedShort());
+        assertThat((reply[0] & 0xff) << 8 | (reply[1] & 0xff)).as("the reply's id").isEqualTo(78);
+        return reply;
     }
 
     @Test
