@@ -171,6 +171,8 @@ class NetworkIT {
         assertThat(curl(null, "a2", "http://a1.sb:8000/").stdout()).contains("a1-page");
         // over TCP too (glibc's use-vc; a guest falls back to TCP when an answer comes truncated)
         assertThat(admin("a2", "env", "RES_OPTIONS=use-vc", "getent", "hosts", "a1").stdout()).contains(ips.get("a1"));
+        // and an address gives the name back (PTR)
+        assertThat(admin("a2", "getent", "hosts", ips.get("a1")).stdout()).as("reverse lookup").contains("a1.sb");
         Run arp = exec(null, "a1", "root", "busybox", "arping", "-c", "1", "-w", "3", "-I", "eth0", ips.get("a2"));
         assertThat(arp.exit()).as("siblings share a link: " + arp).isZero();
     }
@@ -181,6 +183,7 @@ class NetworkIT {
         assertThat(curl(null, "a1", "http://" + ips.get("b1") + ":8000/").exit()).isEqualTo(CURL_TIMEOUT);
         assertThat(curl(bobKey, "b1", "http://" + ips.get("a1") + ":8000/").exit()).isEqualTo(CURL_TIMEOUT);
         assertThat(bob("b1", "getent", "hosts", "a1").exit()).as("another user's names are not resolved").isEqualTo(2);
+        assertThat(bob("b1", "getent", "hosts", ips.get("a1")).stdout()).as("nor named from their addresses").doesNotContain("a1");
         // L2: ARP for the other user's address gets no answer, either way
         assertThat(exec(null, "a1", "root", "busybox", "arping", "-c", "2", "-w", "3", "-I", "eth0", ips.get("b1")).exit()).isNotZero();
         assertThat(exec(bobKey, "b1", "root", "busybox", "arping", "-c", "2", "-w", "3", "-I", "eth0", ips.get("a1")).exit()).isNotZero();

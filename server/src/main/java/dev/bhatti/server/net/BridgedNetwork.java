@@ -258,6 +258,15 @@ public final class BridgedNetwork implements SandboxNetwork {
         }
 
         @Override
+        public Optional<String> siblingAt(String userId, String ip) {
+            return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst()
+                    .flatMap(n -> store.sandboxById(n.sandboxId())).map(SandboxRecord::name);
+        }
+
+        @Override
+        public boolean inPool(String ip) { return config.pool().contains(ip); }
+
+        @Override
         public Optional<Map.Entry<String, Egress>> sandboxAt(String userId, String ip) {
             return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst()
                     .map(n -> Map.entry(n.tap(), new Egress(n.egress().equals("all"), n.allowHosts())));

@@ -14,6 +14,7 @@ import java.util.Optional;
  */
 public final class DnsMessage {
     public static final int TYPE_A = 1;
+    public static final int TYPE_PTR = 12;
     public static final int TYPE_AAAA = 28;
     public static final int TYPE_ANY = 255;
     static final int CLASS_IN = 1;
@@ -125,6 +126,38 @@ public final class DnsMessage {
             if (name.length() > 253) return -1;
             p += 1 + len;
         }
+    }
+
+    /** The answer to a reverse question {@code q}: one PTR record naming {@code target} (a host name). */
+    public static byte[] pointerAnswer(byte[] query, Question q, String target, int ttl) {
+        var rdata = new ByteArrayOutputStream();
+        for (String label : target.split("\\.")) {
+            byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            if (l.length == 0 || l.length > 63) throw new IllegalArgumentException("bad label in " + target);
+            rdata.write(l.length);
+            rdata.write(l, 0, l.length);
+        }
+        rdata.write(0);
+        var out = new ByteArrayOutputStream();
+        header(out, q, 0, 1);
+        out.write(query, 12, q.end() - 12);
+        out.write(0xc0);
+        out.write(12);
+        u16(out, TYPE_PTR);
+        u16(out, CLASS_IN);
+        u32(out, ttl);
+        u16(out, rdata.size());
+        out.write(rdata.toByteArray(), 0, rdata.size());
+        return out.toByteArray();
+    }
+
+    /** The IPv4 address a reverse name ({@code 4.3.2.1.in-addr.arpa}) asks about, if it is one. */
+    public static Optional<String> reverseAddress(String name) {
+        if (!name.endsWith(".in-addr.arpa")) return Optional.empty();
+        String[] parts = name.substring(0, name.length() - ".in-addr.arpa".length()).split("\\.");
+        if (parts.length != 4) return Optional.empty();
+        String ip = parts[3] + "." + parts[2] + "." + parts[1] + "." + parts[0];
+        return Ipv4.valid(ip) ? Optional.of(ip) : Optional.empty();
     }
 
     private static void header(ByteArrayOutputStream out, Question q, int rcode, int answers) {

@@ -33,6 +33,7 @@ final class DnsResolver implements AutoCloseable {
     private static final int UPSTREAM_TIMEOUT_MS = 2000;
     /** Forwarded questions in flight per resolver: a guest flooding it cannot exhaust threads or sockets. */
     private static final int MAX_IN_FLIGHT = 64;
+    private static final java.util.regex.Pattern SIBLING_LABEL = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     /** Open TCP connections per resolver; more are closed at once (the client falls back or retries). */
     private static final int MAX_TCP_CONNECTIONS = 32;
     /** A TCP client silent this long is dropped (RFC 7766 suggests seconds); so is an upstream. */
@@ -42,6 +43,12 @@ final class DnsResolver implements AutoCloseable {
     interface Directory {
         /** The IP of the user's sandbox called {@code name}, if any. */
         Optional<String> sibling(String userId, String name);
+
+        /** The name of the user's sandbox at {@code ip}, if any. */
+        Optional<String> siblingAt(String userId, String ip);
+
+        /** Whether {@code ip} is in the sandboxes' address pool. */
+        boolean inPool(String ip);
 
         /** The egress policy and TAP of the user's sandbox at {@code ip}, if any. */
         Optional<Map.Entry<String, Egress>> sandboxAt(String userId, String ip);
@@ -116,9 +123,16 @@ final class DnsResolver implements AutoCloseable {
             int length = buf.position();
             var q = DnsMessage.question(packet, length);
             if (q.isEmpty() || !(from instanceof InetSocketAddress client)) continue; // malformed: dropped
-            Optional<String> local = localAnswer(userId, q.get());
+            byte[] local;
+            try {
+                local = localReply(userId, packet, q.get());
+            } catch (RuntimeException e) { // the store, say: this question fails, the resolver goes on
+                log.warn("dns question {} from {}: {}", q.get().name(), client, e.toString());
+                reply(ch, client, DnsMessage.error(packet, q.get(), DnsMessage.RCODE_SERVFAIL));
+                continue;
+            }
             if (local != null) {
-                reply(ch, client, DnsMessage.answer(packet, q.get(), local.map(List::of).orElse(List.of()), SIBLING_TTL));
+                reply(ch, client, local);
                 continue;
             }
             if (!inFlight.tryAcquire()) continue; // overloaded: the client retries
@@ -154,6 +168,8 @@ final class DnsResolver implements AutoCloseable {
                     serveTcp(userId, client);
                 } catch (IOException e) {
                     log.debug("dns over tcp: {}", e.getMessage());
+                } catch (RuntimeException e) {
+                    log.warn("dns over tcp from {}: {}", client, e.toString());
                 } finally {
                     open.release();
                 }
@@ -172,9 +188,8 @@ final class DnsResolver implements AutoCloseable {
             if (query == null) return;
             var q = DnsMessage.question(query, query.length);
             if (q.isEmpty()) return; // malformed: the connection ends
-            Optional<String> local = localAnswer(userId, q.get());
-            byte[] reply = local != null ? DnsMessage.answer(query, q.get(), local.map(List::of).orElse(List.of()), SIBLING_TTL)
-                    : forwardTcp(userId, from, query, q.get());
+            byte[] reply = localReply(userId, query, q.get());
+            if (reply == null) reply = forwardTcp(userId, from, query, q.get());
             out.write(lengthPrefixed(reply));
             out.flush();
         }
@@ -202,15 +217,32 @@ final class DnsResolver implements AutoCloseable {
     }
 
     /**
-     * An answer from the user's own sandboxes: an address for an A or ANY question, empty (no data)
-     * for other types; null when the name is not a sibling's and must go upstream.
+     * The reply to a question about the user's own sandboxes, or null when it must go upstream.
+     * <ul>
+     * <li>{@code name} or {@code name.sb} of a sibling: its address for A (or ANY), no data for
+     *     other types.
+     * <li>a reverse name ({@code d.c.b.a.in-addr.arpa}) of an address in the pool: the sibling's name
+     *     ({@code name.sb}) for PTR; NXDOMAIN for any other address of the pool (another user's
+     *     sandboxes are not named, and private addresses are not asked of public resolvers).
+     * </ul>
      */
-    private Optional<String> localAnswer(String userId, DnsMessage.Question q) {
+    private byte[] localReply(String userId, byte[] query, DnsMessage.Question q) {
+        Optional<String> reverse = DnsMessage.reverseAddress(q.name());
+        if (reverse.isPresent()) {
+            if (!directory.inPool(reverse.get())) return null;
+            // only names a forward question can ask for (one DNS label), so that the two agree
+            Optional<String> name = directory.siblingAt(userId, reverse.get()).filter(n -> SIBLING_LABEL.matcher(n).matches());
+            if (name.isEmpty()) return DnsMessage.error(query, q, DnsMessage.RCODE_NXDOMAIN);
+            return q.type() == DnsMessage.TYPE_PTR || q.type() == DnsMessage.TYPE_ANY
+                    ? DnsMessage.pointerAnswer(query, q, name.get() + ".sb", SIBLING_TTL)
+                    : DnsMessage.answer(query, q, List.of(), SIBLING_TTL);
+        }
         String name = q.name().endsWith(".sb") ? q.name().substring(0, q.name().length() - 3) : q.name();
         if (name.contains(".")) return null;
         Optional<String> ip = directory.sibling(userId, name);
         if (ip.isEmpty()) return null;
-        return q.type() == DnsMessage.TYPE_A || q.type() == DnsMessage.TYPE_ANY ? ip : Optional.empty();
+        boolean address = q.type() == DnsMessage.TYPE_A || q.type() == DnsMessage.TYPE_ANY;
+        return DnsMessage.answer(query, q, address ? List.of(ip.get()) : List.of(), SIBLING_TTL);
     }
 
     private void forward(String userId, DatagramChannel ch, InetSocketAddress client, byte[] query, DnsMessage.Question q) {

@@ -52,5 +52,8 @@ public record Subnets(int base, int prefix) {
         return n >= 0 && n < 256 ? n : -1;
     }
 
+    /** Whether {@code ip} (a valid dotted quad) is in the pool. */
+    public boolean contains(String ip) { return (Ipv4.parse(ip) & mask(prefix)) == base; }
+
     private static int mask(int prefix) { return prefix == 0 ? 0 : -1 << (32 - prefix); }
 }

@@ -132,7 +132,7 @@ class BridgedNetworkTest {
     @Test
     void theResolverAnswersOnlyForTheUsersOwnSandboxes() throws Exception {
         GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
-        network.attach(sandbox("u2", "bbbb000000000001", "secret-db"), Egress.ALL);
+        GuestNet b1 = network.attach(sandbox("u2", "bbbb000000000001", "secret-db"), Egress.ALL);
         try (var sockets = new NetnsSockets(netns); var ch = sockets.datagram()) {
             ch.bind(new InetSocketAddress(a1.gateway(), 0));
             ch.connect(new InetSocketAddress(a1.gateway(), 53));
@@ -141,6 +141,15 @@ class BridgedNetworkTest {
             // another user's sandbox is not a sibling: it goes upstream (none here) and fails
             assertThat(resolve(ch, "secret-db")).isEmpty();
             assertThat(rcode(ch, "secret-db")).isEqualTo(DnsMessage.RCODE_SERVFAIL);
+            // reverse: a sibling's address names it; another user's is unknown here (and never asked upstream)
+            byte[] ptr = ask(ch, reverse(a1.ip()), DnsMessage.TYPE_PTR);
+            int questionEnd = 12 + reverse(a1.ip()).length() + 2 + 4; // header, the name's labels, type and class
+            assertThat(DnsMessageTest.pointerTarget(ptr, questionEnd)).isEqualTo("web.sb");
+            assertThat(ask(ch, reverse(b1.ip()), DnsMessage.TYPE_PTR)[3] & 0x0f).isEqualTo(DnsMessage.RCODE_NXDOMAIN);
+            assertThat(ask(ch, reverse("10.123.0.200"), DnsMessage.TYPE_PTR)[3] & 0x0f).as("a free address of the pool")
+                    .isEqualTo(DnsMessage.RCODE_NXDOMAIN);
+            assertThat(ask(ch, reverse("192.0.2.1"), DnsMessage.TYPE_PTR)[3] & 0x0f).as("outside the pool: upstream (none)")
+                    .isEqualTo(DnsMessage.RCODE_SERVFAIL);
         }
         // the same over TCP (what a guest falls back to for a truncated answer), several on one connection
         try (var sockets = new NetnsSockets(netns); var tcp = sockets.socket()) {
@@ -187,8 +196,15 @@ class BridgedNetworkTest {
         return ask(ch, name)[3] & 0x0f;
     }
 
-    static byte[] ask(java.nio.channels.DatagramChannel ch, String name) throws Exception {
-        ch.write(ByteBuffer.wrap(DnsMessageTest.query(77, name, DnsMessage.TYPE_A)));
+    static String reverse(String ip) {
+        String[] o = ip.split("\\.");
+        return o[3] + "." + o[2] + "." + o[1] + "." + o[0] + ".in-addr.arpa";
+    }
+
+    static byte[] ask(java.nio.channels.DatagramChannel ch, String name) throws Exception { return ask(ch, name, DnsMessage.TYPE_A); }
+
+    static byte[] ask(java.nio.channels.DatagramChannel ch, String name, int type) throws Exception {
+        ch.write(ByteBuffer.wrap(DnsMessageTest.query(77, name, type)));
         ByteBuffer buf = ByteBuffer.allocate(1500);
         ch.configureBlocking(false);
         try (var selector = java.nio.channels.Selector.open()) {

@@ -51,6 +51,33 @@ class DnsMessageTest {
     }
 
     @Test
+    void reverseNamesAreReadAndAnsweredWithAPointer() {
+        assertEquals(java.util.Optional.of("10.200.0.3"), DnsMessage.reverseAddress("3.0.200.10.in-addr.arpa"));
+        assertTrue(DnsMessage.reverseAddress("0.200.10.in-addr.arpa").isEmpty(), "three octets");
+        assertTrue(DnsMessage.reverseAddress("300.0.200.10.in-addr.arpa").isEmpty());
+        assertTrue(DnsMessage.reverseAddress("web.sb").isEmpty());
+        byte[] q = query(0x4321, "3.0.200.10.in-addr.arpa", DnsMessage.TYPE_PTR);
+        var question = DnsMessage.question(q, q.length).orElseThrow();
+        byte[] a = DnsMessage.pointerAnswer(q, question, "web.sb", 5);
+        assertEquals(0x43, a[0] & 0xff);
+        assertEquals(1, a[7] & 0xff, "one answer");
+        assertEquals("web.sb", pointerTarget(a, question.end()));
+    }
+
+    /** The target of the single PTR record that follows the question. */
+    static String pointerTarget(byte[] reply, int questionEnd) {
+        int p = questionEnd + 2; // the owner: a pointer to the question's name
+        assertEquals(DnsMessage.TYPE_PTR, (reply[p] & 0xff) << 8 | (reply[p + 1] & 0xff));
+        p += 10; // type, class, ttl, rdlength
+        var name = new StringBuilder();
+        for (int len = reply[p] & 0xff; len != 0; p += 1 + len, len = reply[p] & 0xff) {
+            if (!name.isEmpty()) name.append('.');
+            name.append(new String(reply, p + 1, len, java.nio.charset.StandardCharsets.US_ASCII));
+        }
+        return name.toString();
+    }
+
+    @Test
     void malformedPacketsAreEmptyNotExceptions() {
         byte[] q = query(1, "a.example", DnsMessage.TYPE_A);
         for (int n = 0; n < q.length; n++) {
