@@ -254,13 +254,21 @@ public final class BridgedNetwork implements SandboxNetwork {
     private final class Directory implements DnsResolver.Directory {
         @Override
         public Optional<String> sibling(String userId, String name) {
-            return store.sandbox(userId, name).filter(s -> s.name().equals(name)).flatMap(s -> store.network(s.id())).map(NetworkRecord::ip);
+            // DNS names know no case (the question comes lower-cased): "Web" answers to web, unless that is ambiguous
+            Optional<SandboxRecord> exact = store.sandbox(userId, name).filter(s -> s.name().equals(name));
+            Optional<SandboxRecord> sandbox = exact.isPresent() ? exact : onlyOne(store.sandboxes(userId).stream()
+                    .filter(s -> s.name().equalsIgnoreCase(name)).toList());
+            return sandbox.flatMap(s -> store.network(s.id())).map(NetworkRecord::ip);
+        }
+
+        private static Optional<SandboxRecord> onlyOne(List<SandboxRecord> matches) {
+            return matches.size() == 1 ? Optional.of(matches.getFirst()) : Optional.empty();
         }
 
         @Override
         public Optional<String> siblingAt(String userId, String ip) {
             return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst()
-                    .flatMap(n -> store.sandboxById(n.sandboxId())).map(SandboxRecord::name);
+                    .flatMap(n -> store.sandboxById(n.sandboxId())).map(s -> s.name().toLowerCase(java.util.Locale.ROOT));
         }
 
         @Override

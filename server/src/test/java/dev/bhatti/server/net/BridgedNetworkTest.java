@@ -133,11 +133,13 @@ class BridgedNetworkTest {
     void theResolverAnswersOnlyForTheUsersOwnSandboxes() throws Exception {
         GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
         GuestNet b1 = network.attach(sandbox("u2", "bbbb000000000001", "secret-db"), Egress.ALL);
+        GuestNet api = network.attach(sandbox("u1", "aaaa000000000002", "API"), Egress.ALL);
         try (var sockets = new NetnsSockets(netns); var ch = sockets.datagram()) {
             ch.bind(new InetSocketAddress(a1.gateway(), 0));
             ch.connect(new InetSocketAddress(a1.gateway(), 53));
             assertThat(resolve(ch, "web")).containsExactly(a1.ip());
             assertThat(resolve(ch, "web.sb")).containsExactly(a1.ip());
+            assertThat(resolve(ch, "Api")).as("names know no case").containsExactly(api.ip());
             // another user's sandbox is not a sibling: it goes upstream (none here) and fails
             assertThat(resolve(ch, "secret-db")).isEmpty();
             assertThat(rcode(ch, "secret-db")).isEqualTo(DnsMessage.RCODE_SERVFAIL);
