@@ -186,8 +186,9 @@ public final class ApiHandler extends Handler.Abstract {
                     forwards.close(doomed.id(), 0);
                     backends.close(doomed.id(), 0);
                     webShells.disconnect(doomed.id(), "the sandbox was destroyed");
+                    boolean published = !publishes.list(doomed).isEmpty();
                     sandboxes.destroy(user, id);
-                    publishes.releaseCertificates();
+                    if (published) publishes.releaseCertificates(); // its names' certificates go now
                     events.record("sandbox.destroy", user.name(), doomed.name(), "");
                     yield Reply.ok(Map.of("status", "destroyed"));
                 }
