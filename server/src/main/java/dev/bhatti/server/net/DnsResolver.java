@@ -260,7 +260,11 @@ final class DnsResolver implements AutoCloseable {
     /** An upstream's reply, once its addresses opened what they should; SERVFAIL when no upstream answered. */
     private byte[] answered(String userId, InetSocketAddress client, byte[] query, DnsMessage.Question q, byte[] reply) {
         if (reply == null) return DnsMessage.error(query, q, DnsMessage.RCODE_SERVFAIL);
-        learn(userId, client.getAddress().getHostAddress(), q, reply);
+        try {
+            learn(userId, client.getAddress().getHostAddress(), q, reply);
+        } catch (RuntimeException e) { // the answer still goes back; an allowed name's address stays closed
+            log.warn("dns answer for {}: could not open its addresses: {}", q.name(), e.toString());
+        }
         return reply;
     }
 
