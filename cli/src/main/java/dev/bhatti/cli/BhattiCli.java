@@ -27,8 +27,9 @@ public final class BhattiCli {
         }
         var cli = Subcommands.commandLine(args);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            // errors that say what to do next, and a daemon that cannot set up its network (say, a clashing pool)
             if (e instanceof CliException || e instanceof TierBuilder.BuildException || e instanceof IllegalArgumentException
-                    || e instanceof IllegalStateException) {
+                    || e instanceof IllegalStateException || e instanceof dev.bhatti.server.net.NetworkException) {
                 cmd.getErr().println("bhatti: " + e.getMessage());
                 return 1;
             }

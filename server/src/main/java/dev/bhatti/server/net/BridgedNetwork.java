@@ -58,6 +58,7 @@ public final class BridgedNetwork implements SandboxNetwork {
     public void start() throws NetworkException {
         lock.lock();
         try {
+            refuseOverlappingRoutes();
             host.enableForwarding();
             Map<String, Integer> subnets = store.subnets();
             List<NetworkRecord> networks = store.networks();
@@ -226,6 +227,30 @@ public final class BridgedNetwork implements SandboxNetwork {
         byte[] b = new byte[n];
         RANDOM.nextBytes(b);
         return b;
+    }
+
+    /**
+     * A network the host already routes (its LAN, a VPN) that lies inside the pool would clash with a
+     * user's bridge, hiding its hosts from the sandboxes and the host without any error: the daemon says
+     * so and does not start. A wider routed network holding the pool (a corporate 10.0.0.0/8, say) only
+     * loses the pool's addresses, which is worth a warning. Our own bridges' routes are the pool's.
+     */
+    private void refuseOverlappingRoutes() throws NetworkException {
+        for (HostNetwork.Route r : host.routes()) {
+            if (r.device().startsWith(BRIDGE_PREFIX) || !config.pool().overlaps(r.destination())) continue;
+            String where = r.destination() + (r.device().isEmpty() ? "" : " (routed on " + r.device() + ")")
+                    + (config.netns() == null ? "" : " in network namespace " + config.netns());
+            int length = Integer.parseInt(r.destination().substring(r.destination().indexOf('/') + 1));
+            if (length >= config.pool().prefix()) {
+                throw new NetworkException("network.pool " + config.pool().cidr() + " holds " + where + ", a network the host already"
+                        + " uses: sandboxes could not reach it, nor it them. Choose a pool nothing else uses in config.yaml,"
+                        + " e.g. network.pool: 10.200.0.0/16");
+            }
+            if (length > 1) { // 0.0.0.0/1 and 128.0.0.0/1 are a VPN's default route
+                log.warn("network.pool {} lies inside {}: hosts of that network with addresses in the pool cannot be reached "
+                        + "from the sandboxes or this host", config.pool().cidr(), where);
+            }
+        }
     }
 
     private void ensureBridge(int subnetIndex) throws NetworkException {

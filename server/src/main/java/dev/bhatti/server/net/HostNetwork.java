@@ -50,6 +50,24 @@ public final class HostNetwork {
         return run(ipCommand("link", "show", "dev", link), true).exit() == 0;
     }
 
+    /** An IPv4 route of the main table: its destination ({@code a.b.c.d/n}; a host route gets /32) and device. */
+    public record Route(String destination, String device) {}
+
+    /** The IPv4 routes of the main table, but the default route. */
+    public List<Route> routes() throws NetworkException {
+        var routes = new ArrayList<Route>();
+        for (String line : run(ipCommand("-o", "-4", "route", "show"), false).output().split("\n")) {
+            // "10.0.0.0/8 via 10.1.1.1 dev eth0 ...", "192.0.2.7 dev wg0 scope link"; unreachable and the like have no dev
+            String[] f = line.strip().split("\\s+");
+            if (f.length < 3 || f[0].equals("default")) continue;
+            String dest = f[0].contains("/") ? f[0] : f[0] + "/32";
+            String dev = "";
+            for (int i = 1; i + 1 < f.length; i++) if (f[i].equals("dev")) dev = f[i + 1];
+            routes.add(new Route(dest, dev));
+        }
+        return routes;
+    }
+
     /** The names of all links whose name starts with {@code prefix}. */
     public List<String> links(String prefix) throws NetworkException {
         var names = new ArrayList<String>();

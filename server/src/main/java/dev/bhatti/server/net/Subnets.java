@@ -52,6 +52,21 @@ public record Subnets(int base, int prefix) {
         return n >= 0 && n < 256 ? n : -1;
     }
 
+    /** Whether the pool shares addresses with {@code cidr} ({@code a.b.c.d/n}); false for anything malformed. */
+    public boolean overlaps(String cidr) {
+        int slash = cidr.indexOf('/');
+        if (slash < 0 || !Ipv4.valid(cidr.substring(0, slash))) return false;
+        int length;
+        try {
+            length = Integer.parseInt(cidr.substring(slash + 1));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        if (length < 0 || length > 32) return false;
+        int common = mask(Math.min(length, prefix));
+        return (Ipv4.parse(cidr.substring(0, slash)) & common) == (base & common);
+    }
+
     /** Whether {@code ip} (a valid dotted quad) is in the pool. */
     public boolean contains(String ip) { return (Ipv4.parse(ip) & mask(prefix)) == base; }
 

@@ -28,6 +28,20 @@ class AddressingTest {
     }
 
     @Test
+    void aPoolOverlapsWhatSharesAddressesWithIt() {
+        var pool = Subnets.parse("10.200.0.0/16");
+        assertTrue(pool.overlaps("10.200.5.0/24"), "inside");
+        assertTrue(pool.overlaps("10.200.7.9/32"), "a host inside");
+        assertTrue(pool.overlaps("10.0.0.0/8"), "around");
+        assertTrue(pool.overlaps("10.200.0.0/16"), "the same");
+        assertFalse(pool.overlaps("10.201.0.0/24"));
+        assertFalse(pool.overlaps("192.168.0.0/16"));
+        assertTrue(pool.contains("10.200.255.254"));
+        assertFalse(pool.contains("10.201.0.1"));
+        for (String junk : List.of("10.200.0.0", "10.200.0.0/33", "10.200.0.0/x", "300.1.1.1/8")) assertFalse(pool.overlaps(junk), junk);
+    }
+
+    @Test
     void badPoolsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> Subnets.parse("10.200.0.0"));
         assertThrows(IllegalArgumentException.class, () -> Subnets.parse("10.200.1.0/16"));

@@ -107,6 +107,22 @@ class BridgedNetworkTest {
     }
 
     @Test
+    void aPoolHoldingANetworkTheHostRoutesIsRefusedAndAWiderOneOnlyWarned() throws Exception {
+        network.close();
+        network = null;
+        sh("ip", "-n", netns, "link", "add", "lan0", "type", "bridge"); // a stand-in for the LAN's link (no dummy module here)
+        sh("ip", "-n", netns, "addr", "add", "10.123.1.5/24", "dev", "lan0"); // inside the pool 10.123.0.0/23
+        sh("ip", "-n", netns, "link", "set", "lan0", "up");
+        assertThatThrownBy(this::open).isInstanceOf(NetworkException.class)
+                .hasMessageContaining("network.pool 10.123.0.0/23 holds 10.123.1.0/24 (routed on lan0)").hasMessageContaining("config.yaml");
+        assertThat(out("ip", "-n", netns, "-o", "link", "show")).as("nothing made").doesNotContain("bhbr");
+        sh("ip", "-n", netns, "addr", "flush", "dev", "lan0");
+        sh("ip", "-n", netns, "addr", "add", "10.9.9.9/8", "dev", "lan0"); // around the pool: a warning
+        network = open();
+        assertThat(network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL).address()).isEqualTo("10.123.0.2/24");
+    }
+
+    @Test
     void theGatewaysMacStaysPutWhileTapsComeAndGo() throws Exception {
         GuestNet a1 = network.attach(sandbox("u1", "aaaa000000000001", "web"), Egress.ALL);
         String mac = BridgedNetwork.gatewayMac(a1.gateway());
