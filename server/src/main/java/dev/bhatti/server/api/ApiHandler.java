@@ -186,7 +186,7 @@ public final class ApiHandler extends Handler.Abstract {
                     forwards.close(doomed.id(), 0);
                     backends.close(doomed.id(), 0);
                     webShells.disconnect(doomed.id(), "the sandbox was destroyed");
-                    boolean published = !publishes.list(doomed).isEmpty();
+                    boolean published = publishes.hasPublished(doomed);
                     sandboxes.destroy(user, id);
                     if (published) publishes.releaseCertificates(); // its names' certificates go now
                     events.record("sandbox.destroy", user.name(), doomed.name(), "");

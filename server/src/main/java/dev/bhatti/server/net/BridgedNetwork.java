@@ -292,8 +292,11 @@ public final class BridgedNetwork implements SandboxNetwork {
 
         @Override
         public Optional<String> siblingAt(String userId, String ip) {
-            return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst()
-                    .flatMap(n -> store.sandboxById(n.sandboxId())).map(s -> s.name().toLowerCase(java.util.Locale.ROOT));
+            return networkAt(userId, ip).flatMap(n -> store.sandboxById(n.sandboxId())).map(s -> s.name().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        private Optional<NetworkRecord> networkAt(String userId, String ip) {
+            return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst();
         }
 
         @Override
@@ -301,8 +304,7 @@ public final class BridgedNetwork implements SandboxNetwork {
 
         @Override
         public Optional<Map.Entry<String, Egress>> sandboxAt(String userId, String ip) {
-            return store.networks().stream().filter(n -> n.userId().equals(userId) && n.ip().equals(ip)).findFirst()
-                    .map(n -> Map.entry(n.tap(), new Egress(n.egress().equals("all"), n.allowHosts())));
+            return networkAt(userId, ip).map(n -> Map.entry(n.tap(), new Egress(n.egress().equals("all"), n.allowHosts())));
         }
 
         @Override

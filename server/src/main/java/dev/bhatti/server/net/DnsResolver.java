@@ -33,7 +33,6 @@ final class DnsResolver implements AutoCloseable {
     private static final int UPSTREAM_TIMEOUT_MS = 2000;
     /** Forwarded questions in flight per resolver: a guest flooding it cannot exhaust threads or sockets. */
     private static final int MAX_IN_FLIGHT = 64;
-    private static final java.util.regex.Pattern SIBLING_LABEL = java.util.regex.Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     /** Open TCP connections per resolver; more are closed at once (the client falls back or retries). */
     private static final int MAX_TCP_CONNECTIONS = 32;
     /** A TCP client silent this long is dropped (RFC 7766 suggests seconds); so is an upstream. */
@@ -231,7 +230,7 @@ final class DnsResolver implements AutoCloseable {
         if (reverse.isPresent()) {
             if (!directory.inPool(reverse.get())) return null;
             // only names a forward question can ask for (one DNS label), so that the two agree
-            Optional<String> name = directory.siblingAt(userId, reverse.get()).filter(n -> SIBLING_LABEL.matcher(n).matches());
+            Optional<String> name = directory.siblingAt(userId, reverse.get()).filter(n -> DnsNames.LABEL.matcher(n).matches());
             if (name.isEmpty()) return DnsMessage.error(query, q, DnsMessage.RCODE_NXDOMAIN);
             return q.type() == DnsMessage.TYPE_PTR || q.type() == DnsMessage.TYPE_ANY
                     ? DnsMessage.pointerAnswer(query, q, name.get() + ".sb", SIBLING_TTL)

@@ -50,7 +50,7 @@ public record Egress(boolean all, List<String> allow) {
                 throw ApiException.badRequest(e.getMessage());
             }
         }
-        if (s.length() > 253 || !s.matches("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+        if (s.length() > 253 || !DnsNames.NAME.matcher(s).matches()) {
             throw ApiException.badRequest("not an IPv4 address, CIDR or host name: '" + dev.bhatti.server.sandbox.Limits.printable(h) + "'");
         }
         return s;

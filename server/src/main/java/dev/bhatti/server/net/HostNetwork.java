@@ -26,9 +26,10 @@ public final class HostNetwork {
      * send to the old one until they expire (half a minute and more without DNS or egress).
      */
     public void ensureBridge(String bridge, String gatewayCidr, String mac) throws NetworkException {
-        if (!exists(bridge)) {
+        var shown = run(ipCommand("-o", "link", "show", "dev", bridge), true);
+        if (shown.exit() != 0) {
             ip("link", "add", "name", bridge, "address", mac, "type", "bridge");
-        } else if (!run(ipCommand("-o", "link", "show", "dev", bridge), false).output().contains("link/ether " + mac + " ")) {
+        } else if (!shown.output().contains("link/ether " + mac + " ")) {
             ip("link", "set", "dev", bridge, "address", mac); // a bridge made before the MAC was fixed
         }
         ip("addr", "replace", gatewayCidr, "dev", bridge);

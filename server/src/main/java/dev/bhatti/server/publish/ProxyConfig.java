@@ -17,7 +17,7 @@ import dev.bhatti.server.tls.TlsConfig;
  */
 public record ProxyConfig(String host, int port, String domain, int publicPort, java.time.Duration idleTimeout, TlsConfig tls) {
     public ProxyConfig {
-        if (domain == null || !TlsConfig.DNS_NAME.matcher(domain).matches()) {
+        if (domain == null || !dev.bhatti.server.net.DnsNames.NAME.matcher(domain).matches()) {
             throw new IllegalArgumentException("proxy.domain must be a lower-case DNS name, got '" + domain + "'");
         }
         if (port < 0 || port > 65535 || publicPort < 1 || publicPort > 65535) throw new IllegalArgumentException("proxy ports must be 1 to 65535");

@@ -100,6 +100,9 @@ public final class PublishService {
         throw new ApiException(500, "could not find a free alias; give one with --alias");
     }
 
+    /** Whether any port of the sandbox is published. */
+    public boolean hasPublished(SandboxRecord sandbox) { return !store.publishes(sandbox.id()).isEmpty(); }
+
     public List<Published> list(SandboxRecord sandbox) {
         return store.publishes(sandbox.id()).stream().map(r -> new Published(r, url(r), true)).toList();
     }

@@ -2,6 +2,8 @@ package dev.bhatti.server.tls;
 
 import java.net.URI;
 import java.nio.file.Path;
+import dev.bhatti.server.net.DnsNames;
+
 import java.time.Duration;
 
 /**
@@ -49,14 +51,10 @@ public record TlsConfig(String host, int port, int publicPort, Path certFile, Pa
         }
         if (files && (certFile == null || keyFile == null)) throw new IllegalArgumentException("proxy.tls needs both cert_file and key_file");
         if (reloadCheck.isNegative() || reloadCheck.isZero()) throw new IllegalArgumentException("proxy.tls.reload_check_sec must be > 0");
-        if (apiHost != null && !DNS_NAME.matcher(apiHost).matches()) {
+        if (apiHost != null && !DnsNames.NAME.matcher(apiHost).matches()) {
             throw new IllegalArgumentException("proxy.tls.api_host must be a lower-case DNS name, got '" + apiHost + "'");
         }
     }
-
-    /** A lower-case DNS name of one or more labels. */
-    public static final java.util.regex.Pattern DNS_NAME =
-            java.util.regex.Pattern.compile("([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
     /** The API's https URL (no trailing slash), when it is served here. */
     public java.util.Optional<String> apiUrl() {
