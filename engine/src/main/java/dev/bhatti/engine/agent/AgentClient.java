@@ -58,6 +58,17 @@ public final class AgentClient implements AutoCloseable {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        return over(ch, timeout, unit);
+    }
+
+    /** Like {@link #connect} on a channel connected already; closes it on failure. */
+    public static AgentClient over(SocketChannel ch, long timeout, TimeUnit unit)
+            throws IOException, TimeoutException, InterruptedException {
+        try {
             var connection = Connection.client(new FrameIO(Channels.newInputStream(ch), Channels.newOutputStream(ch)),
                     "bhatti-host/0.1.0");
             try {

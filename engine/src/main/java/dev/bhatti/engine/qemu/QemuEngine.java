@@ -46,6 +46,8 @@ public final class QemuEngine implements Engine {
 
     private static final Logger log = LoggerFactory.getLogger(QemuEngine.class);
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a starting QEMU may take to listen on its QMP socket. */
+    private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
@@ -285,8 +287,8 @@ public final class QemuEngine implements Engine {
         Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
         vm.process = process.toHandle();
         try {
-            VmProcesses.awaitSocket(vm.paths.qmpSocket(), process);
-            Qmp qmp = Qmp.connect(vm.paths.qmpSocket());
+            Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(),
+                    System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos()));
             vm.qmp = qmp;
             MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
             long loaded = System.nanoTime();
@@ -768,15 +770,11 @@ public final class QemuEngine implements Engine {
      */
     private AgentClient awaitAgent(QemuVm vm, Process process) throws EngineException, InterruptedException {
         long deadline = System.nanoTime() + config.bootTimeout().toNanos();
-        while (!Files.exists(vm.paths.agentSocket())) {
-            if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue());
-            if (System.nanoTime() > deadline) throw bootFailure(vm, "QEMU did not create its agent socket");
-            Thread.sleep(20);
-        }
         var result = new CompletableFuture<AgentClient>();
         Thread connecting = Thread.ofVirtual().start(() -> {
             try {
-                result.complete(AgentClient.connect(vm.paths.agentSocket(), config.bootTimeout().toMillis(), TimeUnit.MILLISECONDS));
+                var channel = VmProcesses.connectWhenListening(vm.paths.agentSocket(), process.toHandle(), deadline);
+                result.complete(AgentClient.over(channel, config.bootTimeout().toMillis(), TimeUnit.MILLISECONDS));
             } catch (Exception e) {
                 result.completeExceptionally(e);
             }
@@ -793,6 +791,7 @@ public final class QemuEngine implements Engine {
                         throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
                     }
                 } catch (ExecutionException e) {
+                    if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
                     throw bootFailure(vm, "agent connection failed: " + e.getCause());
                 }
             }

@@ -41,6 +41,16 @@ final class Qmp implements AutoCloseable {
         SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
         try {
             ch.connect(UnixDomainSocketAddress.of(socket));
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        return over(ch);
+    }
+
+    /** Reads the greeting on a connected channel and leaves capabilities negotiation mode; closes it on failure. */
+    static Qmp over(SocketChannel ch) throws IOException {
+        try {
             var qmp = new Qmp(ch);
             String greeting = qmp.in.readLine();
             if (greeting == null || !greeting.contains("\"QMP\"")) throw new IOException("not a QMP socket: " + greeting);

@@ -6,6 +6,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,13 +25,26 @@ final class VmProcesses {
 
     private VmProcesses() {}
 
-    /** Waits (30 s at most) for QEMU to create {@code socket}, failing at once if QEMU exits. */
-    static void awaitSocket(Path socket, Process process) throws EngineException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.exists(socket)) {
-            if (!process.isAlive()) throw new EngineException(Kind.FAILED, "QEMU exited with code " + process.exitValue());
-            if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "QEMU did not create " + socket.getFileName());
-            Thread.sleep(5);
+    /**
+     * Connects to a socket of a QEMU that is starting up. The socket's file appears at bind(), a moment
+     * before listen(), and a connect in between is refused; so a missing file or a refusal is tried again
+     * every 10 ms while QEMU lives, until {@code deadline} (a System.nanoTime() value).
+     */
+    static SocketChannel connectWhenListening(Path socket, ProcessHandle qemu, long deadline) throws IOException, InterruptedException {
+        while (true) {
+            SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+            try {
+                ch.connect(UnixDomainSocketAddress.of(socket));
+                return ch;
+            } catch (SocketException e) { // ConnectException when refused, "No such file or directory" before bind()
+                ch.close();
+                if (!qemu.isAlive()) throw new IOException("QEMU exited before it listened on " + socket.getFileName(), e);
+                if (System.nanoTime() > deadline) throw new IOException("QEMU did not listen on " + socket.getFileName() + " in time: " + e.getMessage(), e);
+            } catch (IOException | RuntimeException e) {
+                ch.close();
+                throw e;
+            }
+            Thread.sleep(10);
         }
     }
 
