@@ -5,10 +5,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -130,5 +133,28 @@ class ApiValidationTest {
             assertThat(bad.body()).as(body).startsWith("{\"error\":");
         }
         assertThat(call("GET", "/sandboxes", key, null).body()).as("nothing was created").isEqualTo("[]");
+    }
+
+    /**
+     * A refusal that comes before the route reads the body (404 here) leaves the connection usable even
+     * when the body arrives after the handler is done: the next request on it is answered. Jetty alone
+     * would drop the connection then, with no Connection: close, and a client reusing it gets a broken pipe.
+     */
+    @Test
+    void aConnectionStaysUsableAfterARefusalThatCameBeforeTheBody() throws Exception {
+        try (var socket = new Socket("127.0.0.1", daemon.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /sandboxes/nope/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
+                    + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            Thread.sleep(300); // the route has refused by now, and the body is not there yet
+            out.write(("{}GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String replies = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertThat(replies).startsWith("HTTP/1.1 404").contains("sandbox not found: nope");
+            assertThat(replies.indexOf("HTTP/1.1 200", replies.indexOf("HTTP/1.1 404"))).as(replies).isPositive();
+            assertThat(replies).contains("\"status\":\"ok\"");
+        }
     }
 }

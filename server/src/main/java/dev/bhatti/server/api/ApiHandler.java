@@ -89,23 +89,24 @@ public final class ApiHandler extends Handler.Abstract {
             Reply reply = route(request, response, callback);
             if (reply == Reply.STREAMED) return true;
             if (reply.existing) response.getHeaders().put("X-Bhatti-Existing", "true");
-            send(response, callback, reply.status, reply.body);
+            send(request, response, callback, reply.status, reply.body);
         } catch (ApiException e) {
             if (e instanceof ApiException.RateLimited r) response.getHeaders().put("Retry-After", Long.toString(r.retryAfterSeconds()));
             if (e.status() >= 500) {
+                log.warn("{} {}: {} {}", request.getMethod(), Request.getPathInContext(request), e.status(), e.getMessage());
                 events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": " + e.getMessage());
             }
-            send(response, callback, e.status(), Map.of("error", e.getMessage()));
+            send(request, response, callback, e.status(), Map.of("error", e.getMessage()));
         } catch (StoreException e) {
             log.warn("{} {}: {}", request.getMethod(), Request.getPathInContext(request), e.getMessage());
             response.getHeaders().put("Retry-After", "5");
-            send(response, callback, 503, Map.of("error", "the database is unavailable (" + e.getMessage()
+            send(request, response, callback, 503, Map.of("error", "the database is unavailable (" + e.getMessage()
                     + "); try again shortly"));
         } catch (RuntimeException | IOException e) {
             String id = "req_" + ApiKeys.randomHex(8);
             log.error("{} {} failed ({})", request.getMethod(), Request.getPathInContext(request), id, e);
             events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": internal error " + id);
-            send(response, callback, 500, Map.of("error", "internal error", "request_id", id));
+            send(request, response, callback, 500, Map.of("error", "internal error", "request_id", id));
         }
         return true;
     }
@@ -525,7 +526,34 @@ public final class ApiHandler extends Handler.Abstract {
 
     private static ApiException methodNotAllowed() { return new ApiException(405, "method not allowed"); }
 
-    private static void send(Response response, Callback callback, int status, Object body) {
+    /**
+     * Reads and drops what a route left of the request body (a refusal comes before reading it), up to
+     * 1 MB, so that the connection stays usable. Otherwise Jetty drops the connection without a word when
+     * the rest has not arrived yet, and a client that sends its next request on it gets a broken pipe.
+     * A larger rest is not waited for: the reply says the connection closes.
+     */
+    private static void drainBody(Request request, Response response) {
+        try (InputStream in = Content.Source.asInputStream(request)) {
+            long left = MAX_JSON_BODY;
+            while (left > 0) {
+                long skipped = in.skip(left);
+                if (skipped > 0) {
+                    left -= skipped;
+                } else if (in.read() < 0) {
+                    return;
+                } else {
+                    left--;
+                }
+            }
+            if (in.read() < 0) return;
+        } catch (IOException e) {
+            // the client went away or broke off its body: the connection is done either way
+        }
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
+
+    private static void send(Request request, Response response, Callback callback, int status, Object body) {
+        drainBody(request, response);
         if (status == 204) {
             response.setStatus(204);
             response.write(true, null, callback);
