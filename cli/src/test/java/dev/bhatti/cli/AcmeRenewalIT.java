@@ -3,6 +3,7 @@ package dev.bhatti.cli;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * daemon, which keeps one for {@code proxy.tls.api_host}, must renew it on its own before it expires
  * (a third of its life before), serve the new one and save it for the next start.
  */
+@ExtendWith(DaemonLogOnFailure.class)
 class AcmeRenewalIT {
     static final String API_HOST = "api.renew.test";
     static final long VALIDITY_SECONDS = 90;

@@ -13,6 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -81,6 +83,9 @@ final class BhattiProcess {
 
     /** A daemon process on a data directory. */
     static final class Daemon implements AutoCloseable {
+        /** The daemons of this test JVM that are running, whose logs a failing test shows (DaemonLogOnFailure). */
+        static final Set<Daemon> RUNNING = ConcurrentHashMap.newKeySet();
+
         final Path dataDir;
         final int port;
         final Map<String, String> env;
@@ -101,6 +106,7 @@ final class BhattiProcess {
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("daemon.log").toFile()));
             pb.environment().putAll(env);
             process = pb.start();
+            RUNNING.add(this);
             var http = HttpClient.newHttpClient();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (System.nanoTime() < deadline) {
@@ -120,6 +126,7 @@ final class BhattiProcess {
         /** Stops the daemon the way a service manager would (SIGTERM). VMs keep running. */
         void stop() throws Exception {
             if (process == null) return;
+            RUNNING.remove(this);
             process.destroy();
             if (!process.waitFor(30, TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
             process = null;
@@ -135,6 +142,7 @@ final class BhattiProcess {
         /** Kills the daemon with SIGKILL, as a crash would. */
         void kill() throws Exception {
             if (process == null) return;
+            RUNNING.remove(this);
             process.destroyForcibly().waitFor();
             process = null;
         }
@@ -142,6 +150,12 @@ final class BhattiProcess {
         String log() throws IOException {
             Path f = dataDir.resolve("daemon.log");
             return Files.exists(f) ? Files.readString(f) : "";
+        }
+
+        /** The last {@code lines} lines of the daemon's log. */
+        String logTail(int lines) throws IOException {
+            List<String> all = log().lines().toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         }
 
         String apiKey() throws IOException { return Files.readString(dataDir.resolve("admin-api-key")).strip(); }

@@ -3,6 +3,7 @@ package dev.bhatti.cli;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
@@ -17,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * incompressible memory than it has room for. The stop and the named snapshot fail with the reason,
  * the sandbox stays hot and usable, and no piece of either snapshot is left behind.
  */
+@ExtendWith(DaemonLogOnFailure.class)
 class DiskFullIT {
 
     static Path mount;

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * clones and daemon crashes. The daemon's network side lives in a namespace this test creates.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DaemonLogOnFailure.class)
 class NetworkIT {
     static final String POOL_PREFIX = "10.211.";
     /** curl's exit code when it gets no answer at all: the packets were dropped, not refused. */

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import javax.net.ssl.SNIHostName;
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * certificate replaced on disk while the daemon runs.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DaemonLogOnFailure.class)
 class ProxyTlsIT {
     static final String DOMAIN = "tls.test";
     static final String HOST = "shop." + DOMAIN;

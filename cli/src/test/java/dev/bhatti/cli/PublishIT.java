@@ -6,6 +6,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.io.InputStream;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * request (once, however many arrive together), unique aliases, and bounded, spoof-proof requests.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DaemonLogOnFailure.class)
 class PublishIT {
     static final String DOMAIN = "sandbox.test";
     static Path dataDir;
@@ -96,7 +98,8 @@ class PublishIT {
     @Test
     @Order(1)
     void aPublishedPortIsServedAtItsHostName() throws Exception {
-        assertThat(cli("create", "--name", "web", "--memory", "256").exit()).isZero();
+        var created = cli("create", "--name", "web", "--memory", "256");
+        assertThat(created.exit()).as(created.toString()).isZero();
         sh("web", "mkdir -p /tmp/w && echo web-page > /tmp/w/index.html && head -c 8388608 /dev/urandom > /tmp/w/big.bin"
                 + " && busybox httpd -p 3000 -h /tmp/w && busybox httpd -p 4000 -h /tmp/w");
         var pub = cli("publish", "web", "-p", "3000", "--alias", "site", "--json");
@@ -119,7 +122,8 @@ class PublishIT {
         assertThat(again.exit()).isZero();
         assertThat(again.stdout()).contains("already published");
         assertThat(cli("publish", "web", "-p", "3000", "--alias", "other").stderr()).contains("409");
-        assertThat(asBob("create", "--name", "bobweb", "--memory", "256").exit()).isZero();
+        var bobweb = asBob("create", "--name", "bobweb", "--memory", "256");
+        assertThat(bobweb.exit()).as(bobweb.toString()).isZero();
         var taken = asBob("publish", "bobweb", "-p", "3000", "--alias", "site");
         assertThat(taken.exit()).isNotZero();
         assertThat(taken.stderr()).contains("409").contains("taken");

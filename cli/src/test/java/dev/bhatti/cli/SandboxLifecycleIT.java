@@ -7,6 +7,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
@@ -28,6 +29,7 @@ import static org.awaitility.Awaitility.await;
  * run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DaemonLogOnFailure.class)
 class SandboxLifecycleIT {
 
     /** Built images are cached here across runs (the build is skipped when its inputs did not change). */

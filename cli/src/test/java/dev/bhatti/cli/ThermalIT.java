@@ -6,6 +6,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
@@ -22,6 +23,7 @@ import static org.awaitility.Awaitility.await;
  * killed with SIGKILL coming back to the truth.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(DaemonLogOnFailure.class)
 class ThermalIT {
 
     static Path dataDir;

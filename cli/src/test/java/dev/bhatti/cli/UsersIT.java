@@ -3,6 +3,7 @@ package dev.bhatti.cli;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * `bhatti user` on the data directory, limits that hold under concurrent creates, and users who
  * cannot see each other's sandboxes.
  */
+@ExtendWith(DaemonLogOnFailure.class)
 class UsersIT {
 
     static Path dataDir;

@@ -7,6 +7,7 @@ import com.microsoft.playwright.Playwright;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
@@ -25,6 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * sandbox: the page connects with the token from its link, typed commands run, and revoking the link
  * disconnects the page and refuses it from then on.
  */
+@ExtendWith(DaemonLogOnFailure.class)
 class WebShellIT {
     static final Path CHROMIUM = Path.of("/usr/lib/chromium/chromium");
     static Path dataDir;
