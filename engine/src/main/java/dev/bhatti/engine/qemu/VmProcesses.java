@@ -1,7 +1,5 @@
 package dev.bhatti.engine.qemu;
 
-import dev.bhatti.engine.EngineException;
-import dev.bhatti.engine.EngineException.Kind;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
