@@ -784,14 +784,12 @@ public final class QemuEngine implements Engine {
                 try {
                     return result.get(1, TimeUnit.SECONDS);
                 } catch (TimeoutException e) {
-                    if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
-                    String fatal = VmProcesses.fatalConsoleLine(vm.paths);
-                    if (fatal != null) throw bootFailure(vm, fatal);
+                    failIfBootEnded(vm, process);
                     if (System.nanoTime() > deadline) {
                         throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
                     }
                 } catch (ExecutionException e) {
-                    if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
+                    failIfBootEnded(vm, process); // a lost connection is the symptom; say the cause when there is one
                     throw bootFailure(vm, "agent connection failed: " + e.getCause());
                 }
             }
@@ -801,6 +799,16 @@ public final class QemuEngine implements Engine {
                 result.thenAccept(AgentClient::close);
             }
         }
+    }
+
+    /**
+     * Throws when the boot cannot succeed any more: the console shows a fatal error (checked first, as
+     * the guest powers off after it and QEMU then exits) or QEMU has exited.
+     */
+    private void failIfBootEnded(QemuVm vm, Process process) throws EngineException {
+        String fatal = VmProcesses.fatalConsoleLine(vm.paths);
+        if (fatal != null) throw bootFailure(vm, fatal);
+        if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
     }
 
     private EngineException bootFailure(QemuVm vm, String reason) {
