@@ -19,7 +19,7 @@ public final class Codec {
 
     public static final int PROTOCOL_VERSION = 1;
 
-    static final int HELLO = 0x01, PING = 0x02, PONG = 0x03;
+    static final int HELLO = 0x01, PING = 0x02, PONG = 0x03, HELLO_REPLY = 0x04;
     static final int EXEC_REQUEST = 0x10, DATA = 0x11, EOF = 0x12, WINDOW = 0x13, KILL = 0x14,
             EXIT = 0x15, ERROR = 0x16, DETACH_REQUEST = 0x17, DETACHED = 0x18;
     static final int FILE_READ = 0x20, FILE_WRITE = 0x21, FILE_STAT = 0x22, FILE_LIST_REQUEST = 0x23, FILE_INFO = 0x24,
@@ -40,6 +40,7 @@ public final class Codec {
         try {
             int type = switch (message) {
                 case Message.Hello h -> { out.writeShort(h.version()); writeString(out, h.software()); yield HELLO; }
+                case Message.HelloReply h -> { out.writeShort(h.version()); writeString(out, h.software()); yield HELLO_REPLY; }
                 case Message.Ping p -> { out.writeLong(p.nonce()); yield PING; }
                 case Message.Pong p -> { out.writeLong(p.nonce()); yield PONG; }
                 case Message.ExecRequest r -> {
@@ -133,6 +134,7 @@ public final class Codec {
         try {
             Message m = switch (frame.type()) {
                 case HELLO -> new Message.Hello(in.readUnsignedShort(), readString(in));
+                case HELLO_REPLY -> new Message.HelloReply(in.readUnsignedShort(), readString(in));
                 case PING -> new Message.Ping(in.readLong());
                 case PONG -> new Message.Pong(in.readLong());
                 case EXEC_REQUEST -> new Message.ExecRequest(readStrings(in), readMap(in), readString(in), readString(in),

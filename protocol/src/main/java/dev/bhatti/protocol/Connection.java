@@ -50,7 +50,8 @@ public final class Connection implements AutoCloseable {
 
     /**
      * Agent side: says hello first (so a host that stayed connected across an agent restart learns of
-     * it) and hands every newly opened stream to {@code acceptor} on a virtual thread.
+     * it), answers every hello of the host with a {@link Message.HelloReply}, and hands every newly
+     * opened stream to {@code acceptor} on a virtual thread.
      */
     public static Connection server(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
         var c = new Connection(io, software, acceptor);
@@ -153,10 +154,18 @@ public final class Connection implements AutoCloseable {
     private void dispatch(int id, Message m) throws IOException {
         if (id == 0) {
             switch (m) {
+                case Message.Hello h when acceptor == null -> {
+                    if (!peerHello.complete(h)) peerRestarted(h);
+                }
                 case Message.Hello h -> {
-                    if (peerHello.complete(h)) return;
-                    if (acceptor == null) peerRestarted(h);
-                    else hostReconnected(h);
+                    // Always answered: our own hello may have been dropped (written while no host was
+                    // connected), and a host that waits for it would wait for ever.
+                    if (!peerHello.complete(h)) hostReconnected(h);
+                    sendControl(new Message.HelloReply(Codec.PROTOCOL_VERSION, software));
+                }
+                case Message.HelloReply r -> {
+                    // the host's hello answered; one that comes after the agent's own hello changes nothing
+                    if (acceptor == null) peerHello.complete(new Message.Hello(r.version(), r.software()));
                 }
                 case Message.Ping p -> sendControl(new Message.Pong(p.nonce()));
                 case Message.Pong p -> {
@@ -194,16 +203,14 @@ public final class Connection implements AutoCloseable {
     /**
      * Agent side: a second hello on the same byte stream. A VM restored from a snapshot still holds the
      * connection of the host that took the snapshot, and its port never saw that host go; a new host
-     * says hello instead. The old host's streams are gone (their ids will be reused), and the new host
-     * waits for our hello.
+     * says hello instead. The old host's streams are gone (their ids will be reused); the caller answers.
      */
-    private void hostReconnected(Message.Hello h) throws IOException {
+    private void hostReconnected(Message.Hello h) {
         var cause = new IOException("a new host connected (" + h.software() + ")");
         for (var it = streams.values().iterator(); it.hasNext(); ) {
             it.next().fail(cause);
             it.remove();
         }
-        sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
     }
 
     /** Messages that start an operation on a new stream. */

@@ -19,6 +19,17 @@ public sealed interface Message {
         public Hello { Objects.requireNonNull(software); }
     }
 
+    /**
+     * The agent's answer to the host's hello, on every connection and every time. Separate from
+     * {@link Hello} so that the host can tell an answer (expected, even twice) from an agent that opened
+     * its port anew (which loses the requests in flight). The agent's own hello can be lost: written
+     * while no host is connected to QEMU's socket, it is dropped; this answer cannot be, since it
+     * follows the host's hello on a connection that exists.
+     */
+    record HelloReply(int version, String software) implements Message {
+        public HelloReply { Objects.requireNonNull(software); }
+    }
+
     record Ping(long nonce) implements Message {}
 
     record Pong(long nonce) implements Message {}

@@ -18,6 +18,7 @@ class CodecTest {
     void everyMessageSurvivesTheWire() throws IOException {
         List<Message> all = List.of(
                 new Message.Hello(1, "agent/1"),
+                new Message.HelloReply(1, "agent/1"),
                 new Message.Ping(42), new Message.Pong(42),
                 new Message.ExecRequest(List.of("sh", "-c", "echo é"), Map.of("A", "1", "B", ""), "/tmp", "root", 1500, true),
                 new Message.DetachRequest(List.of("sleep", "9"), Map.of("K", "V"), "/", "", "/tmp/out.log"),

@@ -2,6 +2,7 @@ package dev.bhatti.protocol;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.nio.channels.Channels;
@@ -147,5 +148,81 @@ class ConnectionTest {
         agent.close();
         assertThatThrownBy(() -> s.poll(5, TimeUnit.SECONDS)).isInstanceOf(IOException.class);
         assertThatThrownBy(() -> host.open(request("again"))).isInstanceOf(IOException.class);
+    }
+
+    /**
+     * The lost-hello deadlock of a slow wake (issue 14): the agent opened its port and said hello while
+     * no host was connected to QEMU's socket, which drops what the guest writes then. The host connects
+     * after; its hello must still get an answer.
+     */
+    @Test
+    void aHostWhoseAgentHelloWasLostStillGetsAnAnswer() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var hostConnected = new java.util.concurrent.atomic.AtomicBoolean();
+        var guestSide = new java.io.OutputStream() { // QEMU's chardev: drops guest writes while no host is connected
+            final java.io.OutputStream real = Channels.newOutputStream(toHost.sink());
+            @Override public void write(int b) throws IOException { if (hostConnected.get()) real.write(b); }
+            @Override public void write(byte[] b, int off, int len) throws IOException { if (hostConnected.get()) real.write(b, off, len); }
+            @Override public void flush() throws IOException { real.flush(); }
+        };
+        agent = Connection.server(new FrameIO(Channels.newInputStream(toAgent.source()), guestSide), "test-agent",
+                (stream, opening) -> {
+                    try {
+                        stream.send(new Message.Exit(0, false));
+                    } catch (IOException e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+        hostConnected.set(true);
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "test-host");
+        assertThat(host.awaitHello(5, TimeUnit.SECONDS).software()).isEqualTo("test-agent");
+        Stream s = host.open(request("true"));
+        assertThat(s.poll(5, TimeUnit.SECONDS)).isEqualTo(new Message.Exit(0, false));
+    }
+
+    /** The agent's own hello and its answer to the host's both arrive: the answer is not taken for a restart. */
+    @Test
+    void theAnswerToTheHostsHelloIsNotTakenForARestart() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var rawAgent = new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink()));
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "h");
+        rawAgent.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "agent")));
+        host.awaitHello(5, TimeUnit.SECONDS);
+        Stream inFlight = host.open(request("sleep"));
+        rawAgent.write(Codec.encode(0, new Message.HelloReply(Codec.PROTOCOL_VERSION, "agent")));
+        rawAgent.write(Codec.encode(inFlight.id(), new Message.Exit(0, false)));
+        assertThat(inFlight.poll(5, TimeUnit.SECONDS)).isEqualTo(new Message.Exit(0, false));
+    }
+
+    /** Every hello of a host is answered, a second one (a new host after a restore) too, and it ends the old host's streams. */
+    @Test
+    @Timeout(20) // a hello left unanswered blocks the raw read below
+    void theAgentAnswersEveryHelloOfTheHost() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var started = new CountDownLatch(1);
+        var failed = new CountDownLatch(1);
+        agent = Connection.server(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())),
+                "test-agent", (stream, opening) -> {
+                    started.countDown();
+                    try {
+                        stream.poll(30, TimeUnit.SECONDS);
+                    } catch (IOException e) {
+                        failed.countDown();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+        var rawHost = new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink()));
+        assertThat(Codec.decode(rawHost.read()).orElseThrow()).isInstanceOf(Message.Hello.class); // the agent's own
+        rawHost.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host-1")));
+        assertThat(Codec.decode(rawHost.read()).orElseThrow()).isEqualTo(new Message.HelloReply(Codec.PROTOCOL_VERSION, "test-agent"));
+        rawHost.write(Codec.encode(1, request("sleep")));
+        assertThat(started.await(5, TimeUnit.SECONDS)).isTrue();
+        rawHost.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host-2")));
+        assertThat(Codec.decode(rawHost.read()).orElseThrow()).isEqualTo(new Message.HelloReply(Codec.PROTOCOL_VERSION, "test-agent"));
+        assertThat(failed.await(5, TimeUnit.SECONDS)).as("the first host's stream ended").isTrue();
     }
 }

@@ -107,15 +107,20 @@ final class MemorySnapshot {
         return List.of("-S", "-incoming", "exec:zstd -dcq " + shellQuote(memory) + " || kill $PPID");
     }
 
-    /** Waits until the incoming migration has loaded; throws if QEMU fails it or exits. */
+    /** QEMU refused the snapshot (or died loading it): unlike a slow load, trying it again cannot help. */
+    static final class Unloadable extends EngineException {
+        Unloadable(String message) { super(Kind.FAILED, message); }
+    }
+
+    /** Waits until the incoming migration has loaded; throws {@link Unloadable} if QEMU fails it or exits. */
     static void awaitLoaded(Qmp qmp, ProcessHandle process, Duration timeout) throws IOException, EngineException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            if (!process.isAlive()) throw new EngineException(Kind.FAILED, "QEMU exited while loading the snapshot");
+            if (!process.isAlive()) throw new Unloadable("QEMU exited while loading the snapshot");
             String status = qmp.migrationStatus();
             if (status.equals("completed")) return;
             if (status.equals("failed") || status.equals("cancelled")) {
-                throw new EngineException(Kind.FAILED, "loading the snapshot failed: " + qmp.migrationError());
+                throw new Unloadable("loading the snapshot failed: " + qmp.migrationError());
             }
             if (System.nanoTime() > deadline) throw new EngineException(Kind.FAILED, "loading the snapshot took longer than " + timeout.toSeconds() + " s");
             Thread.sleep(POLL);

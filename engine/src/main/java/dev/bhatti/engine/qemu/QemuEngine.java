@@ -46,6 +46,9 @@ public final class QemuEngine implements Engine {
 
     private static final Logger log = LoggerFactory.getLogger(QemuEngine.class);
     private static final Duration ADOPT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long the first hello after a restore is waited for before connecting anew; doubled each time. */
+    private static final Duration RESTORED_AGENT_FIRST_ATTEMPT = Duration.ofSeconds(3);
+    private static final Duration RESTORED_AGENT_LONGEST_ATTEMPT = Duration.ofSeconds(20);
     /** How long a starting QEMU may take to listen on its QMP socket. */
     private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
@@ -277,8 +280,11 @@ public final class QemuEngine implements Engine {
     }
 
     /**
-     * Starts a new QEMU process that loads the snapshot, then lets it run. A snapshot that fails to load
-     * is set aside (never retried in a loop); the VM is then stopped and start --force boots its disk.
+     * Starts a new QEMU process that loads the snapshot, then lets it run. Only a snapshot that QEMU
+     * refused is set aside (never retried in a loop; start --force then boots the disk). A slow load is
+     * not a bad snapshot: until the guest runs, the snapshot still matches the disk, so it is kept for
+     * the next try. Once the guest runs, its processes are what matters: a cold wake whose agent is slow
+     * to answer keeps the VM running rather than killing it.
      */
     private void restore(QemuVm vm, String cloneHostname) throws IOException, EngineException, InterruptedException {
         long started = System.nanoTime();
@@ -286,35 +292,89 @@ public final class QemuEngine implements Engine {
         vm.state = VmState.STARTING;
         Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
         vm.process = process.toHandle();
+        long loaded;
         try {
             Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(),
                     System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos()));
             vm.qmp = qmp;
             MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
-            long loaded = System.nanoTime();
+            loaded = System.nanoTime();
             qmp.execute("cont", null);
-            vm.agent = AgentClient.connect(vm.paths.agentSocket(), ADOPT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            vm.state = VmState.RUNNING;
-            vm.detail = "";
-            watch(vm, process);
-            if (cloneHostname == null) correctClock(vm);
-            else takeNewIdentity(vm, cloneHostname);
-            Files.deleteIfExists(vm.paths.memorySnapshot()); // the disk moves on from here; the snapshot is stale
-            log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
-        } catch (IOException | EngineException | TimeoutException | RuntimeException e) {
-            String why = e instanceof TimeoutException ? "the guest agent did not answer after the restore" : e.getMessage();
-            vm.process = null;
-            closeConnections(vm);
-            VmProcesses.stop(process.toHandle());
-            if (Files.exists(vm.paths.memorySnapshot())) {
-                Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-            vm.state = VmState.STOPPED;
-            vm.detail = "its snapshot failed to load: " + why + "; start --force boots it from its disk";
-            log.warn("vm {}: restore failed: {}", vm.id, why);
+        } catch (IOException | EngineException | RuntimeException e) {
+            boolean refused = e instanceof MemorySnapshot.Unloadable;
+            abandonRestore(vm, process, refused);
             String tail = VmProcesses.tail(vm.paths.qemuLog(), 3);
-            throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + why
-                    + (tail.isBlank() ? "" : " (" + tail.strip() + ")") + "; start --force boots it from its disk", e);
+            String qemuSaid = tail.isBlank() ? "" : " (" + tail.strip() + ")";
+            if (!refused) {
+                log.warn("vm {}: restore failed before the guest ran; its snapshot is kept: {}", vm.id, e.getMessage());
+                throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage() + qemuSaid
+                        + "; its snapshot is kept: try the start again", e);
+            }
+            vm.detail = "its snapshot failed to load: " + e.getMessage() + "; start --force boots it from its disk";
+            log.warn("vm {}: restore failed: {}", vm.id, e.getMessage());
+            throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage() + qemuSaid
+                    + "; start --force boots it from its disk", e);
+        }
+        // The guest runs from here: the disk moves on and the memory snapshot is stale.
+        Files.deleteIfExists(vm.paths.memorySnapshot());
+        vm.agent = awaitRestoredAgent(vm, process);
+        vm.state = VmState.RUNNING;
+        vm.detail = "";
+        watch(vm, process);
+        if (cloneHostname != null) {
+            try {
+                if (vm.agent == null) throw new EngineException(Kind.FAILED, "the guest agent did not answer after the restore");
+                takeNewIdentity(vm, cloneHostname); // a clone must never run with its origin's identity
+            } catch (EngineException | RuntimeException e) {
+                vm.process = null;
+                closeConnections(vm);
+                VmProcesses.stop(process.toHandle());
+                vm.state = VmState.STOPPED;
+                vm.detail = "it could not take its own identity after the restore; start --force boots it from its disk";
+                throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage()
+                        + "; start --force boots it from its disk", e);
+            }
+        } else if (vm.agent != null) {
+            correctClock(vm);
+        }
+        log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
+    }
+
+    /** Ends a restore before its guest ran; the snapshot is set aside only when QEMU refused it. */
+    private void abandonRestore(QemuVm vm, Process process, boolean snapshotRefused) throws IOException {
+        vm.process = null;
+        closeConnections(vm);
+        VmProcesses.stop(process.toHandle());
+        if (snapshotRefused && Files.exists(vm.paths.memorySnapshot())) {
+            Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        vm.state = snapshotRefused || !Files.exists(vm.paths.memorySnapshot()) ? VmState.STOPPED : VmState.SUSPENDED;
+    }
+
+    /**
+     * The agent of a guest that runs again after a restore. It reopens its port then, and a reopen can
+     * race the host's connect; the handshake copes with a lost hello, and as a second line the host
+     * connects anew when no answer comes (a new connection also resets the port in the guest). On a
+     * loaded host this can take long; the wait is the boot timeout. Null when the agent never answered:
+     * the VM keeps running (its processes intact) and the next request tries again.
+     */
+    private AgentClient awaitRestoredAgent(QemuVm vm, Process process) throws InterruptedException {
+        long deadline = System.nanoTime() + config.bootTimeout().toNanos();
+        long attemptMillis = RESTORED_AGENT_FIRST_ATTEMPT.toMillis();
+        for (int attempt = 1; ; attempt++) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            try {
+                return AgentClient.connect(vm.paths.agentSocket(), Math.max(1, Math.min(attemptMillis, left)), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | IOException e) {
+                if (!process.isAlive() || System.nanoTime() >= deadline) {
+                    log.warn("vm {}: the guest agent did not answer after the restore ({} attempts, last: {}); the VM keeps running",
+                            vm.id, attempt, e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+                    return null;
+                }
+                log.info("vm {}: no answer from the guest agent after the restore within {} ms (attempt {}); connecting again",
+                        vm.id, attemptMillis, attempt);
+                attemptMillis = Math.min(attemptMillis * 2, RESTORED_AGENT_LONGEST_ATTEMPT.toMillis());
+            }
         }
     }
 
