@@ -41,7 +41,8 @@ if curl -fsS "$URL/health" >/dev/null 2>&1; then
   echo "==> daemon already running at $URL"
 else
   echo "==> starting the daemon at $URL (log: $DATA_DIR/daemon.log)"
-  mkdir -p "$DATA_DIR"
+  # the data dir holds guest memory, disks and keys: its log and pid file are born private too
+  (umask 077; mkdir -p "$DATA_DIR"; touch "$DATA_DIR/daemon.log")
   nohup "$ROOT/bin/bhatti" serve --data-dir "$DATA_DIR" --listen "$LISTEN" >>"$DATA_DIR/daemon.log" 2>&1 &
   echo $! >"$DATA_DIR/daemon.pid"
   for _ in $(seq 1 120); do

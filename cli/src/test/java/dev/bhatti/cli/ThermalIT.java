@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -90,6 +91,30 @@ class ThermalIT {
             }
         });
         return f;
+    }
+
+    /**
+     * Guest memory (secrets in the clear among it), disks and the store are the daemon's alone: no entry
+     * under the data dir grants anything to group or others, and {@code nobody} cannot read {@code files}.
+     */
+    static void assertOnlyTheDaemonCanRead(List<Path> files) throws Exception {
+        try (var all = Files.walk(dataDir)) {
+            List<String> open = all.filter(p -> !Files.isSymbolicLink(p)).filter(p -> {
+                try {
+                    return Files.getPosixFilePermissions(p).stream().anyMatch(x -> !x.name().startsWith("OWNER"));
+                } catch (java.io.IOException e) {
+                    return false; // gone meanwhile
+                }
+            }).map(p -> dataDir.relativize(p).toString()).toList();
+            assertThat(open).as("entries under the data dir that others may use").isEmpty();
+        }
+        for (Path f : files) {
+            assertThat(f).exists();
+            var p = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", "head", "-c", "1", f.toString())
+                    .redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertThat(p.waitFor()).as("nobody reading " + f + ": " + out).isNotZero();
+        }
     }
 
     /** Waits until a stop of the sandbox in {@code dir} is writing its memory snapshot. */
@@ -281,6 +306,9 @@ class ThermalIT {
         assertThat(taken.exit()).as(taken.toString()).isZero();
         assertThat(json(taken.stdout()).path("status").asString()).isEqualTo("ready");
         assertThat(inspect("idle").path("thermal").asString()).isEqualTo("cold");
+        assertOnlyTheDaemonCanRead(List.of(sandboxDir("idle").resolve("memory.zst"), sandboxDir("idle").resolve("disk.qcow2"),
+                dataDir.resolve("snapshots").resolve(json(taken.stdout()).path("id").asString()).resolve("memory.zst"),
+                dataDir.resolve("state.db"), dataDir.resolve("daemon.log")));
         var resumed = cli("snapshot", "resume", "coldsnap", "--name", "fromcold");
         assertThat(resumed.exit()).as(resumed.toString()).isZero();
         assertThat(cli("exec", "fromcold", "--", "hostname").stdout()).isEqualTo("fromcold\n");

@@ -50,6 +50,9 @@ public final class Daemon implements AutoCloseable {
      */
     public void start(Path cliConfig, String cliConfigOwner) throws Exception {
         Path data = config.dataDir();
+        PrivateDataDir.restrictUmask(); // before anything is created, by us or by the VMs' processes
+        Files.createDirectories(data);
+        PrivateDataDir.tighten(data);
         Files.createDirectories(data.resolve("images"));
         Files.createDirectories(data.resolve("sandboxes"));
         lockChannel = FileChannel.open(data.resolve("daemon.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);

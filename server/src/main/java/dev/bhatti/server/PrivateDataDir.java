@@ -1,0 +1,90 @@
+package dev.bhatti.server;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.EnumSet;
+import java.util.Set;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * Keeps everything under the data dir readable by the daemon alone. Memory snapshots hold guest memory
+ * (secrets in the clear among it), state.db holds key hashes and sealed secrets, disks hold users' files:
+ * none of it is for other local users. The umask covers what the daemon and its children (QEMU, zstd,
+ * qemu-img) create from now on; the walk fixes what an older version or a shell redirect left readable.
+ */
+public final class PrivateDataDir {
+    private static final Logger log = LoggerFactory.getLogger(PrivateDataDir.class);
+    /** Group and others get nothing; the owner keeps what it has. */
+    static final int UMASK = 0077;
+    private static final Set<PosixFilePermission> NOT_OWNER = EnumSet.of(
+            PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_EXECUTE,
+            PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_EXECUTE);
+
+    private PrivateDataDir() {}
+
+    /** Sets the process's umask (inherited by every process the daemon starts); returns the previous one. */
+    public static int restrictUmask() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle umask = linker.downcallHandle(linker.defaultLookup().find("umask").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+            return (int) umask.invokeExact(UMASK);
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot set the umask: " + t, t);
+        }
+    }
+
+    /**
+     * Takes group and other permissions off the data dir and everything in it. Symbolic links are not
+     * followed (what they point at is not the daemon's to change). Returns how many entries changed.
+     */
+    public static int tighten(Path dataDir) throws IOException {
+        int[] changed = {0};
+        Files.walkFileTree(dataDir, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
+                if (restrict(dir)) changed[0]++;
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                if (!attrs.isSymbolicLink() && restrict(file)) changed[0]++;
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                log.warn("cannot check the permissions of {}: {}", file, e.getMessage());
+                return FileVisitResult.CONTINUE; // a file that vanished meanwhile (a socket, a staging dir)
+            }
+        });
+        if (changed[0] > 0) log.info("made {} entries under {} private to the daemon (they were readable by others)", changed[0], dataDir);
+        return changed[0];
+    }
+
+    private static boolean restrict(Path p) throws IOException {
+        Set<PosixFilePermission> perms;
+        try {
+            perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+        if (!perms.removeAll(NOT_OWNER)) return false;
+        Files.setPosixFilePermissions(p, perms);
+        return true;
+    }
+}
