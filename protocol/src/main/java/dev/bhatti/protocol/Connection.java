@@ -119,8 +119,14 @@ public final class Connection implements AutoCloseable {
 
     void send(int stream, Message message) throws IOException {
         checkOpen();
+        Frame frame;
         try {
-            io.write(Codec.encode(stream, message));
+            frame = Codec.encode(stream, message);
+        } catch (IllegalArgumentException e) { // too large for one frame: refused before anything is written
+            throw new ProtocolException("cannot send " + message.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+        try {
+            io.write(frame);
         } catch (IOException e) {
             fail(e);
             throw e;
@@ -139,7 +145,14 @@ public final class Connection implements AutoCloseable {
         try {
             Frame frame;
             while ((frame = io.read()) != null) {
-                Optional<Message> decoded = Codec.decode(frame);
+                Optional<Message> decoded;
+                try {
+                    decoded = Codec.decode(frame);
+                } catch (ProtocolException e) {
+                    if (frame.stream() == 0) throw e;
+                    refuse(frame.stream(), e); // the framing held: one malformed request ends only its own stream
+                    continue;
+                }
                 if (decoded.isEmpty()) continue; // a newer peer's message type: skip it
                 dispatch(frame.stream(), decoded.get());
             }
@@ -211,6 +224,13 @@ public final class Connection implements AutoCloseable {
             it.next().fail(cause);
             it.remove();
         }
+    }
+
+    /** A frame on stream {@code id} whose payload could not be decoded: that stream fails, the peer is told. */
+    private void refuse(int id, ProtocolException cause) throws IOException {
+        Stream stream = streams.remove(id);
+        if (stream != null) stream.fail(cause);
+        if (acceptor != null) send(id, new Message.Error("bad_request", "malformed request: " + cause.getMessage()));
     }
 
     /** Messages that start an operation on a new stream. */

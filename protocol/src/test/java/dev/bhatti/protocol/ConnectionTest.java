@@ -21,6 +21,7 @@ class ConnectionTest {
     private final AtomicLong bulkSent = new AtomicLong();
     private Connection host;
     private Connection agent;
+    private FrameIO agentInput; // raw writes into the agent's side of the channel, beside the host's
 
     /** Connects a host and an agent whose acceptor runs {@code behaviour} for every stream. */
     private void connect(Behaviour behaviour) throws Exception {
@@ -34,9 +35,13 @@ class ConnectionTest {
                         throw new RuntimeException(e);
                     }
                 });
-        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink())), "test-host");
+        var toAgentSink = Channels.newOutputStream(toAgent.sink());
+        host = Connection.client(new FrameIO(Channels.newInputStream(toHost.source()), toAgentSink), "test-host");
+        agentInput = new FrameIO(java.io.InputStream.nullInputStream(), toAgentSink);
         assertThat(host.awaitHello(5, TimeUnit.SECONDS).software()).isEqualTo("test-agent");
     }
+
+    private FrameIO agentInput() { return agentInput; }
 
     interface Behaviour { void run(Stream s, Message.ExecRequest r) throws Exception; }
 
@@ -224,5 +229,36 @@ class ConnectionTest {
         rawHost.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host-2")));
         assertThat(Codec.decode(rawHost.read()).orElseThrow()).isEqualTo(new Message.HelloReply(Codec.PROTOCOL_VERSION, "test-agent"));
         assertThat(failed.await(5, TimeUnit.SECONDS)).as("the first host's stream ended").isTrue();
+    }
+
+    /** A request the agent cannot decode fails alone: the connection and the other streams carry on (issue 14). */
+    @Test
+    void aMalformedRequestEndsOnlyItsOwnStream() throws Exception {
+        connect((s, r) -> {
+            s.send(new Message.Data(Message.Channel.STDOUT, r.argv().getFirst().getBytes()));
+            s.send(new Message.Exit(0, false));
+        });
+        var rawToAgent = new java.io.ByteArrayOutputStream();
+        var out = new java.io.DataOutputStream(rawToAgent);
+        out.writeInt(Integer.MAX_VALUE); // an argv count no decoder may believe
+        agentInput().write(new Frame(Codec.EXEC_REQUEST, 1001, rawToAgent.toByteArray())); // an opening the agent cannot decode
+        Stream ok = host.open(request("second"));
+        assertThat(ok.take()).isInstanceOf(Message.Data.class);
+        assertThat(host.isOpen()).isTrue();
+        host.ping(5, TimeUnit.SECONDS);
+        Stream after = host.open(request("third"));
+        assertThat(((Message.Data) after.take()).bytes()).asString().isEqualTo("third");
+    }
+
+    /** A message too large for one frame is refused on the sender's side, and the connection stays up. */
+    @Test
+    void aMessageTooLargeForAFrameIsRefusedBeforeItIsSent() throws Exception {
+        connect((s, r) -> s.send(new Message.Exit(0, false)));
+        var argv = new java.util.ArrayList<String>();
+        for (int i = 0; i < 20; i++) argv.add("x".repeat(60_000));
+        assertThatThrownBy(() -> host.open(new Message.ExecRequest(argv, Map.of(), "", "", 0, false)))
+                .isInstanceOf(ProtocolException.class).hasMessageContaining("too large");
+        assertThat(host.isOpen()).isTrue();
+        assertThat(host.open(request("small")).take()).isEqualTo(new Message.Exit(0, false));
     }
 }

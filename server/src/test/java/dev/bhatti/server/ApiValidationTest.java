@@ -106,6 +106,25 @@ class ApiValidationTest {
         }
     }
 
+    /** Limits of the guest's execve are refused up front, saying what to do instead (issue 14: they broke the agent link). */
+    @Test
+    void execsBeyondWhatTheGuestCanRunAre400WithAWayOut() throws Exception {
+        String manyArgs = "{\"cmd\":[\"echo\"" + ",\"a\"".repeat(100_000) + "]}";
+        var many = call("POST", "/sandboxes/whatever/exec", key, manyArgs);
+        assertThat(many.statusCode()).isEqualTo(400);
+        assertThat(many.body()).contains("too many arguments (100001)").contains("stdin or a file");
+        var oneHuge = call("POST", "/sandboxes/whatever/exec", key, "{\"cmd\":[\"echo\",\"" + "x".repeat(900_000) + "\"]}");
+        assertThat(oneHuge.statusCode()).isEqualTo(400);
+        assertThat(oneHuge.body()).contains("argument 1 is 900000 bytes").contains("131071");
+        var hugeEnv = call("POST", "/sandboxes/whatever/exec", key, "{\"cmd\":[\"true\"],\"env\":{\"BIG\":\"" + "y".repeat(200_000) + "\"}}");
+        assertThat(hugeEnv.statusCode()).isEqualTo(400);
+        assertThat(hugeEnv.body()).contains("environment variable BIG");
+        String manyMedium = "{\"cmd\":[\"echo\"" + (",\"" + "z".repeat(100_000) + "\"").repeat(10) + "]}";
+        var tooMuch = call("POST", "/sandboxes/whatever/exec", key, manyMedium);
+        assertThat(tooMuch.statusCode()).isEqualTo(400);
+        assertThat(tooMuch.body()).contains("the arguments and environment take");
+    }
+
     @Test
     void hugeHeadersAreRefusedAndTheServerCarriesOn() throws Exception {
         var r = http.send(HttpRequest.newBuilder(URI.create(base + "/sandboxes")).header("Authorization", "Bearer " + key)

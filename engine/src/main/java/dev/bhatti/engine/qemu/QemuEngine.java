@@ -49,6 +49,7 @@ public final class QemuEngine implements Engine {
     /** How long the first hello after a restore is waited for before connecting anew; doubled each time. */
     private static final Duration RESTORED_AGENT_FIRST_ATTEMPT = Duration.ofSeconds(3);
     private static final Duration RESTORED_AGENT_LONGEST_ATTEMPT = Duration.ofSeconds(20);
+    private static final int CLOCK_ATTEMPTS = 2;
     /** How long a starting QEMU may take to listen on its QMP socket. */
     private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
@@ -486,12 +487,23 @@ public final class QemuEngine implements Engine {
 
     /**
      * Sets the guest's clock, which stood still while its vCPUs were stopped. Sent without waiting (a
-     * wake-up must stay fast); a failure is logged, not fatal.
+     * wake-up must stay fast); a failure is logged, not fatal. A restored guest reopens its agent port,
+     * which can cut the connection the correction went out on; it is then sent once more on a new one.
      */
-    private void correctClock(QemuVm vm) {
+    private void correctClock(QemuVm vm) { correctClock(vm, 1); }
+
+    private void correctClock(QemuVm vm, int attempt) {
         try {
-            agentOf(vm).resumedAsync(System.currentTimeMillis(),
-                    why -> log.warn("vm {}: could not correct the guest clock: {}", vm.id, why));
+            agentOf(vm).resumedAsync(System.currentTimeMillis(), why -> {
+                if (attempt < CLOCK_ATTEMPTS && vm.state == VmState.RUNNING && !vm.destroying) {
+                    log.info("vm {}: the clock correction was lost ({}); sending it again", vm.id, why);
+                    Thread.ofVirtual().start(() -> correctClock(vm, attempt + 1));
+                } else if (vm.state == VmState.RUNNING) {
+                    log.warn("vm {}: could not correct the guest clock: {}", vm.id, why);
+                } else {
+                    log.info("vm {}: clock correction dropped, the VM is {} again ({})", vm.id, vm.state, why); // corrected at its next wake
+                }
+            });
         } catch (EngineException e) {
             log.warn("vm {}: could not correct the guest clock: {}", vm.id, e.getMessage());
         } catch (InterruptedException e) {

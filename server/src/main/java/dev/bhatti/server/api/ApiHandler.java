@@ -438,6 +438,8 @@ public final class ApiHandler extends Handler.Abstract {
                 throw ApiException.badRequest("invalid environment variable: " + Limits.printableKey(k));
             }
         });
+        String beyond = ExecCommand.beyondGuestLimits(body.cmd(), env);
+        if (beyond != null) throw ApiException.badRequest(beyond);
         String cwd = body.cwd() == null ? "" : body.cwd();
         if (!cwd.isEmpty() && (!cwd.startsWith("/") || cwd.indexOf('\0') >= 0)) throw ApiException.badRequest("cwd must be an absolute path");
         String guestUser = body.user() == null ? "" : body.user();

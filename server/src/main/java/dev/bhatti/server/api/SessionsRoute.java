@@ -100,6 +100,8 @@ final class SessionsRoute {
         env.keySet().forEach(k -> {
             if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) throw ApiException.badRequest("invalid environment variable");
         });
+        String beyond = dev.bhatti.engine.ExecCommand.beyondGuestLimits(cmd, env);
+        if (beyond != null) throw ApiException.badRequest(beyond);
         long maxIdle = first.path("max_idle_sec").asLong(SHELL_MAX_IDLE_SECONDS);
         if (maxIdle < 0 || maxIdle > 86_400 * 7) throw ApiException.badRequest("max_idle_sec out of range");
         return new SessionOpen.Start("", cmd, env, "", "", false, 0, 0, maxIdle);
