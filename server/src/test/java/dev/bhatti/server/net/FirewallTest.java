@@ -80,6 +80,13 @@ class FirewallTest {
     }
 
     @Test
+    void noSandboxSendsIpv6() {
+        // so no ULA (fc00::/7) or IPv6 link-local needs a rule of its own
+        String bridgeTable = render(PrivateRanges.NONE_ALLOWED).split("table inet " + Firewall.TABLE + " \\{")[0];
+        for (Firewall.Sandbox s : SANDBOXES) assertThat(bridgeTable).contains("iifname \"" + s.tap() + "\" ether type ip6 drop");
+    }
+
+    @Test
     void aSandboxsAllowListMayOverlapItself() {
         // 198.18.0.7 inside 198.18.0.0/24: without auto-merge nft refuses the whole transaction
         var s = new Firewall.Sandbox("bt04", "bhbr0", "10.200.0.4", "02:00:00:00:00:04", false, List.of("198.18.0.0/24", "198.18.0.7"), Map.of());
