@@ -33,6 +33,7 @@ if [[ ! -e $DATA_DIR/config.yaml && ${BHATTI_NETWORK:-on} != off ]]; then
 network:
   enabled: true
   pool: 10.200.0.0/16
+  # allow_private: [10.0.5.0/24]   # private ranges sandboxes may reach (none by default)
 YAML
 fi
 

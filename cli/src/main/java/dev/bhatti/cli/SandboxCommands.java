@@ -36,7 +36,7 @@ final class SandboxCommands {
         @Option(names = "--egress", paramLabel = "all|none", description = "What it may reach outside your sandboxes (default all; none with --allow-host)")
         String egress;
         @Option(names = "--allow-host", paramLabel = "HOST", description = "Reachable even with --egress none: IPv4, CIDR or host name "
-                + "(a name also opens its subdomains, for the addresses the sandbox resolves; repeatable)")
+                + "(a name also opens its subdomains, for the addresses the sandbox resolves; private ranges only if the server allows them; repeatable)")
         List<String> allowHosts;
 
         @Override

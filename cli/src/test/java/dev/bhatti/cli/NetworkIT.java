@@ -51,6 +51,7 @@ class NetworkIT {
                   pool: %s0.0/16
                   netns: %s
                   dns_upstreams: [%s]
+                  allow_private: [10.0.5.0/24]
                 """.formatted(POOL_PREFIX, net.sandboxes, TestNetwork.WAN_IP));
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
         var bob = BhattiProcess.cli(Map.of(), "user", "create", "--name", "bob", "--json", "--data-dir", dataDir.toString());
@@ -213,6 +214,15 @@ class NetworkIT {
         assertThat(admin("a1", "env", "RES_OPTIONS=use-vc", "getent", "hosts", TestNetwork.OTHER_NAME).stdout())
                 .as("and over TCP, forwarded over TCP").contains(TestNetwork.WAN_IP2);
         assertThat(curl(bobKey, "b1", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).contains(TestNetwork.WAN_PAGE);
+        // egress all is the internet only: the same server on a LAN or metadata address is dropped
+        assertThat(curl(null, "a1", "http://" + TestNetwork.LAN_IP + "/hello.txt").exit()).as("a LAN host").isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(null, "a1", "http://" + TestNetwork.METADATA_IP + "/hello.txt").exit()).as("metadata").isEqualTo(CURL_TIMEOUT);
+        assertThat(curl(null, "a1", "http://" + TestNetwork.ALLOWED_PRIVATE_IP + "/hello.txt").stdout()).as("allowed by the operator")
+                .contains(TestNetwork.WAN_PAGE);
+        var lan = cli("create", "--name", "lan", "--memory", "256", "--allow-host", "192.168.77.0/24");
+        assertThat(lan.exit()).as(lan.toString()).isNotZero();
+        assertThat(lan.stderr()).contains("192.168.0.0/16").contains("network.allow_private");
+        assertThat(daemon.call("GET", "/sandboxes/lan", null).statusCode()).as("nothing was made").isEqualTo(404);
 
         assertThat(curl(null, "a2", "http://" + TestNetwork.WAN_IP2 + "/hello.txt").exit()).as("egress none").isEqualTo(CURL_TIMEOUT);
         assertThat(curl(null, "a2", "http://" + TestNetwork.ALLOWED_NAME + "/hello.txt").stdout()).as("an allowed name")

@@ -10,7 +10,9 @@ import java.util.List;
 /**
  * Two network namespaces a test owns: {@code sandboxes}, where the daemon puts bridges, TAPs, rules and
  * VMs, and {@code wan}, standing in for the internet behind it (198.18.0.2 and .3, benchmark-test
- * addresses) with an HTTP server and a DNS server. No packet leaves these namespaces.
+ * addresses) with an HTTP server and a DNS server. The HTTP server also answers on addresses no
+ * sandbox may reach unless the operator allows them (a LAN host, cloud metadata, a private host the
+ * test's config allows), routed there as a cloud's or a LAN's would be. No packet leaves these namespaces.
  */
 final class TestNetwork implements AutoCloseable {
     static final String WAN_IP = "198.18.0.2";
@@ -19,6 +21,10 @@ final class TestNetwork implements AutoCloseable {
     static final String ALLOWED_NAME = "pkg.wan.test";
     static final String OTHER_NAME = "other.wan.test";
     static final String WAN_PAGE = "hello-from-wan";
+    static final String LAN_IP = "192.168.77.10";
+    static final String METADATA_IP = "169.254.169.254";
+    /** In 10.0.5.0/24, which a test's config may allow (network.allow_private). */
+    static final String ALLOWED_PRIVATE_IP = "10.0.5.10";
 
     final String sandboxes;
     final String wan;
@@ -50,6 +56,7 @@ final class TestNetwork implements AutoCloseable {
         sh("ip", "-n", wan, "addr", "add", WAN_IP + "/24", "dev", "wanside");
         sh("ip", "-n", wan, "addr", "add", WAN_IP2 + "/24", "dev", "wanside");
         sh("ip", "-n", wan, "link", "set", "wanside", "up");
+        for (String a : List.of(LAN_IP, METADATA_IP, ALLOWED_PRIVATE_IP)) sh("ip", "-n", wan, "addr", "add", a + "/32", "dev", "lo");
         // no route back to the sandbox pool: only NAT lets a sandbox's traffic be answered
         Path www = Files.createDirectories(dir.resolve("www"));
         Files.writeString(www.resolve("hello.txt"), WAN_PAGE + "\n");

@@ -1,6 +1,7 @@
 package dev.bhatti.server;
 
 import dev.bhatti.server.net.NetworkConfig;
+import dev.bhatti.server.net.PrivateRanges;
 import dev.bhatti.server.net.Subnets;
 import dev.bhatti.server.publish.ProxyConfig;
 import dev.bhatti.server.ratelimit.RateLimits;
@@ -36,6 +37,7 @@ import java.time.Duration;
  * network:                 # off by default; see NetworkConfig
  *   enabled: true
  *   pool: 10.200.0.0/16
+ *   allow_private: [10.0.5.0/24]   # private ranges sandboxes may reach (all denied by default)
  * </pre>
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
@@ -154,7 +156,16 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
             if (!ups.isArray()) throw new IllegalArgumentException("network.dns_upstreams must be a list of IPv4[:port]");
             for (JsonNode u : ups) upstreams.add(NetworkConfig.upstream(u.asString()));
         }
-        return new NetworkConfig(enabled, pool, netns, upstreams);
+        var allowPrivate = new java.util.ArrayList<String>();
+        JsonNode allow = n.path("allow_private");
+        if (!allow.isMissingNode() && !allow.isNull()) {
+            if (!allow.isArray()) throw new IllegalArgumentException(PrivateRanges.KEY + " must be a list of IPv4 CIDRs, like [10.0.5.0/24]");
+            for (JsonNode a : allow) {
+                if (!a.isString()) throw new IllegalArgumentException(PrivateRanges.KEY + ": want IPv4 addresses or CIDRs like 10.0.5.0/24, got " + a);
+                allowPrivate.add(a.asString());
+            }
+        }
+        return new NetworkConfig(enabled, pool, netns, upstreams, PrivateRanges.of(allowPrivate));
     }
 
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }

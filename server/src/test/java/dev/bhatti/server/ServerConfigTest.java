@@ -44,4 +44,16 @@ class ServerConfigTest {
                     .as(bad).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("proxy.tls.api_host");
         }
     }
+
+    @Test
+    void privateRangesTheOperatorAllowsAreReadAndABadOneStopsTheDaemonNamingTheKey() throws Exception {
+        assertThat(load("network: {enabled: true}\n").network().allowPrivate().allowed()).isEmpty();
+        assertThat(load("network:\n  enabled: true\n  allow_private: [10.0.5.0/24, 169.254.169.254]\n").network().allowPrivate().allowed())
+                .containsExactly("10.0.5.0/24", "169.254.169.254/32");
+        for (String bad : new String[] {"[10.0.5.0/40]", "[lan]", "10.0.5.0/24", "[[10.0.5.0/24]]", "[10.0.5.9/24]"}) {
+            assertThatThrownBy(() -> load("network:\n  enabled: true\n  allow_private: " + bad + "\n")).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("network.allow_private")
+                    .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+        }
+    }
 }

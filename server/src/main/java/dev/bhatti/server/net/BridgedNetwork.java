@@ -95,6 +95,21 @@ public final class BridgedNetwork implements SandboxNetwork {
         }
     }
 
+    /**
+     * An allowed address in a private range the operator did not open would only ever time out: a
+     * user hears why at create instead (older sandboxes' lists, and clones of them, are simply
+     * overruled by the firewall).
+     */
+    @Override
+    public void admit(Egress egress) {
+        for (String a : egress.addresses()) {
+            config.allowPrivate().refused(a).ifPresent(r -> {
+                throw ApiException.badRequest("allowed host " + a + ": sandboxes on this server may not reach " + r.cidr() + " (" + r.what()
+                        + ") unless the operator allows it in config.yaml under " + PrivateRanges.KEY);
+            });
+        }
+    }
+
     @Override
     public GuestNet attach(SandboxRecord sandbox, Egress egress) {
         lock.lock();
@@ -220,7 +235,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             });
             sandboxes.add(new Firewall.Sandbox(n.tap(), bridgeName(index), n.ip(), n.mac(), egress.all(), egress.addresses(), remaining));
         }
-        host.applyRuleset(Firewall.render(config.pool().cidr(), bridges, sandboxes));
+        host.applyRuleset(Firewall.render(config.pool().cidr(), config.allowPrivate(), bridges, sandboxes));
     }
 
     private static byte[] randomBytes(int n) {

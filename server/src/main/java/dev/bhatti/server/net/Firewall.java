@@ -11,7 +11,9 @@ import java.util.List;
  * <li>input: from a bridge, only DNS and ping to its own gateway (rate-limited per sandbox) and
  *     replies; nothing else of the host.
  * <li>forward: replies; within one user's bridge; nothing between bridges (users); nothing new into a
- *     bridge from outside; from each sandbox what its egress policy allows; everything else dropped.
+ *     bridge from outside; nothing to a private, link-local or reserved range the operator did not
+ *     allow ({@link PrivateRanges}), whatever the egress policy; from each sandbox what its egress
+ *     policy allows; everything else dropped.
  * <li>postrouting: the pool is masqueraded behind the host's address.
  * </ul>
  */
@@ -33,7 +35,11 @@ public final class Firewall {
     /** The set of addresses a sandbox learned through DNS for its allowed host names. */
     public static String learnedSet(String tap) { return "learned_" + tap; }
 
-    public static String render(String pool, List<Bridge> bridges, List<Sandbox> sandboxes) {
+    /** The private ranges no sandbox reaches, and those of them the operator allowed. */
+    static final String PRIVATE = "private";
+    static final String PRIVATE_ALLOWED = "private_allowed";
+
+    public static String render(String pool, PrivateRanges privateRanges, List<Bridge> bridges, List<Sandbox> sandboxes) {
         var r = new StringBuilder();
         // Declaring a table before deleting it makes the delete succeed on a first run.
         r.append("table inet ").append(TABLE).append("\ndelete table inet ").append(TABLE).append('\n');
@@ -51,10 +57,10 @@ public final class Firewall {
         r.append("  }\n}\n");
 
         r.append("table inet ").append(TABLE).append(" {\n");
+        intervalSet(r, PRIVATE, PrivateRanges.deniedCidrs());
+        intervalSet(r, PRIVATE_ALLOWED, privateRanges.allowed());
         for (Sandbox s : sandboxes) {
-            r.append("  set ").append(allowSet(s.tap())).append(" {\n    type ipv4_addr; flags interval;\n");
-            if (!s.allow().isEmpty()) r.append("    elements = { ").append(String.join(", ", s.allow())).append(" }\n");
-            r.append("  }\n");
+            intervalSet(r, allowSet(s.tap()), s.allow());
             r.append("  set ").append(learnedSet(s.tap())).append(" {\n    type ipv4_addr; flags timeout;\n");
             if (!s.learned().isEmpty()) {
                 r.append("    elements = { ");
@@ -97,6 +103,10 @@ public final class Firewall {
         }
         r.append("    iifname ").append(q(BRIDGES)).append(" oifname ").append(q(BRIDGES)).append(" drop\n");
         r.append("    oifname ").append(q(BRIDGES)).append(" drop\n");
+        // before any sandbox's policy, so that neither egress all nor an allow list (nor a DNS answer
+        // for an allowed name) opens the LAN or the metadata service; counted, for an operator wondering
+        r.append("    iifname ").append(q(BRIDGES)).append(" ip daddr @").append(PRIVATE).append(" ip daddr != @").append(PRIVATE_ALLOWED)
+                .append(" counter drop\n");
         for (Sandbox s : sandboxes) {
             r.append("    iifname ").append(q(s.bridge())).append(" ip saddr ").append(s.ip()).append(" jump ").append(egressChain(s.tap())).append('\n');
         }
@@ -118,6 +128,13 @@ public final class Firewall {
         r.append("    ip saddr ").append(pool).append(" oifname != ").append(q(BRIDGES)).append(" masquerade\n  }\n");
         r.append("}\n");
         return r.toString();
+    }
+
+    /** Overlapping elements (10.0.0.0/8 and 10.0.5.0/24) would fail the whole transaction unless merged. */
+    private static void intervalSet(StringBuilder r, String name, List<String> elements) {
+        r.append("  set ").append(name).append(" {\n    type ipv4_addr; flags interval; auto-merge;\n");
+        if (!elements.isEmpty()) r.append("    elements = { ").append(String.join(", ", elements)).append(" }\n");
+        r.append("  }\n");
     }
 
     private static String allowSet(String tap) { return "allow_" + tap; }

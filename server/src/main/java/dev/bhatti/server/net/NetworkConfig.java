@@ -11,14 +11,22 @@ import java.util.List;
  *   pool: 10.200.0.0/16         # one /24 per user
  *   netns: bhatti               # optional: bridges, TAPs, rules and VMs live in this namespace
  *   dns_upstreams: [192.0.2.53] # default: the host's /etc/resolv.conf nameservers
+ *   allow_private: [10.0.5.0/24] # private ranges sandboxes may reach (denied by default; see PrivateRanges)
  * </pre>
  */
-public record NetworkConfig(boolean enabled, Subnets pool, String netns, List<InetSocketAddress> dnsUpstreams) {
+public record NetworkConfig(boolean enabled, Subnets pool, String netns, List<InetSocketAddress> dnsUpstreams,
+                            PrivateRanges allowPrivate) {
     public static final String DEFAULT_POOL = "10.200.0.0/16";
     public static final NetworkConfig DISABLED = new NetworkConfig(false, Subnets.parse(DEFAULT_POOL), null, List.of());
 
+    /** Sandboxes reach no private range. */
+    public NetworkConfig(boolean enabled, Subnets pool, String netns, List<InetSocketAddress> dnsUpstreams) {
+        this(enabled, pool, netns, dnsUpstreams, PrivateRanges.NONE_ALLOWED);
+    }
+
     public NetworkConfig {
         dnsUpstreams = List.copyOf(dnsUpstreams);
+        if (allowPrivate == null) allowPrivate = PrivateRanges.NONE_ALLOWED;
         if (netns != null && !netns.matches("[A-Za-z0-9_.-]{1,64}")) throw new IllegalArgumentException("network.netns: bad name '" + netns + "'");
     }
 

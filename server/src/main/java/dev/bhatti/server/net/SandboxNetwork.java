@@ -20,6 +20,12 @@ public sealed interface SandboxNetwork extends AutoCloseable permits SandboxNetw
      */
     GuestNet attach(SandboxRecord sandbox, Egress egress);
 
+    /**
+     * Refuses (ApiException 400) an egress policy that asks for what no sandbox on this host may
+     * reach, before anything is made for the sandbox. The firewall drops it anyway; this says so.
+     */
+    default void admit(Egress egress) { }
+
     /** Before the sandbox's VM boots or restores: its TAP exists and stale neighbour state is gone. */
     void prepare(String sandboxId) throws NetworkException;
 

@@ -79,6 +79,7 @@ public final class SandboxService {
         List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(req.secrets()));
         var config = BootConfig.of(req, secrets.values(user, secretNames));
         Egress egress = Egress.of(req.egress(), req.allowHosts());
+        network.admit(egress);
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
         if (!engine.tiers().contains(image)) {
             throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
