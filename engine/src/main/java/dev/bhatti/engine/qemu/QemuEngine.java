@@ -259,6 +259,9 @@ public final class QemuEngine implements Engine {
             var p = vm.process;
             if (p != null) VmProcesses.stop(p); // an unresponsive VM that is to be booted again
             vm.process = null;
+            // Its QMP and agent connections (an adoption opens QMP even when the agent then does not
+            // answer) lead to the old process: a transition on the new one must not write into them.
+            closeConnections(vm);
             if (coldBoot) {
                 Files.deleteIfExists(vm.paths.memorySnapshot());
                 boot(vm, List.of());
@@ -457,6 +460,11 @@ public final class QemuEngine implements Engine {
             }
         }
         VmProcesses.deleteSockets(vm.paths);
+    }
+
+    @Override
+    public boolean hasFiles(String vmId) {
+        return Files.exists(new VmPaths(config.sandboxesDir().resolve(vmId)).spec());
     }
 
     @Override
