@@ -19,6 +19,12 @@ public interface Engine extends AutoCloseable {
     Optional<VmInfo> info(String vmId);
 
     /**
+     * Whether the VM's files (its description) are on this host: false before a create has written them
+     * and once a destroy has begun removing them, when there is nothing left to adopt or boot.
+     */
+    boolean hasFiles(String vmId);
+
+    /**
      * Takes over a VM left running by a previous daemon process, if it is still alive and answering.
      * Returns its state either way (stopped when its process is gone).
      */

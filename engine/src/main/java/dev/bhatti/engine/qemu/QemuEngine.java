@@ -54,6 +54,8 @@ public final class QemuEngine implements Engine {
     private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
+    /** A snapshot writer ends moments after its migration; syncing a large file to a slow disk takes longer. */
+    private static final Duration WRITER_EXIT_TIMEOUT = Duration.ofSeconds(60);
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final EngineConfig config;
@@ -263,6 +265,9 @@ public final class QemuEngine implements Engine {
             var p = vm.process;
             if (p != null) VmProcesses.stop(p); // an unresponsive VM that is to be booted again
             vm.process = null;
+            // Its QMP and agent connections (an adoption opens QMP even when the agent then does not
+            // answer) lead to the old process: a transition on the new one must not write into them.
+            closeConnections(vm);
             if (coldBoot) {
                 Files.deleteIfExists(vm.paths.memorySnapshot());
                 boot(vm, List.of());
@@ -532,6 +537,11 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
+    public boolean hasFiles(String vmId) {
+        return Files.exists(new VmPaths(config.sandboxesDir().resolve(vmId)).spec());
+    }
+
+    @Override
     public long diskUsage(String vmId) {
         Path dir = config.sandboxesDir().resolve(vmId);
         return Files.isDirectory(dir) ? HostFiles.usage(dir) : 0;
@@ -596,10 +606,16 @@ public final class QemuEngine implements Engine {
                 vm.detail = "its description is unreadable: " + e.getMessage();
                 return info(vm);
             }
-            Files.deleteIfExists(paths.memorySnapshotPartial()); // an unfinished snapshot is no snapshot
-            Files.deleteIfExists(paths.memorySnapshotWritten());
             Optional<ProcessHandle> process = VmProcesses.runningQemu(paths);
-            if (process.isPresent()) adoptProcess(vm, process.get());
+            if (process.isPresent()) {
+                // A snapshot writer (QEMU's exec: child, and the zstd under it) outlives a migration that is
+                // cancelled or completed without the daemon: it may still create its files, so it is waited for.
+                List<ProcessHandle> writers = process.get().descendants().toList();
+                adoptProcess(vm, process.get());
+                VmProcesses.awaitExit(writers, WRITER_EXIT_TIMEOUT);
+            }
+            // an unfinished snapshot is no snapshot; and a finished one whose daemon died before naming it is not either
+            for (Path piece : paths.snapshotFiles().pieces()) Files.deleteIfExists(piece);
             if (vm.process == null) {
                 boolean cold = Files.exists(paths.memorySnapshot());
                 vm.state = cold ? VmState.SUSPENDED : VmState.STOPPED;

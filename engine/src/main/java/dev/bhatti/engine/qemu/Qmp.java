@@ -70,11 +70,25 @@ final class Qmp implements AutoCloseable {
         lock.lock();
         try {
             String request = "{\"execute\":\"" + command + "\"" + (argumentsJson == null ? "" : ",\"arguments\":" + argumentsJson) + "}\n";
-            out.write(request.getBytes(StandardCharsets.UTF_8));
-            out.flush();
+            String line;
+            try {
+                out.write(request.getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            } catch (IOException e) {
+                close(); // a broken connection is not used again: the engine's next command reconnects
+                throw e;
+            }
             while (true) {
-                String line = in.readLine();
-                if (line == null) throw new IOException("QEMU closed its QMP socket during " + command);
+                try {
+                    line = in.readLine();
+                } catch (IOException e) {
+                    close();
+                    throw e;
+                }
+                if (line == null) {
+                    close();
+                    throw new IOException("QEMU closed its QMP socket during " + command);
+                }
                 if (line.startsWith("{\"return\"")) return line;
                 if (line.startsWith("{\"error\"")) {
                     Matcher m = ERROR_DESC.matcher(line);

@@ -112,6 +112,23 @@ final class VmProcesses {
         }
     }
 
+    /** Waits until each of {@code processes} has ended, for {@code timeout} in all; one still running then is logged. */
+    static void awaitExit(List<ProcessHandle> processes, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (ProcessHandle p : processes) {
+            try {
+                p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                log.warn("pid {} ({}) still runs after {} s", p.pid(), p.info().command().orElse("?"), timeout.toSeconds());
+            } catch (java.util.concurrent.ExecutionException e) {
+                log.warn("could not wait for pid {}: {}", p.pid(), e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
     /** A file's size in KiB for log lines; -1 when it cannot be read. */
     static long sizeKib(Path p) {
         try {

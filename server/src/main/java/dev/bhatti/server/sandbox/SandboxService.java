@@ -459,19 +459,43 @@ public final class SandboxService {
         };
     }
 
-    /** After a daemon restart: re-attach to VMs that still run and record the truth about the others. */
+    /**
+     * After a daemon restart: re-attach to VMs that still run and record the truth about the others.
+     * A create the last daemon did not finish is undone, as a failed create is: its caller got no
+     * answer, and its configuration (env, files, secrets, init) was not or not wholly applied, so a
+     * retry must not find it as an existing sandbox. A sandbox whose files are gone (a destroy cut short)
+     * has nothing left to adopt or boot: its destroy is finished.
+     */
     public void recover() {
         for (SandboxRecord s : store.allSandboxes()) {
+            if (s.status().equals("starting")) {
+                remove(s, "the daemon stopped during its create");
+                events.record("sandbox.create_failed", null, s.name(), "the daemon stopped during the create");
+                continue;
+            }
+            if (!engine.hasFiles(s.id())) {
+                remove(s, "its files are gone (the daemon stopped during its destroy)");
+                continue;
+            }
             VmInfo vm = engine.adopt(s.id());
             String status = vm.state() == VmState.STARTING ? "error" : statusOf(vm.state());
             String detail = vm.state() == VmState.RUNNING ? "" : vm.detail();
-            if (s.status().equals("starting")) {
-                detail = "the daemon stopped while this sandbox was booting";
-                status = vm.state() == VmState.RUNNING ? "running" : "error";
-            }
             store.updateStatus(s.id(), status, detail);
             log.info("recovered sandbox {} ({}): {}", s.name(), s.id(), status);
         }
+    }
+
+    /** Removes a sandbox at recovery: its VM and files, then its row (its TAP goes as an orphan at network start). */
+    private void remove(SandboxRecord s, String why) {
+        try {
+            engine.destroy(s.id());
+        } catch (EngineException e) {
+            store.updateStatus(s.id(), "error", why + "; its files could not be removed (" + e.getMessage() + "): destroy it");
+            log.warn("sandbox {} ({}): {}; could not remove it: {}", s.name(), s.id(), why, e.getMessage());
+            return;
+        }
+        store.deleteSandbox(s.id());
+        log.info("removed sandbox {} ({}): {}", s.name(), s.id(), why);
     }
 
     /** The sandbox's TAP must exist before its VM boots or restores (a host reboot removes TAPs). */

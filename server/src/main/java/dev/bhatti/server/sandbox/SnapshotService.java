@@ -84,10 +84,9 @@ public final class SnapshotService {
         var lock = lock(snap.id()).writeLock();
         lock.lock();
         try {
-            engine.deleteSnapshot(snap.id());
+            // the row first: files no row names are removed at the next start, a row whose files are half gone would stay
             store.deleteSnapshot(snap.id());
-        } catch (EngineException e) {
-            throw new ApiException(500, "could not delete snapshot " + snap.name() + ": " + e.getMessage());
+            deleteFiles(snap.id());
         } finally {
             lock.unlock();
             locks.remove(snap.id());
