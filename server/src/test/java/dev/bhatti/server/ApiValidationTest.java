@@ -77,7 +77,7 @@ class ApiValidationTest {
                 "{\"name\":\"\"}", "{\"name\":\"" + "a".repeat(64) + "\"}", "{\"name\":\"bad name\"}", "{\"name\":\"-dash\"}",
                 "{\"name\":\"../etc\"}", "{\"cpus\":0}", "{\"cpus\":1.5}", "{\"cpus\":999}", "{\"memory_mb\":64}",
                 "{\"memory_mb\":10000000}", "{\"memory_mb\":512.5}", "{\"image\":\"nope\"}", "{\"memroy_mb\":512}",
-                "not json", "[]", ""};
+                "not json", "[]", "", "{\"name\":\"0123456789abcdef\"}"};
         for (String body : bodies) {
             var r = call("POST", "/sandboxes", key, body);
             assertThat(r.statusCode()).as(body).isEqualTo(400);
@@ -94,6 +94,19 @@ class ApiValidationTest {
         assertThat(call("POST", "/sandboxes/nope/exec", key, "{\"cmd\":[\"true\"]}").statusCode()).isEqualTo(404);
         assertThat(call("GET", "/nothing/here", key, null).statusCode()).isEqualTo(404);
         assertThat(call("PUT", "/sandboxes", key, "{}").statusCode()).isEqualTo(405);
+    }
+
+    /** A name shaped like an id would shadow another sandbox in name-or-id lookups: refused wherever a name is given. */
+    @Test
+    void namesShapedLikeIdsAreRefusedEverywhere() throws Exception {
+        String idLike = "{\"name\":\"00aa11bb22cc33dd\"}";
+        for (String[] call : new String[][]{{"POST", "/sandboxes"}, {"POST", "/snapshots/whatever/resume"},
+                {"POST", "/sandboxes/whatever/checkpoint"}}) {
+            var r = call(call[0], call[1], key, idLike);
+            assertThat(r.statusCode()).as(call[1]).isEqualTo(400);
+            assertThat(r.body()).as(call[1]).startsWith("{\"error\":").contains("form of an id");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
     }
 
     @Test
