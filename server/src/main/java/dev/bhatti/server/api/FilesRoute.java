@@ -73,9 +73,10 @@ final class FilesRoute {
             public void begin(GuestFile file) {
                 response.setStatus(200);
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+                // the size as stat saw it when the read began; no Content-Length from it (the body is chunked):
+                // a file may grow or shrink while read, and some (/proc, /sys) have a size that is not their length
                 response.getHeaders().put("X-File-Size", Long.toString(file.size()));
                 response.getHeaders().put("X-File-Mode", octal(file.mode()));
-                if (range.whole()) response.getHeaders().put(HttpHeader.CONTENT_LENGTH, file.size());
                 out = Content.Sink.asOutputStream(response);
             }
 
@@ -90,8 +91,12 @@ final class FilesRoute {
                 return null;
             });
         } catch (ApiException e) {
-            if (sink.out == null) throw e; // nothing sent yet: a normal error reply
-            callback.failed(e);           // headers are out: cut the response so the client sees it broke
+            if (!response.isCommitted()) { // nothing sent yet: a normal (JSON) error reply
+                response.reset();
+                response.getHeaders().put("X-Bhatti-Version", ApiHandler.VERSION);
+                throw e;
+            }
+            callback.failed(e); // headers are out: cut the response so the client sees it broke
             return null;
         }
         try {
