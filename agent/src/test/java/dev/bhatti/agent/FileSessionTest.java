@@ -143,6 +143,18 @@ class FileSessionTest {
         }
     }
 
+    /** Setuid, setgid and sticky would not survive the ownership change: refused, nothing written. */
+    @Test
+    void modesBeyondPermissionBitsAreRefused() throws Exception {
+        for (int mode : new int[]{04755, 02755, 01777, 010000}) {
+            var e = (Message.Error) write("special-" + mode, new byte[]{1}, mode);
+            assertThat(e.code()).isEqualTo("bad_request");
+            assertThat(e.message()).contains("only permission bits");
+            assertThat(workspace.resolve("special-" + mode)).doesNotExist();
+        }
+        assertThat(((Message.FileInfo) write("plain-0777", new byte[]{1}, 0777)).mode()).isEqualTo(0777);
+    }
+
     @Test
     void errorsSayWhatIsWrong() throws Exception {
         assertThat(((Message.Error) read("missing.txt", 0, 0, 0).end()).code()).isEqualTo("not_found");

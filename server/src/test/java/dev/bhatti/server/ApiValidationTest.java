@@ -109,6 +109,20 @@ class ApiValidationTest {
         assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
     }
 
+    /** Setuid, setgid and sticky are not kept (the owner change clears them): refused, not silently dropped. */
+    @Test
+    void fileModesBeyondPermissionBitsAre400() throws Exception {
+        for (String mode : new String[]{"4755", "04755", "2755", "1777", "7777"}) {
+            var r = call("PUT", "/sandboxes/whatever/files?path=/tmp/x&mode=" + mode, key, "x");
+            assertThat(r.statusCode()).as(mode).isEqualTo(400);
+            assertThat(r.body()).as(mode).startsWith("{\"error\":").contains("only permission bits");
+        }
+        for (String mode : new String[]{"755", "0644", "0777", "0"}) {
+            assertThat(call("PUT", "/sandboxes/whatever/files?path=/tmp/x&mode=" + mode, key, "x").statusCode())
+                    .as(mode + " passes the check and meets the unknown sandbox").isEqualTo(404);
+        }
+    }
+
     @Test
     void badExecRequestsAre400() throws Exception {
         for (String body : new String[]{"{}", "{\"cmd\":[]}", "{\"cmd\":\"ls\"}", "{\"cmd\":[\"a\\u0000b\"]}",

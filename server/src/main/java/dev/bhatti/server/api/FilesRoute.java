@@ -160,7 +160,12 @@ final class FilesRoute {
     static int parseMode(String mode) {
         if (mode == null || mode.isEmpty()) return 0644;
         if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
-        return Integer.parseInt(mode, 8);
+        int bits = Integer.parseInt(mode, 8);
+        if (bits > 0777) {
+            throw ApiException.badRequest("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
+                    + " no setuid, setgid or sticky; set those with chmod through exec");
+        }
+        return bits;
     }
 
     /** Fails the upload once more than {@code limit} bytes arrive (a chunked body has no length). */
