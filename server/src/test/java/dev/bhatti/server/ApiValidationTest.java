@@ -162,6 +162,46 @@ class ApiValidationTest {
         assertThat(call("GET", "/sandboxes", key, null).body()).as("nothing was created").isEqualTo("[]");
     }
 
+    /** Errors are JSON in the API's words: no Java or Jackson type names, no HTML, whatever was wrong. */
+    @Test
+    void errorsAreJsonWithoutJavaOrJacksonWords() throws Exception {
+        for (String body : new String[]{"{\"name\":[\"a\"]}", "{\"name\":{}}", "{\"secrets\":\"x\"}", "{\"env\":[\"A=B\"]}",
+                "{\"memory_mb\":99999999999999}", "{\"name\":\"a\"", "{\"name\":\"a\"}x", "[]", "7", "\"s\"", "{\"memroy_mb\":1}"}) {
+            var r = call("POST", "/sandboxes", key, body);
+            assertThat(r.statusCode()).as(body).isEqualTo(400);
+            assertJsonErrorInPlainWords(body, r.body());
+        }
+        assertThat(call("POST", "/sandboxes", key, "{\"env\":[\"A=B\"]}").body()).contains("field 'env' must be an object");
+        assertThat(call("POST", "/sandboxes", key, "{\"name\":\"a\"").body()).contains("not valid JSON (line 1, column 12)");
+        assertThat(call("POST", "/sandboxes", key, "[]").body()).contains("request body must be a JSON object");
+
+        // URIs Jetty will not decode are refused before any handler: still JSON, 400
+        for (String target : new String[]{"/sandboxes/%zz", "/%", "/sandboxes/%00", "/sandboxes/a%2Fb", "/../etc", "/sandboxes/%C0%AF",
+                "//sandboxes", "/sandboxes/x/files?path=%zz", "/sandboxes/x/files?path=/a&mode=%"}) {
+            String reply = raw("GET " + target + " HTTP/1.1");
+            assertThat(reply).as(target).startsWith("HTTP/1.1 400 ").containsIgnoringCase("Content-Type: application/json");
+            assertJsonErrorInPlainWords(target, reply.substring(reply.indexOf("\r\n\r\n") + 4));
+        }
+        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    static void assertJsonErrorInPlainWords(String what, String body) {
+        assertThat(body).as(what).startsWith("{\"error\":").doesNotContain("<html").doesNotContain("java.").doesNotContain("`")
+                .doesNotContain("Exception").doesNotContain("Jackson").doesNotContain("JsonToken").doesNotContain("Coercion");
+    }
+
+    /** One request as written, on its own connection; the whole reply. */
+    static String raw(String requestLine) throws Exception {
+        try (var socket = new Socket("127.0.0.1", daemon.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((requestLine + "\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
     /**
      * A refusal that comes before the route reads the body (404 here) leaves the connection usable even
      * when the body arrives after the handler is done: the next request on it is answered. Jetty alone
