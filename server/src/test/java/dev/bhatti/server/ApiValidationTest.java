@@ -162,6 +162,33 @@ class ApiValidationTest {
         assertThat(call("GET", "/sandboxes", key, null).body()).as("nothing was created").isEqualTo("[]");
     }
 
+    /** No number, boolean or string is converted into another type; the error names the field and the type it takes. */
+    @Test
+    void scalarsAreNeverCoercedAndTheErrorNamesFieldAndType() throws Exception {
+        String[][] cases = {
+                {"/sandboxes", "{\"memory_mb\":\"512\"}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":512.0}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":true}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":\"\"}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"cpus\":\"1\"}", "field 'cpus' must be a number"},
+                {"/sandboxes", "{\"name\":123}", "field 'name' must be a string"},
+                {"/sandboxes", "{\"name\":false}", "field 'name' must be a string"},
+                {"/sandboxes", "{\"keep_hot\":\"true\"}", "field 'keep_hot' must be true or false"},
+                {"/sandboxes", "{\"keep_hot\":1}", "field 'keep_hot' must be true or false"},
+                {"/sandboxes", "{\"env\":{\"A\":1}}", "field 'env.A' must be a string"},
+                {"/sandboxes", "{\"secrets\":[1]}", "field 'secrets[0]' must be a string"},
+                {"/sandboxes/whatever/exec", "{\"cmd\":[\"true\"],\"timeout_sec\":\"5\"}", "field 'timeout_sec' must be a whole number"},
+                {"/sandboxes/whatever/exec", "{\"cmd\":[\"true\"],\"detach\":\"true\"}", "field 'detach' must be true or false"},
+                {"/secrets", "{\"name\":\"A\",\"value\":42}", "field 'value' must be a string"}};
+        for (String[] c : cases) {
+            var r = call("POST", c[0], key, c[1]);
+            assertThat(r.statusCode()).as(c[1]).isEqualTo(400);
+            assertThat(r.body()).as(c[1]).isEqualTo("{\"error\":\"" + c[2] + "\"}");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
+        assertThat(call("GET", "/secrets", key, null).body()).isEqualTo("[]");
+    }
+
     /** Errors are JSON in the API's words: no Java or Jackson type names, no HTML, whatever was wrong. */
     @Test
     void errorsAreJsonWithoutJavaOrJacksonWords() throws Exception {
