@@ -117,6 +117,9 @@ class ApiValidationTest {
             assertThat(r.statusCode()).as(mode).isEqualTo(400);
             assertThat(r.body()).as(mode).startsWith("{\"error\":").contains("only permission bits");
         }
+        var atCreate = call("POST", "/sandboxes", key, "{\"files\":[{\"guest_path\":\"/usr/local/bin/x\",\"mode\":\"4755\"}]}");
+        assertThat(atCreate.statusCode()).as("files at create, before any VM").isEqualTo(400);
+        assertThat(atCreate.body()).contains("only permission bits");
         for (String mode : new String[]{"755", "0644", "0777", "0"}) {
             assertThat(call("PUT", "/sandboxes/whatever/files?path=/tmp/x&mode=" + mode, key, "x").statusCode())
                     .as(mode + " passes the check and meets the unknown sandbox").isEqualTo(404);

@@ -3,6 +3,7 @@ package dev.bhatti.server.api;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.GuestFile;
 import dev.bhatti.engine.ReadRange;
+import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.UserRecord;
 import org.eclipse.jetty.http.HttpHeader;
@@ -120,7 +121,7 @@ final class FilesRoute {
     }
 
     private Object write(UserRecord user, String id, String path, Fields query, Request request) {
-        int mode = parseMode(query.getValue("mode"));
+        int mode = Limits.fileMode(query.getValue("mode"));
         String owner = query.getValue("user") == null ? "" : query.getValue("user");
         if (!owner.isEmpty() && !owner.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) throw ApiException.badRequest("invalid user name");
         long declared = request.getLength();
@@ -156,17 +157,6 @@ final class FilesRoute {
     }
 
     static String octal(int mode) { return String.format("%04o", mode); }
-
-    static int parseMode(String mode) {
-        if (mode == null || mode.isEmpty()) return 0644;
-        if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
-        int bits = Integer.parseInt(mode, 8);
-        if (bits > 0777) {
-            throw ApiException.badRequest("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
-                    + " no setuid, setgid or sticky; set those with chmod through exec");
-        }
-        return bits;
-    }
 
     /** Fails the upload once more than {@code limit} bytes arrive (a chunked body has no length). */
     private static final class Capped extends FilterInputStream {

@@ -60,6 +60,18 @@ public final class Limits {
         return timeoutSec;
     }
 
+    /** An octal file mode (default 0644): permission bits only, as the agent can keep nothing more through the chown. */
+    public static int fileMode(String mode) {
+        if (mode == null || mode.isEmpty()) return 0644;
+        if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
+        int bits = Integer.parseInt(mode, 8);
+        if (bits > 0777) {
+            throw ApiException.badRequest("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
+                    + " no setuid, setgid or sticky; set those with chmod through exec");
+        }
+        return bits;
+    }
+
     public static String printableKey(String s) { return s == null ? "(null)" : printable(s); }
 
     public static String printable(String s) {
