@@ -140,7 +140,12 @@ final class FileSession {
         var user = GuestUser.resolve(config.passwd(), w.user());
         if (user.isEmpty()) return new Message.Error("bad_request", "no such user in the guest: " + w.user());
         if (Files.isDirectory(path)) return new Message.Error("is_directory", w.path() + " is a directory");
-        if (w.mode() < 0 || w.mode() > 07777) return new Message.Error("bad_request", "mode out of range");
+        if (w.mode() < 0 || w.mode() > 0777) {
+            // setuid, setgid and sticky would not survive the chown below (the kernel clears them), so refuse them
+            // rather than write something other than what was asked
+            return new Message.Error("bad_request", "mode " + Integer.toOctalString(w.mode())
+                    + " is not supported: only permission bits (0000 to 0777), no setuid, setgid or sticky");
+        }
         Path parent = path.toAbsolutePath().getParent();
         Path tmp = null;
         try {

@@ -99,6 +99,62 @@ class FileSessionTest {
         assertThat(((Message.FileInfo) r.head()).size()).as("total size, not the slice").isEqualTo(19);
     }
 
+    /** A file whose stat size is not its length (/proc: 0) is read to its end all the same. */
+    @Test
+    void readsProcFilesWhoseSizeIsZero() throws Exception {
+        var r = read("/proc/cpuinfo", 0, 0, 0);
+        assertThat(((Message.FileInfo) r.head()).size()).as("what stat says").isZero();
+        assertThat(new String(r.data())).contains("processor");
+        assertThat(r.end()).isInstanceOf(Message.Exit.class);
+        assertThat(new String(read("/proc/self/status", 0, 2, 0).data())).startsWith("Name:").contains("\n");
+    }
+
+    /** The stream's window (256 KB) holds the agent back after the head, so the change lands mid-read. */
+    @Test
+    void aFileThatShrinksOrGrowsWhileReadSendsWhatItHolds() throws Exception {
+        byte[] original = new byte[4 * 1024 * 1024];
+        new Random(3).nextBytes(original);
+        Path shrinking = Files.write(workspace.resolve("shrinking.bin"), original);
+        Stream s = host.open(new Message.FileRead("shrinking.bin", 0, 0, 0));
+        assertThat(((Message.FileInfo) s.poll(10, TimeUnit.SECONDS)).size()).isEqualTo(original.length);
+        try (var ch = java.nio.channels.FileChannel.open(shrinking, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.truncate(1024 * 1024);
+        }
+        var got = drain(s);
+        assertThat(got.data()).isEqualTo(java.util.Arrays.copyOf(original, 1024 * 1024));
+        assertThat(got.end()).isInstanceOf(Message.Exit.class);
+
+        Path growing = Files.write(workspace.resolve("growing.bin"), original);
+        s = host.open(new Message.FileRead("growing.bin", 0, 0, 0));
+        assertThat(((Message.FileInfo) s.poll(10, TimeUnit.SECONDS)).size()).isEqualTo(original.length);
+        Files.write(growing, original, java.nio.file.StandardOpenOption.APPEND);
+        got = drain(s);
+        assertThat(got.data()).hasSize(2 * original.length);
+        assertThat(java.util.Arrays.copyOfRange(got.data(), original.length, 2 * original.length)).isEqualTo(original);
+        assertThat(got.end()).isInstanceOf(Message.Exit.class);
+    }
+
+    static Read drain(Stream s) throws Exception {
+        var data = new ByteArrayOutputStream();
+        while (true) {
+            Message m = s.poll(10, TimeUnit.SECONDS);
+            if (m instanceof Message.Data d) data.write(d.bytes());
+            else return new Read(null, data.toByteArray(), m);
+        }
+    }
+
+    /** Setuid, setgid and sticky would not survive the ownership change: refused, nothing written. */
+    @Test
+    void modesBeyondPermissionBitsAreRefused() throws Exception {
+        for (int mode : new int[]{04755, 02755, 01777, 010000}) {
+            var e = (Message.Error) write("special-" + mode, new byte[]{1}, mode);
+            assertThat(e.code()).isEqualTo("bad_request");
+            assertThat(e.message()).contains("only permission bits");
+            assertThat(workspace.resolve("special-" + mode)).doesNotExist();
+        }
+        assertThat(((Message.FileInfo) write("plain-0777", new byte[]{1}, 0777)).mode()).isEqualTo(0777);
+    }
+
     @Test
     void errorsSayWhatIsWrong() throws Exception {
         assertThat(((Message.Error) read("missing.txt", 0, 0, 0).end()).code()).isEqualTo("not_found");

@@ -4,6 +4,8 @@ import dev.bhatti.images.TierBuilder;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.List;
+
 /**
  * Entry point: {@code bhatti serve} runs the daemon, every other command is a client of it.
  * Subcommands are registered by {@link Subcommands}, only the one that runs when that is enough.
@@ -30,10 +32,23 @@ public final class BhattiCli {
             // errors that say what to do next, and a daemon that cannot set up its network (say, a clashing pool)
             if (e instanceof CliException || e instanceof TierBuilder.BuildException || e instanceof IllegalArgumentException
                     || e instanceof IllegalStateException || e instanceof dev.bhatti.server.net.NetworkException) {
-                cmd.getErr().println("bhatti: " + e.getMessage());
+                cmd.getErr().println("bhatti: " + Redact.secrets(e.getMessage(), args));
                 return 1;
             }
             throw e;
+        });
+        // picocli quotes what it could not parse, which may be the key after a misplaced --token
+        cli.setParameterExceptionHandler((e, given) -> {
+            var text = new java.io.StringWriter();
+            var out = new java.io.PrintWriter(text);
+            out.println(e.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, out)) e.getCommandLine().usage(out);
+            out.flush();
+            var err = e.getCommandLine().getErr();
+            var unknown = e instanceof CommandLine.UnmatchedArgumentException u ? Redact.unknownOptionValues(u.getUnmatched()) : List.<String>of();
+            err.print(Redact.secrets(text.toString(), args, unknown));
+            err.flush();
+            return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
         });
         return cli.execute(args);
     }

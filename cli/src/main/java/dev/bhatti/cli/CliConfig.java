@@ -11,8 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the CLI finds the daemon: flags, then {@code ~/.bhatti/config.yaml} (or {@code $BHATTI_CONFIG}),
- * then {@code BHATTI_URL} / {@code BHATTI_TOKEN}, then the local default.
+ * Where the CLI finds the daemon: flags, then {@code BHATTI_URL} / {@code BHATTI_TOKEN}, then
+ * {@code ~/.bhatti/config.yaml} (or {@code $BHATTI_CONFIG}), then the local default. The environment wins
+ * over the file, as is the convention: a user who exports another key means to act with it.
  */
 public record CliConfig(String url, String token) {
 
@@ -45,16 +46,14 @@ public record CliConfig(String url, String token) {
     }
 
     public static CliConfig resolve(String urlFlag, String tokenFlag, Map<String, String> env) throws IOException {
-        String url = urlFlag;
-        String token = tokenFlag;
+        String url = urlFlag != null ? urlFlag : blankToNull(env.get("BHATTI_URL"));
+        String token = tokenFlag != null ? tokenFlag : blankToNull(env.get("BHATTI_TOKEN"));
         Path file = file(env);
-        if (Files.exists(file)) {
+        if ((url == null || token == null) && Files.exists(file)) {
             Map<String, String> values = readFile(file);
             if (url == null) url = blankToNull(values.get("api_url"));
             if (token == null) token = blankToNull(values.get("auth_token"));
         }
-        if (url == null) url = blankToNull(env.get("BHATTI_URL"));
-        if (token == null) token = blankToNull(env.get("BHATTI_TOKEN"));
         if (url == null) url = DEFAULT_URL;
         while (url.endsWith("/")) url = url.substring(0, url.length() - 1);
         return new CliConfig(url, token);

@@ -6,10 +6,10 @@ import java.io.IOException;
 
 /** Options every client command shares. */
 final class ClientOptions {
-    @Option(names = "--url", description = "API endpoint (default: config file, then BHATTI_URL, then " + CliConfig.DEFAULT_URL + ")")
+    @Option(names = "--url", description = "API endpoint (default: BHATTI_URL, then the config file, then " + CliConfig.DEFAULT_URL + ")")
     String url;
 
-    @Option(names = "--token", description = "API key (default: config file, then BHATTI_TOKEN)")
+    @Option(names = "--token", description = "API key (default: BHATTI_TOKEN, then the config file)")
     String token;
 
     @Option(names = "--json", description = "Print machine-readable JSON")

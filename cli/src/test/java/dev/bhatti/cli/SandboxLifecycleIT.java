@@ -220,6 +220,31 @@ class SandboxLifecycleIT {
         assertThat(missing.stderr()).contains("404").contains("no such file");
     }
 
+    /** No Content-Length from a size that lies (/proc: 0) or changes while read: the body is what was read. */
+    @Test @Order(5)
+    void filesWhoseSizeLiesOrChangesAreReadWhole() throws Exception {
+        var cpuinfo = call("GET", "/sandboxes/dev/files?path=/proc/cpuinfo", null);
+        assertThat(cpuinfo.statusCode()).as(cpuinfo.body()).isEqualTo(200);
+        assertThat(cpuinfo.headers().firstValue("X-File-Size")).contains("0");
+        assertThat(cpuinfo.body()).contains("processor");
+        assertThat(cli("file", "read", "dev", "/proc/cpuinfo").stdout()).contains("processor");
+
+        // a writer appending lines while the file is read: each read is whole lines, at least the size seen at open
+        var writer = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"sh\",\"-c\",\"for i in $(seq 1 100000); do echo 0123456789; done"
+                + " >> /workspace/growing.log\"],\"detach\":true}");
+        assertThat(writer.statusCode()).as(writer.body()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> call("GET", "/sandboxes/dev/files?path=/workspace/growing.log", null).statusCode() == 200);
+        for (int i = 0; i < 3; i++) {
+            var read = call("GET", "/sandboxes/dev/files?path=/workspace/growing.log", null);
+            assertThat(read.statusCode()).isEqualTo(200);
+            assertThat(read.headers().firstValue("Content-Length")).isEmpty();
+            long sizeAtOpen = Long.parseLong(read.headers().firstValue("X-File-Size").orElseThrow());
+            assertThat((long) read.body().length()).isGreaterThanOrEqualTo(sizeAtOpen);
+            String whole = read.body().substring(0, read.body().lastIndexOf('\n') + 1);
+            assertThat(whole.lines()).allMatch("0123456789"::equals);
+        }
+    }
+
     @Test @Order(5)
     void a100MegabyteFileRoundTripsOverHttp() throws Exception {
         Path big = dataDir.resolve("big.bin");

@@ -82,6 +82,7 @@ public final class Daemon implements AutoCloseable {
         threads.setName("bhatti-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         http = new Server(threads);
+        http.setErrorHandler(new dev.bhatti.server.api.JsonErrorHandler()); // JSON, not HTML, for what Jetty refuses itself
         var connector = new ServerConnector(http);
         connector.setHost(config.host());
         connector.setPort(config.port());

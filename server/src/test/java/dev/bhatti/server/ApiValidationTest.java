@@ -77,7 +77,7 @@ class ApiValidationTest {
                 "{\"name\":\"\"}", "{\"name\":\"" + "a".repeat(64) + "\"}", "{\"name\":\"bad name\"}", "{\"name\":\"-dash\"}",
                 "{\"name\":\"../etc\"}", "{\"cpus\":0}", "{\"cpus\":1.5}", "{\"cpus\":999}", "{\"memory_mb\":64}",
                 "{\"memory_mb\":10000000}", "{\"memory_mb\":512.5}", "{\"image\":\"nope\"}", "{\"memroy_mb\":512}",
-                "not json", "[]", ""};
+                "not json", "[]", "", "{\"name\":\"0123456789abcdef\"}"};
         for (String body : bodies) {
             var r = call("POST", "/sandboxes", key, body);
             assertThat(r.statusCode()).as(body).isEqualTo(400);
@@ -94,6 +94,36 @@ class ApiValidationTest {
         assertThat(call("POST", "/sandboxes/nope/exec", key, "{\"cmd\":[\"true\"]}").statusCode()).isEqualTo(404);
         assertThat(call("GET", "/nothing/here", key, null).statusCode()).isEqualTo(404);
         assertThat(call("PUT", "/sandboxes", key, "{}").statusCode()).isEqualTo(405);
+    }
+
+    /** A name shaped like an id would shadow another sandbox in name-or-id lookups: refused wherever a name is given. */
+    @Test
+    void namesShapedLikeIdsAreRefusedEverywhere() throws Exception {
+        String idLike = "{\"name\":\"00aa11bb22cc33dd\"}";
+        for (String[] call : new String[][]{{"POST", "/sandboxes"}, {"POST", "/snapshots/whatever/resume"},
+                {"POST", "/sandboxes/whatever/checkpoint"}}) {
+            var r = call(call[0], call[1], key, idLike);
+            assertThat(r.statusCode()).as(call[1]).isEqualTo(400);
+            assertThat(r.body()).as(call[1]).startsWith("{\"error\":").contains("form of an id");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
+    }
+
+    /** Setuid, setgid and sticky are not kept (the owner change clears them): refused, not silently dropped. */
+    @Test
+    void fileModesBeyondPermissionBitsAre400() throws Exception {
+        for (String mode : new String[]{"4755", "04755", "2755", "1777", "7777"}) {
+            var r = call("PUT", "/sandboxes/whatever/files?path=/tmp/x&mode=" + mode, key, "x");
+            assertThat(r.statusCode()).as(mode).isEqualTo(400);
+            assertThat(r.body()).as(mode).startsWith("{\"error\":").contains("only permission bits");
+        }
+        var atCreate = call("POST", "/sandboxes", key, "{\"files\":[{\"guest_path\":\"/usr/local/bin/x\",\"mode\":\"4755\"}]}");
+        assertThat(atCreate.statusCode()).as("files at create, before any VM").isEqualTo(400);
+        assertThat(atCreate.body()).contains("only permission bits");
+        for (String mode : new String[]{"755", "0644", "0777", "0"}) {
+            assertThat(call("PUT", "/sandboxes/whatever/files?path=/tmp/x&mode=" + mode, key, "x").statusCode())
+                    .as(mode + " passes the check and meets the unknown sandbox").isEqualTo(404);
+        }
     }
 
     @Test
@@ -152,6 +182,73 @@ class ApiValidationTest {
             assertThat(bad.body()).as(body).startsWith("{\"error\":");
         }
         assertThat(call("GET", "/sandboxes", key, null).body()).as("nothing was created").isEqualTo("[]");
+    }
+
+    /** No number, boolean or string is converted into another type; the error names the field and the type it takes. */
+    @Test
+    void scalarsAreNeverCoercedAndTheErrorNamesFieldAndType() throws Exception {
+        String[][] cases = {
+                {"/sandboxes", "{\"memory_mb\":\"512\"}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":512.0}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":true}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"memory_mb\":\"\"}", "field 'memory_mb' must be a whole number"},
+                {"/sandboxes", "{\"cpus\":\"1\"}", "field 'cpus' must be a number"},
+                {"/sandboxes", "{\"name\":123}", "field 'name' must be a string"},
+                {"/sandboxes", "{\"name\":false}", "field 'name' must be a string"},
+                {"/sandboxes", "{\"keep_hot\":\"true\"}", "field 'keep_hot' must be true or false"},
+                {"/sandboxes", "{\"keep_hot\":1}", "field 'keep_hot' must be true or false"},
+                {"/sandboxes", "{\"env\":{\"A\":1}}", "field 'env.A' must be a string"},
+                {"/sandboxes", "{\"secrets\":[1]}", "field 'secrets[0]' must be a string"},
+                {"/sandboxes/whatever/exec", "{\"cmd\":[\"true\"],\"timeout_sec\":\"5\"}", "field 'timeout_sec' must be a whole number"},
+                {"/sandboxes/whatever/exec", "{\"cmd\":[\"true\"],\"detach\":\"true\"}", "field 'detach' must be true or false"},
+                {"/secrets", "{\"name\":\"A\",\"value\":42}", "field 'value' must be a string"}};
+        for (String[] c : cases) {
+            var r = call("POST", c[0], key, c[1]);
+            assertThat(r.statusCode()).as(c[1]).isEqualTo(400);
+            assertThat(r.body()).as(c[1]).isEqualTo("{\"error\":\"" + c[2] + "\"}");
+        }
+        assertThat(call("GET", "/sandboxes", key, null).body()).isEqualTo("[]");
+        assertThat(call("GET", "/secrets", key, null).body()).isEqualTo("[]");
+    }
+
+    /** Errors are JSON in the API's words: no Java or Jackson type names, no HTML, whatever was wrong. */
+    @Test
+    void errorsAreJsonWithoutJavaOrJacksonWords() throws Exception {
+        for (String body : new String[]{"{\"name\":[\"a\"]}", "{\"name\":{}}", "{\"secrets\":\"x\"}", "{\"env\":[\"A=B\"]}",
+                "{\"memory_mb\":99999999999999}", "{\"name\":\"a\"", "{\"name\":\"a\"}x", "[]", "7", "\"s\"", "{\"memroy_mb\":1}"}) {
+            var r = call("POST", "/sandboxes", key, body);
+            assertThat(r.statusCode()).as(body).isEqualTo(400);
+            assertJsonErrorInPlainWords(body, r.body());
+        }
+        assertThat(call("POST", "/sandboxes", key, "{\"env\":[\"A=B\"]}").body()).contains("field 'env' must be an object");
+        assertThat(call("POST", "/sandboxes", key, "{\"name\":\"a\"").body()).contains("not valid JSON (line 1, column 12)");
+        assertThat(call("POST", "/sandboxes", key, "[]").body()).contains("request body must be a JSON object");
+
+        // URIs Jetty will not decode are refused before any handler: still JSON, 400
+        for (String target : new String[]{"/sandboxes/%zz", "/%", "/sandboxes/%00", "/sandboxes/a%2Fb", "/../etc", "/sandboxes/%C0%AF",
+                "//sandboxes", "/sandboxes/x/files?path=%zz", "/sandboxes/x/files?path=/a&mode=%"}) {
+            String reply = raw("GET " + target + " HTTP/1.1");
+            assertThat(reply).as(target).startsWith("HTTP/1.1 400 ").containsIgnoringCase("Content-Type: application/json");
+            assertJsonErrorInPlainWords(target, reply.substring(reply.indexOf("\r\n\r\n") + 4));
+        }
+        assertThat(call("GET", "/health", null, null).statusCode()).isEqualTo(200);
+    }
+
+    static void assertJsonErrorInPlainWords(String what, String body) {
+        assertThat(body).as(what).startsWith("{\"error\":").doesNotContain("<html").doesNotContain("java.").doesNotContain("`")
+                .doesNotContain("Exception").doesNotContain("Jackson").doesNotContain("JsonToken").doesNotContain("Coercion");
+    }
+
+    /** One request as written, on its own connection; the whole reply. */
+    static String raw(String requestLine) throws Exception {
+        try (var socket = new Socket("127.0.0.1", daemon.port())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write((requestLine + "\r\nHost: x\r\nAuthorization: Bearer " + key + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
     }
 
     /**

@@ -28,7 +28,6 @@ import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.core.JacksonException;
-import tools.jackson.databind.exc.UnrecognizedPropertyException;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -503,10 +502,8 @@ public final class ApiHandler extends Handler.Abstract {
             T value = Json.MAPPER.readValue(body, type);
             if (value == null) throw ApiException.badRequest("request body must be a JSON object");
             return java.util.Optional.of(value);
-        } catch (UnrecognizedPropertyException e) {
-            throw ApiException.badRequest("unknown field '" + e.getPropertyName() + "'");
         } catch (JacksonException e) {
-            throw ApiException.badRequest("invalid JSON: " + e.getOriginalMessage());
+            throw ApiException.badRequest(Json.problem(e));
         }
     }
 

@@ -3,6 +3,7 @@ package dev.bhatti.server.api;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.GuestFile;
 import dev.bhatti.engine.ReadRange;
+import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.UserRecord;
 import org.eclipse.jetty.http.HttpHeader;
@@ -37,7 +38,7 @@ final class FilesRoute {
 
     /** Returns null when it has written the response itself. */
     Object handle(UserRecord user, String id, Request request, Response response, Callback callback) throws IOException {
-        Fields query = Request.extractQueryParameters(request);
+        Fields query = QueryParameters.of(request);
         String path = query.getValue("path");
         if (path == null || path.isEmpty()) throw ApiException.badRequest("query parameter 'path' is required");
         if (path.indexOf('\0') >= 0 || path.length() > 4096) throw ApiException.badRequest("invalid path");
@@ -73,9 +74,10 @@ final class FilesRoute {
             public void begin(GuestFile file) {
                 response.setStatus(200);
                 response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+                // the size as stat saw it when the read began; no Content-Length from it (the body is chunked):
+                // a file may grow or shrink while read, and some (/proc, /sys) have a size that is not their length
                 response.getHeaders().put("X-File-Size", Long.toString(file.size()));
                 response.getHeaders().put("X-File-Mode", octal(file.mode()));
-                if (range.whole()) response.getHeaders().put(HttpHeader.CONTENT_LENGTH, file.size());
                 out = Content.Sink.asOutputStream(response);
             }
 
@@ -90,8 +92,12 @@ final class FilesRoute {
                 return null;
             });
         } catch (ApiException e) {
-            if (sink.out == null) throw e; // nothing sent yet: a normal error reply
-            callback.failed(e);           // headers are out: cut the response so the client sees it broke
+            if (!response.isCommitted()) { // nothing sent yet: a normal (JSON) error reply
+                response.reset();
+                response.getHeaders().put("X-Bhatti-Version", ApiHandler.VERSION);
+                throw e;
+            }
+            callback.failed(e); // headers are out: cut the response so the client sees it broke
             return null;
         }
         try {
@@ -115,7 +121,7 @@ final class FilesRoute {
     }
 
     private Object write(UserRecord user, String id, String path, Fields query, Request request) {
-        int mode = parseMode(query.getValue("mode"));
+        int mode = Limits.fileMode(query.getValue("mode"));
         String owner = query.getValue("user") == null ? "" : query.getValue("user");
         if (!owner.isEmpty() && !owner.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) throw ApiException.badRequest("invalid user name");
         long declared = request.getLength();
@@ -151,12 +157,6 @@ final class FilesRoute {
     }
 
     static String octal(int mode) { return String.format("%04o", mode); }
-
-    static int parseMode(String mode) {
-        if (mode == null || mode.isEmpty()) return 0644;
-        if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
-        return Integer.parseInt(mode, 8);
-    }
 
     /** Fails the upload once more than {@code limit} bytes arrive (a chunked body has no length). */
     private static final class Capped extends FilterInputStream {

@@ -32,16 +32,36 @@ public final class Forwards implements AutoCloseable {
         void relay(String sandboxId, int guestPort, SocketChannel client) throws EngineException;
     }
 
+    /** Forwards one sandbox may have at once: each holds a host port and a thread, so there must be a bound. */
+    public static final int MAX_PER_SANDBOX = 64;
+
     private final Tunnel tunnel;
+    private final int maxPerSandbox;
     private final Map<String, List<Forward>> bySandbox = new ConcurrentHashMap<>();
 
-    public Forwards(Tunnel tunnel) { this.tunnel = tunnel; }
+    public Forwards(Tunnel tunnel) { this(tunnel, MAX_PER_SANDBOX); }
+
+    public Forwards(Tunnel tunnel, int maxPerSandbox) {
+        this.tunnel = tunnel;
+        this.maxPerSandbox = maxPerSandbox;
+    }
 
     public Forward open(String sandboxId, int guestPort, int hostPort) {
         if (guestPort < 1 || guestPort > 65535) throw ApiException.badRequest("guest_port must be from 1 to 65535");
         if (hostPort != 0 && (hostPort < 1024 || hostPort > 65535)) {
             throw ApiException.badRequest("host_port must be 0 (any free port) or from 1024 to 65535");
         }
+        List<Forward> list = bySandbox.computeIfAbsent(sandboxId, k -> new CopyOnWriteArrayList<>());
+        synchronized (list) { // the count and the add as one step, so concurrent opens cannot pass the cap together
+            if (list.size() >= maxPerSandbox) {
+                throw ApiException.conflict("the sandbox has " + list.size() + " forwards, the most it may have;"
+                        + " close one first (DELETE /sandboxes/{id}/forward/{host_port}, or all with DELETE /sandboxes/{id}/forward)");
+            }
+            return listen(list, sandboxId, guestPort, hostPort);
+        }
+    }
+
+    private Forward listen(List<Forward> list, String sandboxId, int guestPort, int hostPort) {
         ServerSocketChannel listener;
         try {
             listener = ServerSocketChannel.open();
@@ -56,7 +76,7 @@ public final class Forwards implements AutoCloseable {
         }
         int port = listener.socket().getLocalPort();
         var forward = new Forward(sandboxId, guestPort, port, listener);
-        bySandbox.computeIfAbsent(sandboxId, k -> new CopyOnWriteArrayList<>()).add(forward);
+        list.add(forward);
         Thread.ofVirtual().name("forward-" + port).start(() -> accept(forward));
         log.info("forwarding 127.0.0.1:{} to sandbox {} port {}", port, sandboxId, guestPort);
         return forward;

@@ -14,7 +14,8 @@ public final class ProxyBackends implements AutoCloseable {
     private final Forwards forwards;
     private final Map<String, Forwards.Forward> open = new ConcurrentHashMap<>();
 
-    public ProxyBackends(Forwards.Tunnel tunnel) { this.forwards = new Forwards(tunnel); }
+    /** One backend per published port: bounded by what is published, not by the forward cap. */
+    public ProxyBackends(Forwards.Tunnel tunnel) { this.forwards = new Forwards(tunnel, Integer.MAX_VALUE); }
 
     /** The loopback port that reaches {@code guestPort} of the sandbox. */
     public int port(String sandboxId, int guestPort) {

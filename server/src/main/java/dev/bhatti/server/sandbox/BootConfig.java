@@ -54,12 +54,7 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
                 } catch (IllegalArgumentException e) {
                     throw ApiException.badRequest("content of " + Limits.printable(f.guestPath()) + " is not valid base64");
                 }
-                int mode = 0644;
-                if (f.mode() != null) {
-                    if (!f.mode().matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
-                    mode = Integer.parseInt(f.mode(), 8);
-                }
-                files.add(new File(f.guestPath(), content, mode));
+                files.add(new File(f.guestPath(), content, Limits.fileMode(f.mode())));
             }
         }
         String init = req.init();

@@ -8,6 +8,11 @@ import java.util.regex.Pattern;
 /** Validation of what users ask for. Out-of-range values are refused, never silently replaced. */
 public final class Limits {
     public static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}");
+    /**
+     * What sandbox and snapshot ids look like ({@code ApiKeys.randomHex(8)}): lookups take a name or an
+     * id, so a name of this shape could shadow another's id (or be shadowed by it) and is refused.
+     */
+    public static final Pattern ID_LIKE = Pattern.compile("[0-9a-fA-F]{16}");
     public static final int DEFAULT_CPUS = 1;
     public static final int DEFAULT_MEMORY_MB = 512;
     public static final int MIN_MEMORY_MB = 128;
@@ -22,6 +27,10 @@ public final class Limits {
         if (!NAME.matcher(name).matches()) {
             throw ApiException.badRequest("invalid name '" + printable(name)
                     + "': use letters, digits, '.', '_' and '-', starting with a letter or digit");
+        }
+        if (ID_LIKE.matcher(name).matches()) {
+            throw ApiException.badRequest("invalid name '" + name + "': 16 hexadecimal digits is the form of an id, and a"
+                    + " name is looked up like an id, so it could hide another sandbox or snapshot; pick a name of another form");
         }
         return name;
     }
@@ -49,6 +58,18 @@ public final class Limits {
             throw ApiException.badRequest("timeout_sec must be from 1 to " + MAX_TIMEOUT_SEC + ", got " + timeoutSec);
         }
         return timeoutSec;
+    }
+
+    /** An octal file mode (default 0644): permission bits only, as the agent can keep nothing more through the chown. */
+    public static int fileMode(String mode) {
+        if (mode == null || mode.isEmpty()) return 0644;
+        if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
+        int bits = Integer.parseInt(mode, 8);
+        if (bits > 0777) {
+            throw ApiException.badRequest("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
+                    + " no setuid, setgid or sticky; set those with chmod through exec");
+        }
+        return bits;
     }
 
     public static String printableKey(String s) { return s == null ? "(null)" : printable(s); }

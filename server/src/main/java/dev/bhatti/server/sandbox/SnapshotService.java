@@ -96,6 +96,7 @@ public final class SnapshotService {
 
     /** A new sandbox from the snapshot's moment; the snapshot stays for further resumes. */
     public SandboxService.Created resume(UserRecord user, String idOrName, String newName) {
+        if (newName != null) Limits.name(newName); // a bad name is refused whatever the snapshot
         SnapshotRecord snap = find(user, idOrName);
         if (!snap.status().equals("ready")) throw ApiException.conflict("snapshot " + snap.name() + " is still being written");
         var lock = lock(snap.id()).readLock();
