@@ -48,7 +48,7 @@ class CodecFuzzTest {
 
     @Test
     void frameReaderOnlyEverThrowsIOExceptions() throws IOException {
-        var fuzz = Fuzz.start("frameio.read", 20_000);
+        var fuzz = Fuzz.start("frameio.read", 8_000);
         var r = new Random(fuzz.seed);
         while (fuzz.more()) {
             var wire = new ByteArrayOutputStream();
