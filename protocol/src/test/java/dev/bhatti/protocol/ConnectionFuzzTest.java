@@ -107,24 +107,6 @@ class ConnectionFuzzTest {
         return bytes.toByteArray();
     }
 
-    /**
-     * Zero bytes that complete the last frame the peer is reading, so that a ping after them is read as a
-     * frame; -1 when the bytes sent already break the framing (the peer must close).
-     */
-    static int padToBoundary(byte[] s) {
-        int pos = 0;
-        while (pos < s.length) {
-            int left = s.length - pos;
-            byte[] len = new byte[4];
-            System.arraycopy(s, pos, len, 0, Math.min(4, left));
-            int length = ByteBuffer.wrap(len).getInt();
-            if (length < 5 || length > Frame.MAX_PAYLOAD + 5) return -1;
-            if (left < 4 + length) return 4 + length - left;
-            pos += 4 + length;
-        }
-        return 0;
-    }
-
     private static final class Pipes {
         final Pipe a = open(), b = open();
         private static Pipe open() {
@@ -155,7 +137,7 @@ class ConnectionFuzzTest {
             boolean alive = true;
             for (int round = 0; round < 4 && alive; round++) {
                 byte[] sent = batch(r, true);
-                int pad = padToBoundary(sent);
+                int pad = Fuzz.padToBoundary(sent);
                 try {
                     raw.write(sent);
                     if (pad > 0) raw.write(new byte[pad]);
@@ -210,7 +192,7 @@ class ConnectionFuzzTest {
                 callers.add(done);
             }
             byte[] sent = batch(r, false);
-            int pad = padToBoundary(sent);
+            int pad = Fuzz.padToBoundary(sent);
             try {
                 raw.write(sent);
                 if (pad > 0) raw.write(new byte[pad]);

@@ -153,4 +153,22 @@ public final class Fuzz {
         System.arraycopy(b, 0, c, a.length, b.length);
         return c;
     }
+
+    /**
+     * Zero bytes that complete the frame a peer is reading after {@code sent}, so that a frame written next
+     * is read as one; -1 when {@code sent} already breaks the framing (a bad length: the peer must close).
+     */
+    public static int padToBoundary(byte[] sent) {
+        int pos = 0;
+        while (pos < sent.length) {
+            int left = sent.length - pos;
+            byte[] len = new byte[4];
+            System.arraycopy(sent, pos, len, 0, Math.min(4, left));
+            int length = ByteBuffer.wrap(len).getInt();
+            if (length < 5 || length > Frame.MAX_PAYLOAD + 5) return -1;
+            if (left < 4 + length) return 4 + length - left;
+            pos += 4 + length;
+        }
+        return 0;
+    }
 }

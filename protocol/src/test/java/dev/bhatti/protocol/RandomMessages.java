@@ -11,18 +11,18 @@ import static dev.bhatti.protocol.Fuzz.anInt;
 import static dev.bhatti.protocol.Fuzz.string;
 
 /** Valid messages of every type with random (often edge-case) fields: the seeds that get mutated. */
-final class RandomMessages {
+public final class RandomMessages {
 
     /** One of each type the protocol knows, in {@link #any}'s order. */
-    static final int TYPES = 32;
+    public static final int TYPES = 32;
 
     private RandomMessages() {}
 
-    static Message any(Random r) {
+    public static Message any(Random r) {
         return of(r.nextInt(TYPES), r);
     }
 
-    static Message of(int kind, Random r) {
+    public static Message of(int kind, Random r) {
         return switch (kind) {
             case 0 -> new Message.Hello(r.nextInt(0x10000), string(r));
             case 1 -> new Message.Ping(aLong(r));
@@ -66,17 +66,17 @@ final class RandomMessages {
         };
     }
 
-    static Message.Channel channel(Random r) {
+    public static Message.Channel channel(Random r) {
         return Message.Channel.values()[r.nextInt(Message.Channel.values().length)];
     }
 
-    static List<String> argv(Random r) {
+    public static List<String> argv(Random r) {
         var argv = new ArrayList<String>();
         for (int i = 1 + r.nextInt(5); i > 0; i--) argv.add(string(r));
         return argv;
     }
 
-    static Map<String, String> env(Random r) {
+    public static Map<String, String> env(Random r) {
         var env = new LinkedHashMap<String, String>();
         for (int i = r.nextInt(4); i > 0; i--) env.put(string(r), string(r));
         return env;
