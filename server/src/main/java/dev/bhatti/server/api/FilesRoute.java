@@ -37,7 +37,7 @@ final class FilesRoute {
 
     /** Returns null when it has written the response itself. */
     Object handle(UserRecord user, String id, Request request, Response response, Callback callback) throws IOException {
-        Fields query = Request.extractQueryParameters(request);
+        Fields query = Query.of(request);
         String path = query.getValue("path");
         if (path == null || path.isEmpty()) throw ApiException.badRequest("query parameter 'path' is required");
         if (path.indexOf('\0') >= 0 || path.length() > 4096) throw ApiException.badRequest("invalid path");

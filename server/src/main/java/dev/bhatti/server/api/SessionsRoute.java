@@ -43,7 +43,7 @@ final class SessionsRoute {
         if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
             throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
         }
-        Fields q = Request.extractQueryParameters(request);
+        Fields q = Query.of(request);
         String sessionId = q.getValue("session");
         boolean fresh = "true".equals(q.getValue("new"));
         int rows = size(q.getValue("rows"), 24);
@@ -73,7 +73,7 @@ final class SessionsRoute {
         if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
             throw ApiException.badRequest("this route needs a WebSocket upgrade");
         }
-        String sessionId = Request.extractQueryParameters(request).getValue("session");
+        String sessionId = Query.of(request).getValue("session");
         ShellSocket socket;
         if (sessionId != null) {
             if (!sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
@@ -130,7 +130,7 @@ final class SessionsRoute {
     }
 
     Map<String, Object> kill(UserRecord user, String id, String sessionId, Request request) {
-        Fields q = Request.extractQueryParameters(request);
+        Fields q = Query.of(request);
         int signal = 9;
         if (q.getValue("signal") != null) {
             try {
