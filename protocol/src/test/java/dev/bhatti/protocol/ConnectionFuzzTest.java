@@ -201,11 +201,15 @@ class ConnectionFuzzTest {
             }
             try {
                 host.ping(DEADLINE_SECONDS, TimeUnit.SECONDS);
-                assertThat(pad).as("%s: a broken frame length was taken", fuzz.where()).isNotNegative();
             } catch (TimeoutException e) {
                 throw new AssertionError(fuzz.where() + ": the host connection neither answered nor closed", e);
             } catch (IOException closed) {
                 assertThat(host.isOpen()).as(fuzz.where()).isFalse();
+            }
+            // (not "the ping failed": a forged pong in the batch may answer it before the bad length is read)
+            if (pad < 0) {
+                assertThat(host.closedFuture()).as("%s: a broken frame length was taken: %s", fuzz.where(),
+                        java.util.HexFormat.of().formatHex(sent)).succeedsWithin(DEADLINE_SECONDS, TimeUnit.SECONDS);
             }
             host.close();
             for (var c : callers) {

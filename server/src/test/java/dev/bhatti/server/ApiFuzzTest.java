@@ -322,6 +322,21 @@ class ApiFuzzTest {
         }
     }
 
+    /** Found by the fuzzer: a body cut short (then the client half-closes) answered 500. */
+    @Test
+    void aBodyThatEndsEarlyIs400() throws Exception {
+        var auth = Map.of("Authorization", "Bearer " + key);
+        for (byte[] request : List.of(
+                http("POST", "/sandboxes/x/exec", Map.of("Authorization", "Bearer " + key, "Transfer-Encoding", "chunked"), new byte[0]),
+                http("POST", "/sandboxes", Map.of("Authorization", "Bearer " + key, "Content-Length", "100"), "{\"name\":".getBytes(StandardCharsets.US_ASCII)),
+                http("POST", "/secrets", Map.of("Authorization", "Bearer " + key, "Transfer-Encoding", "chunked"), "5\r\n{\"na".getBytes(StandardCharsets.US_ASCII)))) {
+            Answer a = send(request, "early end");
+            assertThat(a.status()).as(printable(request) + " -> " + a).isEqualTo(400);
+            assertThat(a.body()).as(printable(request)).contains("ended early");
+        }
+        assertThat(send(http("GET", "/sandboxes", auth, null), "list").body()).isEqualTo("[]");
+    }
+
     private static final String[] METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT", "BREW", "get", ""};
     private static final String[] TARGETS = {"/", "//sandboxes", "/sandboxes/", "/sandboxes//exec", "/sandboxes/%00/exec",
             "/sandboxes/..%2F..%2Fetc", "/sandboxes/%ff", "/%", "/sandboxes?%", "*", "http://evil/sandboxes", "/sandboxes/\u00e9",
