@@ -374,7 +374,8 @@ class ApiFuzzTest {
             statuses.merge(a.status(), 1, Integer::sum);
             // 505 is HTTP's own answer to a version it does not speak (HTTP/9): the right one, not a failure
             String line = new String(request, StandardCharsets.ISO_8859_1).split("\n", 2)[0].strip(); // no version: HTTP/0.9
-            boolean badVersion = !line.endsWith(" HTTP/1.1") && !line.endsWith(" HTTP/1.0");
+            String[] tokens = line.split(" ", -1); // two tokens ("OPTIONS0* HTTP/1.1") is HTTP/0.9 to Jetty
+            boolean badVersion = tokens.length != 3 || !tokens[2].equals("HTTP/1.1") && !tokens[2].equals("HTTP/1.0");
             if (!(a.status() == 505 && badVersion)) {
                 assertThat(a.status()).as("%s: %s (request line ends '%s') -> %s", fuzz.where(), printable(request),
                         line.substring(Math.max(0, line.length() - 40)), a).isLessThan(500);
