@@ -322,6 +322,16 @@ class ApiFuzzTest {
         }
     }
 
+    /** Found by the fuzzer: a null inside a create's list answered 500 (List.copyOf in the service). */
+    @Test
+    void nullsInsideListsAndMapsAre400() throws Exception {
+        for (String body : new String[]{"{\"secrets\":[null]}", "{\"allow_hosts\":[null]}", "{\"files\":[null]}",
+                "{\"env\":{\"A\":null}}", "{\"files\":[{\"guest_path\":null,\"content\":null}]}"}) {
+            Answer a = send(http("POST", "/sandboxes", Map.of("Authorization", "Bearer " + key), body.getBytes(StandardCharsets.UTF_8)), body);
+            assertThat(a.status()).as(body + " -> " + a).isEqualTo(400);
+        }
+    }
+
     /** Found by the fuzzer: a body cut short (then the client half-closes) answered 500. */
     @Test
     void aBodyThatEndsEarlyIs400() throws Exception {
