@@ -120,7 +120,7 @@ public final class AgentMain {
         return Connection.server(io, SOFTWARE, this::onStream);
     }
 
-    private void onStream(Stream stream, Message opening) {
+    void onStream(Stream stream, Message opening) {
         try {
             dispatch(stream, opening);
         } catch (RuntimeException e) {

@@ -36,6 +36,7 @@ final class DetachSession {
     }
 
     private Message start() {
+        if (request.outputFile().indexOf('\0') >= 0) return new Message.Error("bad_request", "output file must not contain NUL bytes");
         Path output = Path.of(request.outputFile());
         if (!output.isAbsolute()) return new Message.Error("bad_request", "output file must be an absolute path");
         ProcessBuilder pb;

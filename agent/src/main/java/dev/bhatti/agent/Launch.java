@@ -47,6 +47,8 @@ final class Launch {
 
     static Outcome prepare(AgentConfig config, List<String> argv, Map<String, String> requestEnv, String requestCwd,
                            String requestUser) {
+        String malformed = malformed(argv, requestEnv, requestCwd);
+        if (malformed != null) return new Invalid(malformed);
         var found = GuestUser.resolve(config.passwd(), requestUser);
         if (found.isEmpty()) return new Invalid("no such user in the guest: " + requestUser);
         GuestUser user = found.get();
@@ -73,6 +75,26 @@ final class Launch {
         // Spawned directly: the program is the one found in the command's PATH, not the agent's.
         cmd.addAll(argv);
         return new Ready(resolved.toString(), cmd, env, cwd, user, config);
+    }
+
+    /**
+     * What no process can be given: a NUL inside an argument, a variable or the directory (C strings end
+     * there, and the JDK refuses them with an exception), or a variable name that is empty or holds '='.
+     * Found by fuzzing: these reached the spawn and failed as "internal" errors or were cut silently.
+     */
+    static String malformed(List<String> argv, Map<String, String> env, String cwd) {
+        for (String arg : argv) {
+            if (arg.indexOf('\0') >= 0) return "arguments must not contain NUL bytes";
+        }
+        for (var e : env.entrySet()) {
+            String name = e.getKey();
+            if (name.isEmpty() || name.indexOf('=') >= 0 || name.indexOf('\0') >= 0) {
+                return "invalid environment variable name '" + name.replace("\0", "\\0") + "'";
+            }
+            if (e.getValue().indexOf('\0') >= 0) return "environment variable " + name + " must not contain NUL bytes";
+        }
+        if (cwd.indexOf('\0') >= 0) return "working directory must not contain NUL bytes";
+        return null;
     }
 
     /** Defaults, then the sandbox's environment, then the request's: later ones win. */

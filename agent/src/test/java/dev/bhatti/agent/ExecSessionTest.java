@@ -157,4 +157,25 @@ class ExecSessionTest {
         Stream rel = host.open(new Message.DetachRequest(List.of("true"), Map.of(), "", "root", "relative.log"));
         assertThat(((Message.Error) rel.poll(10, TimeUnit.SECONDS)).message()).contains("absolute");
     }
+
+    /** Found by AgentFuzzTest: these failed inside the spawn as "internal" errors (or were cut at the NUL). */
+    @Test
+    void argumentsEnvironmentAndPathsNoProcessCanTakeAreBadRequests() throws Exception {
+        List<Message> requests = List.of(
+                new Message.ExecRequest(List.of("echo", "a\0b"), Map.of(), "", "root", 0, false),
+                new Message.ExecRequest(List.of("true"), Map.of("A=B", "x"), "", "root", 0, false),
+                new Message.ExecRequest(List.of("true"), Map.of("", "x"), "", "root", 0, false),
+                new Message.ExecRequest(List.of("true"), Map.of("A", "x\0y"), "", "root", 0, false),
+                new Message.ExecRequest(List.of("true"), Map.of(), "/tmp\0x", "root", 0, false),
+                new Message.DetachRequest(List.of("true"), Map.of("A=B", "x"), "", "root", dir.resolve("d.log").toString()),
+                new Message.DetachRequest(List.of("true"), Map.of(), "/\0", "root", dir.resolve("d.log").toString()),
+                new Message.DetachRequest(List.of("true"), Map.of(), "", "root", dir + "/d\0.log"));
+        for (Message request : requests) {
+            Stream s = host.open(request);
+            Message answer = s.poll(10, TimeUnit.SECONDS);
+            assertThat(answer).as(request.toString()).isInstanceOf(Message.Error.class);
+            assertThat(((Message.Error) answer).code()).as(request.toString()).isEqualTo("bad_request");
+        }
+        assertThat(dir.resolve("d.log")).doesNotExist();
+    }
 }

@@ -129,4 +129,15 @@ class SessionTest {
         Stream k = host.open(new Message.SessionKill("s999", 9));
         assertThat(((Message.Error) k.poll(5, TimeUnit.SECONDS)).code()).isEqualTo("not_found");
     }
+
+    /** Found by AgentFuzzTest: a piped session with such a variable failed as an "internal" error. */
+    @Test
+    void environmentNoProcessCanTakeIsABadRequest() throws Exception {
+        for (boolean tty : new boolean[]{false, true}) {
+            Stream s = host.open(new Message.SessionStart("", List.of("sh"), Map.of("A=B", "x"), "", "root", tty, 24, 80, 0));
+            Message answer = s.poll(5, TimeUnit.SECONDS);
+            assertThat(answer).isInstanceOf(Message.Error.class);
+            assertThat(((Message.Error) answer).code()).isEqualTo("bad_request");
+        }
+    }
 }

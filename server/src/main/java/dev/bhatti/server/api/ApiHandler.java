@@ -101,6 +101,9 @@ public final class ApiHandler extends Handler.Abstract {
             response.getHeaders().put("Retry-After", "5");
             send(request, response, callback, 503, Map.of("error", "the database is unavailable (" + e.getMessage()
                     + "); try again shortly"));
+        } catch (org.eclipse.jetty.io.EofException e) {
+            // the client ended its body before the length it announced (found by ApiFuzzTest): its error, not ours
+            send(request, response, callback, 400, Map.of("error", "the request body ended early; send all of it"));
         } catch (RuntimeException | IOException e) {
             String id = "req_" + ApiKeys.randomHex(8);
             log.error("{} {} failed ({})", request.getMethod(), Request.getPathInContext(request), id, e);
