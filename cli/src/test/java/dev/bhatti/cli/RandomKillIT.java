@@ -40,16 +40,14 @@ import java.util.stream.Stream;
  * <p>
  * Seeded: it prints its seed, and {@code -Dbhatti.kill.seed=N} replays the same choices (each round's plan
  * is drawn from the seed, the round and the sandboxes found; where a kill lands inside an operation still
- * depends on the machine's speed). {@code -Dbhatti.kill.count=N} sets the number of kills (30 by default).
+ * depends on the machine's speed). {@code -Dbhatti.kill.count=N} sets the number of kills (12 by default, to bound CI's time; run 30 or more before a release).
  */
 @ExtendWith(DaemonLogOnFailure.class)
 class RandomKillIT {
     static final long SEED = Long.getLong("bhatti.kill.seed", new java.security.SecureRandom().nextLong());
-    static final int KILLS = Integer.getInteger("bhatti.kill.count", 30);
+    static final int KILLS = Integer.getInteger("bhatti.kill.count", 12); // CI's share; release checks run 30 and more
     static final int MAX_SANDBOXES = 3;
     static final int MAX_SNAPSHOTS = 3;
-    /** The daemon's restore failure of issue 14 part 4 (a slow agent after a restore), fixed separately. */
-    static final String KNOWN_SLOW_RESTORE = "did not answer after the restore";
 
     static Path dataDir;
     static String netns;
@@ -268,7 +266,7 @@ class RandomKillIT {
                     w.current = null;
                     log("  " + step + " -> " + (o.status() < 0 ? "no answer" : o.status() + (o.ok() ? "" : " " + o.body().strip())) + " (" + o.ms() + " ms)");
                     if (o.status() < 0) return;
-                    if (!o.ok() && !o.body().contains(KNOWN_SLOW_RESTORE)) unexpected.add(step + " -> " + o.status() + " " + o.body().strip());
+                    if (!o.ok()) unexpected.add(step + " -> " + o.status() + " " + o.body().strip());
                     if (!o.ok()) return;
                 }
             });
@@ -385,7 +383,7 @@ class RandomKillIT {
                     if (started.statusCode() != 200) {
                         // a sandbox that lost its memory (a restore that failed, a destroy cut short after its VM ended)
                         log("  start " + name + " -> " + started.statusCode() + " " + started.body().strip());
-                        check(started.statusCode() == 409 || started.body().contains(KNOWN_SLOW_RESTORE), "start of stopped " + name + " failed: " + started.body());
+                        check(started.statusCode() == 409, "start of stopped " + name + " failed: " + started.body());
                         check(started.body().contains("--force"), "a failed start says what to do: " + started.body());
                         wayOut(name, true);
                     } else {
