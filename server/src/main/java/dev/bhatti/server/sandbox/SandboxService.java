@@ -109,6 +109,7 @@ public final class SandboxService {
             }
             store.setSandboxSecrets(record.id(), secretNames);
             store.updateStatus(record.id(), "running", "");
+            activity.touch(record.id()); // idle from now: a boot slower than warm_after must not pause it at once
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
@@ -295,6 +296,7 @@ public final class SandboxService {
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
                     snapshot.memoryMb(), snapshot.image(), net));
             store.updateStatus(record.id(), "running", "");
+            activity.touch(record.id());
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             log.info("sandbox {} ({}) resumed from snapshot {}", name, record.id(), snapshot.name());
             return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
