@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -299,15 +300,23 @@ public final class QemuEngine implements Engine {
         Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
         vm.process = process.toHandle();
         long loaded;
+        SocketChannel agentChannel = null;
         try {
-            Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(),
-                    System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos()));
+            long listenDeadline = System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos();
+            Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(), listenDeadline));
             vm.qmp = qmp;
             MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
             loaded = System.nanoTime();
+            // Connected before the guest runs: the snapshot recorded a host on the agent's port, and when
+            // the restored guest starts, QEMU tells it only of a change. Connecting after cont, the guest
+            // first saw its host gone, reopened its port, and requests sent meanwhile were lost ("the
+            // guest agent restarted", SoakIT).
+            agentChannel = VmProcesses.connectWhenListening(vm.paths.agentSocket(), process.toHandle(), listenDeadline);
             qmp.execute("cont", null);
         } catch (IOException | EngineException | RuntimeException e) {
-            boolean refused = e instanceof MemorySnapshot.Unloadable;
+            closeQuietly(agentChannel);
+            // QEMU ends itself when its snapshot stream is corrupt; the QMP error may come first
+            boolean refused = e instanceof MemorySnapshot.Unloadable || exitsSoon(process);
             abandonRestore(vm, process, refused);
             String tail = VmProcesses.tail(vm.paths.qemuLog(), 3);
             String qemuSaid = tail.isBlank() ? "" : " (" + tail.strip() + ")";
@@ -323,7 +332,7 @@ public final class QemuEngine implements Engine {
         }
         // The guest runs from here: the disk moves on and the memory snapshot is stale.
         Files.deleteIfExists(vm.paths.memorySnapshot());
-        vm.agent = awaitRestoredAgent(vm, process);
+        vm.agent = awaitRestoredAgent(vm, process, agentChannel);
         vm.state = VmState.RUNNING;
         vm.detail = "";
         watch(vm, process);
@@ -346,6 +355,25 @@ public final class QemuEngine implements Engine {
         log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
     }
 
+    /** Whether QEMU has ended, or ends within a moment. */
+    private static boolean exitsSoon(Process process) {
+        try {
+            return process.waitFor(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !process.isAlive();
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        if (channel == null) return;
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+    }
+
     /** Ends a restore before its guest ran; the snapshot is set aside only when QEMU refused it. */
     private void abandonRestore(QemuVm vm, Process process, boolean snapshotRefused) throws IOException {
         vm.process = null;
@@ -364,13 +392,15 @@ public final class QemuEngine implements Engine {
      * loaded host this can take long; the wait is the boot timeout. Null when the agent never answered:
      * the VM keeps running (its processes intact) and the next request tries again.
      */
-    private AgentClient awaitRestoredAgent(QemuVm vm, Process process) throws InterruptedException {
+    private AgentClient awaitRestoredAgent(QemuVm vm, Process process, SocketChannel connected) throws InterruptedException {
         long deadline = System.nanoTime() + config.bootTimeout().toNanos();
         long attemptMillis = RESTORED_AGENT_FIRST_ATTEMPT.toMillis();
         for (int attempt = 1; ; attempt++) {
             long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            long wait = Math.max(1, Math.min(attemptMillis, left));
             try {
-                return AgentClient.connect(vm.paths.agentSocket(), Math.max(1, Math.min(attemptMillis, left)), TimeUnit.MILLISECONDS);
+                if (attempt == 1) return AgentClient.over(connected, wait, TimeUnit.MILLISECONDS);
+                return AgentClient.connect(vm.paths.agentSocket(), wait, TimeUnit.MILLISECONDS);
             } catch (TimeoutException | IOException e) {
                 if (!process.isAlive() || System.nanoTime() >= deadline) {
                     log.warn("vm {}: the guest agent did not answer after the restore ({} attempts, last: {}); the VM keeps running",
