@@ -78,13 +78,14 @@ public final class AgentMain {
         }
     }
 
-    /**
-     * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
-     * snapshot restore); each time the port reads end-of-file and is opened again.
-     */
     /** Processes a non-root user may have at once in the guest (fork bombs hit this, not the agent). */
     static final long USER_PROCESS_LIMIT = 4096;
 
+    /**
+     * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
+     * snapshot restore): one connection outlives that ({@link HostPortInput}), and the new host's hello
+     * ends the old host's streams. The port is opened anew only when the byte stream itself broke.
+     */
     void serveDevice(Path device) throws InterruptedException {
         if (!Libc.limitUserProcesses(USER_PROCESS_LIMIT)) Log.info("could not cap user processes");
         Log.info("ready on " + device);
@@ -93,13 +94,13 @@ public final class AgentMain {
             long started = System.nanoTime();
             // A virtio port admits a single open: one descriptor serves both directions.
             try (var port = new RandomAccessFile(device.toFile(), "rw")) {
-                var connection = serve(new FrameIO(new FileInputStream(port.getFD()), new FileOutputStream(port.getFD())));
+                var connection = serve(new FrameIO(new HostPortInput(new FileInputStream(port.getFD())), new FileOutputStream(port.getFD())));
                 connection.closedFuture().join();
                 failures = 0;
             } catch (IOException e) {
                 if (failures++ % 100 == 0) Log.info("channel error: " + e.getMessage());
             }
-            // No host on the other end reads as an immediate end-of-file: do not spin.
+            // A port that fails at once (no such device yet, garbage from a host): do not spin.
             if (System.nanoTime() - started < TimeUnit.SECONDS.toNanos(1)) Thread.sleep(100);
         }
     }

@@ -951,7 +951,7 @@ public final class QemuEngine implements Engine {
             if (code == 0) {
                 exited(vm, handle, VmState.STOPPED, "the guest shut down");
             } else {
-                exited(vm, handle, VmState.ERROR, "the VM process exited with code " + code
+                exited(vm, handle, VmState.ERROR, "the VM process ended with code " + code
                         + (code > 128 ? " (killed by signal " + (code - 128) + ")" : ""));
             }
         });
