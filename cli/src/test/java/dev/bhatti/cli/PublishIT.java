@@ -177,6 +177,14 @@ class PublishIT {
         var forward = cli("forward", "web", "3000", "--detach", "--json");
         assertThat(forward.exit()).as(forward.toString()).isZero();
         int hostPort = json(forward.stdout()).path("host_port").asInt();
+        // a connection made while hot and used only after a pause (as the proxy's pool does with a spare
+        // one) wakes the sandbox with its first bytes: it once waited unanswered (a 504 after 15 s in CI)
+        try (var early = new Socket("127.0.0.1", hostPort)) {
+            early.setSoTimeout(60_000);
+            assertThat(cli("pause", "web").exit()).isZero();
+            early.getOutputStream().write("GET / HTTP/1.0\r\nHost: web\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(early.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).endsWith("web-page\n");
+        }
         for (String op : List.of("pause", "stop")) {
             assertThat(cli(op, "web").exit()).isZero();
             Process p = new ProcessBuilder("curl", "-s", "-m", "60", "http://127.0.0.1:" + hostPort + "/").start();

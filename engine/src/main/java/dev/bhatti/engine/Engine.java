@@ -110,9 +110,12 @@ public interface Engine extends AutoCloseable {
 
     /**
      * Relays {@code client} to TCP {@code guestPort} on the guest's loopback until both directions end.
-     * Blocks; the caller owns (and closes) the client channel.
+     * Blocks; the caller owns (and closes) the client channel. {@code beforeClientBytes} runs before each
+     * piece of the client's bytes goes to the guest: a connection outlives pauses (a proxy keeps it in
+     * its pool), and bytes sent into a paused VM would wait there unanswered, so the caller wakes it
+     * there. If it throws, the tunnel ends.
      */
-    void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException;
+    void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client, Runnable beforeClientBytes) throws EngineException;
 
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();

@@ -351,9 +351,14 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    public void tunnel(int port, SocketChannel client) throws EngineException, InterruptedException {
-        Stream stream = openForward(port);
-        Thread up = Thread.ofVirtual().start(() -> clientToGuest(client, stream));
+    /**
+     * Relays {@code client} to the guest's TCP {@code port} until both directions end. {@code wake} runs
+     * before each piece of the client's bytes goes to the guest, and each second the guest has not yet
+     * answered the opening: the VM may be paused under a connection (see {@code Engine.tunnel}).
+     */
+    public void tunnel(int port, SocketChannel client, Runnable wake) throws EngineException, InterruptedException {
+        Stream stream = openForward(port, wake);
+        Thread up = Thread.ofVirtual().start(() -> clientToGuest(client, stream, wake));
         try {
             while (true) {
                 Message m = stream.poll(1, TimeUnit.SECONDS);
@@ -381,14 +386,17 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    /** Opens a forward to the guest port and waits for the agent's answer. */
-    private Stream openForward(int port) throws EngineException, InterruptedException {
+    /** Opens a forward to the guest port and waits (30 s at most) for the agent's answer, waking the VM meanwhile. */
+    private Stream openForward(int port, Runnable wake) throws EngineException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
             Stream stream;
-            Message first;
+            Message first = null;
             try {
                 stream = connection.open(new Message.ForwardOpen(port));
-                first = stream.poll(30, TimeUnit.SECONDS);
+                for (int waited = 0; first == null && waited < 30; waited++) {
+                    first = stream.poll(1, TimeUnit.SECONDS);
+                    if (first == null) wakeOrEnd(stream, wake);
+                }
             } catch (IOException e) {
                 // An open lost to an agent restart carried none of the client's bytes (they flow only once
                 // it is answered), so it is asked again; after a daemon restart the guest may reopen its
@@ -405,7 +413,16 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
-    private static void clientToGuest(SocketChannel client, Stream stream) {
+    private static void wakeOrEnd(Stream stream, Runnable wake) throws EngineException {
+        try {
+            wake.run();
+        } catch (RuntimeException e) {
+            stream.finish();
+            throw new EngineException(Kind.NOT_RUNNING, e.getMessage(), e);
+        }
+    }
+
+    private static void clientToGuest(SocketChannel client, Stream stream, Runnable beforeClientBytes) {
         ByteBuffer buf = ByteBuffer.allocate(32 * 1024);
         try {
             while (client.read(buf) >= 0) {
@@ -413,7 +430,14 @@ public final class AgentClient implements AutoCloseable {
                 byte[] b = new byte[buf.remaining()];
                 buf.get(b);
                 buf.clear();
-                if (b.length > 0) stream.send(new Message.Data(Message.Channel.STDIN, b));
+                if (b.length == 0) continue;
+                try {
+                    beforeClientBytes.run();
+                } catch (RuntimeException e) { // the VM cannot take them: end the tunnel (its loop sees the client closed)
+                    client.close();
+                    return;
+                }
+                stream.send(new Message.Data(Message.Channel.STDIN, b));
             }
             stream.send(new Message.Eof(Message.Channel.STDIN));
         } catch (IOException e) {

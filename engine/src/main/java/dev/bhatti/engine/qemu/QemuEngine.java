@@ -816,9 +816,10 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
-    public void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException {
+    public void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client, Runnable beforeClientBytes)
+            throws EngineException {
         withAgent(vmId, a -> {
-            a.tunnel(guestPort, client);
+            a.tunnel(guestPort, client, beforeClientBytes);
             return null;
         });
     }

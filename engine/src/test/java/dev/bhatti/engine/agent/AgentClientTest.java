@@ -63,7 +63,7 @@ class AgentClientTest {
                  var hostSide = listener.accept()) {
                 var tunnel = CompletableFuture.runAsync(() -> {
                     try {
-                        client.tunnel(7000, hostSide);
+                        client.tunnel(7000, hostSide, () -> { });
                     } catch (Exception e) {
                         throw new RuntimeException(e);
                     }

@@ -422,8 +422,10 @@ public final class SandboxService {
     }
 
     /**
-     * Relays one forwarded connection to a guest port, waking the sandbox first; the sandbox counts as
-     * busy while the connection is open.
+     * Relays one forwarded connection to a guest port, waking the sandbox first, and again whenever the
+     * client sends while it is warm (a connection outlives a pause: the proxy keeps idle ones in its
+     * pool, and a request sent on one into a paused VM went unanswered until the proxy's timeout, 504).
+     * The sandbox counts as busy while the connection is open.
      */
     public void tunnel(String sandboxId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException {
         SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> new EngineException(EngineException.Kind.NOT_FOUND, "sandbox is gone"));
@@ -433,10 +435,15 @@ public final class SandboxService {
             throw new EngineException(EngineException.Kind.NOT_RUNNING, e.getMessage());
         }
         try {
-            engine.tunnel(s.id(), guestPort, client);
+            SandboxRecord sandbox = s;
+            engine.tunnel(s.id(), guestPort, client, () -> wakeIfPaused(sandbox));
         } finally {
             activity.end(s.id());
         }
+    }
+
+    private void wakeIfPaused(SandboxRecord s) {
+        if (engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.PAUSED) running(s);
     }
 
     /** Marks the sandbox busy (never cooled) until the returned token is closed: for attached shells. */
