@@ -151,6 +151,10 @@ class NetworkIT {
         assertThat(ips.get("b1")).startsWith(POOL_PREFIX).doesNotStartWith(adminNet + ".");
         // the guest was configured at boot with exactly that address
         assertThat(admin("a1", "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout()).contains(ips.get("a1") + "/24");
+        // in the namespace too, QEMU is jailed, and its TAP was opened for it (it holds no name to open one by)
+        Path a1Dir = dataDir.resolve("sandboxes").resolve(json(a1.stdout()).path("id").asString());
+        QemuJail.assertJailed(a1Dir, 256, 1);
+        QemuJail.assertTapPassedIn(a1Dir);
 
         var inspect = json(daemon.call("GET", "/sandboxes/a2", null).body());
         assertThat(inspect.path("egress").asString()).isEqualTo("none");

@@ -101,7 +101,12 @@ class ThermalIT {
         try (var all = Files.walk(dataDir)) {
             List<String> open = all.filter(p -> !Files.isSymbolicLink(p)).filter(p -> {
                 try {
-                    return Files.getPosixFilePermissions(p).stream().anyMatch(x -> !x.name().startsWith("OWNER"));
+                    var perms = Files.getPosixFilePermissions(p, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+                    // a VM's directory lets its jailed QEMU's own group (not root's) in, and nothing else
+                    if (Files.isDirectory(p) && (Integer) Files.getAttribute(p, "unix:gid") != 0) {
+                        perms.remove(java.nio.file.attribute.PosixFilePermission.GROUP_EXECUTE);
+                    }
+                    return perms.stream().anyMatch(x -> !x.name().startsWith("OWNER"));
                 } catch (java.io.IOException e) {
                     return false; // gone meanwhile
                 }
@@ -128,6 +133,7 @@ class ThermalIT {
         var created = cli("create", "--name", "hot", "--memory", "256", "--keep-hot");
         assertThat(created.exit()).as(created.toString()).isZero();
         assertThat(inspect("hot").path("thermal").asString()).isEqualTo("hot");
+        QemuJail.assertJailed(sandboxDir("hot"), 256, 1);
         var paused = cli("pause", "hot");
         assertThat(paused.exit()).as(paused.toString()).isZero();
         assertThat(paused.stdout()).contains("paused (running, warm)");
@@ -148,8 +154,10 @@ class ThermalIT {
         assertThat(cli("exec", "--detach", "hot", "--", "sh", "-c", "sleep 2; exec perl -MIO::Socket::INET -e '" + TCP_CLIENT + "'").exit()).isZero();
         await().atMost(Duration.ofSeconds(20)).until(() -> counter("hot") >= 2 && tcpCount("hot") >= 2);
 
+        var cgroups = QemuJail.cgroupDirs(sandboxDir("hot"));
         var stopped = cli("stop", "hot");
         assertThat(stopped.exit()).as(stopped.toString()).isZero();
+        QemuJail.assertNoCgroups(cgroups);
         JsonNode cold = inspect("hot");
         assertThat(cold.path("status").asString()).isEqualTo("stopped");
         assertThat(cold.path("thermal").asString()).isEqualTo("cold");
@@ -166,6 +174,7 @@ class ThermalIT {
         assertThat(started.exit()).as(started.toString()).isZero();
         assertThat(inspect("hot").path("thermal").asString()).isEqualTo("hot");
         assertThat(dir.resolve("memory.zst")).as("a resumed VM's snapshot is stale and removed").doesNotExist();
+        QemuJail.assertJailed(dir, 256, 1);
         long n1 = counter("hot");
         await().atMost(Duration.ofSeconds(20)).until(() -> counter("hot") > n1);
         long t1 = tcpCount("hot");
@@ -217,6 +226,7 @@ class ThermalIT {
         daemon.start();
         assertThat(inspect("idle").path("thermal").asString()).isEqualTo("cold");
         assertThat(inspect("hot").path("thermal").asString()).isEqualTo("warm");
+        QemuJail.assertJailed(sandboxDir("hot"), 256, 1); // adopted, in the jail it was started in
         assertThat(cli("exec", "hot", "--", "echo", "warm-ok").stdout()).isEqualTo("warm-ok\n");
         assertThat(cli("exec", "idle", "--", "echo", "cold-ok").stdout()).isEqualTo("cold-ok\n");
     }
@@ -263,6 +273,7 @@ class ThermalIT {
         assertThat(second.statusCode()).as(second.body()).isEqualTo(201);
         assertThat(json(second.body()).path("name").asString()).isEqualTo("retry2");
 
+        QemuJail.assertJailed(sandboxDir("retry"), 256, 1);
         for (String clone : new String[]{"retry", "retry2"}) {
             assertThat(cli("exec", clone, "--", "cat", "/workspace/moment.txt").stdout()).isEqualTo("moment\n");
             assertThat(cli("exec", clone, "--", "test", "-e", "/workspace/after.txt").exit()).as("written after the snapshot").isEqualTo(1);
@@ -351,8 +362,10 @@ class ThermalIT {
         var paused = cli("pause", "fromcold");
         assertThat(paused.exit()).as(paused.toString()).isZero();
         Path dir = sandboxDir("fromcold");
+        var cgroups = QemuJail.cgroupDirs(dir);
         for (long pid : BhattiProcess.processesMentioning(dir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         await().atMost(Duration.ofSeconds(30)).until(() -> inspect("fromcold").path("status").asString().equals("error"));
+        QemuJail.assertNoCgroups(cgroups); // a VM killed from outside leaves no cgroup behind
         var exec = call("POST", "/sandboxes/fromcold/exec", "{\"cmd\":[\"true\"]}");
         assertThat(exec.statusCode()).isEqualTo(409);
         assertThat(exec.body()).contains("bhatti start");

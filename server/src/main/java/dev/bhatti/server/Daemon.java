@@ -64,7 +64,7 @@ public final class Daemon implements AutoCloseable {
         retention = events.startRetention();
         var net = config.network();
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout(),
-                net.enabled() ? net.netns() : null);
+                net.enabled() ? net.netns() : null, dev.bhatti.engine.qemu.JailConfig.enabled(config.jail()));
         network = net.enabled() ? new dev.bhatti.server.net.BridgedNetwork(net, store) : new dev.bhatti.server.net.SandboxNetwork.None();
         engine = new QemuEngine(engineConfig);
         var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());

@@ -35,6 +35,11 @@ public final class PrivateDataDir {
 
     private PrivateDataDir() {}
 
+    private static boolean isDaemonsGroup(Path p) throws IOException {
+        int gid = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+        return gid == 0 || gid == (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+    }
+
     /** Sets the process's umask (inherited by every process the daemon starts); returns the previous one. */
     public static int restrictUmask() {
         try {
@@ -78,12 +83,17 @@ public final class PrivateDataDir {
 
     private static boolean restrict(Path p) throws IOException {
         Set<PosixFilePermission> perms;
+        boolean jailDir;
         try {
             perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+            jailDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && !isDaemonsGroup(p);
         } catch (java.nio.file.NoSuchFileException e) {
             return false;
         }
-        if (!perms.removeAll(NOT_OWNER)) return false;
+        var taken = EnumSet.copyOf(NOT_OWNER);
+        // A VM's directory is the root of its jailed QEMU: its group (the VM's own) may enter it, nothing more.
+        if (jailDir) taken.remove(PosixFilePermission.GROUP_EXECUTE);
+        if (!perms.removeAll(taken)) return false;
         Files.setPosixFilePermissions(p, perms);
         return true;
     }

@@ -23,6 +23,7 @@ import java.time.Duration;
  *   accel: auto          # auto | kvm | tcg
  *   boot_timeout_sec: 120
  *   qemu_binary: qemu-system-x86_64
+ *   jail: true           # each VM's QEMU in its own uid, chroot, cgroups and seccomp (BHATTI_JAIL=off overrides)
  * thermal:
  *   warm_after_sec: 30     # idle hot sandboxes pause (0 = never)
  *   cold_after_sec: 1800   # idle warm sandboxes go to disk (0 = never)
@@ -42,7 +43,7 @@ import java.time.Duration;
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
                            ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
-                           NetworkConfig network, ProxyConfig proxy) {
+                           NetworkConfig network, ProxyConfig proxy, boolean jail) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -51,6 +52,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         String accel = "auto";
         long bootTimeout = 120;
         String qemu = "qemu-system-x86_64";
+        boolean jail = true;
         double warmAfter = 30, coldAfter = 1800, tick = 5;
         var rateLimits = new java.util.EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
@@ -64,6 +66,9 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 accel = engine.path("accel").asString(accel);
                 bootTimeout = engine.path("boot_timeout_sec").asLong(bootTimeout);
                 qemu = engine.path("qemu_binary").asString(qemu);
+                JsonNode jailNode = engine.path("jail");
+                if (!jailNode.isMissingNode() && !jailNode.isBoolean()) throw new IllegalArgumentException("engine.jail must be true or false");
+                jail = jailNode.asBoolean(jail);
                 JsonNode thermal = root.path("thermal");
                 warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
                 coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
@@ -92,7 +97,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                java.util.Map.copyOf(rateLimits), network, proxy);
+                java.util.Map.copyOf(rateLimits), network, proxy, jail && !"off".equals(System.getenv("BHATTI_JAIL")));
     }
 
     private static ProxyConfig proxy(JsonNode p) {
@@ -171,7 +176,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail);
     }
 
 

@@ -56,4 +56,12 @@ class ServerConfigTest {
                     .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
         }
     }
+
+    @Test
+    void theJailIsOnUnlessTheOperatorTurnsItOff() throws Exception {
+        boolean envOff = "off".equals(System.getenv("BHATTI_JAIL"));
+        assertThat(load("listen: 127.0.0.1:9\n").jail()).isEqualTo(!envOff);
+        assertThat(load("engine: {jail: false}\n").jail()).isFalse();
+        assertThatThrownBy(() -> load("engine: {jail: sometimes}\n")).hasMessage("engine.jail must be true or false");
+    }
 }

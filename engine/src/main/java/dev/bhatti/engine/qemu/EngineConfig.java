@@ -6,9 +6,15 @@ import java.time.Duration;
 /**
  * Settings of the QEMU engine. {@code accel} is auto, kvm or tcg; {@code bootTimeout} bounds the wait
  * for the agent's first answer (software emulation boots in seconds, not milliseconds);
- * {@code netns} names the network namespace QEMU runs in (where the TAPs are), or is null.
+ * {@code netns} names the network namespace QEMU runs in (where the TAPs are), or is null; {@code jail}
+ * says how each VM's QEMU is confined.
  */
-public record EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns) {
+public record EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns,
+                           JailConfig jail) {
+
+    public EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns) {
+        this(dataDir, accel, qemuBinary, qemuImg, bootTimeout, netns, JailConfig.defaults());
+    }
 
     public EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout) {
         this(dataDir, accel, qemuBinary, qemuImg, bootTimeout, null);

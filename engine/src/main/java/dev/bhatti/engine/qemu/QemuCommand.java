@@ -12,13 +12,34 @@ import java.util.List;
  */
 record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
 
+    /** The disk as inherited fds (see {@link Jailer#PLACE_AND_EXEC}): read-write and read-only, QEMU picks by mode. */
+    static final List<String> DISK_FDSET = List.of("-add-fd", "fd=3,set=1,opaque=disk-rw", "-add-fd", "fd=4,set=1,opaque=disk-ro");
+
+    /**
+     * Image locking off: QEMU's two open files of the same image (read-write and read-only) would hold
+     * locks against each other when a migration hands the disk over and back; one QEMU per VM is the
+     * engine's to ensure.
+     */
+    static final String DISK_FROM_FDS = "/dev/fdset/1,file.locking=off";
+
     List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images) {
+        return argv(spec, paths, images, false);
+    }
+
+    /**
+     * {@code jailed}: the launcher has opened the disk as fds 3 and 4 (a chrooted QEMU cannot reopen it by
+     * path) and the TAP as fd 5 ({@link Jailer#OPEN_TAP_AND_EXEC}).
+     */
+    List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images, boolean jailed) {
+        boolean diskFromFds = jailed;
         var a = new ArrayList<String>();
         a.add(qemuBinary);
         if (accelerator == Accelerator.KVM) {
             a.addAll(List.of("-accel", "kvm", "-cpu", "host"));
         } else {
-            a.addAll(List.of("-accel", "tcg"));
+            // TCG's translated code lives in a buffer of 1 GiB by default, filled as the guest runs:
+            // bounded here so that the VM's memory limit can be its RAM plus a known overhead
+            a.addAll(List.of("-accel", "tcg,tb-size=" + VmLimits.TCG_CODE_MIB));
         }
         a.addAll(List.of(
                 "-M", "microvm",
@@ -27,7 +48,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
                 "-kernel", images.kernel().toString(),
                 "-initrd", images.initramfs().toString(),
-                "-drive", "id=root,file=" + paths.disk() + ",format=qcow2,if=none,discard=unmap",
+                "-drive", "id=root,file=" + (diskFromFds ? DISK_FROM_FDS : paths.disk().toString()) + ",format=qcow2,if=none,discard=unmap",
                 "-device", "virtio-blk-device,drive=root",
                 "-object", "rng-random,id=rng0,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng0",
@@ -39,9 +60,11 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-serial", "chardev:console",
                 "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
                 "-pidfile", paths.pidFile().toString()));
+        if (diskFromFds) a.addAll(DISK_FDSET);
         if (spec.net() != null) {
             // The TAP exists already (the server made it and plugged it into the user's bridge).
-            a.addAll(List.of("-netdev", "tap,id=net0,ifname=" + spec.net().tap() + ",script=no,downscript=no",
+            String tap = jailed ? "fd=" + Jailer.TAP_FD : "ifname=" + spec.net().tap() + ",script=no,downscript=no";
+            a.addAll(List.of("-netdev", "tap,id=net0," + tap,
                     "-device", "virtio-net-device,netdev=net0,mac=" + spec.net().mac()));
         }
         a.addAll(List.of(

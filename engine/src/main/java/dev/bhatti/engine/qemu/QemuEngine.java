@@ -64,6 +64,7 @@ public final class QemuEngine implements Engine {
     private final ImageCatalog images;
     private final QemuCommand command;
     private final SnapshotStore snapshots;
+    private final Jailer jailer;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
     private final List<StateListener> listeners = new CopyOnWriteArrayList<>();
 
@@ -73,6 +74,7 @@ public final class QemuEngine implements Engine {
         this.images = new ImageCatalog(config.imagesDir());
         this.snapshots = new SnapshotStore(config.snapshotsDir());
         this.command = new QemuCommand(config.qemuBinary(), accelerator, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
+        this.jailer = Jailer.forHost(config.jail(), config.sandboxesDir());
         log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
         Thread.ofVirtual().name("console-logs").start(this::boundConsoleLogs);
     }
@@ -151,7 +153,7 @@ public final class QemuEngine implements Engine {
     private void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
         VmProcesses.deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
-        Process process = startQemu(vm.spec, vm.paths, extraArgs);
+        Process process = startQemu(vm, extraArgs);
         vm.process = process.toHandle();
         vm.agent = awaitAgent(vm, process);
         vm.state = VmState.RUNNING;
@@ -213,7 +215,7 @@ public final class QemuEngine implements Engine {
             try {
                 if (wasRunning) qmp.execute("stop", null);
                 vm.state = VmState.PAUSED;
-                MemorySnapshot.write(qmp, vm.paths.snapshotFiles(), SNAPSHOT_TIMEOUT);
+                writeSnapshot(vm, qmp, vm.paths.snapshotFiles());
             } catch (IOException | EngineException e) {
                 if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
                 if (wasRunning) {
@@ -297,7 +299,7 @@ public final class QemuEngine implements Engine {
         long started = System.nanoTime();
         VmProcesses.deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
-        Process process = startQemu(vm.spec, vm.paths, MemorySnapshot.incomingArgs(vm.paths.memorySnapshot()));
+        Process process = startQemu(vm, MemorySnapshot.incomingArgs(vm.paths.migrateSocket()));
         vm.process = process.toHandle();
         long loaded;
         SocketChannel agentChannel = null;
@@ -305,7 +307,9 @@ public final class QemuEngine implements Engine {
             long listenDeadline = System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos();
             Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(), listenDeadline));
             vm.qmp = qmp;
-            MemorySnapshot.awaitLoaded(qmp, process.toHandle(), config.bootTimeout());
+            try (var feed = MemorySnapshot.Feed.start(vm.paths.memorySnapshot(), vm.paths.migrateSocket(), process.toHandle(), listenDeadline)) {
+                MemorySnapshot.awaitLoaded(qmp, process.toHandle(), feed, config.bootTimeout());
+            }
             loaded = System.nanoTime();
             // Connected before the guest runs: the snapshot recorded a host on the agent's port, and when
             // the restored guest starts, QEMU tells it only of a change. Connecting after cont, the guest
@@ -344,6 +348,7 @@ public final class QemuEngine implements Engine {
                 vm.process = null;
                 closeConnections(vm);
                 VmProcesses.stop(process.toHandle());
+                jailer.release(vm.paths, vm.id);
                 vm.state = VmState.STOPPED;
                 vm.detail = "it could not take its own identity after the restore; start --force boots it from its disk";
                 throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage()
@@ -379,6 +384,7 @@ public final class QemuEngine implements Engine {
         vm.process = null;
         closeConnections(vm);
         VmProcesses.stop(process.toHandle());
+        jailer.release(vm.paths, vm.id);
         if (snapshotRefused && Files.exists(vm.paths.memorySnapshot())) {
             Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         }
@@ -488,7 +494,7 @@ public final class QemuEngine implements Engine {
         if (wasRunning) qmp.execute("stop", null);
         vm.state = VmState.PAUSED;
         try {
-            MemorySnapshot.write(qmp, files, SNAPSHOT_TIMEOUT);
+            writeSnapshot(vm, qmp, files);
             HostFiles.copy(vm.paths.disk(), diskCopy); // QEMU flushed and released the disk when the migration completed
         } finally {
             if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
@@ -574,6 +580,15 @@ public final class QemuEngine implements Engine {
             }
         }
         VmProcesses.deleteSockets(vm.paths);
+        jailer.release(vm.paths, vm.id);
+    }
+
+    /** Streams a stopped VM's memory into {@code files} through the socket its QEMU may reach from its jail. */
+    private void writeSnapshot(QemuVm vm, Qmp qmp, SnapshotFiles files) throws IOException, EngineException, InterruptedException {
+        VmIdentity id = vm.identity != null ? vm.identity : jailer.recorded(vm.paths);
+        jailer.openDir(vm.paths, id); // its directory's mode may have been reset since QEMU started
+        Path socket = vm.paths.migrateSocket();
+        MemorySnapshot.write(qmp, files, socket, "unix:" + jailer.inside(vm.paths, socket), s -> jailer.handOver(s, id), SNAPSHOT_TIMEOUT);
     }
 
     @Override
@@ -648,15 +663,17 @@ public final class QemuEngine implements Engine {
             }
             Optional<ProcessHandle> process = VmProcesses.runningQemu(paths);
             if (process.isPresent()) {
-                // A snapshot writer (QEMU's exec: child, and the zstd under it) outlives a migration that is
-                // cancelled or completed without the daemon: it may still create its files, so it is waited for.
+                // A snapshot writer (QEMU's exec: child, and the zstd under it, before the jail) outlives a migration that
+                // is cancelled or completed without the daemon: it may still create its files, so it is waited for.
                 List<ProcessHandle> writers = process.get().descendants().toList();
+                if (jailer.enabled()) vm.identity = jailer.recorded(paths);
                 adoptProcess(vm, process.get());
                 VmProcesses.awaitExit(writers, WRITER_EXIT_TIMEOUT);
             }
             // an unfinished snapshot is no snapshot; and a finished one whose daemon died before naming it is not either
             for (Path piece : paths.snapshotFiles().pieces()) Files.deleteIfExists(piece);
             if (vm.process == null) {
+                jailer.release(paths, vmId); // of a VM that ended while no daemon watched
                 boolean cold = Files.exists(paths.memorySnapshot());
                 vm.state = cold ? VmState.SUSPENDED : VmState.STOPPED;
                 vm.detail = cold ? "" : "the VM process is not running";
@@ -879,15 +896,30 @@ public final class QemuEngine implements Engine {
         if (p.waitFor() != 0) throw new EngineException(Kind.FAILED, "qemu-img create failed: " + out.strip());
     }
 
-    private Process startQemu(VmSpec spec, VmPaths paths, List<String> extraArgs) throws IOException {
+    /**
+     * Starts the VM's QEMU in its jail: its cgroups (entered before QEMU's first instruction), its ids and
+     * chroot, seccomp, and an environment holding nothing but PATH.
+     */
+    private Process startQemu(QemuVm vm, List<String> extraArgs) throws IOException {
+        VmSpec spec = vm.spec;
+        VmPaths paths = vm.paths;
+        VmIdentity id = jailer.prepare(paths, spec, accelerator);
+        vm.identity = id;
         var argv = new ArrayList<String>();
-        // `ip netns exec` execs in place: the pid stays QEMU's
+        // The launcher's shell, `ip netns exec` and setsid all exec in place: the pid stays QEMU's. The
+        // launcher goes first: it enters the cgroups through the host's /sys, which `ip netns exec`
+        // replaces with the namespace's (where the VM's cgroup directories do not exist).
+        argv.addAll(jailer.launcher(id, paths));
         if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
+        argv.addAll(jailer.tapOpener(spec));
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
-        argv.addAll(command.argv(spec, paths, images));
+        argv.addAll(command.argv(spec, paths, images, jailer.enabled()));
+        argv.addAll(jailer.qemuArgs(id, paths));
         argv.addAll(extraArgs);
-        var pb = new ProcessBuilder(argv)
-                .redirectErrorStream(true)
+        var pb = new ProcessBuilder(argv).directory(paths.dir().toFile());
+        pb.environment().clear();
+        pb.environment().putAll(Jailer.ENVIRONMENT);
+        pb.redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(paths.qemuLog().toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
         return pb.start();
@@ -962,6 +994,7 @@ public final class QemuEngine implements Engine {
     private void exited(QemuVm vm, ProcessHandle process, VmState state, String reason) {
         synchronized (vm) {
             if (!process.equals(vm.process) || vm.destroying) return;
+            jailer.release(vm.paths, vm.id); // the process is gone: so is everything in its cgroups
             if (vm.state == VmState.STOPPED || vm.state == VmState.ERROR || vm.state == VmState.SUSPENDED) return; // reported already
             vm.state = state;
             vm.detail = reason;
@@ -1002,6 +1035,7 @@ public final class QemuEngine implements Engine {
         closeConnections(vm);
         var p = vm.process;
         if (p != null) VmProcesses.stop(p);
+        jailer.release(vm.paths, vm.id);
         vm.state = VmState.STOPPED;
         vms.remove(vm.id, vm);
         HostFiles.deleteTree(vm.paths.dir());

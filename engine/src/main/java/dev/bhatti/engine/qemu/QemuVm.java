@@ -17,6 +17,8 @@ final class QemuVm {
     volatile ProcessHandle process;
     volatile AgentClient agent;
     volatile Qmp qmp;
+    /** Its uid/gid and cgroups: set when its QEMU is started, read back from its directory on adoption. */
+    volatile VmIdentity identity;
     volatile VmState state = VmState.STARTING;
     volatile String detail = "";
     /** Set once destroy begins, so that the exit it causes is not reported as a crash. */

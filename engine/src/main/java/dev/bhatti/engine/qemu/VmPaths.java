@@ -10,6 +10,8 @@ record VmPaths(Path dir) {
     Path disk() { return dir.resolve("disk.qcow2"); }
     Path agentSocket() { return dir.resolve("agent.sock"); }
     Path qmpSocket() { return dir.resolve("qmp.sock"); }
+    /** Where memory snapshots stream between QEMU and the daemon (QEMU may spawn no helper to write a file). */
+    Path migrateSocket() { return dir.resolve("migrate.sock"); }
     Path console() { return dir.resolve("console.log"); }
     Path qemuLog() { return dir.resolve("qemu.log"); }
     Path pidFile() { return dir.resolve("qemu.pid"); }
@@ -25,6 +27,7 @@ record VmPaths(Path dir) {
     Path memorySnapshotFailed() { return dir.resolve("memory.zst.failed"); }
 
     boolean socketPathsFit() {
-        return agentSocket().toString().length() <= MAX_SOCKET_PATH && qmpSocket().toString().length() <= MAX_SOCKET_PATH;
+        return java.util.stream.Stream.of(agentSocket(), qmpSocket(), migrateSocket())
+                .allMatch(p -> p.toString().length() <= MAX_SOCKET_PATH);
     }
 }

@@ -48,7 +48,7 @@ final class VmProcesses {
 
     /** Removes the sockets of a previous QEMU, so that waiting for the new ones means waiting for the new QEMU. */
     static void deleteSockets(VmPaths paths) {
-        for (Path p : List.of(paths.agentSocket(), paths.qmpSocket())) {
+        for (Path p : List.of(paths.agentSocket(), paths.qmpSocket(), paths.migrateSocket())) {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException ignored) {
