@@ -35,9 +35,9 @@ public final class PrivateDataDir {
 
     private PrivateDataDir() {}
 
-    private static boolean isDaemonsGroup(Path p) throws IOException {
+    private static boolean isDaemonsGroup(Path p, int daemonGid) throws IOException {
         int gid = (Integer) Files.getAttribute(p, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-        return gid == 0 || gid == (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
+        return gid == 0 || gid == daemonGid;
     }
 
     /** Sets the process's umask (inherited by every process the daemon starts); returns the previous one. */
@@ -58,16 +58,17 @@ public final class PrivateDataDir {
      */
     public static int tighten(Path dataDir) throws IOException {
         int[] changed = {0};
+        int daemonGid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:gid");
         Files.walkFileTree(dataDir, new SimpleFileVisitor<>() {
             @Override
             public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                if (restrict(dir)) changed[0]++;
+                if (restrict(dir, daemonGid)) changed[0]++;
                 return FileVisitResult.CONTINUE;
             }
 
             @Override
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                if (!attrs.isSymbolicLink() && restrict(file)) changed[0]++;
+                if (!attrs.isSymbolicLink() && restrict(file, daemonGid)) changed[0]++;
                 return FileVisitResult.CONTINUE;
             }
 
@@ -81,12 +82,12 @@ public final class PrivateDataDir {
         return changed[0];
     }
 
-    private static boolean restrict(Path p) throws IOException {
+    private static boolean restrict(Path p, int daemonGid) throws IOException {
         Set<PosixFilePermission> perms;
         boolean jailDir;
         try {
             perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
-            jailDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && !isDaemonsGroup(p);
+            jailDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && !isDaemonsGroup(p, daemonGid);
         } catch (java.nio.file.NoSuchFileException e) {
             return false;
         }
