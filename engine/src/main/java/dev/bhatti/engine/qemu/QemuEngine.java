@@ -673,7 +673,10 @@ public final class QemuEngine implements Engine {
             // an unfinished snapshot is no snapshot; and a finished one whose daemon died before naming it is not either
             for (Path piece : paths.snapshotFiles().pieces()) Files.deleteIfExists(piece);
             if (vm.process == null) {
-                jailer.release(paths, vmId); // of a VM that ended while no daemon watched
+                // A VM that ended while no daemon watched (a suspend's quit sent just before the daemon was
+                // killed): a jailed QEMU cannot unlink its sockets (made as root, named outside its chroot).
+                jailer.release(paths, vmId);
+                VmProcesses.deleteSockets(paths);
                 boolean cold = Files.exists(paths.memorySnapshot());
                 vm.state = cold ? VmState.SUSPENDED : VmState.STOPPED;
                 vm.detail = cold ? "" : "the VM process is not running";
@@ -995,6 +998,7 @@ public final class QemuEngine implements Engine {
         synchronized (vm) {
             if (!process.equals(vm.process) || vm.destroying) return;
             jailer.release(vm.paths, vm.id); // the process is gone: so is everything in its cgroups
+            VmProcesses.deleteSockets(vm.paths); // which a jailed QEMU cannot unlink itself
             if (vm.state == VmState.STOPPED || vm.state == VmState.ERROR || vm.state == VmState.SUSPENDED) return; // reported already
             vm.state = state;
             vm.detail = reason;
