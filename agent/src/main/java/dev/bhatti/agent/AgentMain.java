@@ -96,6 +96,7 @@ public final class AgentMain {
             try (var port = new RandomAccessFile(device.toFile(), "rw")) {
                 var connection = serve(new FrameIO(new HostPortInput(new FileInputStream(port.getFD())), new FileOutputStream(port.getFD())));
                 connection.closedFuture().join();
+                Log.info("channel ended, opening the port again: " + connection.failure());
                 failures = 0;
             } catch (IOException e) {
                 if (failures++ % 100 == 0) Log.info("channel error: " + e.getMessage());

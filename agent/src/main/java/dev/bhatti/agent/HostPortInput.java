@@ -42,6 +42,7 @@ final class HostPortInput extends InputStream {
             }
             if (!hangupReported) {
                 hangupReported = true;
+                Log.info("the port reads end-of-file: no host, or not yet known to be there");
                 throw new PeerHangupException();
             }
             try {

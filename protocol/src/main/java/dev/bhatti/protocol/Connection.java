@@ -55,12 +55,16 @@ public final class Connection implements AutoCloseable {
      */
     public static Connection server(FrameIO io, String software, BiConsumer<Stream, Message> acceptor) {
         var c = new Connection(io, software, acceptor);
-        c.start();
+        // The hello goes out before anything is read: a host hello waiting already would otherwise be
+        // answered first, the host would take the answer for the agent's hello, and then the hello for
+        // a restart, failing its first request (CI: "writing /etc/bhatti/environ failed: the guest agent
+        // restarted"; 6 of 20 boots of a loaded machine).
         try {
             c.sendControl(new Message.Hello(Codec.PROTOCOL_VERSION, software));
         } catch (IOException e) {
-            // no host on the other end yet: the connection is closed and the caller opens it again
+            // the byte stream is broken: the connection is closed and the caller opens it again
         }
+        c.start();
         return c;
     }
 
@@ -108,6 +112,9 @@ public final class Connection implements AutoCloseable {
     }
 
     public boolean isOpen() { return !closed.isDone(); }
+
+    /** Why the connection ended (null while it is open). */
+    public IOException failure() { return closed.isDone() ? failure : null; }
 
     /** Completes when the connection ends, for whatever reason. */
     public CompletableFuture<Void> closedFuture() { return closed; }

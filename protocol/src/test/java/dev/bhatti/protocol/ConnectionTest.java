@@ -327,6 +327,26 @@ class ConnectionTest {
         assertThat(Codec.decode(rawHost.read()).orElseThrow()).isEqualTo(new Message.Exit(0, false));
     }
 
+    /** A host hello that is waiting when the agent starts is answered only after the agent's own hello. */
+    @Test
+    @Timeout(60)
+    void theAgentsHelloComesBeforeItsAnswerToAHelloWaitingAlready() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            var toHost = Pipe.open();
+            var toAgent = Pipe.open();
+            var rawHost = new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink()));
+            rawHost.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host")));
+            var a = Connection.server(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())),
+                    "test-agent", (stream, opening) -> { });
+            try {
+                assertThat(Codec.decode(rawHost.read()).orElseThrow()).as("round " + i).isInstanceOf(Message.Hello.class);
+                assertThat(Codec.decode(rawHost.read()).orElseThrow()).as("round " + i).isInstanceOf(Message.HelloReply.class);
+            } finally {
+                a.close();
+            }
+        }
+    }
+
     /** A request the agent cannot decode fails alone: the connection and the other streams carry on (issue 14). */
     @Test
     void aMalformedRequestEndsOnlyItsOwnStream() throws Exception {
