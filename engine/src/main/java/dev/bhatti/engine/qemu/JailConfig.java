@@ -19,12 +19,7 @@ public record JailConfig(boolean enabled, int uidBase, int uidCount, String cgro
 
     /** Enabled unless the daemon's environment says {@code BHATTI_JAIL=off} (for hosts without cgroups or chroot). */
     public static JailConfig defaults() {
-        return enabled(allowedByEnvironment());
-    }
-
-    /** False when the daemon's environment says {@code BHATTI_JAIL=off}, whatever its config file says. */
-    public static boolean allowedByEnvironment() {
-        return !"off".equals(System.getenv("BHATTI_JAIL"));
+        return enabled(!"off".equals(System.getenv("BHATTI_JAIL")));
     }
 
     /** The default uid range and cgroup name, on or off. */
