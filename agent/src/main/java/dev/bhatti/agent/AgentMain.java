@@ -94,7 +94,7 @@ public final class AgentMain {
             long started = System.nanoTime();
             // A virtio port admits a single open: one descriptor serves both directions.
             try (var port = new RandomAccessFile(device.toFile(), "rw")) {
-                var connection = serve(new FrameIO(new HostPortInput(new FileInputStream(port.getFD())), new FileOutputStream(port.getFD())));
+                var connection = serve(new FrameIO(new FileInputStream(port.getFD()), new FileOutputStream(port.getFD())));
                 connection.closedFuture().join();
                 Log.info("channel ended, opening the port again: " + connection.failure());
                 failures = 0;
