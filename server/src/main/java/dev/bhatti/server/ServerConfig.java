@@ -97,7 +97,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                java.util.Map.copyOf(rateLimits), network, proxy, jail && !"off".equals(System.getenv("BHATTI_JAIL")));
+                java.util.Map.copyOf(rateLimits), network, proxy, jail && dev.bhatti.engine.qemu.JailConfig.allowedByEnvironment());
     }
 
     private static ProxyConfig proxy(JsonNode p) {

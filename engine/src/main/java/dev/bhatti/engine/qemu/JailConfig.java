@@ -19,7 +19,12 @@ public record JailConfig(boolean enabled, int uidBase, int uidCount, String cgro
 
     /** Enabled unless the daemon's environment says {@code BHATTI_JAIL=off} (for hosts without cgroups or chroot). */
     public static JailConfig defaults() {
-        return enabled(!"off".equals(System.getenv("BHATTI_JAIL")));
+        return enabled(allowedByEnvironment());
+    }
+
+    /** False when the daemon's environment says {@code BHATTI_JAIL=off}, whatever its config file says. */
+    public static boolean allowedByEnvironment() {
+        return !"off".equals(System.getenv("BHATTI_JAIL"));
     }
 
     /** The default uid range and cgroup name, on or off. */

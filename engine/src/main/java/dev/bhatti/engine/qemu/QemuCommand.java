@@ -31,7 +31,6 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
      * path) and the TAP as fd 5 ({@link Jailer#OPEN_TAP_AND_EXEC}).
      */
     List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images, boolean jailed) {
-        boolean diskFromFds = jailed;
         var a = new ArrayList<String>();
         a.add(qemuBinary);
         if (accelerator == Accelerator.KVM) {
@@ -48,7 +47,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
                 "-kernel", images.kernel().toString(),
                 "-initrd", images.initramfs().toString(),
-                "-drive", "id=root,file=" + (diskFromFds ? DISK_FROM_FDS : paths.disk().toString()) + ",format=qcow2,if=none,discard=unmap",
+                "-drive", "id=root,file=" + (jailed ? DISK_FROM_FDS : paths.disk().toString()) + ",format=qcow2,if=none,discard=unmap",
                 "-device", "virtio-blk-device,drive=root",
                 "-object", "rng-random,id=rng0,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng0",
@@ -60,7 +59,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-serial", "chardev:console",
                 "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
                 "-pidfile", paths.pidFile().toString()));
-        if (diskFromFds) a.addAll(DISK_FDSET);
+        if (jailed) a.addAll(DISK_FDSET);
         if (spec.net() != null) {
             // The TAP exists already (the server made it and plugged it into the user's bridge).
             String tap = jailed ? "fd=" + Jailer.TAP_FD : "ifname=" + spec.net().tap() + ",script=no,downscript=no";

@@ -579,8 +579,16 @@ public final class QemuEngine implements Engine {
                 VmProcesses.stop(p);
             }
         }
-        VmProcesses.deleteSockets(vm.paths);
-        jailer.release(vm.paths, vm.id);
+        leftBehind(vm.paths, vm.id);
+    }
+
+    /**
+     * Clears what a VM's ended QEMU leaves: its cgroups, and its sockets, which a jailed QEMU cannot
+     * unlink itself (they were made as root, and their names lie outside its chroot).
+     */
+    private void leftBehind(VmPaths paths, String vmId) {
+        jailer.release(paths, vmId);
+        VmProcesses.deleteSockets(paths);
     }
 
     /** Streams a stopped VM's memory into {@code files} through the socket its QEMU may reach from its jail. */
@@ -673,10 +681,7 @@ public final class QemuEngine implements Engine {
             // an unfinished snapshot is no snapshot; and a finished one whose daemon died before naming it is not either
             for (Path piece : paths.snapshotFiles().pieces()) Files.deleteIfExists(piece);
             if (vm.process == null) {
-                // A VM that ended while no daemon watched (a suspend's quit sent just before the daemon was
-                // killed): a jailed QEMU cannot unlink its sockets (made as root, named outside its chroot).
-                jailer.release(paths, vmId);
-                VmProcesses.deleteSockets(paths);
+                leftBehind(paths, vmId); // of a VM that ended while no daemon watched (a suspend's quit, then the kill)
                 boolean cold = Files.exists(paths.memorySnapshot());
                 vm.state = cold ? VmState.SUSPENDED : VmState.STOPPED;
                 vm.detail = cold ? "" : "the VM process is not running";
@@ -997,8 +1002,7 @@ public final class QemuEngine implements Engine {
     private void exited(QemuVm vm, ProcessHandle process, VmState state, String reason) {
         synchronized (vm) {
             if (!process.equals(vm.process) || vm.destroying) return;
-            jailer.release(vm.paths, vm.id); // the process is gone: so is everything in its cgroups
-            VmProcesses.deleteSockets(vm.paths); // which a jailed QEMU cannot unlink itself
+            leftBehind(vm.paths, vm.id);
             if (vm.state == VmState.STOPPED || vm.state == VmState.ERROR || vm.state == VmState.SUSPENDED) return; // reported already
             vm.state = state;
             vm.detail = reason;
