@@ -83,8 +83,8 @@ public final class AgentMain {
 
     /**
      * Serves the virtio-serial port forever. The host may disconnect and reconnect (daemon restart,
-     * snapshot restore): one connection outlives that ({@link HostPortInput}), and the new host's hello
-     * ends the old host's streams. The port is opened anew only when the byte stream itself broke.
+     * snapshot restore): the port reads end-of-file then, and is opened anew; the new host's hello
+     * ends the old host's streams.
      */
     void serveDevice(Path device) throws InterruptedException {
         if (!Libc.limitUserProcesses(USER_PROCESS_LIMIT)) Log.info("could not cap user processes");

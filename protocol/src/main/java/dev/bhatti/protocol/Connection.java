@@ -151,18 +151,7 @@ public final class Connection implements AutoCloseable {
     private void readLoop() {
         try {
             while (true) {
-                Frame frame;
-                try {
-                    frame = io.read();
-                } catch (PeerHangupException e) {
-                    // Agent side: the host went, or is not yet known to be there (a virtio port says so
-                    // for a moment at boot). Nothing is lost by waiting on the same byte stream: a new
-                    // host says hello (and hostReconnected drops the old host's streams); the same host
-                    // simply goes on. Opening the port again instead would say hello a second time
-                    // under a host that never left, which fails its requests as an agent restart.
-                    if (acceptor == null) throw e;
-                    continue;
-                }
+                Frame frame = io.read();
                 if (frame == null) break;
                 Optional<Message> decoded;
                 try {
