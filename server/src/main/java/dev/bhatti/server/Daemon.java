@@ -7,7 +7,7 @@ import dev.bhatti.server.auth.AdminBootstrap;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.HostCertificates;
-import dev.bhatti.server.publish.ProxyServer;
+import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.SqliteStore;

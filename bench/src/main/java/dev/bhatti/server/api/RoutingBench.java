@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -34,7 +35,7 @@ public class RoutingBench {
         try {
             ApiRoutes.check("GET", unknown, "/sandboxes/x/nope");
             return null;
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             return e;
         }
     }

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
@@ -89,18 +90,16 @@ public final class ApiHandler extends Handler.Abstract {
             if (reply == Reply.STREAMED) return true;
             if (reply.existing) response.getHeaders().put("X-Bhatti-Existing", "true");
             send(request, response, callback, reply.status, reply.body);
-        } catch (ApiException e) {
-            if (e instanceof ApiException.RateLimited r) response.getHeaders().put("Retry-After", Long.toString(r.retryAfterSeconds()));
-            if (e.status() >= 500) {
-                log.warn("{} {}: {} {}", request.getMethod(), Request.getPathInContext(request), e.status(), e.getMessage());
+        } catch (DomainException e) {
+            var error = ErrorReplies.of(e);
+            if (error.status() >= 500) {
+                log.warn("{} {}: {} {}", request.getMethod(), Request.getPathInContext(request), error.status(), e.getMessage());
                 events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": " + e.getMessage());
             }
-            send(request, response, callback, e.status(), Map.of("error", e.getMessage()));
+            reply(request, response, callback, error);
         } catch (StoreException e) {
             log.warn("{} {}: {}", request.getMethod(), Request.getPathInContext(request), e.getMessage());
-            response.getHeaders().put("Retry-After", "5");
-            send(request, response, callback, 503, Map.of("error", "the database is unavailable (" + e.getMessage()
-                    + "); try again shortly"));
+            reply(request, response, callback, ErrorReplies.of(e));
         } catch (org.eclipse.jetty.io.EofException e) {
             // the client ended its body before the length it announced (found by ApiFuzzTest): its error, not ours
             send(request, response, callback, 400, Map.of("error", "the request body ended early; send all of it"));
@@ -181,7 +180,7 @@ public final class ApiHandler extends Handler.Abstract {
                 }
                 case "PATCH" -> {
                     var patch = readJson(request, PatchBody.class);
-                    if (patch.keepHot() == null) throw ApiException.badRequest("nothing to change; give keep_hot");
+                    if (patch.keepHot() == null) throw DomainException.invalid("nothing to change; give keep_hot");
                     yield Reply.ok(view(sandboxes.keepHot(user, id, patch.keepHot())));
                 }
                 case "DELETE" -> {
@@ -332,12 +331,12 @@ public final class ApiHandler extends Handler.Abstract {
         if (Boolean.TRUE.equals(body.detach())) {
             String output = body.outputFile() == null ? "/tmp/bhatti-exec-" + ApiKeys.randomHex(4) + ".log" : body.outputFile();
             if (!output.startsWith("/") || output.indexOf('\0') >= 0 || output.length() > 4096) {
-                throw ApiException.badRequest("output_file must be an absolute path");
+                throw DomainException.invalid("output_file must be an absolute path");
             }
             Detached d = sandboxes.execDetached(user, id, command, output);
             return Reply.ok(Map.of("pid", d.pid(), "output_file", d.outputFile(), "detached", true));
         }
-        if (body.outputFile() != null) throw ApiException.badRequest("output_file needs detach: true");
+        if (body.outputFile() != null) throw DomainException.invalid("output_file needs detach: true");
         String accept = request.getHeaders().get(HttpHeader.ACCEPT);
         if (accept != null && accept.contains(NDJSON)) {
             sandboxes.running(user, id); // a 404 or 409 is still a plain JSON error
@@ -365,7 +364,7 @@ public final class ApiHandler extends Handler.Abstract {
             try {
                 port = Integer.parseInt(seg.get(3));
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("port must be a number");
+                throw DomainException.invalid("port must be a number");
             }
             publishes.unpublish(s, port);
             backends.close(s.id(), port);
@@ -404,16 +403,16 @@ public final class ApiHandler extends Handler.Abstract {
             try {
                 port = Integer.parseInt(seg.get(3));
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("host port must be a number");
+                throw DomainException.invalid("host port must be a number");
             }
             int closed = forwards.close(sandboxId, port);
-            if (closed == 0) throw ApiException.notFound("no forward on host port " + port);
+            if (closed == 0) throw DomainException.notFound("no forward on host port " + port);
             return Reply.ok(Map.of("closed", closed));
         }
         return switch (method) {
             case "POST" -> {
                 var body = readJson(request, ForwardBody.class);
-                if (body.guestPort() == null) throw ApiException.badRequest("guest_port is required");
+                if (body.guestPort() == null) throw DomainException.invalid("guest_port is required");
                 sandboxes.running(user, seg.get(1));
                 var f = forwards.open(sandboxId, body.guestPort(), body.hostPort() == null ? 0 : body.hostPort());
                 yield new Reply(201, forwardView(f), false);
@@ -430,23 +429,23 @@ public final class ApiHandler extends Handler.Abstract {
 
     /** Validates an exec body into an engine command. */
     private static ExecCommand execCommand(ExecBody body) {
-        if (body.cmd() == null || body.cmd().isEmpty()) throw ApiException.badRequest("cmd must be a non-empty array of strings");
+        if (body.cmd() == null || body.cmd().isEmpty()) throw DomainException.invalid("cmd must be a non-empty array of strings");
         for (String arg : body.cmd()) {
-            if (arg == null || arg.indexOf('\0') >= 0) throw ApiException.badRequest("cmd arguments must be strings without NUL bytes");
+            if (arg == null || arg.indexOf('\0') >= 0) throw DomainException.invalid("cmd arguments must be strings without NUL bytes");
         }
         Map<String, String> env = body.env() == null ? Map.of() : body.env();
         env.forEach((k, v) -> {
             if (k == null || k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0 || v == null || v.indexOf('\0') >= 0) {
-                throw ApiException.badRequest("invalid environment variable: " + Limits.printableKey(k));
+                throw DomainException.invalid("invalid environment variable: " + Limits.printableKey(k));
             }
         });
         String beyond = ExecCommand.beyondGuestLimits(body.cmd(), env);
-        if (beyond != null) throw ApiException.badRequest(beyond);
+        if (beyond != null) throw DomainException.invalid(beyond);
         String cwd = body.cwd() == null ? "" : body.cwd();
-        if (!cwd.isEmpty() && (!cwd.startsWith("/") || cwd.indexOf('\0') >= 0)) throw ApiException.badRequest("cwd must be an absolute path");
+        if (!cwd.isEmpty() && (!cwd.startsWith("/") || cwd.indexOf('\0') >= 0)) throw DomainException.invalid("cwd must be an absolute path");
         String guestUser = body.user() == null ? "" : body.user();
         if (!guestUser.isEmpty() && !guestUser.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) {
-            throw ApiException.badRequest("invalid user name");
+            throw DomainException.invalid("invalid user name");
         }
         int timeout = Limits.timeoutSec(body.timeoutSec());
         byte[] stdin = body.stdin() == null ? null : body.stdin().getBytes(StandardCharsets.UTF_8);
@@ -460,14 +459,14 @@ public final class ApiHandler extends Handler.Abstract {
         if (decision.allowed()) return;
         long seconds = decision.retryAfterSeconds();
         var limit = rateLimits.limit(kind);
-        throw new ApiException.RateLimited("rate limit exceeded for " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests ("
+        throw DomainException.rateLimited("rate limit exceeded for " + kind.name().toLowerCase(java.util.Locale.ROOT) + " requests ("
                 + limit.burst() + " at once, " + limit.perMinute() + " a minute); retry in " + seconds + " s", seconds);
     }
 
     private UserRecord authenticate(Request request) {
         String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
-            throw new ApiException(401, "authorization required: send 'Authorization: Bearer <api key>'");
+            throw DomainException.unauthorized("authorization required: send 'Authorization: Bearer <api key>'");
         }
         String hash = ApiKeys.hash(header.substring(7).strip());
         var user = store.userByKeyHash(hash)
@@ -481,16 +480,16 @@ public final class ApiHandler extends Handler.Abstract {
             var decision = rateLimits.take("address:" + from, RateLimits.Kind.AUTH_FAILURE);
             if (!decision.allowed()) {
                 long seconds = decision.retryAfterSeconds();
-                throw new ApiException.RateLimited("too many failed authentications from " + from + "; retry in " + seconds + " s", seconds);
+                throw DomainException.rateLimited("too many failed authentications from " + from + "; retry in " + seconds + " s", seconds);
             }
             events.record("auth.failed", null, null, "invalid api key from " + from);
-            throw new ApiException(401, "invalid api key");
+            throw DomainException.unauthorized("invalid api key");
         }
         return user.get();
     }
 
     private static <T> T readJson(Request request, Class<T> type) throws IOException {
-        return readOptionalJson(request, type).orElseThrow(() -> ApiException.badRequest("request body must be a JSON object"));
+        return readOptionalJson(request, type).orElseThrow(() -> DomainException.invalid("request body must be a JSON object"));
     }
 
     /** A JSON body that may be left out entirely (empty). */
@@ -499,14 +498,14 @@ public final class ApiHandler extends Handler.Abstract {
         try (InputStream in = Content.Source.asInputStream(request)) {
             body = in.readNBytes(MAX_JSON_BODY + 1);
         }
-        if (body.length > MAX_JSON_BODY) throw new ApiException(413, "request body larger than 1 MB");
+        if (body.length > MAX_JSON_BODY) throw DomainException.tooLarge("request body larger than 1 MB");
         if (body.length == 0) return java.util.Optional.empty();
         try {
             T value = Json.MAPPER.readValue(body, type);
-            if (value == null) throw ApiException.badRequest("request body must be a JSON object");
+            if (value == null) throw DomainException.invalid("request body must be a JSON object");
             return java.util.Optional.of(value);
         } catch (JacksonException e) {
-            throw ApiException.badRequest(Json.problem(e));
+            throw DomainException.invalid(Json.problem(e));
         }
     }
 
@@ -526,7 +525,7 @@ public final class ApiHandler extends Handler.Abstract {
         if (!method.equals(allowed)) throw methodNotAllowed();
     }
 
-    private static ApiException methodNotAllowed() { return new ApiException(405, "method not allowed"); }
+    private static DomainException methodNotAllowed() { return DomainException.notAllowed("method not allowed"); }
 
     /**
      * Reads and drops what a route left of the request body (a refusal comes before reading it), up to
@@ -545,6 +544,11 @@ public final class ApiHandler extends Handler.Abstract {
             // the client went away or broke off its body: the connection is done either way
         }
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
+    }
+
+    private static void reply(Request request, Response response, Callback callback, ErrorReplies.ErrorReply error) {
+        error.retryAfterSeconds().ifPresent(seconds -> response.getHeaders().put("Retry-After", Long.toString(seconds)));
+        send(request, response, callback, error.status(), Map.of("error", error.message()));
     }
 
     private static void send(Request request, Response response, Callback callback, int status, Object body) {

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import java.util.List;
 import java.util.Set;
 
@@ -76,8 +77,8 @@ public final class ApiRoutes {
             pathKnown = true;
             if (r.method().equals(method)) return;
         }
-        if (!pathKnown) throw ApiException.notFound("no such route: " + method + " " + printablePath);
-        throw new ApiException(405, "method not allowed");
+        if (!pathKnown) throw DomainException.notFound("no such route: " + method + " " + printablePath);
+        throw DomainException.notAllowed("method not allowed");
     }
 
     static List<String> segments(String path) {

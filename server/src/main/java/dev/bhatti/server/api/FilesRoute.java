@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.GuestFile;
 import dev.bhatti.engine.ReadRange;
@@ -40,13 +41,13 @@ final class FilesRoute {
     Object handle(UserRecord user, String id, Request request, Response response, Callback callback) throws IOException {
         Fields query = QueryParameters.of(request);
         String path = query.getValue("path");
-        if (path == null || path.isEmpty()) throw ApiException.badRequest("query parameter 'path' is required");
-        if (path.indexOf('\0') >= 0 || path.length() > 4096) throw ApiException.badRequest("invalid path");
+        if (path == null || path.isEmpty()) throw DomainException.invalid("query parameter 'path' is required");
+        if (path.indexOf('\0') >= 0 || path.length() > 4096) throw DomainException.invalid("invalid path");
         return switch (request.getMethod()) {
             case "GET" -> "true".equals(query.getValue("ls")) ? list(user, id, path) : read(user, id, path, range(query), response, callback);
             case "HEAD" -> head(user, id, path, response, callback);
             case "PUT" -> write(user, id, path, query, request);
-            default -> throw new ApiException(405, "method not allowed");
+            default -> throw DomainException.notAllowed("method not allowed");
         };
     }
 
@@ -59,10 +60,10 @@ final class FilesRoute {
         if (v == null || v.isEmpty()) return 0;
         try {
             long n = Long.parseLong(v);
-            if (n < 0) throw ApiException.badRequest(name + " must be >= 0");
+            if (n < 0) throw DomainException.invalid(name + " must be >= 0");
             return n;
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest(name + " must be a whole number");
+            throw DomainException.invalid(name + " must be a whole number");
         }
     }
 
@@ -91,7 +92,7 @@ final class FilesRoute {
                 engine.readFile(vm, path, range, sink);
                 return null;
             });
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             if (!response.isCommitted()) { // nothing sent yet: a normal (JSON) error reply
                 response.reset();
                 response.getHeaders().put("X-Bhatti-Version", ApiHandler.VERSION);
@@ -123,9 +124,9 @@ final class FilesRoute {
     private Object write(UserRecord user, String id, String path, Fields query, Request request) {
         int mode = Limits.fileMode(query.getValue("mode"));
         String owner = query.getValue("user") == null ? "" : query.getValue("user");
-        if (!owner.isEmpty() && !owner.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) throw ApiException.badRequest("invalid user name");
+        if (!owner.isEmpty() && !owner.matches("[a-z_][a-z0-9_-]{0,31}|[0-9]{1,10}")) throw DomainException.invalid("invalid user name");
         long declared = request.getLength();
-        if (declared > MAX_UPLOAD) throw new ApiException(413, "file larger than " + MAX_UPLOAD + " bytes");
+        if (declared > MAX_UPLOAD) throw DomainException.tooLarge("file larger than " + MAX_UPLOAD + " bytes");
         InputStream body = new Capped(Content.Source.asInputStream(request), MAX_UPLOAD);
         GuestFile f = sandboxes.onRunning(user, id, (engine, vm) -> engine.writeFile(vm, path, mode, owner, body));
         var reply = new LinkedHashMap<String, Object>();

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.ExecListener;
 import dev.bhatti.engine.ExecResult;
 import org.eclipse.jetty.http.HttpHeader;
@@ -46,7 +47,7 @@ final class NdjsonExec implements ExecListener {
             exit.put("exit_code", result.exitCode());
             if (result.timedOut()) exit.put("timed_out", true);
             event(exit);
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             flushText();
             event(Map.of("type", "error", "data", e.getMessage()));
         } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Fields;
 
@@ -11,7 +12,7 @@ final class QueryParameters {
         try {
             return Request.extractQueryParameters(request);
         } catch (RuntimeException e) { // Jetty's decoder throws on %zz, a lone %, bad UTF-8
-            throw ApiException.badRequest("the query string is not valid: percent-encode its values as UTF-8 (e.g. %25 for '%')");
+            throw DomainException.invalid("the query string is not valid: percent-encode its values as UTF-8 (e.g. %25 for '%')");
         }
     }
 }

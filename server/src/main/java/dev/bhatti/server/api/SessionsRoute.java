@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.GuestSession;
@@ -41,14 +42,14 @@ final class SessionsRoute {
     boolean shell(UserRecord user, String id, Request request, Response response, Callback callback) {
         // Checked first, so that a plain GET never starts a shell nobody will see.
         if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
-            throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
+            throw DomainException.invalid("this route needs a WebSocket upgrade (use bhatti shell)");
         }
         Fields q = QueryParameters.of(request);
         String sessionId = q.getValue("session");
         boolean fresh = "true".equals(q.getValue("new"));
         int rows = size(q.getValue("rows"), 24);
         int cols = size(q.getValue("cols"), 80);
-        if (sessionId != null && !sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
+        if (sessionId != null && !sessionId.matches("s[0-9]{1,9}|init")) throw DomainException.invalid("invalid session id");
         SessionChannel channel = sandboxes.onRunning(user, id, (engine, vm) -> open(engine, vm, sessionId, fresh, rows, cols));
         boolean upgraded;
         try {
@@ -60,7 +61,7 @@ final class SessionsRoute {
         }
         if (!upgraded) {
             channel.close();
-            throw ApiException.badRequest("this route needs a WebSocket upgrade (use bhatti shell)");
+            throw DomainException.invalid("this route needs a WebSocket upgrade (use bhatti shell)");
         }
         return true;
     }
@@ -71,12 +72,12 @@ final class SessionsRoute {
      */
     boolean piped(UserRecord user, String id, Request request, Response response, Callback callback) {
         if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
-            throw ApiException.badRequest("this route needs a WebSocket upgrade");
+            throw DomainException.invalid("this route needs a WebSocket upgrade");
         }
         String sessionId = QueryParameters.of(request).getValue("session");
         ShellSocket socket;
         if (sessionId != null) {
-            if (!sessionId.matches("s[0-9]{1,9}|init")) throw ApiException.badRequest("invalid session id");
+            if (!sessionId.matches("s[0-9]{1,9}|init")) throw DomainException.invalid("invalid session id");
             SessionChannel attached = sandboxes.onRunning(user, id, (engine, vm) ->
                     engine.openSession(vm, new SessionOpen.Attach(sessionId, false)));
             socket = new ShellSocket(attached, true);
@@ -86,7 +87,7 @@ final class SessionsRoute {
                     engine.openSession(vm, pipedStart(first))));
         }
         if (!websockets.upgrade((req, resp, cb) -> socket.keepsBusy(sandboxes.busy(user, id)), request, response, callback)) {
-            throw ApiException.badRequest("this route needs a WebSocket upgrade");
+            throw DomainException.invalid("this route needs a WebSocket upgrade");
         }
         return true;
     }
@@ -94,16 +95,16 @@ final class SessionsRoute {
     private static SessionOpen.Start pipedStart(tools.jackson.databind.JsonNode first) {
         var cmd = new java.util.ArrayList<String>();
         first.path("cmd").forEach(a -> cmd.add(a.asString()));
-        if (cmd.isEmpty() || cmd.stream().anyMatch(a -> a.indexOf('\0') >= 0)) throw ApiException.badRequest("cmd must be a non-empty array of strings");
+        if (cmd.isEmpty() || cmd.stream().anyMatch(a -> a.indexOf('\0') >= 0)) throw DomainException.invalid("cmd must be a non-empty array of strings");
         var env = new LinkedHashMap<String, String>();
         first.path("env").properties().forEach(e -> env.put(e.getKey(), e.getValue().asString()));
         env.keySet().forEach(k -> {
-            if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) throw ApiException.badRequest("invalid environment variable");
+            if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) throw DomainException.invalid("invalid environment variable");
         });
         String beyond = dev.bhatti.engine.ExecCommand.beyondGuestLimits(cmd, env);
-        if (beyond != null) throw ApiException.badRequest(beyond);
+        if (beyond != null) throw DomainException.invalid(beyond);
         long maxIdle = first.path("max_idle_sec").asLong(SHELL_MAX_IDLE_SECONDS);
-        if (maxIdle < 0 || maxIdle > 86_400 * 7) throw ApiException.badRequest("max_idle_sec out of range");
+        if (maxIdle < 0 || maxIdle > 86_400 * 7) throw DomainException.invalid("max_idle_sec out of range");
         return new SessionOpen.Start("", cmd, env, "", "", false, 0, 0, maxIdle);
     }
 
@@ -138,9 +139,9 @@ final class SessionsRoute {
             try {
                 signal = Integer.parseInt(q.getValue("signal"));
             } catch (NumberFormatException e) {
-                throw ApiException.badRequest("signal must be a number");
+                throw DomainException.invalid("signal must be a number");
             }
-            if (signal < 1 || signal > 64) throw ApiException.badRequest("signal must be from 1 to 64");
+            if (signal < 1 || signal > 64) throw DomainException.invalid("signal must be from 1 to 64");
         }
         int sig = signal;
         sandboxes.onRunning(user, id, (engine, vm) -> {
@@ -166,10 +167,10 @@ final class SessionsRoute {
         if (v == null) return dflt;
         try {
             int n = Integer.parseInt(v);
-            if (n < 1 || n > 9999) throw ApiException.badRequest("rows and cols must be from 1 to 9999");
+            if (n < 1 || n > 9999) throw DomainException.invalid("rows and cols must be from 1 to 9999");
             return n;
         } catch (NumberFormatException e) {
-            throw ApiException.badRequest("rows and cols must be numbers");
+            throw DomainException.invalid("rows and cols must be numbers");
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.SessionChannel;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -181,7 +182,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     private void startFrom(String message) {
         try {
             channel = starter.start(Json.MAPPER.readTree(message));
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             sendQuietly(Map.of("type", "error", "message", e.getMessage()));
             close(1008, "refused");
             return;

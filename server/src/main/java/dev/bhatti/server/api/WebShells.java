@@ -1,5 +1,6 @@
 package dev.bhatti.server.api;
 
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.engine.SessionOpen;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.ratelimit.RateLimits;
@@ -76,7 +77,7 @@ final class WebShells {
     /** Handles {@code /_shell/...}; unauthenticated by API key. */
     void handle(Request request, Response response, Callback callback, String path) throws IOException {
         String rest = path.substring(PREFIX.length());
-        if (!request.getMethod().equals("GET")) throw new ApiException(405, "method not allowed");
+        if (!request.getMethod().equals("GET")) throw DomainException.notAllowed("method not allowed");
         if (rest.startsWith("assets/") && ASSETS.containsKey(rest.substring(7))) {
             String name = rest.substring(7);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, ASSETS.get(name));
@@ -92,7 +93,7 @@ final class WebShells {
             socket(rest.substring(0, 16), request, response, callback);
             return;
         }
-        throw ApiException.notFound("not found");
+        throw DomainException.notFound("not found");
     }
 
     private void page(Response response, Callback callback) {
@@ -111,9 +112,9 @@ final class WebShells {
     private void socket(String sandboxId, Request request, Response response, Callback callback) {
         // per address, like failed logins: guessing tokens must stay slow
         var decision = rateLimits.take("shell:" + Request.getRemoteAddr(request), RateLimits.Kind.AUTH_FAILURE);
-        if (!decision.allowed()) throw new ApiException.RateLimited("too many web shell attempts; wait a moment", decision.retryAfterSeconds());
+        if (!decision.allowed()) throw DomainException.rateLimited("too many web shell attempts; wait a moment", decision.retryAfterSeconds());
         if (!"websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE))) {
-            throw ApiException.badRequest("this route needs a WebSocket upgrade (open the page instead)");
+            throw DomainException.invalid("this route needs a WebSocket upgrade (open the page instead)");
         }
         var socket = new ShellSocket[1];
         socket[0] = new ShellSocket(first -> open(sandboxId, first, socket[0]), false);
@@ -126,7 +127,7 @@ final class WebShells {
             if (!socket[0].hasSession() && !socket[0].isClosed()) socket[0].disconnect("unauthorized");
         });
         if (!websockets.upgrade((req, resp, cb) -> socket[0], request, response, callback)) {
-            throw ApiException.badRequest("this route needs a WebSocket upgrade");
+            throw DomainException.invalid("this route needs a WebSocket upgrade");
         }
     }
 
@@ -137,10 +138,10 @@ final class WebShells {
         String expected = s == null ? null : store.shellTokenHash(s.id()).orElse(null);
         byte[] given = ApiKeys.hash(token).getBytes(StandardCharsets.US_ASCII);
         boolean ok = expected != null && !token.isEmpty() & MessageDigest.isEqual(given, expected.getBytes(StandardCharsets.US_ASCII));
-        if (!ok) throw new ApiException(401, "unauthorized");
+        if (!ok) throw DomainException.unauthorized("unauthorized");
         Set<ShellSocket> sockets = live.computeIfAbsent(s.id(), k -> ConcurrentHashMap.newKeySet());
         sockets.removeIf(ShellSocket::isClosed);
-        if (sockets.size() >= MAX_PER_SANDBOX) throw ApiException.conflict("too many web shells open on this sandbox");
+        if (sockets.size() >= MAX_PER_SANDBOX) throw DomainException.conflict("too many web shells open on this sandbox");
         int rows = Math.clamp(first.path("rows").asInt(24), 1, 1000);
         int cols = Math.clamp(first.path("cols").asInt(80), 1, 1000);
         var channel = sandboxes.onRunning(s, (engine, vm) -> engine.openSession(vm,

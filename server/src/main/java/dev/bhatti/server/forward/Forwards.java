@@ -1,7 +1,6 @@
 package dev.bhatti.server.forward;
 
-import dev.bhatti.engine.EngineException;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,10 +25,13 @@ public final class Forwards implements AutoCloseable {
     /** One forward; {@code hostPort} is where it listens on 127.0.0.1. */
     public record Forward(String sandboxId, int guestPort, int hostPort, ServerSocketChannel listener) {}
 
-    /** Relays one connection to a guest port (waking the sandbox first); blocks until both directions end. */
+    /**
+     * Relays one connection to a guest port (waking the sandbox first); blocks until both directions end.
+     * Throws a {@link DomainException} when the sandbox cannot take it.
+     */
     @FunctionalInterface
     public interface Tunnel {
-        void relay(String sandboxId, int guestPort, SocketChannel client) throws EngineException;
+        void relay(String sandboxId, int guestPort, SocketChannel client);
     }
 
     /** Forwards one sandbox may have at once: each holds a host port and a thread, so there must be a bound. */
@@ -47,14 +49,14 @@ public final class Forwards implements AutoCloseable {
     }
 
     public Forward open(String sandboxId, int guestPort, int hostPort) {
-        if (guestPort < 1 || guestPort > 65535) throw ApiException.badRequest("guest_port must be from 1 to 65535");
+        if (guestPort < 1 || guestPort > 65535) throw DomainException.invalid("guest_port must be from 1 to 65535");
         if (hostPort != 0 && (hostPort < 1024 || hostPort > 65535)) {
-            throw ApiException.badRequest("host_port must be 0 (any free port) or from 1024 to 65535");
+            throw DomainException.invalid("host_port must be 0 (any free port) or from 1024 to 65535");
         }
         List<Forward> list = bySandbox.computeIfAbsent(sandboxId, k -> new CopyOnWriteArrayList<>());
         synchronized (list) { // the count and the add as one step, so concurrent opens cannot pass the cap together
             if (list.size() >= maxPerSandbox) {
-                throw ApiException.conflict("the sandbox has " + list.size() + " forwards, the most it may have;"
+                throw DomainException.conflict("the sandbox has " + list.size() + " forwards, the most it may have;"
                         + " close one first (DELETE /sandboxes/{id}/forward/{host_port}, or all with DELETE /sandboxes/{id}/forward)");
             }
             return listen(list, sandboxId, guestPort, hostPort);
@@ -69,10 +71,10 @@ public final class Forwards implements AutoCloseable {
                 listener.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), hostPort));
             } catch (BindException e) {
                 listener.close();
-                throw ApiException.conflict("host port " + hostPort + " is in use; pick another or 0 for any");
+                throw DomainException.conflict("host port " + hostPort + " is in use; pick another or 0 for any");
             }
         } catch (IOException e) {
-            throw new ApiException(500, "cannot listen on the host: " + e.getMessage());
+            throw DomainException.failed("cannot listen on the host: " + e.getMessage());
         }
         int port = listener.socket().getLocalPort();
         var forward = new Forward(sandboxId, guestPort, port, listener);
@@ -113,7 +115,7 @@ public final class Forwards implements AutoCloseable {
     private void relay(Forward f, SocketChannel client) {
         try (client) {
             tunnel.relay(f.sandboxId(), f.guestPort(), client);
-        } catch (EngineException e) {
+        } catch (DomainException e) {
             log.info("forward {} -> {}:{} refused: {}", f.hostPort(), f.sandboxId(), f.guestPort(), e.getMessage());
         } catch (IOException e) {
             // client closed

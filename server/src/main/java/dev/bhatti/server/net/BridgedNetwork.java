@@ -1,7 +1,7 @@
 package dev.bhatti.server.net;
 
 import dev.bhatti.engine.GuestNet;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.NetworkRecord;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.Store;
@@ -104,7 +104,7 @@ public final class BridgedNetwork implements SandboxNetwork {
     public void admit(Egress egress) {
         for (String a : egress.addresses()) {
             config.allowPrivate().refused(a).ifPresent(r -> {
-                throw ApiException.badRequest("allowed host " + a + ": sandboxes on this server may not reach " + r.cidr() + " (" + r.what()
+                throw DomainException.invalid("allowed host " + a + ": sandboxes on this server may not reach " + r.cidr() + " (" + r.what()
                         + ") unless the operator allows it in config.yaml under " + PrivateRanges.KEY);
             });
         }
@@ -114,7 +114,7 @@ public final class BridgedNetwork implements SandboxNetwork {
     public GuestNet attach(SandboxRecord sandbox, Egress egress) {
         lock.lock();
         try {
-            int index = store.assignSubnet(sandbox.userId(), config.pool().capacity()).orElseThrow(() -> new ApiException(503,
+            int index = store.assignSubnet(sandbox.userId(), config.pool().capacity()).orElseThrow(() -> DomainException.unavailable(
                     "the address pool " + config.pool().cidr() + " has no /24 left for another user; widen network.pool in config.yaml "
                             + "or delete unused users"));
             var used = new HashSet<Integer>();
@@ -124,7 +124,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             int hostNumber = Subnets.FIRST_HOST;
             while (used.contains(hostNumber)) hostNumber++;
             if (hostNumber > Subnets.LAST_HOST) {
-                throw new ApiException(503, "this user's network " + config.pool().subnetCidr(index) + " is full ("
+                throw DomainException.unavailable("this user's network " + config.pool().subnetCidr(index) + " is full ("
                         + (Subnets.LAST_HOST - Subnets.FIRST_HOST + 1) + " sandboxes); destroy one first");
             }
             String ip = config.pool().host(index, hostNumber);
@@ -136,7 +136,7 @@ public final class BridgedNetwork implements SandboxNetwork {
                 var candidate = new NetworkRecord(sandbox.id(), sandbox.userId(), ip, randomMac(), tap, egress.wire(), egress.allow());
                 if (store.insertNetwork(candidate)) record = candidate;
             }
-            if (record == null) throw new ApiException(500, "could not give the sandbox a unique MAC address and TAP");
+            if (record == null) throw DomainException.failed("could not give the sandbox a unique MAC address and TAP");
             String bridge = bridgeName(index);
             try {
                 ensureBridge(index);
@@ -145,7 +145,7 @@ public final class BridgedNetwork implements SandboxNetwork {
                 applyRules();
             } catch (NetworkException e) {
                 undoAttach(record, e);
-                throw new ApiException(500, "could not set up the sandbox's network: " + e.getMessage());
+                throw DomainException.failed("could not set up the sandbox's network: " + e.getMessage());
             }
             resolver.serve(sandbox.userId(), gateway);
             return new GuestNet(record.tap(), record.mac(), ip + "/24", gateway);

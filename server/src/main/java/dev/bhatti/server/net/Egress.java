@@ -1,6 +1,6 @@
 package dev.bhatti.server.net;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -24,34 +24,34 @@ public record Egress(boolean all, List<String> allow) {
     /** Validates a request's {@code egress} ("all", "none" or absent = all) and {@code allow_hosts}. */
     public static Egress of(String egress, List<String> allowHosts) {
         List<String> hosts = allowHosts == null ? List.of() : allowHosts;
-        if (hosts.size() > MAX_ALLOW) throw ApiException.badRequest("at most " + MAX_ALLOW + " allowed hosts");
+        if (hosts.size() > MAX_ALLOW) throw DomainException.invalid("at most " + MAX_ALLOW + " allowed hosts");
         var canonical = new LinkedHashSet<String>();
         for (String h : hosts) canonical.add(canonicalHost(h));
         String e = egress == null ? (canonical.isEmpty() ? "all" : "none") : egress;
         return switch (e) {
             case "all" -> {
-                if (!canonical.isEmpty()) throw ApiException.badRequest("allowed hosts only make sense with egress none");
+                if (!canonical.isEmpty()) throw DomainException.invalid("allowed hosts only make sense with egress none");
                 yield ALL;
             }
             case "none" -> new Egress(false, new ArrayList<>(canonical));
-            default -> throw ApiException.badRequest("egress must be all or none, got '" + dev.bhatti.server.sandbox.Limits.printable(e) + "'");
+            default -> throw DomainException.invalid("egress must be all or none, got '" + dev.bhatti.server.sandbox.Limits.printable(e) + "'");
         };
     }
 
     /** An IPv4 address, CIDR or host name in canonical form. */
     static String canonicalHost(String h) {
-        if (h == null || h.isBlank()) throw ApiException.badRequest("an allowed host must not be empty");
+        if (h == null || h.isBlank()) throw DomainException.invalid("an allowed host must not be empty");
         String s = h.strip().toLowerCase(Locale.ROOT);
         if (s.endsWith(".")) s = s.substring(0, s.length() - 1);
         if (s.matches("[0-9./]+")) {
             try {
                 return Ipv4.canonicalCidr(s);
             } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(e.getMessage());
+                throw DomainException.invalid(e.getMessage());
             }
         }
         if (s.length() > 253 || !DnsNames.NAME.matcher(s).matches()) {
-            throw ApiException.badRequest("not an IPv4 address, CIDR or host name: '" + dev.bhatti.server.sandbox.Limits.printable(h) + "'");
+            throw DomainException.invalid("not an IPv4 address, CIDR or host name: '" + dev.bhatti.server.sandbox.Limits.printable(h) + "'");
         }
         return s;
     }

@@ -16,12 +16,12 @@ public sealed interface SandboxNetwork extends AutoCloseable permits SandboxNetw
 
     /**
      * Gives the sandbox an address, MAC and TAP on its user's network and opens what its egress
-     * allows; null if this host has no networking. Throws ApiException 503 when the pool is exhausted.
+     * allows; null if this host has no networking. Throws DomainException 503 when the pool is exhausted.
      */
     GuestNet attach(SandboxRecord sandbox, Egress egress);
 
     /**
-     * Refuses (ApiException 400) an egress policy that asks for what no sandbox on this host may
+     * Refuses (DomainException 400) an egress policy that asks for what no sandbox on this host may
      * reach, before anything is made for the sandbox. The firewall drops it anyway; this says so.
      */
     default void admit(Egress egress) { }

@@ -1,6 +1,6 @@
 package dev.bhatti.server.publish;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.store.PublishRecord;
 import dev.bhatti.server.store.SandboxRecord;
@@ -68,18 +68,18 @@ public final class PublishService {
     }
 
     public Published publish(UserRecord user, SandboxRecord sandbox, Integer port, String alias) {
-        if (port == null || port < 1 || port > 65535) throw ApiException.badRequest("port must be from 1 to 65535");
+        if (port == null || port < 1 || port > 65535) throw DomainException.invalid("port must be from 1 to 65535");
         if (alias != null) {
             alias = alias.toLowerCase(Locale.ROOT);
             if (!ALIAS.matcher(alias).matches() || alias.endsWith("-")) {
-                throw ApiException.badRequest("alias must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit");
+                throw DomainException.invalid("alias must be 1 to 63 lower-case letters, digits and '-', starting with a letter or digit");
             }
-            if (RESERVED.contains(alias)) throw ApiException.badRequest("alias " + alias + " is reserved; pick another");
+            if (RESERVED.contains(alias)) throw DomainException.invalid("alias " + alias + " is reserved; pick another");
         }
         for (PublishRecord r : store.publishes(sandbox.id())) {
             if (r.port() != port) continue;
             if (alias == null || alias.equals(r.alias())) return certified(new Published(r, url(r), true));
-            throw ApiException.conflict("port " + port + " is published as " + r.alias() + " already; unpublish it first: bhatti unpublish "
+            throw DomainException.conflict("port " + port + " is published as " + r.alias() + " already; unpublish it first: bhatti unpublish "
                     + sandbox.name() + " -p " + port);
         }
         for (int attempt = 0; attempt < 5; attempt++) {
@@ -93,11 +93,11 @@ public final class PublishService {
                     return certified(new Published(theirs, url(theirs), true));
                 }
                 case ALIAS_TAKEN -> {
-                    if (alias != null) throw ApiException.conflict("alias " + alias + " is taken; pick another");
+                    if (alias != null) throw DomainException.conflict("alias " + alias + " is taken; pick another");
                 }
             }
         }
-        throw new ApiException(500, "could not find a free alias; give one with --alias");
+        throw DomainException.failed("could not find a free alias; give one with --alias");
     }
 
     /** Whether any port of the sandbox is published. */
@@ -109,7 +109,7 @@ public final class PublishService {
 
     public void unpublish(SandboxRecord sandbox, int port) {
         if (!store.deletePublish(sandbox.id(), port)) {
-            throw ApiException.notFound("port " + port + " of " + sandbox.name() + " is not published");
+            throw DomainException.notFound("port " + port + " of " + sandbox.name() + " is not published");
         }
         releaseCertificates();
     }

@@ -4,7 +4,7 @@ import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.SessionChannel;
 import dev.bhatti.engine.SessionOpen;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -31,34 +31,34 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
     static BootConfig of(SandboxService.CreateRequest req, Map<String, String> secrets) {
         var env = new LinkedHashMap<String, String>();
         if (req.env() != null) {
-            if (req.env().size() > MAX_ENV) throw ApiException.badRequest("at most " + MAX_ENV + " environment variables");
+            if (req.env().size() > MAX_ENV) throw DomainException.invalid("at most " + MAX_ENV + " environment variables");
             req.env().forEach((k, v) -> {
                 if (k == null || !k.matches("[A-Za-z_][A-Za-z0-9_]{0,127}")) {
-                    throw ApiException.badRequest("invalid environment variable name: " + Limits.printableKey(k));
+                    throw DomainException.invalid("invalid environment variable name: " + Limits.printableKey(k));
                 }
-                if (v == null || v.indexOf('\0') >= 0) throw ApiException.badRequest("invalid value for " + k);
+                if (v == null || v.indexOf('\0') >= 0) throw DomainException.invalid("invalid value for " + k);
                 env.put(k, v);
             });
         }
         var files = new java.util.ArrayList<File>();
         if (req.files() != null) {
-            if (req.files().size() > MAX_FILES) throw ApiException.badRequest("at most " + MAX_FILES + " files");
+            if (req.files().size() > MAX_FILES) throw DomainException.invalid("at most " + MAX_FILES + " files");
             for (var f : req.files()) {
                 if (f == null || f.guestPath() == null || !f.guestPath().startsWith("/") || f.guestPath().indexOf('\0') >= 0
                         || f.guestPath().length() > 4096) {
-                    throw ApiException.badRequest("every file needs an absolute guest_path");
+                    throw DomainException.invalid("every file needs an absolute guest_path");
                 }
                 byte[] content;
                 try {
                     content = f.content() == null ? new byte[0] : Base64.getDecoder().decode(f.content());
                 } catch (IllegalArgumentException e) {
-                    throw ApiException.badRequest("content of " + Limits.printable(f.guestPath()) + " is not valid base64");
+                    throw DomainException.invalid("content of " + Limits.printable(f.guestPath()) + " is not valid base64");
                 }
                 files.add(new File(f.guestPath(), content, Limits.fileMode(f.mode())));
             }
         }
         String init = req.init();
-        if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw ApiException.badRequest("init must be a non-empty script");
+        if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw DomainException.invalid("init must be a non-empty script");
         return new BootConfig(env, secrets, files, init);
     }
 

@@ -1,6 +1,6 @@
 package dev.bhatti.server.sandbox;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.UserRecord;
 
 import java.util.regex.Pattern;
@@ -22,14 +22,14 @@ public final class Limits {
     private Limits() {}
 
     public static String name(String name) {
-        if (name.isEmpty()) throw ApiException.badRequest("name must not be empty");
-        if (name.length() > 63) throw ApiException.badRequest("name is longer than 63 characters");
+        if (name.isEmpty()) throw DomainException.invalid("name must not be empty");
+        if (name.length() > 63) throw DomainException.invalid("name is longer than 63 characters");
         if (!NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("invalid name '" + printable(name)
+            throw DomainException.invalid("invalid name '" + printable(name)
                     + "': use letters, digits, '.', '_' and '-', starting with a letter or digit");
         }
         if (ID_LIKE.matcher(name).matches()) {
-            throw ApiException.badRequest("invalid name '" + name + "': 16 hexadecimal digits is the form of an id, and a"
+            throw DomainException.invalid("invalid name '" + name + "': 16 hexadecimal digits is the form of an id, and a"
                     + " name is looked up like an id, so it could hide another sandbox or snapshot; pick a name of another form");
         }
         return name;
@@ -38,7 +38,7 @@ public final class Limits {
     public static int cpus(Double cpus, UserRecord user) {
         if (cpus == null) return DEFAULT_CPUS;
         if (cpus != Math.rint(cpus) || cpus < 1 || cpus > user.maxCpus()) {
-            throw ApiException.badRequest("cpus must be a whole number from 1 to " + user.maxCpus() + " (your vCPU limit), got " + cpus);
+            throw DomainException.invalid("cpus must be a whole number from 1 to " + user.maxCpus() + " (your vCPU limit), got " + cpus);
         }
         return cpus.intValue();
     }
@@ -46,7 +46,7 @@ public final class Limits {
     public static int memoryMb(Integer memoryMb, UserRecord user) {
         if (memoryMb == null) return DEFAULT_MEMORY_MB;
         if (memoryMb < MIN_MEMORY_MB || memoryMb > user.maxMemoryMb()) {
-            throw ApiException.badRequest("memory_mb must be from " + MIN_MEMORY_MB + " to " + user.maxMemoryMb()
+            throw DomainException.invalid("memory_mb must be from " + MIN_MEMORY_MB + " to " + user.maxMemoryMb()
                     + " (your memory limit), got " + memoryMb);
         }
         return memoryMb;
@@ -55,7 +55,7 @@ public final class Limits {
     public static int timeoutSec(Integer timeoutSec) {
         if (timeoutSec == null) return DEFAULT_TIMEOUT_SEC;
         if (timeoutSec < 1 || timeoutSec > MAX_TIMEOUT_SEC) {
-            throw ApiException.badRequest("timeout_sec must be from 1 to " + MAX_TIMEOUT_SEC + ", got " + timeoutSec);
+            throw DomainException.invalid("timeout_sec must be from 1 to " + MAX_TIMEOUT_SEC + ", got " + timeoutSec);
         }
         return timeoutSec;
     }
@@ -63,10 +63,10 @@ public final class Limits {
     /** An octal file mode (default 0644): permission bits only, as the agent can keep nothing more through the chown. */
     public static int fileMode(String mode) {
         if (mode == null || mode.isEmpty()) return 0644;
-        if (!mode.matches("0?[0-7]{1,4}")) throw ApiException.badRequest("mode must be octal, like 0644");
+        if (!mode.matches("0?[0-7]{1,4}")) throw DomainException.invalid("mode must be octal, like 0644");
         int bits = Integer.parseInt(mode, 8);
         if (bits > 0777) {
-            throw ApiException.badRequest("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
+            throw DomainException.invalid("mode " + mode + " is not supported: only permission bits (0000 to 0777),"
                     + " no setuid, setgid or sticky; set those with chmod through exec");
         }
         return bits;

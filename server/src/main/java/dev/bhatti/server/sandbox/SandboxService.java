@@ -13,7 +13,7 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.secrets.SecretService;
@@ -77,14 +77,14 @@ public final class SandboxService {
         int cpus = Limits.cpus(req.cpus(), user);
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
         // a null name answered 500 from List.copyOf (found by ApiFuzzTest)
-        if (req.secrets() != null && req.secrets().contains(null)) throw ApiException.badRequest("secrets must be a list of names, without null");
+        if (req.secrets() != null && req.secrets().contains(null)) throw DomainException.invalid("secrets must be a list of names, without null");
         List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(req.secrets()));
         var config = BootConfig.of(req, secrets.values(user, secretNames));
         Egress egress = Egress.of(req.egress(), req.allowHosts());
         network.admit(egress);
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
         if (!engine.tiers().contains(image)) {
-            throw ApiException.badRequest("unknown image '" + Limits.printable(image) + "'; available: "
+            throw DomainException.invalid("unknown image '" + Limits.printable(image) + "'; available: "
                     + (engine.tiers().isEmpty() ? "none (build one with: bhatti tier build minimal)" : String.join(", ", engine.tiers())));
         }
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
@@ -117,8 +117,8 @@ public final class SandboxService {
             store.deleteSandbox(record.id());
             events.record("sandbox.create_failed", user.name(), name, e.getMessage());
             throw switch (e.kind()) {
-                case INVALID -> ApiException.badRequest(e.getMessage());
-                default -> new ApiException(500, "could not create sandbox: " + e.getMessage());
+                case INVALID -> DomainException.invalid(e.getMessage());
+                default -> DomainException.failed("could not create sandbox: " + e.getMessage());
             };
         } catch (RuntimeException e) {
             undo(record.id(), e);
@@ -140,7 +140,7 @@ public final class SandboxService {
             engine.destroy(s.id());
         } catch (EngineException e) {
             store.updateStatus(s.id(), "error", "destroy failed: " + e.getMessage());
-            throw new ApiException(500, "could not destroy sandbox: " + e.getMessage());
+            throw DomainException.failed("could not destroy sandbox: " + e.getMessage());
         }
         network.detach(s.id());
         store.deleteSandbox(s.id());
@@ -192,7 +192,8 @@ public final class SandboxService {
             }
         } catch (EngineException e) {
             if (e.kind() == EngineException.Kind.NOT_RUNNING) return; // it moved on meanwhile; refresh tells the truth
-            throw new ApiException(e.kind() == EngineException.Kind.CONFLICT ? 409 : 502, "could not wake sandbox " + s.name() + ": " + e.getMessage());
+            String why = "could not wake sandbox " + s.name() + ": " + e.getMessage();
+            throw e.kind() == EngineException.Kind.CONFLICT ? DomainException.conflict(why) : DomainException.sandboxFailed(why);
         }
         long ms = (System.nanoTime() - started) / 1_000_000;
         log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), ms);
@@ -282,7 +283,7 @@ public final class SandboxService {
                 snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);
         switch (store.insertSandbox(record, user)) {
             case INSERTED -> { }
-            case NAME_TAKEN -> throw ApiException.conflict("a sandbox named " + name + " exists already; pick another --name");
+            case NAME_TAKEN -> throw DomainException.conflict("a sandbox named " + name + " exists already; pick another --name");
             case OVER_LIMIT -> throw overLimit(user, snapshot.cpus(), snapshot.memoryMb());
         }
         // the clone carries the source's secrets in its memory; remember them for a later cold boot
@@ -304,9 +305,9 @@ public final class SandboxService {
             network.detach(record.id());
             store.deleteSandbox(record.id());
             throw switch (e.kind()) {
-                case INVALID -> ApiException.badRequest(e.getMessage());
-                case NOT_FOUND -> ApiException.conflict(e.getMessage() + "; delete it with: bhatti snapshot delete " + snapshot.name());
-                default -> new ApiException(500, "could not resume snapshot " + snapshot.name() + ": " + e.getMessage());
+                case INVALID -> DomainException.invalid(e.getMessage());
+                case NOT_FOUND -> DomainException.conflict(e.getMessage() + "; delete it with: bhatti snapshot delete " + snapshot.name());
+                default -> DomainException.failed("could not resume snapshot " + snapshot.name() + ": " + e.getMessage());
             };
         } catch (RuntimeException e) {
             undo(record.id(), e);
@@ -340,7 +341,7 @@ public final class SandboxService {
     }
 
     /** Which of the user's limits a refused create would have passed, in words that say what to do. */
-    private ApiException overLimit(UserRecord user, int cpus, int memoryMb) {
+    private DomainException overLimit(UserRecord user, int cpus, int memoryMb) {
         var used = store.usage(user.id());
         String why;
         if (used.sandboxes() >= user.maxSandboxes()) {
@@ -350,7 +351,7 @@ public final class SandboxService {
         } else {
             why = "memory limit reached (" + used.memoryMb() + " of " + user.maxMemoryMb() + " MB in use, " + memoryMb + " asked)";
         }
-        return new ApiException(429, why + "; destroy a sandbox first");
+        return DomainException.limitReached(why + "; destroy a sandbox first");
     }
 
     /** A sandbox name as a hostname: letters, digits and '-', as RFC 1123 allows. */
@@ -359,12 +360,12 @@ public final class SandboxService {
         return h.isEmpty() ? "sandbox" : h;
     }
 
-    private ApiException lifecycleFailure(SandboxRecord s, String op, EngineException e) {
+    private DomainException lifecycleFailure(SandboxRecord s, String op, EngineException e) {
         return switch (e.kind()) {
-            case NOT_RUNNING, CONFLICT -> ApiException.conflict("cannot " + op + " sandbox " + s.name() + ": " + e.getMessage());
-            case NOT_FOUND -> ApiException.notFound("sandbox not found: " + s.name());
-            case INVALID -> ApiException.badRequest(e.getMessage());
-            default -> new ApiException(500, "could not " + op + " sandbox " + s.name() + ": " + e.getMessage());
+            case NOT_RUNNING, CONFLICT -> DomainException.conflict("cannot " + op + " sandbox " + s.name() + ": " + e.getMessage());
+            case NOT_FOUND -> DomainException.notFound("sandbox not found: " + s.name());
+            case INVALID -> DomainException.invalid(e.getMessage());
+            default -> DomainException.failed("could not " + op + " sandbox " + s.name() + ": " + e.getMessage());
         };
     }
 
@@ -427,16 +428,14 @@ public final class SandboxService {
      * pool, and a request sent on one into a paused VM went unanswered until the proxy's timeout, 504).
      * The sandbox counts as busy while the connection is open.
      */
-    public void tunnel(String sandboxId, int guestPort, java.nio.channels.SocketChannel client) throws EngineException {
-        SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> new EngineException(EngineException.Kind.NOT_FOUND, "sandbox is gone"));
-        try {
-            running(s, true);
-        } catch (ApiException e) {
-            throw new EngineException(EngineException.Kind.NOT_RUNNING, e.getMessage());
-        }
+    public void tunnel(String sandboxId, int guestPort, java.nio.channels.SocketChannel client) {
+        SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> DomainException.notFound("sandbox is gone"));
+        s = running(s, true);
         try {
             SandboxRecord sandbox = s;
             engine.tunnel(s.id(), guestPort, client, () -> wakeIfPaused(sandbox));
+        } catch (EngineException e) {
+            throw execFailure(s, e);
         } finally {
             activity.end(s.id());
         }
@@ -460,13 +459,13 @@ public final class SandboxService {
         T call(Engine engine, String vmId) throws EngineException;
     }
 
-    private ApiException execFailure(SandboxRecord s, EngineException e) {
+    private DomainException execFailure(SandboxRecord s, EngineException e) {
         return switch (e.kind()) {
-            case INVALID -> ApiException.badRequest(e.getMessage());
-            case MISSING -> ApiException.notFound(e.getMessage());
-            case CONFLICT -> ApiException.conflict(e.getMessage());
+            case INVALID -> DomainException.invalid(e.getMessage());
+            case MISSING -> DomainException.notFound(e.getMessage());
+            case CONFLICT -> DomainException.conflict(e.getMessage());
             case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
-            case FAILED -> new ApiException(502, "the sandbox failed: " + e.getMessage());
+            case FAILED -> DomainException.sandboxFailed("the sandbox failed: " + e.getMessage());
         };
     }
 
@@ -521,15 +520,15 @@ public final class SandboxService {
     /** What a user sees of the sandbox's network, if it has one. */
     public Optional<SandboxNetwork.View> networkView(SandboxRecord s) { return network.view(s.id()); }
 
-    private ApiException conflictNotRunning(SandboxRecord s) {
-        return ApiException.conflict("sandbox " + s.name() + " is not running (status " + s.status()
+    private DomainException conflictNotRunning(SandboxRecord s) {
+        return DomainException.conflict("sandbox " + s.name() + " is not running (status " + s.status()
                 + (s.detail().isEmpty() ? "" : ": " + s.detail()) + "); start it with: bhatti start " + s.name()
                 + " (--force boots it from its disk)");
     }
 
     SandboxRecord find(UserRecord user, String idOrName) {
         return store.sandbox(user.id(), idOrName)
-                .orElseThrow(() -> ApiException.notFound("sandbox not found: " + Limits.printable(idOrName)));
+                .orElseThrow(() -> DomainException.notFound("sandbox not found: " + Limits.printable(idOrName)));
     }
 
     /** The engine is the source of truth for a VM's state; the row follows it. */

@@ -2,7 +2,7 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SnapshotRecord;
@@ -41,16 +41,16 @@ public final class SnapshotService {
     }
 
     public SnapshotRecord create(UserRecord user, String sandboxIdOrName, String name) {
-        if (name == null) throw ApiException.badRequest("name is required");
+        if (name == null) throw DomainException.invalid("name is required");
         Limits.name(name);
         SandboxRecord s = sandboxes.find(user, sandboxIdOrName);
         var record = new SnapshotRecord(ApiKeys.randomHex(8), user.id(), name, "creating", s.id(), s.name(), s.cpus(), s.memoryMb(),
                 s.image(), 0, Instant.now().truncatedTo(ChronoUnit.MILLIS));
         if (!store.insertSnapshot(record, user.maxSnapshots())) {
             if (store.snapshot(user.id(), name).filter(x -> x.name().equals(name)).isPresent()) {
-                throw ApiException.conflict("snapshot " + name + " exists already; delete it first or pick another --name");
+                throw DomainException.conflict("snapshot " + name + " exists already; delete it first or pick another --name");
             }
-            throw new ApiException(429, "snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
+            throw DomainException.limitReached("snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
         }
         long limit = (long) user.maxStorageMb() << 20;
         long used = store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum();
@@ -80,7 +80,7 @@ public final class SnapshotService {
 
     public void delete(UserRecord user, String idOrName) {
         SnapshotRecord snap = find(user, idOrName);
-        if (!snap.status().equals("ready")) throw ApiException.conflict("snapshot " + snap.name() + " is still being written");
+        if (!snap.status().equals("ready")) throw DomainException.conflict("snapshot " + snap.name() + " is still being written");
         var lock = lock(snap.id()).writeLock();
         lock.lock();
         try {
@@ -98,7 +98,7 @@ public final class SnapshotService {
     public SandboxService.Created resume(UserRecord user, String idOrName, String newName) {
         if (newName != null) Limits.name(newName); // a bad name is refused whatever the snapshot
         SnapshotRecord snap = find(user, idOrName);
-        if (!snap.status().equals("ready")) throw ApiException.conflict("snapshot " + snap.name() + " is still being written");
+        if (!snap.status().equals("ready")) throw DomainException.conflict("snapshot " + snap.name() + " is still being written");
         var lock = lock(snap.id()).readLock();
         lock.lock();
         try {
@@ -139,8 +139,8 @@ public final class SnapshotService {
         }
     }
 
-    private static ApiException storageLimit(UserRecord user, long bytes) {
-        return new ApiException(429, "snapshot storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
+    private static DomainException storageLimit(UserRecord user, long bytes) {
+        return DomainException.limitReached("snapshot storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
                 + " MB); delete a snapshot with: bhatti snapshot delete NAME");
     }
 
@@ -160,7 +160,7 @@ public final class SnapshotService {
         return store.snapshot(user.id(), idOrName).orElseThrow(() -> notFound(idOrName));
     }
 
-    private static ApiException notFound(String idOrName) {
-        return ApiException.notFound("snapshot not found: " + Limits.printable(idOrName));
+    private static DomainException notFound(String idOrName) {
+        return DomainException.notFound("snapshot not found: " + Limits.printable(idOrName));
     }
 }

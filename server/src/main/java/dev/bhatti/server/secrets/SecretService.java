@@ -1,6 +1,6 @@
 package dev.bhatti.server.secrets;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.store.SecretRecord;
 import dev.bhatti.server.store.Store;
@@ -34,14 +34,14 @@ public final class SecretService {
     /** Sets a secret; true if it is new. */
     public boolean set(UserRecord user, String name, String value) {
         checkName(name);
-        if (value == null) throw ApiException.badRequest("value is required");
-        if (value.indexOf('\0') >= 0) throw ApiException.badRequest("a secret value cannot hold NUL bytes");
+        if (value == null) throw DomainException.invalid("value is required");
+        if (value.indexOf('\0') >= 0) throw DomainException.invalid("a secret value cannot hold NUL bytes");
         if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
-            throw ApiException.badRequest("a secret value is at most " + MAX_VALUE_BYTES / 1024 + " KB");
+            throw DomainException.invalid("a secret value is at most " + MAX_VALUE_BYTES / 1024 + " KB");
         }
         boolean exists = store.secretCiphertext(user.id(), name).isPresent();
         if (!exists && store.secrets(user.id()).size() >= MAX_PER_USER) {
-            throw new ApiException(429, "secret limit reached (" + MAX_PER_USER + "); delete one first");
+            throw DomainException.limitReached("secret limit reached (" + MAX_PER_USER + "); delete one first");
         }
         return store.putSecret(user.id(), name, box.encrypt(value), Instant.now().truncatedTo(ChronoUnit.MILLIS));
     }
@@ -61,8 +61,8 @@ public final class SecretService {
     public Map<String, String> values(UserRecord user, List<String> names) {
         var out = new LinkedHashMap<String, String>();
         for (String name : names) {
-            if (name == null) throw ApiException.badRequest("secret names must be strings");
-            byte[] sealed = store.secretCiphertext(user.id(), name).orElseThrow(() -> ApiException.badRequest(
+            if (name == null) throw DomainException.invalid("secret names must be strings");
+            byte[] sealed = store.secretCiphertext(user.id(), name).orElseThrow(() -> DomainException.invalid(
                     "unknown secret '" + Limits.printable(name) + "'; set it first with: bhatti secret set " + Limits.printable(name)));
             out.put(name, box.decrypt(sealed));
         }
@@ -78,12 +78,12 @@ public final class SecretService {
 
     private static void checkName(String name) {
         if (name == null || !NAME.matcher(name).matches()) {
-            throw ApiException.badRequest("invalid secret name '" + Limits.printableKey(name)
+            throw DomainException.invalid("invalid secret name '" + Limits.printableKey(name)
                     + "': it becomes an environment variable, so use letters, digits and '_', not starting with a digit");
         }
     }
 
-    private static ApiException notFound(String name) {
-        return ApiException.notFound("secret not found: " + Limits.printableKey(name));
+    private static DomainException notFound(String name) {
+        return DomainException.notFound("secret not found: " + Limits.printableKey(name));
     }
 }

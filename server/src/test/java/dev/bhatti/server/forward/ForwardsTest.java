@@ -1,6 +1,6 @@
 package dev.bhatti.server.forward;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -20,9 +20,8 @@ class ForwardsTest {
     void aSandboxHasAtMostTheCapOfForwardsAndClosingOneMakesRoom() {
         try (var forwards = new Forwards(UNUSED)) {
             for (int i = 0; i < Forwards.MAX_PER_SANDBOX; i++) forwards.open("sb1", 3000 + i, 0);
-            assertThatThrownBy(() -> forwards.open("sb1", 9999, 0)).isInstanceOf(ApiException.class)
-                    .hasMessageContaining("the most it may have").hasMessageContaining("close one first")
-                    .satisfies(e -> assertThat(((ApiException) e).status()).isEqualTo(409));
+            assertThatThrownBy(() -> forwards.open("sb1", 9999, 0)).isInstanceOf(DomainException.Conflict.class)
+                    .hasMessageContaining("the most it may have").hasMessageContaining("close one first");
             assertThat(forwards.list("sb1")).hasSize(Forwards.MAX_PER_SANDBOX);
             assertThat(forwards.open("sb2", 80, 0).hostPort()).as("the cap is per sandbox").isPositive();
 
@@ -36,21 +35,21 @@ class ForwardsTest {
     void concurrentOpensDoNotPassTheCapTogether() throws Exception {
         int cap = 8;
         try (var forwards = new Forwards(UNUSED, cap); var pool = Executors.newFixedThreadPool(8)) {
-            var refused = new ConcurrentLinkedQueue<ApiException>();
+            var refused = new ConcurrentLinkedQueue<DomainException>();
             var tries = new ArrayList<Future<?>>();
             for (int i = 0; i < 40; i++) {
                 int guest = 1000 + i;
                 tries.add(pool.submit(() -> {
                     try {
                         forwards.open("sb", guest, 0);
-                    } catch (ApiException e) {
+                    } catch (DomainException e) {
                         refused.add(e);
                     }
                 }));
             }
             for (var t : tries) t.get();
             assertThat(forwards.list("sb")).hasSize(cap);
-            assertThat(refused).hasSize(40 - cap).allSatisfy(e -> assertThat(e.status()).isEqualTo(409));
+            assertThat(refused).hasSize(40 - cap).allSatisfy(e -> assertThat(e).isInstanceOf(DomainException.Conflict.class));
         }
     }
 }

@@ -1,6 +1,6 @@
 package dev.bhatti.server.net;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -75,11 +75,11 @@ class AddressingTest {
         assertFalse(e.allowsName("evilpkg.example.test"));
         assertFalse(e.allowsName("example.test"));
         for (String bad : List.of("", "-bad.test", "a b", "1.2.3.4/40", "exa_mple.test", "x".repeat(64) + ".test")) {
-            assertThrows(ApiException.class, () -> Egress.of("none", List.of(bad)), bad);
+            assertThrows(DomainException.Invalid.class, () -> Egress.of("none", List.of(bad)), bad);
         }
-        assertThrows(ApiException.class, () -> Egress.of("some", null));
-        assertThrows(ApiException.class, () -> Egress.of("all", List.of("1.2.3.4")));
-        assertThrows(ApiException.class, () -> Egress.of("none", java.util.Collections.nCopies(65, "1.2.3.4")));
+        assertThrows(DomainException.Invalid.class, () -> Egress.of("some", null));
+        assertThrows(DomainException.Invalid.class, () -> Egress.of("all", List.of("1.2.3.4")));
+        assertThrows(DomainException.Invalid.class, () -> Egress.of("none", java.util.Collections.nCopies(65, "1.2.3.4")));
     }
 
     @Test

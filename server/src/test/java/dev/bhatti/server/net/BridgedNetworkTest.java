@@ -1,7 +1,7 @@
 package dev.bhatti.server.net;
 
 import dev.bhatti.engine.GuestNet;
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.Store;
@@ -90,8 +90,7 @@ class BridgedNetworkTest {
 
         // the pool holds two users: a third one gets a clear 503 and nothing is left behind
         var c1 = sandbox("u3", "cccc000000000001", "x");
-        assertThatThrownBy(() -> network.attach(c1, Egress.ALL)).isInstanceOfSatisfying(ApiException.class,
-                e -> assertThat(e.status()).isEqualTo(503));
+        assertThatThrownBy(() -> network.attach(c1, Egress.ALL)).isInstanceOf(DomainException.Unavailable.class);
         assertThat(store.network(c1.id())).isEmpty();
         assertThat(out("ip", "-n", netns, "-o", "link", "show")).doesNotContain(BridgedNetwork.tapName(c1.id()));
 

@@ -1,4 +1,4 @@
-package dev.bhatti.server.publish;
+package dev.bhatti.server.proxy;
 
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;

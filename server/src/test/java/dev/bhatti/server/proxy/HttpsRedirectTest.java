@@ -1,5 +1,6 @@
-package dev.bhatti.server.tls;
+package dev.bhatti.server.proxy;
 
+import dev.bhatti.server.tls.AcmeChallenges;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;

@@ -1,4 +1,4 @@
-package dev.bhatti.server.publish;
+package dev.bhatti.server.proxy;
 
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;

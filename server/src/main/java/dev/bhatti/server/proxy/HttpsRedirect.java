@@ -1,6 +1,6 @@
-package dev.bhatti.server.tls;
+package dev.bhatti.server.proxy;
 
-import dev.bhatti.server.publish.PublicProxy;
+import dev.bhatti.server.tls.AcmeChallenges;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;

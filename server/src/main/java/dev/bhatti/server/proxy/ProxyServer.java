@@ -1,8 +1,11 @@
-package dev.bhatti.server.publish;
+package dev.bhatti.server.proxy;
 
+import dev.bhatti.server.publish.PublishService;
+import dev.bhatti.server.publish.ProxyConfig;
+import dev.bhatti.server.publish.ProxyBackends;
+import dev.bhatti.server.publish.HostCertificates;
 import dev.bhatti.server.tls.AcmeCertificates;
 import dev.bhatti.server.tls.AcmeChallenges;
-import dev.bhatti.server.tls.HttpsRedirect;
 import dev.bhatti.server.tls.ProvidedCertificate;
 import dev.bhatti.server.tls.ProxyCertificates;
 import dev.bhatti.server.tls.TlsConfig;

@@ -1,6 +1,8 @@
-package dev.bhatti.server.publish;
+package dev.bhatti.server.proxy;
 
-import dev.bhatti.server.api.ApiException;
+import dev.bhatti.server.publish.PublishService;
+import dev.bhatti.server.publish.ProxyBackends;
+import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.PublishRecord;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.http.HttpURI;
@@ -76,7 +78,7 @@ public final class PublicProxy extends Handler.Wrapper implements AutoCloseable 
         int port;
         try {
             port = backends.port(rule.get().sandboxId(), rule.get().port());
-        } catch (ApiException e) {
+        } catch (DomainException e) {
             Response.writeError(request, response, callback, 502, "the sandbox cannot be reached: " + e.getMessage());
             return true;
         }
