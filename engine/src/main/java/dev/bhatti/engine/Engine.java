@@ -79,43 +79,11 @@ public interface Engine extends AutoCloseable {
     /** Stops the VM if it runs and removes every file it owned. Idempotent. */
     void destroy(String vmId) throws EngineException;
 
-    /** Runs one command in the guest, streaming its output to {@code listener}. */
-    ExecResult exec(String vmId, ExecCommand command, ExecListener listener) throws EngineException;
-
     /**
-     * Starts a command in the guest that outlives this call; its stdout and stderr go to
-     * {@code outputFile}. The command's timeout and stdin are ignored.
+     * The guest of VM {@code vmId}: exec, files, sessions and forwards go there, never through the
+     * engine. The handle may be kept; its calls fail while the VM does not run.
      */
-    Detached execDetached(String vmId, ExecCommand command, String outputFile) throws EngineException;
-
-    /** Reads a guest file into {@code sink}, streaming: nothing is held whole in memory. */
-    void readFile(String vmId, String path, ReadRange range, FileSink sink) throws EngineException;
-
-    /** Replaces a guest file atomically with {@code content}, owned by {@code user} (empty = uid 1000). */
-    GuestFile writeFile(String vmId, String path, int mode, String user, java.io.InputStream content) throws EngineException;
-
-    /** Metadata of a guest path, not following a final symlink. */
-    GuestFile statFile(String vmId, String path) throws EngineException;
-
-    /** The entries of a guest directory. */
-    FileListing listFiles(String vmId, String path) throws EngineException;
-
-    /** Starts or attaches to a session in the guest. */
-    SessionChannel openSession(String vmId, SessionOpen open) throws EngineException;
-
-    List<GuestSession> listSessions(String vmId) throws EngineException;
-
-    /** Sends {@code signal} to a session's process group. */
-    void signalSession(String vmId, String sessionId, int signal) throws EngineException;
-
-    /**
-     * Relays {@code client} to TCP {@code guestPort} on the guest's loopback until both directions end.
-     * Blocks; the caller owns (and closes) the client channel. {@code beforeClientBytes} runs before each
-     * piece of the client's bytes goes to the guest: a connection outlives pauses (a proxy keeps it in
-     * its pool), and bytes sent into a paused VM would wait there unanswered, so the caller wakes it
-     * there. If it throws, the tunnel ends.
-     */
-    void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client, Runnable beforeClientBytes) throws EngineException;
+    Guest guest(String vmId);
 
     /** Base images (tiers) this engine can boot. */
     List<String> tiers();

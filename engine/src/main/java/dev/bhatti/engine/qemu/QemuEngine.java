@@ -1,23 +1,14 @@
 package dev.bhatti.engine.qemu;
 
-import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
-import dev.bhatti.engine.FileListing;
-import dev.bhatti.engine.FileSink;
-import dev.bhatti.engine.GuestFile;
-import dev.bhatti.engine.GuestSession;
-import dev.bhatti.engine.ReadRange;
-import dev.bhatti.engine.SessionChannel;
-import dev.bhatti.engine.SessionOpen;
+import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
-import dev.bhatti.engine.ExecCommand;
-import dev.bhatti.engine.ExecListener;
-import dev.bhatti.engine.ExecResult;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.engine.agent.AgentClient;
+import dev.bhatti.engine.agent.AgentGuest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -790,78 +781,7 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
-    public ExecResult exec(String vmId, ExecCommand cmd, ExecListener listener) throws EngineException {
-        return withAgent(vmId, a -> a.exec(cmd, listener));
-    }
-
-    @Override
-    public Detached execDetached(String vmId, ExecCommand cmd, String outputFile) throws EngineException {
-        return withAgent(vmId, a -> a.detach(cmd, outputFile));
-    }
-
-    @Override
-    public void readFile(String vmId, String path, ReadRange range, FileSink sink) throws EngineException {
-        withAgent(vmId, a -> {
-            a.readFile(path, range, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public GuestFile writeFile(String vmId, String path, int mode, String user, InputStream content) throws EngineException {
-        return withAgent(vmId, a -> a.writeFile(path, mode, user, content));
-    }
-
-    @Override
-    public GuestFile statFile(String vmId, String path) throws EngineException {
-        return withAgent(vmId, a -> a.statFile(path));
-    }
-
-    @Override
-    public FileListing listFiles(String vmId, String path) throws EngineException {
-        return withAgent(vmId, a -> a.listFiles(path));
-    }
-
-    @Override
-    public SessionChannel openSession(String vmId, SessionOpen open) throws EngineException {
-        return withAgent(vmId, a -> a.openSession(open));
-    }
-
-    @Override
-    public List<GuestSession> listSessions(String vmId) throws EngineException {
-        return withAgent(vmId, AgentClient::listSessions);
-    }
-
-    @Override
-    public void signalSession(String vmId, String sessionId, int signal) throws EngineException {
-        withAgent(vmId, a -> {
-            a.signalSession(sessionId, signal);
-            return null;
-        });
-    }
-
-    @Override
-    public void tunnel(String vmId, int guestPort, java.nio.channels.SocketChannel client, Runnable beforeClientBytes)
-            throws EngineException {
-        withAgent(vmId, a -> {
-            a.tunnel(guestPort, client, beforeClientBytes);
-            return null;
-        });
-    }
-
-    private interface AgentCall<T> {
-        T call(AgentClient agent) throws EngineException, InterruptedException;
-    }
-
-    /** Runs one agent operation on a running VM. */
-    private <T> T withAgent(String vmId, AgentCall<T> call) throws EngineException {
-        try {
-            return call.call(agentOf(runningVm(vmId)));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new EngineException(Kind.FAILED, "interrupted", e);
-        }
-    }
+    public Guest guest(String vmId) { return new AgentGuest(() -> agentOf(runningVm(vmId))); }
 
     /** Leaves VMs running (the next daemon adopts them) but drops the connections to them. */
     @Override

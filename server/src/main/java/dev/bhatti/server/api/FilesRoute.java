@@ -88,8 +88,8 @@ final class FilesRoute {
             }
         };
         try {
-            sandboxes.onRunning(user, id, (engine, vm) -> {
-                engine.readFile(vm, path, range, sink);
+            sandboxes.onRunning(user, id, guest -> {
+                guest.readFile(path, range, sink);
                 return null;
             });
         } catch (DomainException e) {
@@ -111,7 +111,7 @@ final class FilesRoute {
     }
 
     private Object head(UserRecord user, String id, String path, Response response, Callback callback) {
-        GuestFile f = sandboxes.onRunning(user, id, (engine, vm) -> engine.statFile(vm, path));
+        GuestFile f = sandboxes.onRunning(user, id, guest -> guest.statFile(path));
         response.setStatus(200);
         response.getHeaders().put("X-File-Size", Long.toString(f.size()));
         response.getHeaders().put("X-File-Mode", octal(f.mode()));
@@ -128,7 +128,7 @@ final class FilesRoute {
         long declared = request.getLength();
         if (declared > MAX_UPLOAD) throw DomainException.tooLarge("file larger than " + MAX_UPLOAD + " bytes");
         InputStream body = new Capped(Content.Source.asInputStream(request), MAX_UPLOAD);
-        GuestFile f = sandboxes.onRunning(user, id, (engine, vm) -> engine.writeFile(vm, path, mode, owner, body));
+        GuestFile f = sandboxes.onRunning(user, id, guest -> guest.writeFile(path, mode, owner, body));
         var reply = new LinkedHashMap<String, Object>();
         reply.put("status", "ok");
         reply.put("path", path);
@@ -138,7 +138,7 @@ final class FilesRoute {
     }
 
     private Object list(UserRecord user, String id, String path) {
-        var listing = sandboxes.onRunning(user, id, (engine, vm) -> engine.listFiles(vm, path));
+        var listing = sandboxes.onRunning(user, id, guest -> guest.listFiles(path));
         List<Map<String, Object>> entries = listing.entries().stream().map(FilesRoute::entry).toList();
         if (listing.total() > entries.size()) {
             return Map.of("entries", entries, "total", listing.total(), "truncated", true);

@@ -1,7 +1,7 @@
 package dev.bhatti.server.api;
 
 import dev.bhatti.server.error.DomainException;
-import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.SessionChannel;
@@ -50,7 +50,7 @@ final class SessionsRoute {
         int rows = size(q.getValue("rows"), 24);
         int cols = size(q.getValue("cols"), 80);
         if (sessionId != null && !sessionId.matches("s[0-9]{1,9}|init")) throw DomainException.invalid("invalid session id");
-        SessionChannel channel = sandboxes.onRunning(user, id, (engine, vm) -> open(engine, vm, sessionId, fresh, rows, cols));
+        SessionChannel channel = sandboxes.onRunning(user, id, guest -> open(guest, sessionId, fresh, rows, cols));
         boolean upgraded;
         try {
             upgraded = websockets.upgrade((req, resp, cb) -> new ShellSocket(channel, false).keepsBusy(sandboxes.busy(user, id)),
@@ -78,13 +78,13 @@ final class SessionsRoute {
         ShellSocket socket;
         if (sessionId != null) {
             if (!sessionId.matches("s[0-9]{1,9}|init")) throw DomainException.invalid("invalid session id");
-            SessionChannel attached = sandboxes.onRunning(user, id, (engine, vm) ->
-                    engine.openSession(vm, new SessionOpen.Attach(sessionId, false)));
+            SessionChannel attached = sandboxes.onRunning(user, id, guest ->
+                    guest.openSession(new SessionOpen.Attach(sessionId, false)));
             socket = new ShellSocket(attached, true);
         } else {
             sandboxes.running(user, id);
-            socket = new ShellSocket(first -> sandboxes.onRunning(user, id, (engine, vm) ->
-                    engine.openSession(vm, pipedStart(first))));
+            socket = new ShellSocket(first -> sandboxes.onRunning(user, id, guest ->
+                    guest.openSession(pipedStart(first))));
         }
         if (!websockets.upgrade((req, resp, cb) -> socket.keepsBusy(sandboxes.busy(user, id)), request, response, callback)) {
             throw DomainException.invalid("this route needs a WebSocket upgrade");
@@ -108,16 +108,16 @@ final class SessionsRoute {
         return new SessionOpen.Start("", cmd, env, "", "", false, 0, 0, maxIdle);
     }
 
-    private static SessionChannel open(Engine engine, String vm, String sessionId, boolean fresh, int rows, int cols)
+    private static SessionChannel open(Guest guest, String sessionId, boolean fresh, int rows, int cols)
             throws EngineException {
-        if (sessionId != null) return engine.openSession(vm, new SessionOpen.Attach(sessionId, false));
+        if (sessionId != null) return guest.openSession(new SessionOpen.Attach(sessionId, false));
         if (!fresh) {
-            var detached = engine.listSessions(vm).stream()
+            var detached = guest.listSessions().stream()
                     .filter(s -> s.tty() && s.running() && !s.attached())
                     .max(Comparator.comparingLong(GuestSession::createdAtMillis));
             if (detached.isPresent()) {
                 try {
-                    SessionChannel ch = engine.openSession(vm, new SessionOpen.Attach(detached.get().id(), true));
+                    SessionChannel ch = guest.openSession(new SessionOpen.Attach(detached.get().id(), true));
                     ch.resize(rows, cols);
                     return ch;
                 } catch (EngineException | java.io.IOException e) {
@@ -125,7 +125,7 @@ final class SessionsRoute {
                 }
             }
         }
-        return engine.openSession(vm, new SessionOpen.Start("", SHELL, Map.of(), "", "", true, rows, cols, SHELL_MAX_IDLE_SECONDS));
+        return guest.openSession(new SessionOpen.Start("", SHELL, Map.of(), "", "", true, rows, cols, SHELL_MAX_IDLE_SECONDS));
     }
 
     List<Map<String, Object>> list(UserRecord user, String id) {
@@ -144,8 +144,8 @@ final class SessionsRoute {
             if (signal < 1 || signal > 64) throw DomainException.invalid("signal must be from 1 to 64");
         }
         int sig = signal;
-        sandboxes.onRunning(user, id, (engine, vm) -> {
-            engine.signalSession(vm, sessionId, sig);
+        sandboxes.onRunning(user, id, guest -> {
+            guest.signalSession(sessionId, sig);
             return null;
         });
         return Map.of("status", "signalled", "session_id", sessionId, "signal", sig);

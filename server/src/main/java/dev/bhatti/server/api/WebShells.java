@@ -144,7 +144,7 @@ final class WebShells {
         if (sockets.size() >= MAX_PER_SANDBOX) throw DomainException.conflict("too many web shells open on this sandbox");
         int rows = Math.clamp(first.path("rows").asInt(24), 1, 1000);
         int cols = Math.clamp(first.path("cols").asInt(80), 1, 1000);
-        var channel = sandboxes.onRunning(s, (engine, vm) -> engine.openSession(vm,
+        var channel = sandboxes.onRunning(s, guest -> guest.openSession(
                 new SessionOpen.Start("", SHELL, Map.of(), "", "", true, rows, cols, SessionsRoute.SHELL_MAX_IDLE_SECONDS)));
         socket.keepsBusy(sandboxes.busy(s));
         sockets.add(socket);

@@ -1,6 +1,6 @@
 package dev.bhatti.server.sandbox;
 
-import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.SessionChannel;
 import dev.bhatti.engine.SessionOpen;
@@ -62,21 +62,21 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
         return new BootConfig(env, secrets, files, init);
     }
 
-    void apply(Engine engine, String vm) throws EngineException {
+    void apply(Guest guest) throws EngineException {
         // Readable by root only; the agent (root) hands both to each command.
-        if (!env.isEmpty()) engine.writeFile(vm, ENVIRON, 0600, "root", new ByteArrayInputStream(environ(env)));
-        applySecrets(engine, vm, secrets);
-        for (File f : files) engine.writeFile(vm, f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
+        if (!env.isEmpty()) guest.writeFile(ENVIRON, 0600, "root", new ByteArrayInputStream(environ(env)));
+        applySecrets(guest, secrets);
+        for (File f : files) guest.writeFile(f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
         if (init != null) {
-            SessionChannel ch = engine.openSession(vm, new SessionOpen.Start("init", List.of("sh", "-c", init), Map.of(), "", "",
+            SessionChannel ch = guest.openSession(new SessionOpen.Start("init", List.of("sh", "-c", init), Map.of(), "", "",
                     true, 24, 80, 0));
             ch.close(); // runs on detached; `bhatti shell --session init` watches it
         }
     }
 
     /** Writes the secrets where the agent reads them; nothing if there are none. */
-    static void applySecrets(Engine engine, String vm, Map<String, String> secrets) throws EngineException {
-        if (!secrets.isEmpty()) engine.writeFile(vm, SECRETS, 0600, "root", new ByteArrayInputStream(environ(secrets)));
+    static void applySecrets(Guest guest, Map<String, String> secrets) throws EngineException {
+        if (!secrets.isEmpty()) guest.writeFile(SECRETS, 0600, "root", new ByteArrayInputStream(environ(secrets)));
     }
 
     /** NUL-separated KEY=VALUE entries, as the agent reads them. */

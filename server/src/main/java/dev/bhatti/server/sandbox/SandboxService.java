@@ -2,6 +2,7 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.GuestNet;
 import dev.bhatti.server.net.Egress;
 import dev.bhatti.server.net.NetworkException;
@@ -101,7 +102,7 @@ public final class SandboxService {
             GuestNet net = network.attach(record, egress);
             VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net));
             try {
-                config.apply(engine, record.id());
+                config.apply(engine.guest(record.id()));
             } catch (EngineException e) {
                 engine.destroy(record.id());
                 throw new EngineException(e.kind() == EngineException.Kind.FAILED ? e.kind() : EngineException.Kind.INVALID,
@@ -221,7 +222,7 @@ public final class SandboxService {
         return transition(find(user, idOrName), "start", true, id -> {
             prepareNetwork(id);
             engine.start(id, force);
-            if (force) BootConfig.applySecrets(engine, id, secrets.remainingValues(user, store.sandboxSecrets(id)));
+            if (force) BootConfig.applySecrets(engine.guest(id), secrets.remainingValues(user, store.sandboxSecrets(id)));
         });
     }
 
@@ -398,23 +399,23 @@ public final class SandboxService {
     public long diskUsage(SandboxRecord s) { return engine.diskUsage(s.id()); }
 
     public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
-        return onRunning(user, idOrName, (e, id) -> e.exec(id, command, listener));
+        return onRunning(user, idOrName, guest -> guest.exec(command, listener));
     }
 
     public Detached execDetached(UserRecord user, String idOrName, ExecCommand command, String outputFile) {
-        return onRunning(user, idOrName, (e, id) -> e.execDetached(id, command, outputFile));
+        return onRunning(user, idOrName, guest -> guest.execDetached(command, outputFile));
     }
 
-    /** Runs one engine operation on a running sandbox, mapping its failures to API errors. */
-    public <T> T onRunning(UserRecord user, String idOrName, EngineCall<T> call) {
+    /** Runs one operation in a running sandbox's guest (waking it first), mapping its failures to domain errors. */
+    public <T> T onRunning(UserRecord user, String idOrName, GuestCall<T> call) {
         return onRunning(find(user, idOrName), call);
     }
 
-    /** Like {@link #onRunning(UserRecord, String, EngineCall)} for a sandbox already found (and authorized). */
-    public <T> T onRunning(SandboxRecord sandbox, EngineCall<T> call) {
+    /** Like {@link #onRunning(UserRecord, String, GuestCall)} for a sandbox already found (and authorized). */
+    public <T> T onRunning(SandboxRecord sandbox, GuestCall<T> call) {
         SandboxRecord s = running(sandbox, true);
         try {
-            return call.call(engine, s.id());
+            return call.call(engine.guest(s.id()));
         } catch (EngineException e) {
             throw execFailure(s, e);
         } finally {
@@ -433,7 +434,7 @@ public final class SandboxService {
         s = running(s, true);
         try {
             SandboxRecord sandbox = s;
-            engine.tunnel(s.id(), guestPort, client, () -> wakeIfPaused(sandbox));
+            engine.guest(s.id()).tunnel(guestPort, client, () -> wakeIfPaused(sandbox));
         } catch (EngineException e) {
             throw execFailure(s, e);
         } finally {
@@ -454,9 +455,10 @@ public final class SandboxService {
 
     public Optional<SandboxRecord> byId(String sandboxId) { return store.sandboxById(sandboxId); }
 
+    /** Work on a sandbox's guest: the API reaches the inside of a VM only through this. */
     @FunctionalInterface
-    public interface EngineCall<T> {
-        T call(Engine engine, String vmId) throws EngineException;
+    public interface GuestCall<T> {
+        T call(Guest guest) throws EngineException;
     }
 
     private DomainException execFailure(SandboxRecord s, EngineException e) {
