@@ -129,7 +129,7 @@ final class SessionsRoute {
     }
 
     List<Map<String, Object>> list(UserRecord user, String id) {
-        return sandboxes.onRunning(user, id, Engine::listSessions).stream().map(SessionsRoute::view).toList();
+        return sandboxes.onRunning(user, id, Guest::listSessions).stream().map(SessionsRoute::view).toList();
     }
 
     Map<String, Object> kill(UserRecord user, String id, String sessionId, Request request) {

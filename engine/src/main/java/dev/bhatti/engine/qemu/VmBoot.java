@@ -1,0 +1,157 @@
+package dev.bhatti.engine.qemu;
+
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.EngineException.Kind;
+import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.agent.AgentClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Starts QEMU processes in their jails: a VM's disk, its boot up to its agent's hello, and why a boot failed. */
+final class VmBoot {
+    private static final Logger log = LoggerFactory.getLogger(VmBoot.class);
+
+    private final EngineConfig config;
+    private final Accelerator accelerator;
+    private final ImageCatalog images;
+    private final QemuCommand command;
+    private final Jailer jailer;
+    private final ExitWatcher exits;
+
+    VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images, QemuCommand command, Jailer jailer, ExitWatcher exits) {
+        this.config = config;
+        this.accelerator = accelerator;
+        this.images = images;
+        this.command = command;
+        this.jailer = jailer;
+        this.exits = exits;
+    }
+
+    /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
+    void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
+        VmProcesses.deleteSockets(vm.paths);
+        vm.state = VmState.STARTING;
+        Process process = startQemu(vm, extraArgs);
+        vm.process = process.toHandle();
+        vm.agent = awaitAgent(vm, process);
+        vm.state = VmState.RUNNING;
+        vm.detail = "";
+        exits.watch(vm, process);
+        log.info("vm {} running (pid {}, {} cpu, {} MB, {})", vm.id, process.pid(), vm.spec.cpus(), vm.spec.memoryMb(), accelerator.wire());
+    }
+
+    void checkImages(String tier) throws EngineException {
+        if (!Files.isRegularFile(images.rootfs(tier))) {
+            var known = images.tiers();
+            throw new EngineException(Kind.INVALID, "no image for tier '" + tier + "'"
+                    + (known.isEmpty() ? "; build one with: bhatti tier build minimal" : "; available: " + String.join(", ", known)));
+        }
+        for (Path p : List.of(images.kernel(), images.initramfs())) {
+            if (!Files.isRegularFile(p)) {
+                throw new EngineException(Kind.INVALID, "missing " + p + "; rebuild the images with: bhatti tier build " + tier);
+            }
+        }
+    }
+
+    void createDisk(String tier, VmPaths paths) throws IOException, InterruptedException, EngineException {
+        var pb = new ProcessBuilder(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw",
+                "-b", HostFiles.pinned(images.rootfs(tier)).toString(), paths.disk().toString())
+                .redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) throw new EngineException(Kind.FAILED, "qemu-img create failed: " + out.strip());
+    }
+
+    /**
+     * Starts the VM's QEMU in its jail: its cgroups (entered before QEMU's first instruction), its ids and
+     * chroot, seccomp, and an environment holding nothing but PATH.
+     */
+    Process startQemu(QemuVm vm, List<String> extraArgs) throws IOException {
+        VmSpec spec = vm.spec;
+        VmPaths paths = vm.paths;
+        VmIdentity id = jailer.prepare(paths, spec, accelerator);
+        vm.identity = id;
+        var argv = new ArrayList<String>();
+        // The launcher's shell, `ip netns exec` and setsid all exec in place: the pid stays QEMU's. The
+        // launcher goes first: it enters the cgroups through the host's /sys, which `ip netns exec`
+        // replaces with the namespace's (where the VM's cgroup directories do not exist).
+        argv.addAll(jailer.launcher(id, paths));
+        if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
+        argv.addAll(jailer.tapOpener(spec));
+        argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
+        argv.addAll(command.argv(spec, paths, images, jailer.enabled()));
+        argv.addAll(jailer.qemuArgs(id, paths));
+        argv.addAll(extraArgs);
+        var pb = new ProcessBuilder(argv).directory(paths.dir().toFile());
+        pb.environment().clear();
+        pb.environment().putAll(Jailer.ENVIRONMENT);
+        pb.redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(paths.qemuLog().toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        return pb.start();
+    }
+
+    /**
+     * Waits for the agent's hello while checking every second that QEMU still runs and that the console
+     * shows no fatal boot error, so a broken boot fails fast with its reason instead of timing out.
+     */
+    private AgentClient awaitAgent(QemuVm vm, Process process) throws EngineException, InterruptedException {
+        long deadline = System.nanoTime() + config.bootTimeout().toNanos();
+        var result = new CompletableFuture<AgentClient>();
+        Thread connecting = Thread.ofVirtual().start(() -> {
+            try {
+                var channel = VmProcesses.connectWhenListening(vm.paths.agentSocket(), process.toHandle(), deadline);
+                result.complete(AgentClient.over(channel, config.bootTimeout().toMillis(), TimeUnit.MILLISECONDS));
+            } catch (Exception e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            while (true) {
+                try {
+                    return result.get(1, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    failIfBootEnded(vm, process);
+                    if (System.nanoTime() > deadline) {
+                        throw bootFailure(vm, "the guest agent did not answer within " + config.bootTimeout().toSeconds() + " s");
+                    }
+                } catch (ExecutionException e) {
+                    failIfBootEnded(vm, process); // a lost connection is the symptom; say the cause when there is one
+                    throw bootFailure(vm, "agent connection failed: " + e.getCause());
+                }
+            }
+        } finally {
+            if (!result.isDone()) {
+                connecting.interrupt();
+                result.thenAccept(AgentClient::close);
+            }
+        }
+    }
+
+    /**
+     * Throws when the boot cannot succeed any more: the console shows a fatal error (checked first, as
+     * the guest powers off after it and QEMU then exits) or QEMU has exited.
+     */
+    private void failIfBootEnded(QemuVm vm, Process process) throws EngineException {
+        String fatal = VmProcesses.fatalConsoleLine(vm.paths);
+        if (fatal != null) throw bootFailure(vm, fatal);
+        if (!process.isAlive()) throw bootFailure(vm, "QEMU exited with code " + process.exitValue() + " during boot");
+    }
+
+    private EngineException bootFailure(QemuVm vm, String reason) {
+        String tail = VmProcesses.tail(vm.paths.console(), 15) + VmProcesses.tail(vm.paths.qemuLog(), 5);
+        return new EngineException(Kind.FAILED, "boot failed: " + reason + (tail.isBlank() ? "" : "\n--- console ---\n" + tail));
+    }
+}
