@@ -1,6 +1,6 @@
 package dev.bhatti.cli;
 
-import dev.bhatti.engine.qemu.HostFiles;
+import dev.bhatti.server.DataUsage;
 import dev.bhatti.server.store.EventRecord;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.UserRecord;
@@ -74,9 +74,9 @@ final class AdminCmd {
                         cpus += s.cpus();
                         memory += s.memoryMb();
                     }
-                    if (Files.exists(local.dataDir.resolve("sandboxes").resolve(s.id()).resolve("memory.zst"))) cold++;
+                    if (DataUsage.isCold(local.dataDir, s.id())) cold++;
                 }
-                long disk = HostFiles.usage(local.dataDir.resolve("sandboxes")) + HostFiles.usage(local.dataDir.resolve("snapshots"));
+                long disk = DataUsage.diskBytes(local.dataDir);
                 var recent = store.events(new EventRecord.Filter("", "", "", Instant.EPOCH, 10));
                 return new Report(byStatus, cold, cpus, memory, disk, users, byUser, snaps, recent);
             });

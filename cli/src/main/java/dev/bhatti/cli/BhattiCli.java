@@ -31,7 +31,7 @@ public final class BhattiCli {
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // errors that say what to do next, and a daemon that cannot set up its network (say, a clashing pool)
             if (e instanceof CliException || e instanceof TierBuilder.BuildException || e instanceof IllegalArgumentException
-                    || e instanceof IllegalStateException || e instanceof dev.bhatti.server.net.NetworkException) {
+                    || e instanceof IllegalStateException) {
                 cmd.getErr().println("bhatti: " + Redact.secrets(e.getMessage(), args));
                 return 1;
             }

@@ -72,7 +72,12 @@ public final class Daemon implements AutoCloseable {
                 dev.bhatti.server.secrets.SecretBox.open(data, store.countAllSecrets()));
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network);
         sandboxes.recover();
-        network.start();
+        try {
+            network.start();
+        } catch (dev.bhatti.server.net.NetworkException e) {
+            // a host that cannot give sandboxes their network (say, a clashing pool): the message says why
+            throw new IllegalStateException(e.getMessage(), e);
+        }
         var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
         thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC(), events);

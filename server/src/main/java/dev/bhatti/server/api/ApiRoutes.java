@@ -70,7 +70,7 @@ public final class ApiRoutes {
     private ApiRoutes() {}
 
     /** Checks that some route takes this path and method: 404 if none has the path, 405 if none the method. */
-    static void check(String method, List<String> path, String printablePath) {
+    public static void check(String method, List<String> path, String printablePath) {
         boolean pathKnown = false;
         for (Route r : ROUTES) {
             if (!r.matches(path)) continue;
@@ -81,7 +81,7 @@ public final class ApiRoutes {
         throw DomainException.notAllowed("method not allowed");
     }
 
-    static List<String> segments(String path) {
+    public static List<String> segments(String path) {
         var out = new java.util.ArrayList<String>();
         for (String s : path.split("/")) if (!s.isEmpty()) out.add(s);
         return out;

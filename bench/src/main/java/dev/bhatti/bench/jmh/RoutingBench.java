@@ -1,5 +1,6 @@
-package dev.bhatti.server.api;
+package dev.bhatti.bench.jmh;
 
+import dev.bhatti.server.api.ApiRoutes;
 import dev.bhatti.server.error.DomainException;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -12,8 +13,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The router's route table check ({@link ApiRoutes#check}): the first route, a late one, and an unknown path
- * (404). In the server's package, in the bench module, to reach the package-private check without widening it.
+ * The router's route table check ({@link ApiRoutes#check}): the first route, a late one, and an unknown path (404).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -15,8 +15,8 @@ import java.util.stream.Stream;
 /**
  * One VM booted without the daemon, for the benchmark's floors: the engine's own QEMU command line
  * ({@link QemuCommand}, same kernel, initramfs and root image, a qcow2 overlay like a sandbox's disk) and
- * the engine's {@link AgentClient} and {@link Qmp}, but no store, no API, no thermal manager. It lives in
- * the engine's package (in the bench module) to reach those package-private classes without widening them.
+ * the engine's {@link AgentClient} and {@link Qmp}, but no store, no API, no thermal manager and no jail.
+ * Public for the benchmark, which measures the daemon's cost against it; nothing in the daemon uses it.
  */
 public final class BareVm implements AutoCloseable {
 
