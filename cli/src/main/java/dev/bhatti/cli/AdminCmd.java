@@ -3,6 +3,7 @@ package dev.bhatti.cli;
 import dev.bhatti.server.DataUsage;
 import dev.bhatti.server.store.EventRecord;
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.UserRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -69,8 +70,8 @@ final class AdminCmd {
                     byUser.put(u.name(), store.sandboxes(u.id()));
                 }
                 for (SandboxRecord s : store.allSandboxes()) {
-                    byStatus.merge(s.status(), 1, Integer::sum);
-                    if (s.status().equals("running")) {
+                    byStatus.merge(s.status().wire(), 1, Integer::sum);
+                    if (s.status() == SandboxStatus.RUNNING) {
                         cpus += s.cpus();
                         memory += s.memoryMb();
                     }

@@ -80,7 +80,7 @@ public final class Daemon implements AutoCloseable {
         }
         var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
-        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, engine, activity, config.thermal(), java.time.Clock.systemUTC(), events);
+        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, sandboxes.lifecycle(), config.thermal(), java.time.Clock.systemUTC(), events);
         thermal.start();
 
         var threads = new QueuedThreadPool();
@@ -94,8 +94,8 @@ public final class Daemon implements AutoCloseable {
         http.addConnector(connector);
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
-        forwards = new Forwards(sandboxes::tunnel);
-        backends = new ProxyBackends(sandboxes::tunnel);
+        forwards = new Forwards(sandboxes.lifecycle()::tunnel);
+        backends = new ProxyBackends(sandboxes.lifecycle()::tunnel);
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         var api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,

@@ -1,6 +1,7 @@
 package dev.bhatti.server;
 
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.SnapshotRecord;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.Store;
@@ -36,13 +37,13 @@ class SqliteStoreTest {
         try (var store = SqliteStore.open(dir.resolve("s.db"))) {
             store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
             store.insertUser(new UserRecord("u2", "bob", "h2", 5, 4, 4096, 5, 20480, Instant.now()));
-            var a = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
+            var a = new SandboxRecord("id1", "u1", "dev", SandboxStatus.RUNNING, "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
             var alice = store.userByName("alice").orElseThrow();
             var bob = store.userByName("bob").orElseThrow();
             assertThat(store.insertSandbox(a, alice)).isEqualTo(Store.Insert.INSERTED);
-            assertThat(store.insertSandbox(new SandboxRecord("id2", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), alice))
+            assertThat(store.insertSandbox(new SandboxRecord("id2", "u1", "dev", SandboxStatus.RUNNING, "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), alice))
                     .as("same user, same name").isEqualTo(Store.Insert.NAME_TAKEN);
-            assertThat(store.insertSandbox(new SandboxRecord("id3", "u2", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), bob))
+            assertThat(store.insertSandbox(new SandboxRecord("id3", "u2", "dev", SandboxStatus.RUNNING, "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false), bob))
                     .as("another user may use the name").isEqualTo(Store.Insert.INSERTED);
             assertThat(store.sandbox("u1", "dev").orElseThrow().id()).isEqualTo("id1");
             assertThat(store.sandbox("u1", "id1")).isPresent();
@@ -50,7 +51,7 @@ class SqliteStoreTest {
             assertThat(store.sandbox("u1", "dev").orElseThrow().keepHot()).isFalse();
             store.updateKeepHot("id1", true);
             assertThat(store.sandboxById("id1").orElseThrow().keepHot()).isTrue();
-            store.updateStatus("id1", "error", "died");
+            store.updateStatus("id1", SandboxStatus.ERROR, "died");
             assertThat(store.sandbox("u1", "dev").orElseThrow().detail()).isEqualTo("died");
             store.deleteSandbox("id1");
             assertThat(store.usage("u1").sandboxes()).isZero();
@@ -125,7 +126,7 @@ class SqliteStoreTest {
     }
 
     private static SandboxRecord sandbox(String id, String name, int cpus, int memoryMb) {
-        return new SandboxRecord(id, "u1", name, "starting", "", cpus, memoryMb, "minimal", "qemu", "tcg", Instant.now(), false);
+        return new SandboxRecord(id, "u1", name, SandboxStatus.STARTING, "", cpus, memoryMb, "minimal", "qemu", "tcg", Instant.now(), false);
     }
 
     @Test
@@ -167,7 +168,7 @@ class SqliteStoreTest {
     void publishRulesAreUniqueByAliasAndBySandboxPort() {
         try (var store = SqliteStore.open(dir.resolve("pub.db"))) {
             store.insertUser(new UserRecord("u1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
-            var s = new SandboxRecord("id1", "u1", "dev", "running", "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
+            var s = new SandboxRecord("id1", "u1", "dev", SandboxStatus.RUNNING, "", 1, 512, "minimal", "qemu", "tcg", Instant.now(), false);
             store.insertSandbox(s, store.userByName("alice").orElseThrow());
             var now = Instant.now();
             assertThat(store.insertPublish(new dev.bhatti.server.store.PublishRecord("p1", "u1", "id1", 3000, "web", now)))

@@ -2,6 +2,7 @@ package dev.bhatti.server;
 
 import dev.bhatti.server.auth.UserAdmin;
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.SnapshotRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -46,7 +47,7 @@ class TenancyTest {
         alice = users.create("alice", new UserAdmin.Quota(1, 4, 4096, 5));
         bob = users.create("bob", new UserAdmin.Quota(5, 4, 4096, 5));
         carol = users.create("carol", new UserAdmin.Quota(5, 4, 4096, 5));
-        admin.insertSandbox(new SandboxRecord("aaaa000000000001", alice.user().id(), "dev", "stopped", "", 1, 512, "minimal", "qemu",
+        admin.insertSandbox(new SandboxRecord("aaaa000000000001", alice.user().id(), "dev", SandboxStatus.STOPPED, "", 1, 512, "minimal", "qemu",
                 "tcg", Instant.now(), false), alice.user());
         admin.insertSnapshot(new SnapshotRecord("bbbb000000000001", alice.user().id(), "pre", "ready", "aaaa000000000001", "dev", 1,
                 512, "minimal", 1, Instant.now()), 5);
@@ -213,7 +214,7 @@ class TenancyTest {
     @Test
     void snapshotStorageIsCappedPerUser() throws Exception {
         var gina = new UserAdmin(admin).create("gina", new UserAdmin.Quota(1, 1, 512, 5, 0));
-        admin.insertSandbox(new SandboxRecord("cccc000000000001", gina.user().id(), "box", "stopped", "", 1, 512, "minimal", "qemu",
+        admin.insertSandbox(new SandboxRecord("cccc000000000001", gina.user().id(), "box", SandboxStatus.STOPPED, "", 1, 512, "minimal", "qemu",
                 "tcg", Instant.now(), false), gina.user());
         var r = call("POST", "/sandboxes/box/checkpoint", gina.apiKey(), "{\"name\":\"s1\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(429);

@@ -1,6 +1,7 @@
 package dev.bhatti.bench.jmh;
 
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.UserRecord;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +40,7 @@ public class StoreReadBench {
         var user = new UserRecord(USER, "admin", KEY_HASH, 100, 100, 100_000, 5, 100_000, Instant.now());
         store.insertUser(user);
         for (int i = 0; i < 20; i++) {
-            store.insertSandbox(new SandboxRecord("sb" + i + "0123456789abcd", USER, "dev-" + i, "running", "", 1, 512,
+            store.insertSandbox(new SandboxRecord("sb" + i + "0123456789abcd", USER, "dev-" + i, SandboxStatus.RUNNING, "", 1, 512,
                     "minimal", "qemu", "tcg", Instant.now(), false), user);
         }
     }

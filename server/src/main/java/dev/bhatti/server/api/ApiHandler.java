@@ -339,8 +339,9 @@ public final class ApiHandler extends Handler.Abstract {
         if (body.outputFile() != null) throw DomainException.invalid("output_file needs detach: true");
         String accept = request.getHeaders().get(HttpHeader.ACCEPT);
         if (accept != null && accept.contains(NDJSON)) {
-            sandboxes.running(user, id); // a 404 or 409 is still a plain JSON error
-            new NdjsonExec(response, callback).run(out -> sandboxes.exec(user, id, command, out));
+            try (var inUse = sandboxes.use(user, id)) { // woken and checked once: a 404 or 409 is still a plain JSON error
+                new NdjsonExec(response, callback).run(out -> inUse.call(guest -> guest.exec(command, out)));
+            }
             return Reply.STREAMED;
         }
         var output = new CappedOutput(MAX_EXEC_OUTPUT);
@@ -413,7 +414,7 @@ public final class ApiHandler extends Handler.Abstract {
             case "POST" -> {
                 var body = readJson(request, ForwardBody.class);
                 if (body.guestPort() == null) throw DomainException.invalid("guest_port is required");
-                sandboxes.running(user, seg.get(1));
+                sandboxes.awake(user, seg.get(1));
                 var f = forwards.open(sandboxId, body.guestPort(), body.hostPort() == null ? 0 : body.hostPort());
                 yield new Reply(201, forwardView(f), false);
             }

@@ -82,7 +82,7 @@ final class SessionsRoute {
                     guest.openSession(new SessionOpen.Attach(sessionId, false)));
             socket = new ShellSocket(attached, true);
         } else {
-            sandboxes.running(user, id);
+            sandboxes.awake(user, id);
             socket = new ShellSocket(first -> sandboxes.onRunning(user, id, guest ->
                     guest.openSession(pipedStart(first))));
         }

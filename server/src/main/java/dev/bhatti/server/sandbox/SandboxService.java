@@ -2,10 +2,8 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Detached;
 import dev.bhatti.engine.Engine;
-import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.GuestNet;
 import dev.bhatti.server.net.Egress;
-import dev.bhatti.server.net.NetworkException;
 import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.ExecCommand;
@@ -19,6 +17,7 @@ import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
 import org.slf4j.Logger;
@@ -42,6 +41,7 @@ public final class SandboxService {
     private final SecretService secrets;
     private final Events events;
     private final SandboxNetwork network;
+    private final SandboxLifecycle lifecycle;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
                           SandboxNetwork network) {
@@ -52,11 +52,11 @@ public final class SandboxService {
         this.accelerator = accelerator;
         this.activity = activity;
         this.secrets = secrets;
-        engine.onStateChange((id, state, reason) -> {
-            store.updateStatus(id, statusOf(state), reason);
-            events.record("sandbox." + state.wire(), null, store.sandboxById(id).map(SandboxRecord::name).orElse(id), reason);
-        });
+        this.lifecycle = new SandboxLifecycle(store, engine, activity, network, events);
     }
+
+    /** The owner of each sandbox's state, wakes and transitions. */
+    public SandboxLifecycle lifecycle() { return lifecycle; }
 
     /**
      * What a create may ask for. {@code env} applies to every command in the sandbox, {@code files} are
@@ -89,8 +89,8 @@ public final class SandboxService {
                     + (engine.tiers().isEmpty() ? "none (build one with: bhatti tier build minimal)" : String.join(", ", engine.tiers())));
         }
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
-        if (existing.isPresent()) return new Created(refresh(existing.get()), true);
-        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", cpus, memoryMb, image,
+        if (existing.isPresent()) return new Created(lifecycle.current(existing.get()), true);
+        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", cpus, memoryMb, image,
                 engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), Boolean.TRUE.equals(req.keepHot()));
         switch (store.insertSandbox(record, user)) {
             case INSERTED -> { }
@@ -109,10 +109,10 @@ public final class SandboxService {
                         "applying the create configuration failed: " + e.getMessage(), e);
             }
             store.setSandboxSecrets(record.id(), secretNames);
-            store.updateStatus(record.id(), "running", "");
+            lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
             activity.touch(record.id()); // idle from now: a boot slower than warm_after must not pause it at once
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
-            return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
+            return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
             network.detach(record.id());
             store.deleteSandbox(record.id());
@@ -128,11 +128,11 @@ public final class SandboxService {
     }
 
     public List<SandboxRecord> list(UserRecord user) {
-        return store.sandboxes(user.id()).stream().map(this::refresh).toList();
+        return store.sandboxes(user.id()).stream().map(lifecycle::current).toList();
     }
 
     public SandboxRecord get(UserRecord user, String idOrName) {
-        return refresh(find(user, idOrName));
+        return lifecycle.current(find(user, idOrName));
     }
 
     public void destroy(UserRecord user, String idOrName) {
@@ -140,7 +140,7 @@ public final class SandboxService {
         try {
             engine.destroy(s.id());
         } catch (EngineException e) {
-            store.updateStatus(s.id(), "error", "destroy failed: " + e.getMessage());
+            lifecycle.record(s.id(), SandboxStatus.ERROR, "destroy failed: " + e.getMessage());
             throw DomainException.failed("could not destroy sandbox: " + e.getMessage());
         }
         network.detach(s.id());
@@ -149,130 +149,38 @@ public final class SandboxService {
         log.info("sandbox {} ({}) destroyed", s.name(), s.id());
     }
 
-    /**
-     * Checks that the sandbox exists and runs, waking it first if it is warm or cold (transparently: a
-     * request never has to know). Concurrent wakes of one sandbox wake it once; the engine serializes
-     * transitions. Call before committing a streamed response.
-     */
-    public SandboxRecord running(UserRecord user, String idOrName) {
-        return running(find(user, idOrName));
-    }
-
-    private SandboxRecord running(SandboxRecord s) {
-        return running(s, false);
-    }
-
-    /** Registers the request (and, with {@code begin}, an operation under way) and wakes the sandbox, under its gate. */
-    private SandboxRecord running(SandboxRecord s, boolean begin) {
-        var gate = activity.gate(s.id());
-        gate.lock();
-        try {
-            if (begin) activity.begin(s.id());
-            else activity.touch(s.id());
-            VmState state = engine.info(s.id()).map(VmInfo::state).orElse(null);
-            if (state == VmState.PAUSED || state == VmState.SUSPENDED) wake(s, state);
-            s = refresh(s);
-            if (!s.status().equals("running")) throw conflictNotRunning(s);
-            return s;
-        } catch (RuntimeException e) {
-            if (begin) activity.end(s.id());
-            throw e;
-        } finally {
-            gate.unlock();
-        }
-    }
-
-    private void wake(SandboxRecord s, VmState from) {
-        long started = System.nanoTime();
-        try {
-            if (from == VmState.PAUSED) {
-                engine.resume(s.id());
-            } else {
-                prepareNetwork(s.id());
-                engine.start(s.id(), false);
-            }
-        } catch (EngineException e) {
-            if (e.kind() == EngineException.Kind.NOT_RUNNING) return; // it moved on meanwhile; refresh tells the truth
-            String why = "could not wake sandbox " + s.name() + ": " + e.getMessage();
-            throw e.kind() == EngineException.Kind.CONFLICT ? DomainException.conflict(why) : DomainException.sandboxFailed(why);
-        }
-        long ms = (System.nanoTime() - started) / 1_000_000;
-        log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), ms);
-        events.record("thermal.wake", null, s.name(), "from " + from.thermal() + " in " + ms + " ms");
+    /** Checks that the sandbox exists and runs, waking it first if it is warm or cold. */
+    public SandboxRecord awake(UserRecord user, String idOrName) {
+        return lifecycle.awake(find(user, idOrName));
     }
 
     /** Sets whether the thermal manager leaves the sandbox alone; keeping it hot wakes it now. */
     public SandboxRecord keepHot(UserRecord user, String idOrName, boolean keepHot) {
         SandboxRecord s = find(user, idOrName);
         store.updateKeepHot(s.id(), keepHot);
-        if (keepHot) running(s);
-        return refresh(find(user, idOrName));
+        if (keepHot) lifecycle.awake(s);
+        return lifecycle.current(find(user, idOrName));
     }
 
-    /** Snapshots the sandbox to disk and ends its VM (cold); idempotent on a stopped one. */
-    public SandboxRecord stop(UserRecord user, String idOrName) {
-        return transition(find(user, idOrName), "stop", false, id -> engine.suspend(id));
-    }
+    public SandboxRecord stop(UserRecord user, String idOrName) { return lifecycle.stop(find(user, idOrName)); }
 
     /**
      * Resumes a stopped sandbox where it was; {@code force} boots it from its disk when its snapshot is
      * unusable, and hands it its secrets again (they live only in guest memory).
      */
     public SandboxRecord start(UserRecord user, String idOrName, boolean force) {
-        return transition(find(user, idOrName), "start", true, id -> {
-            prepareNetwork(id);
-            engine.start(id, force);
-            if (force) BootConfig.applySecrets(engine.guest(id), secrets.remainingValues(user, store.sandboxSecrets(id)));
+        SandboxRecord s = find(user, idOrName);
+        return lifecycle.start(s, force, guest -> {
+            BootConfig.applySecrets(guest, secrets.remainingValues(user, store.sandboxSecrets(s.id())));
+            return null;
         });
     }
 
-    /** Stops the sandbox's vCPUs, keeping its memory (warm). */
-    public SandboxRecord pause(UserRecord user, String idOrName) {
-        return transition(find(user, idOrName), "pause", false, id -> engine.pause(id));
-    }
+    public SandboxRecord pause(UserRecord user, String idOrName) { return lifecycle.pause(find(user, idOrName)); }
 
-    /** Runs a paused sandbox again. */
-    public SandboxRecord resume(UserRecord user, String idOrName) {
-        return transition(find(user, idOrName), "resume", true, id -> engine.resume(id));
-    }
+    public SandboxRecord resume(UserRecord user, String idOrName) { return lifecycle.resume(find(user, idOrName)); }
 
-    private interface Transition {
-        void run(String vmId) throws EngineException;
-    }
-
-    /**
-     * Runs a thermal transition under the sandbox's gate: a request arriving meanwhile waits for it to
-     * end and then finds the sandbox as the transition left it (and wakes it if it must).
-     */
-    private SandboxRecord transition(SandboxRecord s, String op, boolean countsAsUse, Transition t) {
-        var gate = activity.gate(s.id());
-        gate.lock();
-        try {
-            t.run(s.id());
-            if (countsAsUse) activity.touch(s.id());
-            return refresh(s); // under the gate: a wake queued behind this transition has not begun yet
-        } catch (EngineException e) {
-            throw lifecycleFailure(s, op, e);
-        } finally {
-            gate.unlock();
-        }
-    }
-
-    /**
-     * Writes named snapshot {@code snapshotId} of the sandbox (under its gate, so that no wake or cooling
-     * runs meanwhile); the sandbox stays as hot, warm or cold as it was. Returns the bytes on disk.
-     */
-    long checkpoint(SandboxRecord s, String snapshotId) {
-        var gate = activity.gate(s.id());
-        gate.lock();
-        try {
-            return engine.checkpoint(s.id(), snapshotId);
-        } catch (EngineException e) {
-            throw lifecycleFailure(s, "snapshot", e);
-        } finally {
-            gate.unlock();
-        }
-    }
+    long checkpoint(SandboxRecord s, String snapshotId) { return lifecycle.checkpoint(s, snapshotId); }
 
     /**
      * Creates a new sandbox running from the moment of {@code snapshot}: same memory, processes and
@@ -280,7 +188,7 @@ public final class SandboxService {
      */
     Created createFromSnapshot(UserRecord user, dev.bhatti.server.store.SnapshotRecord snapshot, String requestedName) {
         String name = requestedName == null ? snapshot.name() + "-" + ApiKeys.randomHex(3) : Limits.name(requestedName);
-        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, "starting", "", snapshot.cpus(), snapshot.memoryMb(),
+        var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", snapshot.cpus(), snapshot.memoryMb(),
                 snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);
         switch (store.insertSandbox(record, user)) {
             case INSERTED -> { }
@@ -297,11 +205,11 @@ public final class SandboxService {
                     : null;
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
                     snapshot.memoryMb(), snapshot.image(), net));
-            store.updateStatus(record.id(), "running", "");
+            lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
             activity.touch(record.id());
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             log.info("sandbox {} ({}) resumed from snapshot {}", name, record.id(), snapshot.name());
-            return new Created(record.withStatus("running", "").withAccelerator(vm.accelerator()), false);
+            return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
             network.detach(record.id());
             store.deleteSandbox(record.id());
@@ -361,42 +269,13 @@ public final class SandboxService {
         return h.isEmpty() ? "sandbox" : h;
     }
 
-    private DomainException lifecycleFailure(SandboxRecord s, String op, EngineException e) {
-        return switch (e.kind()) {
-            case NOT_RUNNING, CONFLICT -> DomainException.conflict("cannot " + op + " sandbox " + s.name() + ": " + e.getMessage());
-            case NOT_FOUND -> DomainException.notFound("sandbox not found: " + s.name());
-            case INVALID -> DomainException.invalid(e.getMessage());
-            default -> DomainException.failed("could not " + op + " sandbox " + s.name() + ": " + e.getMessage());
-        };
-    }
-
-    /**
-     * The status a sandbox row takes from its VM's state, or empty to leave the row as it is. A row still
-     * "starting" belongs to its create (which settles it), and an engine caught STARTING is mid-wake or
-     * mid-start: that moment is never written, or a row would keep a status no later look corrects.
-     */
-    static Optional<String> followedStatus(String rowStatus, VmState state) {
-        if (rowStatus.equals("starting") || state == VmState.STARTING) return Optional.empty();
-        String status = statusOf(state);
-        return status.equals(rowStatus) ? Optional.empty() : Optional.of(status);
-    }
-
-    /** Where a VM's state puts a sandbox: warm counts as running, cold as stopped. */
-    static String statusOf(VmState state) {
-        return switch (state) {
-            case RUNNING, PAUSED -> "running";
-            case SUSPENDED, STOPPED -> "stopped";
-            case STARTING -> "starting";
-            case ERROR -> "error";
-        };
-    }
-
     /** The sandbox's thermal state (hot, warm, cold) as the engine sees it now, or empty. */
-    public String thermal(SandboxRecord s) {
-        return engine.info(s.id()).map(vm -> vm.state().thermal()).orElse("");
-    }
+    public String thermal(SandboxRecord s) { return lifecycle.thermal(s); }
 
     public long diskUsage(SandboxRecord s) { return engine.diskUsage(s.id()); }
+
+    /** Wakes the sandbox if it must and holds it for work in its guest until the result is closed. */
+    public SandboxLifecycle.InUse use(UserRecord user, String idOrName) { return lifecycle.use(find(user, idOrName)); }
 
     public ExecResult exec(UserRecord user, String idOrName, ExecCommand command, ExecListener listener) {
         return onRunning(user, idOrName, guest -> guest.exec(command, listener));
@@ -406,70 +285,24 @@ public final class SandboxService {
         return onRunning(user, idOrName, guest -> guest.execDetached(command, outputFile));
     }
 
-    /** Runs one operation in a running sandbox's guest (waking it first), mapping its failures to domain errors. */
-    public <T> T onRunning(UserRecord user, String idOrName, GuestCall<T> call) {
+    /** Runs one operation in a running sandbox's guest (waking it first), its failures as domain errors. */
+    public <T> T onRunning(UserRecord user, String idOrName, SandboxLifecycle.GuestCall<T> call) {
         return onRunning(find(user, idOrName), call);
     }
 
-    /** Like {@link #onRunning(UserRecord, String, GuestCall)} for a sandbox already found (and authorized). */
-    public <T> T onRunning(SandboxRecord sandbox, GuestCall<T> call) {
-        SandboxRecord s = running(sandbox, true);
-        try {
-            return call.call(engine.guest(s.id()));
-        } catch (EngineException e) {
-            throw execFailure(s, e);
-        } finally {
-            activity.end(s.id());
+    /** Like {@link #onRunning(UserRecord, String, SandboxLifecycle.GuestCall)} for a sandbox already found (and authorized). */
+    public <T> T onRunning(SandboxRecord sandbox, SandboxLifecycle.GuestCall<T> call) {
+        try (var inUse = lifecycle.use(sandbox)) {
+            return inUse.call(call);
         }
-    }
-
-    /**
-     * Relays one forwarded connection to a guest port, waking the sandbox first, and again whenever the
-     * client sends while it is warm (a connection outlives a pause: the proxy keeps idle ones in its
-     * pool, and a request sent on one into a paused VM went unanswered until the proxy's timeout, 504).
-     * The sandbox counts as busy while the connection is open.
-     */
-    public void tunnel(String sandboxId, int guestPort, java.nio.channels.SocketChannel client) {
-        SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> DomainException.notFound("sandbox is gone"));
-        s = running(s, true);
-        try {
-            SandboxRecord sandbox = s;
-            engine.guest(s.id()).tunnel(guestPort, client, () -> wakeIfPaused(sandbox));
-        } catch (EngineException e) {
-            throw execFailure(s, e);
-        } finally {
-            activity.end(s.id());
-        }
-    }
-
-    private void wakeIfPaused(SandboxRecord s) {
-        if (engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.PAUSED) running(s);
     }
 
     /** Marks the sandbox busy (never cooled) until the returned token is closed: for attached shells. */
-    public Activity.Busy busy(UserRecord user, String idOrName) {
-        return activity.busy(find(user, idOrName).id());
-    }
+    public Activity.Busy busy(SandboxRecord s) { return lifecycle.busy(s); }
 
-    public Activity.Busy busy(SandboxRecord s) { return activity.busy(s.id()); }
+    public Activity.Busy busy(UserRecord user, String idOrName) { return lifecycle.busy(find(user, idOrName)); }
 
     public Optional<SandboxRecord> byId(String sandboxId) { return store.sandboxById(sandboxId); }
-
-    /** Work on a sandbox's guest: the API reaches the inside of a VM only through this. */
-    @FunctionalInterface
-    public interface GuestCall<T> {
-        T call(Guest guest) throws EngineException;
-    }
-
-    private DomainException execFailure(SandboxRecord s, EngineException e) {
-        return switch (e.kind()) {
-            case INVALID -> DomainException.invalid(e.getMessage());
-            case MISSING -> DomainException.notFound(e.getMessage());
-            case CONFLICT -> DomainException.conflict(e.getMessage());
-            case NOT_FOUND, NOT_RUNNING -> conflictNotRunning(refresh(s));
-            case FAILED -> DomainException.sandboxFailed("the sandbox failed: " + e.getMessage());
-        };
-    }
 
     /**
      * After a daemon restart: re-attach to VMs that still run and record the truth about the others.
@@ -480,7 +313,7 @@ public final class SandboxService {
      */
     public void recover() {
         for (SandboxRecord s : store.allSandboxes()) {
-            if (s.status().equals("starting")) {
+            if (s.status() == SandboxStatus.STARTING) {
                 remove(s, "the daemon stopped during its create");
                 events.record("sandbox.create_failed", null, s.name(), "the daemon stopped during the create");
                 continue;
@@ -490,9 +323,9 @@ public final class SandboxService {
                 continue;
             }
             VmInfo vm = engine.adopt(s.id());
-            String status = vm.state() == VmState.STARTING ? "error" : statusOf(vm.state());
+            SandboxStatus status = vm.state() == VmState.STARTING ? SandboxStatus.ERROR : SandboxLifecycle.statusOf(vm.state());
             String detail = vm.state() == VmState.RUNNING ? "" : vm.detail();
-            store.updateStatus(s.id(), status, detail);
+            lifecycle.record(s.id(), status, detail);
             log.info("recovered sandbox {} ({}): {}", s.name(), s.id(), status);
         }
     }
@@ -502,7 +335,7 @@ public final class SandboxService {
         try {
             engine.destroy(s.id());
         } catch (EngineException e) {
-            store.updateStatus(s.id(), "error", why + "; its files could not be removed (" + e.getMessage() + "): destroy it");
+            lifecycle.record(s.id(), SandboxStatus.ERROR, why + "; its files could not be removed (" + e.getMessage() + "): destroy it");
             log.warn("sandbox {} ({}): {}; could not remove it: {}", s.name(), s.id(), why, e.getMessage());
             return;
         }
@@ -510,37 +343,11 @@ public final class SandboxService {
         log.info("removed sandbox {} ({}): {}", s.name(), s.id(), why);
     }
 
-    /** The sandbox's TAP must exist before its VM boots or restores (a host reboot removes TAPs). */
-    private void prepareNetwork(String sandboxId) throws EngineException {
-        try {
-            network.prepare(sandboxId);
-        } catch (NetworkException e) {
-            throw new EngineException(EngineException.Kind.FAILED, "its network could not be set up: " + e.getMessage());
-        }
-    }
-
     /** What a user sees of the sandbox's network, if it has one. */
     public Optional<SandboxNetwork.View> networkView(SandboxRecord s) { return network.view(s.id()); }
-
-    private DomainException conflictNotRunning(SandboxRecord s) {
-        return DomainException.conflict("sandbox " + s.name() + " is not running (status " + s.status()
-                + (s.detail().isEmpty() ? "" : ": " + s.detail()) + "); start it with: bhatti start " + s.name()
-                + " (--force boots it from its disk)");
-    }
 
     SandboxRecord find(UserRecord user, String idOrName) {
         return store.sandbox(user.id(), idOrName)
                 .orElseThrow(() -> DomainException.notFound("sandbox not found: " + Limits.printable(idOrName)));
-    }
-
-    /** The engine is the source of truth for a VM's state; the row follows it. */
-    private SandboxRecord refresh(SandboxRecord s) {
-        Optional<VmInfo> vm = engine.info(s.id());
-        if (vm.isEmpty()) return s;
-        Optional<String> status = followedStatus(s.status(), vm.get().state());
-        if (status.isEmpty()) return s;
-        String detail = vm.get().detail();
-        store.updateStatus(s.id(), status.get(), detail);
-        return s.withStatus(status.get(), detail);
     }
 }

@@ -12,7 +12,7 @@ public record SandboxView(String id, String name, String status, String thermal,
                           java.util.List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt) {
 
     public static SandboxView of(SandboxRecord r, String thermal, java.util.Optional<dev.bhatti.server.net.SandboxNetwork.View> net) {
-        return new SandboxView(r.id(), r.name(), r.status(), thermal, r.detail(), r.cpus(), r.memoryMb(), r.image(), r.engine(),
+        return new SandboxView(r.id(), r.name(), r.status().wire(), thermal, r.detail(), r.cpus(), r.memoryMb(), r.image(), r.engine(),
                 r.accelerator(), net.map(n -> n.ip()).orElse(null), net.map(n -> n.egress()).orElse(null),
                 net.map(n -> n.allowHosts()).orElse(null), r.keepHot(), null, r.createdAt().toString());
     }

@@ -3,13 +3,13 @@ package dev.bhatti.server.store;
 import java.time.Instant;
 
 /**
- * A sandbox as stored. {@code status}: starting, running, stopped or error; {@code detail} says why.
+ * A sandbox as stored; {@code detail} says why it is in its {@code status}.
  * {@code keepHot} exempts it from automatic pausing and snapshotting.
  */
-public record SandboxRecord(String id, String userId, String name, String status, String detail, int cpus,
+public record SandboxRecord(String id, String userId, String name, SandboxStatus status, String detail, int cpus,
                             int memoryMb, String image, String engine, String accelerator, Instant createdAt, boolean keepHot) {
 
-    public SandboxRecord withStatus(String newStatus, String newDetail) {
+    public SandboxRecord withStatus(SandboxStatus newStatus, String newDetail) {
         return new SandboxRecord(id, userId, name, newStatus, newDetail, cpus, memoryMb, image, engine, accelerator, createdAt, keepHot);
     }
 

@@ -139,7 +139,7 @@ public final class SqliteStore implements Store {
                 int rows = update("INSERT INTO sandboxes (id, user_id, name, status, detail, cpus, memory_mb, image, engine, accelerator, created_at, keep_hot) "
                         + "SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM (SELECT COUNT(*) AS n, COALESCE(SUM(cpus), 0) AS c, "
                         + "COALESCE(SUM(memory_mb), 0) AS m FROM sandboxes WHERE user_id = ?) WHERE n < ? AND c + ? <= ? AND m + ? <= ?",
-                        s.id(), s.userId(), s.name(), s.status(), s.detail(), s.cpus(), s.memoryMb(), s.image(), s.engine(),
+                        s.id(), s.userId(), s.name(), s.status().wire(), s.detail(), s.cpus(), s.memoryMb(), s.image(), s.engine(),
                         s.accelerator(), s.createdAt().toString(), s.keepHot() ? 1 : 0,
                         s.userId(), limits.maxSandboxes(), s.cpus(), limits.maxCpus(), s.memoryMb(), limits.maxMemoryMb());
                 return rows == 1 ? Insert.INSERTED : Insert.OVER_LIMIT;
@@ -189,8 +189,8 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public void updateStatus(String sandboxId, String status, String detail) {
-        query(() -> update("UPDATE sandboxes SET status = ?, detail = ? WHERE id = ?", status, detail, sandboxId));
+    public void updateStatus(String sandboxId, SandboxStatus status, String detail) {
+        query(() -> update("UPDATE sandboxes SET status = ?, detail = ? WHERE id = ?", status.wire(), detail, sandboxId));
     }
 
     @Override
@@ -522,7 +522,7 @@ public final class SqliteStore implements Store {
     }
 
     private static SandboxRecord sandbox(ResultSet rs) throws SQLException {
-        return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
+        return new SandboxRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), SandboxStatus.parse(rs.getString("status")),
                 rs.getString("detail"), rs.getInt("cpus"), rs.getInt("memory_mb"), rs.getString("image"),
                 rs.getString("engine"), rs.getString("accelerator"), Instant.parse(rs.getString("created_at")), rs.getInt("keep_hot") != 0);
     }

@@ -45,7 +45,7 @@ public interface Store extends AutoCloseable {
 
     List<SandboxRecord> allSandboxes();
 
-    void updateStatus(String sandboxId, String status, String detail);
+    void updateStatus(String sandboxId, SandboxStatus status, String detail);
 
     void updateAccelerator(String sandboxId, String accelerator);
 

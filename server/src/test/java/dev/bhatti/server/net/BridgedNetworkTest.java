@@ -3,6 +3,7 @@ package dev.bhatti.server.net;
 import dev.bhatti.engine.GuestNet;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.SqliteStore;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
@@ -59,7 +60,7 @@ class BridgedNetworkTest {
     }
 
     SandboxRecord sandbox(String user, String id, String name) {
-        var s = new SandboxRecord(id, user, name, "running", "", 1, 256, "minimal", "qemu", "tcg", Instant.now(), false);
+        var s = new SandboxRecord(id, user, name, SandboxStatus.RUNNING, "", 1, 256, "minimal", "qemu", "tcg", Instant.now(), false);
         assertThat(store.insertSandbox(s, store.users().stream().filter(u -> u.id().equals(user)).findFirst().orElseThrow()))
                 .isEqualTo(Store.Insert.INSERTED);
         return s;

@@ -1,6 +1,7 @@
 package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.VmState;
+import dev.bhatti.server.store.SandboxStatus;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -9,23 +10,23 @@ class FollowedStatusTest {
 
     @Test
     void aRowFollowsTheSettledStatesOfItsVm() {
-        assertThat(SandboxService.followedStatus("running", VmState.SUSPENDED)).contains("stopped");
-        assertThat(SandboxService.followedStatus("stopped", VmState.RUNNING)).contains("running");
-        assertThat(SandboxService.followedStatus("running", VmState.ERROR)).contains("error");
-        assertThat(SandboxService.followedStatus("running", VmState.PAUSED)).as("warm counts as running").isEmpty();
-        assertThat(SandboxService.followedStatus("stopped", VmState.STOPPED)).isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.RUNNING, VmState.SUSPENDED)).contains(SandboxStatus.STOPPED);
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.STOPPED, VmState.RUNNING)).contains(SandboxStatus.RUNNING);
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.RUNNING, VmState.ERROR)).contains(SandboxStatus.ERROR);
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.RUNNING, VmState.PAUSED)).as("warm counts as running").isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.STOPPED, VmState.STOPPED)).isEmpty();
     }
 
     @Test
     void aVmCaughtMidWakeIsNeverWrittenIntoTheRow() {
         // a status read while another request woke the sandbox once stuck the row at "starting" for good
-        assertThat(SandboxService.followedStatus("stopped", VmState.STARTING)).isEmpty();
-        assertThat(SandboxService.followedStatus("running", VmState.STARTING)).isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.STOPPED, VmState.STARTING)).isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.RUNNING, VmState.STARTING)).isEmpty();
     }
 
     @Test
     void aRowBeingCreatedIsLeftToItsCreate() {
-        assertThat(SandboxService.followedStatus("starting", VmState.RUNNING)).isEmpty();
-        assertThat(SandboxService.followedStatus("starting", VmState.ERROR)).isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.STARTING, VmState.RUNNING)).isEmpty();
+        assertThat(SandboxLifecycle.followedStatus(SandboxStatus.STARTING, VmState.ERROR)).isEmpty();
     }
 }

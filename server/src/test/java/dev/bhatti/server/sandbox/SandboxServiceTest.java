@@ -6,6 +6,7 @@ import dev.bhatti.engine.ExecListener;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.UserRecord;
 import dev.bhatti.server.testing.Services;
 import org.junit.jupiter.api.AfterEach;
@@ -52,8 +53,8 @@ class SandboxServiceTest {
     void aCreatedSandboxRunsAndACreateOfTheSameNameFindsIt() {
         var created = services.sandboxes.create(alice, Services.named("dev"));
         assertThat(created.existing()).isFalse();
-        assertThat(created.sandbox().status()).isEqualTo("running");
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo("running");
+        assertThat(created.sandbox().status()).isEqualTo(SandboxStatus.RUNNING);
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.RUNNING);
         var again = services.sandboxes.create(alice, Services.named("dev"));
         assertThat(again.existing()).isTrue();
         assertThat(again.sandbox().id()).isEqualTo(created.sandbox().id());
@@ -97,10 +98,10 @@ class SandboxServiceTest {
         assertThat(services.engine.state(s.id())).isEqualTo(VmState.RUNNING);
 
         services.sandboxes.stop(alice, "dev");
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo("stopped");
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.STOPPED);
         assertThat(services.sandboxes.exec(alice, "dev", cmd("true"), DISCARD).exitCode()).isZero();
         assertThat(services.engine.count("start", s.id())).as("a cold sandbox is restored by the request").isEqualTo(1);
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo("running");
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.RUNNING);
     }
 
     @Test
@@ -128,11 +129,23 @@ class SandboxServiceTest {
     void anExecOnACrashedSandboxIsAConflictThatSaysHowToStartIt() {
         var s = services.sandboxes.create(alice, Services.named("dev")).sandbox();
         services.engine.crash(s.id(), "the VM process ended with code 137");
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("the engine's report is stored").isEqualTo("error");
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("the engine's report is stored").isEqualTo(SandboxStatus.ERROR);
         assertThatThrownBy(() -> services.sandboxes.exec(alice, "dev", cmd("true"), DISCARD))
                 .isInstanceOf(DomainException.Conflict.class)
                 .hasMessageContaining("is not running").hasMessageContaining("code 137").hasMessageContaining("bhatti start dev");
         assertThat(services.engine.count("exec", s.id())).isZero();
+    }
+
+    @Test
+    void aReadShowsWhatTheVmIsWithoutWritingIt() throws Exception {
+        var s = services.sandboxes.create(alice, Services.named("dev")).sandbox();
+        services.engine.suspend(s.id()); // behind the service's back: only a read looks
+        assertThat(services.sandboxes.get(alice, "dev").status()).isEqualTo(SandboxStatus.STOPPED);
+        assertThat(services.sandboxes.list(alice)).extracting(r -> r.status()).containsExactly(SandboxStatus.STOPPED);
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("the row is the last transition's").isEqualTo(SandboxStatus.RUNNING);
+        services.sandboxes.start(alice, "dev", false);
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.RUNNING);
+        assertThat(services.engine.count("start", s.id())).isEqualTo(1);
     }
 
     @Test
@@ -149,7 +162,7 @@ class SandboxServiceTest {
     void recoveryUndoesUnfinishedCreatesAndDestroysAndAdoptsTheRest() throws Exception {
         var running = services.sandboxes.create(alice, Services.named("running")).sandbox();
         var gone = services.sandboxes.create(alice, Services.named("gone")).sandbox();
-        var half = new dev.bhatti.server.store.SandboxRecord("cccc000000000001", alice.id(), "half", "starting", "", 1, 512, "minimal",
+        var half = new dev.bhatti.server.store.SandboxRecord("cccc000000000001", alice.id(), "half", SandboxStatus.STARTING, "", 1, 512, "minimal",
                 "memory", "tcg", java.time.Instant.now(), false);
         services.store.insertSandbox(half, alice);
         // what the next daemon finds: one VM still running, one whose files a destroy removed, one create cut short
@@ -160,7 +173,7 @@ class SandboxServiceTest {
 
         assertThat(services.store.sandbox(alice.id(), "half")).as("an unfinished create is undone").isEmpty();
         assertThat(services.store.sandbox(alice.id(), "gone")).as("a destroy cut short is finished").isEmpty();
-        assertThat(services.store.sandbox(alice.id(), "running").orElseThrow().status()).isEqualTo("stopped");
+        assertThat(services.store.sandbox(alice.id(), "running").orElseThrow().status()).isEqualTo(SandboxStatus.STOPPED);
         assertThat(services.engine.count("adopt", running.id())).isEqualTo(1);
     }
 }

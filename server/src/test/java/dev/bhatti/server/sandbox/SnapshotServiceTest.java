@@ -3,6 +3,7 @@ package dev.bhatti.server.sandbox;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.store.SnapshotRecord;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.UserRecord;
 import dev.bhatti.server.testing.Services;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,7 @@ class SnapshotServiceTest {
         assertThat(snap.sizeBytes()).isEqualTo(services.engine.snapshotBytes);
         assertThat(services.engine.snapshots()).containsExactly(snap.id());
         var clone = services.snapshots.resume(alice, "pre", "clone").sandbox();
-        assertThat(clone.status()).isEqualTo("running");
+        assertThat(clone.status()).isEqualTo(SandboxStatus.RUNNING);
         assertThat(services.engine.count("createFromSnapshot", clone.id())).isEqualTo(1);
         assertThatThrownBy(() -> services.snapshots.create(alice, "dev", "pre")).isInstanceOf(DomainException.Conflict.class);
     }

@@ -2,6 +2,7 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.VmState;
+import dev.bhatti.server.store.SandboxStatus;
 import dev.bhatti.server.store.UserRecord;
 import dev.bhatti.server.testing.Services;
 import org.junit.jupiter.api.AfterEach;
@@ -43,12 +44,12 @@ class ThermalManagerTest {
         services.clock.advance(WARM_AFTER);
         thermal.cycle();
         assertThat(services.engine.state(s.id())).isEqualTo(VmState.PAUSED);
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("warm counts as running").isEqualTo("running");
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("warm counts as running").isEqualTo(SandboxStatus.RUNNING);
 
         services.clock.advance(COLD_AFTER.minus(WARM_AFTER));
         thermal.cycle();
         assertThat(services.engine.state(s.id())).isEqualTo(VmState.SUSPENDED);
-        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo("stopped");
+        assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.STOPPED);
     }
 
     @Test

@@ -51,7 +51,7 @@ public final class Services implements AutoCloseable {
 
     /** A thermal manager that pauses after {@code warmAfter} idle and snapshots to disk after {@code coldAfter}. */
     public ThermalManager thermal(Duration warmAfter, Duration coldAfter) {
-        return new ThermalManager(store, engine, activity, new ThermalManager.Policy(warmAfter, coldAfter, Duration.ofSeconds(1)), clock, events);
+        return new ThermalManager(store, sandboxes.lifecycle(), new ThermalManager.Policy(warmAfter, coldAfter, Duration.ofSeconds(1)), clock, events);
     }
 
     /** A create request with just a name (everything else defaulted). */
