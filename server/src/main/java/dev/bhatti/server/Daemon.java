@@ -34,6 +34,7 @@ public final class Daemon implements AutoCloseable {
     private FileChannel lockChannel;
     private SqliteStore store;
     private QemuEngine engine;
+    private ApiHandler api;
     private Server http;
     private Forwards forwards;
     private ProxyBackends backends;
@@ -98,7 +99,7 @@ public final class Daemon implements AutoCloseable {
         backends = new ProxyBackends(sandboxes.lifecycle()::tunnel);
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
-        var api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
+        api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
                 new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends);
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
@@ -114,6 +115,9 @@ public final class Daemon implements AutoCloseable {
     public int proxyPort() { return proxy == null ? -1 : proxy.config().port(); }
 
     public void join() throws InterruptedException { http.join(); }
+
+    /** The API's routes, as the router holds them. */
+    public java.util.List<dev.bhatti.server.api.Route> apiRoutes() { return api.routes(); }
 
     /** The port the API actually listens on (useful with port 0). */
     public int port() { return ((ServerConnector) http.getConnectors()[0]).getLocalPort(); }

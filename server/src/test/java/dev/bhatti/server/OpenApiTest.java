@@ -1,6 +1,5 @@
 package dev.bhatti.server;
 
-import dev.bhatti.server.api.ApiRoutes;
 import dev.bhatti.server.api.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -60,13 +59,13 @@ class OpenApiTest {
             }
         }
         Set<String> routed = new HashSet<>();
-        ApiRoutes.ROUTES.forEach(route -> routed.add(route.method() + " " + route.template()));
+        daemon.apiRoutes().forEach(route -> routed.add(route.method() + " " + route.template()));
         assertThat(documented).isEqualTo(routed);
     }
 
     @Test
     void everyRouteIsHandledAndAnythingElseIs404Or405() throws Exception {
-        for (var route : ApiRoutes.ROUTES) {
+        for (var route : daemon.apiRoutes()) {
             String path = route.template().replace("{id}", "nope").replace("{name}", "nope").replace("{session}", "s1")
                     .replace("{port}", "1") + (route.template().endsWith("/files") ? "?path=/x" : "");
             String body = switch (route.method()) {

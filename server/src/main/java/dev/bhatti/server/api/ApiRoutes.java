@@ -1,88 +1,42 @@
 package dev.bhatti.server.api;
 
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.sandbox.Limits;
+
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
- * Every route of the API, by method and path template. The router answers 404 and 405 from this table,
- * and a test holds it equal to the OpenAPI document ({@code openapi.json}), so neither can drift.
+ * The API's table of routes, by resource, and the lookup of a request in it: 404 when no route has the
+ * path, 405 when none has the method. A test holds the table equal to the OpenAPI document.
  */
 public final class ApiRoutes {
 
-    /** A template's segments are literals or {@code {name}} placeholders. */
-    public record Route(String method, String template, List<String> segments) {
-        /** Split once: every request is checked against the table (the JMH routing bench showed the cost). */
-        public Route(String method, String template) { this(method, template, ApiRoutes.segments(template)); }
+    /** A route and the parameters its template took from the path. */
+    public record Match(Route route, Map<String, String> params) {}
 
-        boolean matches(List<String> path) {
-            List<String> t = segments;
-            if (t.size() != path.size()) return false;
-            for (int i = 0; i < t.size(); i++) {
-                if (!t.get(i).startsWith("{") && !t.get(i).equals(path.get(i))) return false;
-            }
-            return true;
-        }
-    }
+    private final List<Route> routes;
 
-    /** Routes that need no API key. */
-    public static final Set<String> PUBLIC = Set.of("/health", "/openapi.json");
+    public ApiRoutes(List<Route> routes) { this.routes = List.copyOf(routes); }
 
-    public static final List<Route> ROUTES = List.of(
-            new Route("GET", "/health"),
-            new Route("GET", "/openapi.json"),
-            new Route("GET", "/sandboxes"),
-            new Route("POST", "/sandboxes"),
-            new Route("GET", "/sandboxes/{id}"),
-            new Route("PATCH", "/sandboxes/{id}"),
-            new Route("DELETE", "/sandboxes/{id}"),
-            new Route("POST", "/sandboxes/{id}/stop"),
-            new Route("POST", "/sandboxes/{id}/start"),
-            new Route("POST", "/sandboxes/{id}/pause"),
-            new Route("POST", "/sandboxes/{id}/resume"),
-            new Route("POST", "/sandboxes/{id}/exec"),
-            new Route("GET", "/sandboxes/{id}/exec/ws"),
-            new Route("GET", "/sandboxes/{id}/ws"),
-            new Route("GET", "/sandboxes/{id}/files"),
-            new Route("PUT", "/sandboxes/{id}/files"),
-            new Route("HEAD", "/sandboxes/{id}/files"),
-            new Route("GET", "/sandboxes/{id}/sessions"),
-            new Route("DELETE", "/sandboxes/{id}/sessions/{session}"),
-            new Route("GET", "/sandboxes/{id}/forward"),
-            new Route("POST", "/sandboxes/{id}/forward"),
-            new Route("DELETE", "/sandboxes/{id}/forward"),
-            new Route("DELETE", "/sandboxes/{id}/forward/{port}"),
-            new Route("POST", "/sandboxes/{id}/shell-token"),
-            new Route("DELETE", "/sandboxes/{id}/shell-token"),
-            new Route("GET", "/sandboxes/{id}/publish"),
-            new Route("POST", "/sandboxes/{id}/publish"),
-            new Route("DELETE", "/sandboxes/{id}/publish/{port}"),
-            new Route("POST", "/sandboxes/{id}/checkpoint"),
-            new Route("GET", "/snapshots"),
-            new Route("GET", "/snapshots/{name}"),
-            new Route("DELETE", "/snapshots/{name}"),
-            new Route("POST", "/snapshots/{name}/resume"),
-            new Route("GET", "/secrets"),
-            new Route("POST", "/secrets"),
-            new Route("GET", "/secrets/{name}"),
-            new Route("DELETE", "/secrets/{name}"));
+    public List<Route> routes() { return routes; }
 
-    private ApiRoutes() {}
-
-    /** Checks that some route takes this path and method: 404 if none has the path, 405 if none the method. */
-    public static void check(String method, List<String> path, String printablePath) {
+    public Match find(String method, String path) {
+        List<String> segments = segments(path);
         boolean pathKnown = false;
-        for (Route r : ROUTES) {
-            if (!r.matches(path)) continue;
+        for (Route r : routes) {
+            Map<String, String> params = r.match(segments);
+            if (params == null) continue;
             pathKnown = true;
-            if (r.method().equals(method)) return;
+            if (r.method().equals(method)) return new Match(r, params);
         }
-        if (!pathKnown) throw DomainException.notFound("no such route: " + method + " " + printablePath);
+        if (!pathKnown) throw DomainException.notFound("no such route: " + method + " " + Limits.printable(path));
         throw DomainException.notAllowed("method not allowed");
     }
 
     public static List<String> segments(String path) {
-        var out = new java.util.ArrayList<String>();
+        var out = new ArrayList<String>();
         for (String s : path.split("/")) if (!s.isEmpty()) out.add(s);
         return out;
     }

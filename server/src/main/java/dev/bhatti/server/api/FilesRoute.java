@@ -37,6 +37,15 @@ final class FilesRoute {
 
     FilesRoute(SandboxService sandboxes) { this.sandboxes = sandboxes; }
 
+    List<Route> routes() {
+        Endpoint files = c -> {
+            Object body = handle(c.user(), c.param("id"), c.request(), c.response(), c.callback());
+            return body == null ? Reply.STREAMED : Reply.ok(body);
+        };
+        return List.of(Route.keyed("GET", "/sandboxes/{id}/files", files), Route.keyed("PUT", "/sandboxes/{id}/files", files),
+                Route.keyed("HEAD", "/sandboxes/{id}/files", files));
+    }
+
     /** Returns null when it has written the response itself. */
     Object handle(UserRecord user, String id, Request request, Response response, Callback callback) throws IOException {
         Fields query = QueryParameters.of(request);

@@ -34,7 +34,7 @@ final class NdjsonExec implements ExecListener {
         this.response = response;
         this.callback = callback;
         response.setStatus(200);
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, ApiHandler.NDJSON);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, ExecRoutes.NDJSON);
         this.out = Content.Sink.asOutputStream(response);
     }
 

@@ -38,6 +38,20 @@ final class SessionsRoute {
         this.websockets = websockets;
     }
 
+    List<Route> routes() {
+        return List.of(
+                Route.keyed("GET", "/sandboxes/{id}/exec/ws", c -> {
+                    piped(c.user(), c.param("id"), c.request(), c.response(), c.callback());
+                    return Reply.STREAMED;
+                }),
+                Route.keyed("GET", "/sandboxes/{id}/ws", c -> {
+                    shell(c.user(), c.param("id"), c.request(), c.response(), c.callback());
+                    return Reply.STREAMED;
+                }),
+                Route.keyed("GET", "/sandboxes/{id}/sessions", c -> Reply.ok(list(c.user(), c.param("id")))),
+                Route.keyed("DELETE", "/sandboxes/{id}/sessions/{session}", c -> Reply.ok(kill(c.user(), c.param("id"), c.param("session"), c.request()))));
+    }
+
     /** Upgrades to a WebSocket relaying a shell; returns false if the request was no upgrade. */
     boolean shell(UserRecord user, String id, Request request, Response response, Callback callback) {
         // Checked first, so that a plain GET never starts a shell nobody will see.

@@ -1,0 +1,34 @@
+package dev.bhatti.server.api;
+
+import java.util.List;
+
+/**
+ * A method and path template bound to its endpoint. {@code keyed} routes need an API key and draw from
+ * the user's rate limits; the others ({@code /health}, {@code /openapi.json}) answer anyone.
+ */
+public record Route(String method, String template, boolean keyed, Endpoint endpoint, List<String> segments) {
+
+    Route(String method, String template, boolean keyed, Endpoint endpoint) {
+        this(method, template, keyed, endpoint, ApiRoutes.segments(template)); // split once, not per request
+    }
+
+    public static Route keyed(String method, String template, Endpoint endpoint) { return new Route(method, template, true, endpoint); }
+
+    public static Route open(String method, String template, Endpoint endpoint) { return new Route(method, template, false, endpoint); }
+
+    /** The template's parameters taken from {@code path}, or null when the path does not fit it. */
+    java.util.Map<String, String> match(List<String> path) {
+        if (segments.size() != path.size()) return null;
+        java.util.Map<String, String> params = null;
+        for (int i = 0; i < segments.size(); i++) {
+            String t = segments.get(i);
+            if (t.startsWith("{")) {
+                if (params == null) params = new java.util.HashMap<>(2);
+                params.put(t.substring(1, t.length() - 1), path.get(i));
+            } else if (!t.equals(path.get(i))) {
+                return null;
+            }
+        }
+        return params == null ? java.util.Map.of() : params;
+    }
+}

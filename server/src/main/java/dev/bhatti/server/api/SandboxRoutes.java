@@ -1,0 +1,96 @@
+package dev.bhatti.server.api;
+
+import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.events.Events;
+import dev.bhatti.server.forward.Forwards;
+import dev.bhatti.server.publish.ProxyBackends;
+import dev.bhatti.server.publish.PublishService;
+import dev.bhatti.server.sandbox.SandboxService;
+import dev.bhatti.server.sandbox.SandboxView;
+import dev.bhatti.server.store.SandboxRecord;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/** {@code /sandboxes} and {@code /sandboxes/{id}}: create, read, change, destroy, and the thermal transitions. */
+final class SandboxRoutes {
+
+    /** {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. */
+    record PatchBody(Boolean keepHot) {}
+
+    /** {@code POST /sandboxes/{id}/start}: {@code force} boots from the disk when the snapshot is unusable. */
+    record StartBody(boolean force) {}
+
+    private final SandboxService sandboxes;
+    private final Events events;
+    private final Forwards forwards;
+    private final ProxyBackends backends;
+    private final WebShells webShells;
+    private final PublishService publishes;
+
+    SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells,
+                  PublishService publishes) {
+        this.sandboxes = sandboxes;
+        this.events = events;
+        this.forwards = forwards;
+        this.backends = backends;
+        this.webShells = webShells;
+        this.publishes = publishes;
+    }
+
+    List<Route> routes() {
+        return List.of(
+                Route.keyed("GET", "/sandboxes", c -> Reply.ok(sandboxes.list(c.user()).stream().map(this::view).toList())),
+                Route.keyed("POST", "/sandboxes", this::create),
+                Route.keyed("GET", "/sandboxes/{id}", this::inspect),
+                Route.keyed("PATCH", "/sandboxes/{id}", this::patch),
+                Route.keyed("DELETE", "/sandboxes/{id}", this::destroy),
+                Route.keyed("POST", "/sandboxes/{id}/stop", c -> transitioned(c, "stop", sandboxes.stop(c.user(), c.param("id")))),
+                Route.keyed("POST", "/sandboxes/{id}/start", c -> transitioned(c, "start", sandboxes.start(c.user(), c.param("id"),
+                        c.optionalJson(StartBody.class).map(StartBody::force).orElse(false)))),
+                Route.keyed("POST", "/sandboxes/{id}/pause", c -> transitioned(c, "pause", sandboxes.pause(c.user(), c.param("id")))),
+                Route.keyed("POST", "/sandboxes/{id}/resume", c -> transitioned(c, "resume", sandboxes.resume(c.user(), c.param("id")))));
+    }
+
+    /** A sandbox as the API shows it. */
+    SandboxView view(SandboxRecord s) {
+        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s));
+    }
+
+    private Reply create(Call c) throws IOException {
+        var created = sandboxes.create(c.user(), c.json(SandboxService.CreateRequest.class));
+        SandboxRecord s = created.sandbox();
+        if (!created.existing()) events.record("sandbox.create", c.user().name(), s.name(), s.cpus() + " cpu, " + s.memoryMb() + " MB, " + s.image());
+        return Reply.createdOrExisting(view(s), created.existing());
+    }
+
+    private Reply inspect(Call c) {
+        var s = sandboxes.get(c.user(), c.param("id"));
+        return Reply.ok(view(s).withDiskBytes(sandboxes.diskUsage(s)));
+    }
+
+    private Reply patch(Call c) throws IOException {
+        var patch = c.json(PatchBody.class);
+        if (patch.keepHot() == null) throw DomainException.invalid("nothing to change; give keep_hot");
+        return Reply.ok(view(sandboxes.keepHot(c.user(), c.param("id"), patch.keepHot())));
+    }
+
+    /** Ends what reaches the sandbox from outside (forwards, published ports, web shells), then the sandbox. */
+    private Reply destroy(Call c) {
+        var doomed = sandboxes.get(c.user(), c.param("id"));
+        forwards.close(doomed.id(), 0);
+        backends.close(doomed.id(), 0);
+        webShells.disconnect(doomed.id(), "the sandbox was destroyed");
+        boolean published = publishes.hasPublished(doomed);
+        sandboxes.destroy(c.user(), c.param("id"));
+        if (published) publishes.releaseCertificates(); // its names' certificates go now
+        events.record("sandbox.destroy", c.user().name(), doomed.name(), "");
+        return Reply.ok(Map.of("status", "destroyed"));
+    }
+
+    private Reply transitioned(Call c, String op, SandboxRecord s) {
+        events.record("sandbox." + op, c.user().name(), s.name(), "");
+        return Reply.ok(view(s));
+    }
+}
