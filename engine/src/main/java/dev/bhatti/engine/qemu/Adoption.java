@@ -13,17 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Takes over the VMs a previous daemon process left, in whatever state it left them. */
-final class Adoption {
+record Adoption(Jailer jailer, ExitWatcher exits) {
     /** A snapshot writer ends moments after its migration; syncing a large file to a slow disk takes longer. */
     private static final Duration WRITER_EXIT_TIMEOUT = Duration.ofSeconds(60);
-
-    private final Jailer jailer;
-    private final ExitWatcher exits;
-
-    Adoption(Jailer jailer, ExitWatcher exits) {
-        this.jailer = jailer;
-        this.exits = exits;
-    }
 
     /**
      * After a daemon restart, whatever the previous daemon was doing: a live QEMU process is adopted as

@@ -12,18 +12,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /** Writes a VM's memory and disk to snapshots: the one a suspend leaves, and named ones that outlive the VM. */
-final class Checkpoints {
+record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
     private static final Logger log = LoggerFactory.getLogger(Checkpoints.class);
     /** Writing a memory snapshot of the largest guests to a slow disk stays well within this. */
     private static final Duration SNAPSHOT_TIMEOUT = Duration.ofMinutes(10);
-
-    private final SnapshotStore snapshots;
-    private final Jailer jailer;
-
-    Checkpoints(SnapshotStore snapshots, Jailer jailer) {
-        this.snapshots = snapshots;
-        this.jailer = jailer;
-    }
 
     /**
      * Captures the VM's memory, devices and disk as snapshot {@code snapshotId}, leaving it as hot, warm

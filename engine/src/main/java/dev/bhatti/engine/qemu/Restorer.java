@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Runs a VM again from its memory snapshot: a cold wake, or a clone of a named snapshot taking its own identity. */
-final class Restorer {
+record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exits) {
     private static final Logger log = LoggerFactory.getLogger(Restorer.class);
     /** How long the first hello after a restore is waited for before connecting anew; doubled each time. */
     private static final Duration RESTORED_AGENT_FIRST_ATTEMPT = Duration.ofSeconds(3);
@@ -23,18 +23,6 @@ final class Restorer {
     /** How long a starting QEMU may take to listen on its QMP socket. */
     private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
-
-    private final EngineConfig config;
-    private final VmBoot boot;
-    private final Jailer jailer;
-    private final ExitWatcher exits;
-
-    Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exits) {
-        this.config = config;
-        this.boot = boot;
-        this.jailer = jailer;
-        this.exits = exits;
-    }
 
     /**
      * Starts a new QEMU process that loads the snapshot, then lets it run. Only a snapshot that QEMU

@@ -20,24 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Starts QEMU processes in their jails: a VM's disk, its boot up to its agent's hello, and why a boot failed. */
-final class VmBoot {
+record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images, QemuCommand command, Jailer jailer, ExitWatcher exits) {
     private static final Logger log = LoggerFactory.getLogger(VmBoot.class);
-
-    private final EngineConfig config;
-    private final Accelerator accelerator;
-    private final ImageCatalog images;
-    private final QemuCommand command;
-    private final Jailer jailer;
-    private final ExitWatcher exits;
-
-    VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images, QemuCommand command, Jailer jailer, ExitWatcher exits) {
-        this.config = config;
-        this.accelerator = accelerator;
-        this.images = images;
-        this.command = command;
-        this.jailer = jailer;
-        this.exits = exits;
-    }
 
     /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
     void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {

@@ -18,16 +18,7 @@ import java.util.Locale;
  * its user, and the user's rate limit for that kind of request admits it. Guessing keys is itself
  * rate limited per address.
  */
-final class Authentication {
-    private final Store store;
-    private final RateLimits rateLimits;
-    private final Events events;
-
-    Authentication(Store store, RateLimits rateLimits, Events events) {
-        this.store = store;
-        this.rateLimits = rateLimits;
-        this.events = events;
-    }
+record Authentication(Store store, RateLimits rateLimits, Events events) {
 
     /** {@code endpoint} behind authentication and the user's rate limit. */
     Endpoint around(Route route) {

@@ -9,14 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /sandboxes/{id}/forward}: guest ports on the host's loopback, relayed over the agent channel. */
-final class ForwardRoutes {
-    private final SandboxService sandboxes;
-    private final Forwards forwards;
-
-    ForwardRoutes(SandboxService sandboxes, Forwards forwards) {
-        this.sandboxes = sandboxes;
-        this.forwards = forwards;
-    }
+record ForwardRoutes(SandboxService sandboxes, Forwards forwards) {
 
     List<Route> routes() {
         return List.of(

@@ -11,21 +11,9 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /sandboxes/{id}/publish}: a sandbox's ports on public names through the proxy. */
-final class PublishRoutes {
+record PublishRoutes(SandboxService sandboxes, PublishService publishes, ProxyBackends backends, Events events) {
 
     record PublishBody(Integer port, String alias) {}
-
-    private final SandboxService sandboxes;
-    private final PublishService publishes;
-    private final ProxyBackends backends;
-    private final Events events;
-
-    PublishRoutes(SandboxService sandboxes, PublishService publishes, ProxyBackends backends, Events events) {
-        this.sandboxes = sandboxes;
-        this.publishes = publishes;
-        this.backends = backends;
-        this.events = events;
-    }
 
     List<Route> routes() {
         return List.of(

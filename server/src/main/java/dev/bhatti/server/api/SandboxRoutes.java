@@ -14,30 +14,13 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /sandboxes} and {@code /sandboxes/{id}}: create, read, change, destroy, and the thermal transitions. */
-final class SandboxRoutes {
+record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells, PublishService publishes) {
 
     /** {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. */
     record PatchBody(Boolean keepHot) {}
 
     /** {@code POST /sandboxes/{id}/start}: {@code force} boots from the disk when the snapshot is unusable. */
     record StartBody(boolean force) {}
-
-    private final SandboxService sandboxes;
-    private final Events events;
-    private final Forwards forwards;
-    private final ProxyBackends backends;
-    private final WebShells webShells;
-    private final PublishService publishes;
-
-    SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells,
-                  PublishService publishes) {
-        this.sandboxes = sandboxes;
-        this.events = events;
-        this.forwards = forwards;
-        this.backends = backends;
-        this.webShells = webShells;
-        this.publishes = publishes;
-    }
 
     List<Route> routes() {
         return List.of(

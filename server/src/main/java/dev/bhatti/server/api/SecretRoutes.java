@@ -9,18 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /secrets}: a user's encrypted secrets, set and listed by name; their values are never shown. */
-final class SecretRoutes {
+record SecretRoutes(SecretService secrets, Events events) {
 
     /** {@code POST /secrets}. */
     record SecretBody(String name, String value) {}
-
-    private final SecretService secrets;
-    private final Events events;
-
-    SecretRoutes(SecretService secrets, Events events) {
-        this.secrets = secrets;
-        this.events = events;
-    }
 
     List<Route> routes() {
         return List.of(

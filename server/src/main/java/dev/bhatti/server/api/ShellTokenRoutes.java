@@ -8,18 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /sandboxes/{id}/shell-token}: a link to a web shell of the sandbox, to share, and its revocation. */
-final class ShellTokenRoutes {
-    private final SandboxService sandboxes;
-    private final WebShells webShells;
-    private final PublishService publishes;
-    private final Events events;
-
-    ShellTokenRoutes(SandboxService sandboxes, WebShells webShells, PublishService publishes, Events events) {
-        this.sandboxes = sandboxes;
-        this.webShells = webShells;
-        this.publishes = publishes;
-        this.events = events;
-    }
+record ShellTokenRoutes(SandboxService sandboxes, WebShells webShells, PublishService publishes, Events events) {
 
     List<Route> routes() {
         return List.of(

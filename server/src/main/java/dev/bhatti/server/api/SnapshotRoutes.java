@@ -9,20 +9,10 @@ import java.util.List;
 import java.util.Map;
 
 /** Named snapshots: taken of a sandbox ({@code /sandboxes/{id}/checkpoint}), listed, deleted, resumed as new sandboxes. */
-final class SnapshotRoutes {
+record SnapshotRoutes(SnapshotService snapshots, Events events, SandboxRoutes sandboxViews) {
 
     /** {@code POST /sandboxes/{id}/checkpoint} names the snapshot; {@code POST /snapshots/{name}/resume} the new sandbox. */
     record NameBody(String name) {}
-
-    private final SnapshotService snapshots;
-    private final Events events;
-    private final SandboxRoutes sandboxViews;
-
-    SnapshotRoutes(SnapshotService snapshots, Events events, SandboxRoutes sandboxViews) {
-        this.snapshots = snapshots;
-        this.events = events;
-        this.sandboxViews = sandboxViews;
-    }
 
     List<Route> routes() {
         return List.of(

@@ -135,23 +135,18 @@ public final class InMemoryEngine implements Engine {
         return new EngineException(Kind.NOT_RUNNING, "sandbox is " + vm.state.wire() + (vm.detail.isEmpty() ? "" : ": " + vm.detail));
     }
 
-    @Override
-    public synchronized void pause(String vmId) throws EngineException {
+    /** A transition: a no-op in {@code to} already, from {@code from} it moves, from anything else it is refused. */
+    private synchronized void move(String op, String vmId, VmState from, VmState to) throws EngineException {
         Vm vm = known(vmId);
-        call("pause", vmId);
-        if (vm.state == VmState.PAUSED) return;
-        if (vm.state != VmState.RUNNING) throw notRunning(vm);
-        vm.state = VmState.PAUSED;
+        call(op, vmId);
+        if (vm.state == to) return;
+        if (vm.state != from) throw notRunning(vm);
+        vm.state = to;
     }
 
-    @Override
-    public synchronized void resume(String vmId) throws EngineException {
-        Vm vm = known(vmId);
-        call("resume", vmId);
-        if (vm.state == VmState.RUNNING) return;
-        if (vm.state != VmState.PAUSED) throw notRunning(vm);
-        vm.state = VmState.RUNNING;
-    }
+    @Override public void pause(String vmId) throws EngineException { move("pause", vmId, VmState.RUNNING, VmState.PAUSED); }
+
+    @Override public void resume(String vmId) throws EngineException { move("resume", vmId, VmState.PAUSED, VmState.RUNNING); }
 
     @Override
     public synchronized void suspend(String vmId) throws EngineException {
