@@ -68,7 +68,7 @@ class ServiceManagerTest {
                 [Install]
                 WantedBy=multi-user.target
                 """);
-        assertThat(u.type()).isEqualTo("forking");
+        assertThat(u.type()).isEqualTo(dev.bhatti.agent.services.UnitFile.Type.FORKING);
         assertThat(u.environment()).containsEntry("GREETING", "hello world").containsEntry("MODE", "prod");
         assertThat(u.execStartPre().getFirst().ignoreFailure()).isTrue();
         assertThat(u.execStart().getFirst().argv()).containsExactly("/usr/bin/web", "--name", "web.service", "--verbose");

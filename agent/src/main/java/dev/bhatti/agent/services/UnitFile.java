@@ -14,11 +14,52 @@ import java.util.Map;
  * User, WorkingDirectory, Environment), when to restart it, what it depends on, and how long a
  * Type=notify service may take to report READY=1 (TimeoutStartSec).
  */
-public record UnitFile(String name, String description, String type, List<ExecLine> execStartPre, List<ExecLine> execStart,
-                       List<ExecLine> execStartPost, List<ExecLine> execStop, String restart, long restartMillis,
+public record UnitFile(String name, String description, Type type, List<ExecLine> execStartPre, List<ExecLine> execStart,
+                       List<ExecLine> execStartPost, List<ExecLine> execStop, Restart restart, long restartMillis,
                        Map<String, String> environment, List<String> environmentFiles, String user, String workingDirectory,
                        boolean remainAfterExit, String pidFile, List<String> after, List<String> requires, List<String> wants,
                        List<String> wantedBy, long timeoutStartMillis) {
+
+    /** How the service starts and when it counts as up (Type=); a type not listed runs as simple. */
+    public enum Type {
+        /** Up once its process is started (simple and exec). */
+        SIMPLE,
+        /** Its commands run to their end; up afterwards only with RemainAfterExit=yes. */
+        ONESHOT,
+        /** Its command forks the daemon and exits; the daemon's pid is read from PIDFile=. */
+        FORKING,
+        /** Up once it sends READY=1 on its NOTIFY_SOCKET. */
+        NOTIFY;
+
+        static Type parse(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "oneshot" -> ONESHOT;
+                case "forking" -> FORKING;
+                case "notify" -> NOTIFY;
+                default -> SIMPLE;
+            };
+        }
+    }
+
+    /** When an ended service is started again (Restart=); a policy not listed never restarts it. */
+    public enum Restart {
+        NO, ALWAYS,
+        /** After an exit code other than 0 (on-failure, on-abnormal). */
+        ON_FAILURE;
+
+        static Restart parse(String value) {
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "always" -> ALWAYS;
+                case "on-failure", "on-abnormal" -> ON_FAILURE;
+                default -> NO;
+            };
+        }
+
+        /** Whether a service that ended with {@code exitCode} starts again. */
+        public boolean after(int exitCode) {
+            return this == ALWAYS || this == ON_FAILURE && exitCode != 0;
+        }
+    }
 
     /** One Exec*= line; {@code ignoreFailure} is the '-' prefix. */
     public record ExecLine(List<String> argv, boolean ignoreFailure) {}
@@ -56,10 +97,10 @@ public record UnitFile(String name, String description, String type, List<ExecLi
                 if (eq > 0) env.put(word.substring(0, eq), word.substring(eq + 1));
             }
         }
-        return new UnitFile(name, one(keys, "Unit.Description", name), one(keys, "Service.Type", "simple").toLowerCase(Locale.ROOT),
+        return new UnitFile(name, one(keys, "Unit.Description", name), Type.parse(one(keys, "Service.Type", "simple")),
                 execs(keys, "Service.ExecStartPre", name), execs(keys, "Service.ExecStart", name),
                 execs(keys, "Service.ExecStartPost", name), execs(keys, "Service.ExecStop", name),
-                one(keys, "Service.Restart", "no").toLowerCase(Locale.ROOT), seconds(one(keys, "Service.RestartSec", "0.1")),
+                Restart.parse(one(keys, "Service.Restart", "no")), seconds(one(keys, "Service.RestartSec", "0.1")),
                 env, all(keys, "Service.EnvironmentFile"), one(keys, "Service.User", ""), one(keys, "Service.WorkingDirectory", ""),
                 bool(one(keys, "Service.RemainAfterExit", "no")), one(keys, "Service.PIDFile", ""),
                 names(keys, "Unit.After"), names(keys, "Unit.Requires"), names(keys, "Unit.Wants"), names(keys, "Install.WantedBy"),
