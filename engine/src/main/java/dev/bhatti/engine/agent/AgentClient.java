@@ -16,7 +16,6 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.protocol.Connection;
 import dev.bhatti.protocol.FrameIO;
 import dev.bhatti.protocol.Message;
-import dev.bhatti.protocol.PeerRestartedException;
 import dev.bhatti.protocol.Stream;
 
 import java.io.IOException;
@@ -24,7 +23,6 @@ import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -354,131 +352,15 @@ public final class AgentClient implements AutoCloseable {
     /**
      * Relays {@code client} to the guest's TCP {@code port} until both directions end. {@code wake} runs
      * before each piece of the client's bytes goes to the guest, and each second the guest has not yet
-     * answered the opening: the VM may be paused under a connection (see {@code Engine.tunnel}).
+     * answered the opening: the VM may be paused under a connection (see {@code Guest.tunnel}).
      */
     public void tunnel(int port, SocketChannel client, Runnable wake) throws EngineException, InterruptedException {
-        Stream stream = openForward(port, wake);
-        Thread up = Thread.ofVirtual().start(() -> clientToGuest(client, stream, wake));
-        try {
-            while (true) {
-                Message m = stream.poll(1, TimeUnit.SECONDS);
-                if (m == null) {
-                    if (!client.isOpen()) return;
-                    continue;
-                }
-                switch (m) {
-                    case Message.Data d -> {
-                        ByteBuffer b = ByteBuffer.wrap(d.bytes());
-                        while (b.hasRemaining()) client.write(b);
-                    }
-                    case Message.Eof e -> client.shutdownOutput();
-                    case Message.Exit x -> { return; }
-                    case Message.Error e -> { return; }
-                    default -> { }
-                }
-            }
-        } catch (IOException e) {
-            // the client or the agent went away
-            try { stream.send(new Message.Error("aborted", "client gone")); } catch (IOException ignored) { }
-        } finally {
-            up.interrupt();
-            stream.finish();
-        }
-    }
-
-    /** Opens a forward to the guest port and waits (30 s at most) for the agent's answer, waking the VM meanwhile. */
-    private Stream openForward(int port, Runnable wake) throws EngineException, InterruptedException {
-        for (int attempt = 1; ; attempt++) {
-            Stream stream;
-            Message first = null;
-            try {
-                stream = connection.open(new Message.ForwardOpen(port));
-                for (int waited = 0; first == null && waited < 30; waited++) {
-                    first = stream.poll(1, TimeUnit.SECONDS);
-                    if (first == null) wakeOrEnd(stream, wake);
-                }
-            } catch (IOException e) {
-                // An open lost to an agent restart carried none of the client's bytes (they flow only once
-                // it is answered), so it is asked again; after a daemon restart the guest may reopen its
-                // port late, once, behind the new connection.
-                if (attempt == 1 && PeerRestartedException.isCause(e)) continue;
-                throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
-            }
-            if (first instanceof Message.Forwarded) return stream;
-            stream.finish();
-            if (first instanceof Message.Error e) {
-                throw new EngineException(e.code().equals("bad_request") ? Kind.INVALID : Kind.MISSING, e.message());
-            }
-            throw new EngineException(Kind.FAILED, "the guest agent did not open the forward");
-        }
-    }
-
-    private static void wakeOrEnd(Stream stream, Runnable wake) throws EngineException {
-        try {
-            wake.run();
-        } catch (RuntimeException e) {
-            stream.finish();
-            throw new EngineException(Kind.NOT_RUNNING, e.getMessage(), e);
-        }
-    }
-
-    private static void clientToGuest(SocketChannel client, Stream stream, Runnable beforeClientBytes) {
-        ByteBuffer buf = ByteBuffer.allocate(32 * 1024);
-        try {
-            while (client.read(buf) >= 0) {
-                buf.flip();
-                byte[] b = new byte[buf.remaining()];
-                buf.get(b);
-                buf.clear();
-                if (b.length == 0) continue;
-                try {
-                    beforeClientBytes.run();
-                } catch (RuntimeException e) { // the VM cannot take them: end the tunnel (its loop sees the client closed)
-                    client.close();
-                    return;
-                }
-                stream.send(new Message.Data(Message.Channel.STDIN, b));
-            }
-            stream.send(new Message.Eof(Message.Channel.STDIN));
-        } catch (IOException e) {
-            try { stream.send(new Message.Error("aborted", "client connection failed")); } catch (IOException ignored) { }
-        }
+        new AgentTunnel(connection).relay(port, client, wake);
     }
 
     private static GuestSession session(Message.SessionInfo i) {
         return new GuestSession(i.id(), i.argv(), i.tty(), i.running(), i.running() ? null : i.exitCode(), i.attached(),
                 i.createdAtMillis());
-    }
-
-    /** A session attachment over one stream. */
-    private record AgentSession(Stream stream, GuestSession session) implements SessionChannel {
-        @Override
-        public Event next(long millis) throws IOException, InterruptedException {
-            Message m = stream.poll(millis, TimeUnit.MILLISECONDS);
-            return switch (m) {
-                case null -> null;
-                case Message.Data d -> new Output(d.bytes());
-                case Message.Exit x -> new Exited(x.exitCode());
-                case Message.Error e -> new Ended(e.message());
-                default -> next(1);
-            };
-        }
-
-        @Override public void input(byte[] bytes) throws IOException { stream.send(new Message.Data(Message.Channel.STDIN, bytes)); }
-
-        @Override public void resize(int rows, int cols) throws IOException { stream.send(new Message.Resize(rows, cols)); }
-
-        @Override public void signal(int signal) throws IOException { stream.send(new Message.Kill(signal)); }
-
-        @Override
-        public void close() {
-            try {
-                stream.send(new Message.Detach());
-            } catch (IOException ignored) {
-                // the channel is gone: the agent detaches by itself
-            }
-            stream.finish();
-        }
     }
 
     @Override
