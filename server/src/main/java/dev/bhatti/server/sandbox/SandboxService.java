@@ -13,6 +13,7 @@ import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.secrets.SecretService;
@@ -42,6 +43,7 @@ public final class SandboxService {
     private final Events events;
     private final SandboxNetwork network;
     private final SandboxLifecycle lifecycle;
+    private final Quotas quotas;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
                           SandboxNetwork network) {
@@ -53,6 +55,7 @@ public final class SandboxService {
         this.activity = activity;
         this.secrets = secrets;
         this.lifecycle = new SandboxLifecycle(store, engine, activity, network, events);
+        this.quotas = new Quotas(store);
     }
 
     /** The owner of each sandbox's state, wakes and transitions. */
@@ -92,11 +95,9 @@ public final class SandboxService {
         if (existing.isPresent()) return new Created(lifecycle.current(existing.get()), true);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", cpus, memoryMb, image,
                 engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), Boolean.TRUE.equals(req.keepHot()));
-        switch (store.insertSandbox(record, user)) {
-            case INSERTED -> { }
-            // Lost a race with a concurrent create of the same name: theirs wins, no second VM.
-            case NAME_TAKEN -> { return new Created(store.sandbox(user.id(), name).orElseThrow(), true); }
-            case OVER_LIMIT -> throw overLimit(user, cpus, memoryMb);
+        if (!quotas.admitSandbox(record, user)) {
+            // lost a race with a concurrent create of the same name: theirs wins, no second VM
+            return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
         }
         try {
             GuestNet net = network.attach(record, egress);
@@ -190,10 +191,8 @@ public final class SandboxService {
         String name = requestedName == null ? snapshot.name() + "-" + ApiKeys.randomHex(3) : Limits.name(requestedName);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", snapshot.cpus(), snapshot.memoryMb(),
                 snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);
-        switch (store.insertSandbox(record, user)) {
-            case INSERTED -> { }
-            case NAME_TAKEN -> throw DomainException.conflict("a sandbox named " + name + " exists already; pick another --name");
-            case OVER_LIMIT -> throw overLimit(user, snapshot.cpus(), snapshot.memoryMb());
+        if (!quotas.admitSandbox(record, user)) {
+            throw DomainException.conflict("a sandbox named " + name + " exists already; pick another --name");
         }
         // the clone carries the source's secrets in its memory; remember them for a later cold boot
         store.setSandboxSecrets(record.id(), store.sandboxSecrets(snapshot.sourceSandboxId()));
@@ -247,20 +246,6 @@ public final class SandboxService {
             cause.addSuppressed(e);
             log.error("sandbox {}: its row could not be removed after a failed create: {}", sandboxId, e.getMessage());
         }
-    }
-
-    /** Which of the user's limits a refused create would have passed, in words that say what to do. */
-    private DomainException overLimit(UserRecord user, int cpus, int memoryMb) {
-        var used = store.usage(user.id());
-        String why;
-        if (used.sandboxes() >= user.maxSandboxes()) {
-            why = "sandbox limit reached (" + used.sandboxes() + " of " + user.maxSandboxes() + ")";
-        } else if (used.cpus() + cpus > user.maxCpus()) {
-            why = "vCPU limit reached (" + used.cpus() + " of " + user.maxCpus() + " in use, " + cpus + " asked)";
-        } else {
-            why = "memory limit reached (" + used.memoryMb() + " of " + user.maxMemoryMb() + " MB in use, " + memoryMb + " asked)";
-        }
-        return DomainException.limitReached(why + "; destroy a sandbox first");
     }
 
     /** A sandbox name as a hostname: letters, digits and '-', as RFC 1123 allows. */

@@ -3,6 +3,7 @@ package dev.bhatti.server.sandbox;
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SnapshotRecord;
@@ -31,6 +32,7 @@ public final class SnapshotService {
     private final Store store;
     private final Engine engine;
     private final SandboxService sandboxes;
+    private final Quotas quotas;
     /** Resumes read a snapshot's files, delete removes them: one snapshot is never both at once. */
     private final Map<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
 
@@ -38,6 +40,7 @@ public final class SnapshotService {
         this.store = store;
         this.engine = engine;
         this.sandboxes = sandboxes;
+        this.quotas = new Quotas(store);
     }
 
     public SnapshotRecord create(UserRecord user, String sandboxIdOrName, String name) {
@@ -46,24 +49,14 @@ public final class SnapshotService {
         SandboxRecord s = sandboxes.find(user, sandboxIdOrName);
         var record = new SnapshotRecord(ApiKeys.randomHex(8), user.id(), name, "creating", s.id(), s.name(), s.cpus(), s.memoryMb(),
                 s.image(), 0, Instant.now().truncatedTo(ChronoUnit.MILLIS));
-        if (!store.insertSnapshot(record, user.maxSnapshots())) {
-            if (store.snapshot(user.id(), name).filter(x -> x.name().equals(name)).isPresent()) {
-                throw DomainException.conflict("snapshot " + name + " exists already; delete it first or pick another --name");
-            }
-            throw DomainException.limitReached("snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
-        }
-        long limit = (long) user.maxStorageMb() << 20;
-        long used = store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum();
-        if (used >= limit) {
-            store.deleteSnapshot(record.id());
-            throw storageLimit(user, used);
-        }
+        long used = quotas.admitSnapshot(record, user);
         try {
             long size = sandboxes.checkpoint(s, record.id());
-            if (used + size > limit) { // known only once written: it does not stay
+            try {
+                quotas.checkSnapshotStorage(user, used, size);
+            } catch (DomainException e) { // a snapshot over the limit does not stay
                 deleteFiles(record.id());
-                store.deleteSnapshot(record.id());
-                throw storageLimit(user, used + size);
+                throw e;
             }
             store.markSnapshotReady(record.id(), size);
             log.info("snapshot {} of sandbox {} taken ({} KiB)", name, s.name(), size / 1024);
@@ -137,11 +130,6 @@ public final class SnapshotService {
                 log.warn("could not remove orphaned snapshot {}: {}", id, e.getMessage());
             }
         }
-    }
-
-    private static DomainException storageLimit(UserRecord user, long bytes) {
-        return DomainException.limitReached("snapshot storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
-                + " MB); delete a snapshot with: bhatti snapshot delete NAME");
     }
 
     private void deleteFiles(String snapshotId) {

@@ -1,6 +1,7 @@
 package dev.bhatti.server.secrets;
 
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.store.SecretRecord;
 import dev.bhatti.server.store.Store;
@@ -21,14 +22,15 @@ public final class SecretService {
     /** Secret names become environment variable names. */
     public static final Pattern NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,127}");
     public static final int MAX_VALUE_BYTES = 64 * 1024;
-    public static final int MAX_PER_USER = 100;
 
     private final Store store;
     private final SecretBox box;
+    private final Quotas quotas;
 
     public SecretService(Store store, SecretBox box) {
         this.store = store;
         this.box = box;
+        this.quotas = new Quotas(store);
     }
 
     /** Sets a secret; true if it is new. */
@@ -39,10 +41,7 @@ public final class SecretService {
         if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
             throw DomainException.invalid("a secret value is at most " + MAX_VALUE_BYTES / 1024 + " KB");
         }
-        boolean exists = store.secretCiphertext(user.id(), name).isPresent();
-        if (!exists && store.secrets(user.id()).size() >= MAX_PER_USER) {
-            throw DomainException.limitReached("secret limit reached (" + MAX_PER_USER + "); delete one first");
-        }
+        quotas.admitSecret(user, name);
         return store.putSecret(user.id(), name, box.encrypt(value), Instant.now().truncatedTo(ChronoUnit.MILLIS));
     }
 
