@@ -127,7 +127,9 @@ class ExecSessionTest {
         var o = sh("(sleep 3; touch " + marker + ") & sleep 60", "root", 500);
         assertThat(o.end()).isEqualTo(new Message.Exit(124, true));
         assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(10));
-        Thread.sleep(3500);
+        // once no process that could write the marker is left, it never will be
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> ProcessHandle.allProcesses()
+                .noneMatch(p -> p.info().commandLine().orElse("").contains(marker.toString())));
         assertThat(marker).doesNotExist();
     }
 

@@ -14,10 +14,12 @@ import java.nio.channels.Channels;
 import java.nio.channels.Pipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** File operations of the agent against a real directory on the host, over the real protocol. */
 class FileSessionTest {
@@ -176,13 +178,10 @@ class FileSessionTest {
         Files.writeString(workspace.resolve("keep.txt"), "old");
         Stream s = host.open(new Message.FileWrite("keep.txt", 0644, ""));
         s.send(new Message.Data(Message.Channel.STDIN, "new content".getBytes()));
-        Thread.sleep(300);
+        await().atMost(Duration.ofSeconds(10)).until(() -> names(workspace).size() == 2); // the write's temporary file
         host.close(); // connection dropped mid-transfer
-        Thread.sleep(500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> names(workspace).equals(java.util.List.of("keep.txt")));
         assertThat(Files.readString(workspace.resolve("keep.txt"))).isEqualTo("old");
-        try (var files = Files.list(workspace)) {
-            assertThat(files.map(p -> p.getFileName().toString())).containsExactly("keep.txt");
-        }
     }
 
     @Test
@@ -200,5 +199,11 @@ class FileSessionTest {
         assertThat(((Message.FileInfo) st.poll(10, TimeUnit.SECONDS)).type()).isEqualTo("symlink");
         Stream missing = host.open(new Message.FileListRequest("nope"));
         assertThat(((Message.Error) missing.poll(10, TimeUnit.SECONDS)).code()).isEqualTo("not_found");
+    }
+
+    private static java.util.List<String> names(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 }

@@ -92,9 +92,8 @@ class SessionTest {
         until(s, "before-42");
         host.close(); // the host connection drops: no hang-up for the shell
         host = connect();
-        Thread.sleep(300);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(() -> !session(id).attached());
         assertThat(session(id).running()).isTrue();
-        assertThat(session(id).attached()).isFalse();
 
         Stream again = host.open(new Message.SessionAttach(id, true));
         assertThat(((Message.SessionInfo) again.poll(5, TimeUnit.SECONDS)).id()).isEqualTo(id);

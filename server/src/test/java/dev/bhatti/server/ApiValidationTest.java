@@ -264,7 +264,7 @@ class ApiValidationTest {
             out.write(("POST /sandboxes/nope/pause HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key
                     + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
-            Thread.sleep(300); // the route has refused by now, and the body is not there yet
+            Thread.sleep(300); // the scenario, not a wait for the daemon: the body comes late, after the route refused
             out.write(("{}GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
             String replies = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
