@@ -1,9 +1,9 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
@@ -27,30 +27,32 @@ class AcmeRenewalIT {
     static Pebble pebble;
     static BhattiProcess.Daemon daemon;
     static int tlsPort;
+    static int plainPort;
+
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-renew-")
+            .before(dir -> {
+                plainPort = BhattiProcess.freePort();
+                tlsPort = BhattiProcess.freePort();
+                pebble = new Pebble(dir.resolve("pebble"), plainPort, VALIDITY_SECONDS);
+            })
+            .config(dir -> """
+                    proxy:
+                      listen: "127.0.0.1:%d"
+                      domain: renew.test
+                      tls:
+                        listen: "127.0.0.1:%d"
+                        api_host: %s
+                        acme: {directory: "%s", ca_file: "%s"}
+                    """.formatted(plainPort, tlsPort, API_HOST, pebble.directory(), pebble.listenerCert))
+            .after(() -> {
+                if (pebble != null) pebble.close();
+            });
 
     @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-renew-");
-        BhattiProcess.linkImages(dataDir);
-        int plainPort = BhattiProcess.freePort();
-        tlsPort = BhattiProcess.freePort();
-        pebble = new Pebble(dataDir.resolve("pebble"), plainPort, VALIDITY_SECONDS);
-        Files.writeString(dataDir.resolve("config.yaml"), """
-                proxy:
-                  listen: "127.0.0.1:%d"
-                  domain: renew.test
-                  tls:
-                    listen: "127.0.0.1:%d"
-                    api_host: %s
-                    acme: {directory: "%s", ca_file: "%s"}
-                """.formatted(plainPort, tlsPort, API_HOST, pebble.directory(), pebble.listenerCert));
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
-    }
-
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) daemon.shutDown();
-        if (pebble != null) pebble.close();
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
     @Test

@@ -1,12 +1,12 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -38,32 +38,32 @@ class NetworkIT {
     /** The gateway's MAC as sandbox a1 first learned it (its ARP entry). */
     static String gatewayMacSeenByA1;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-net-")
+            .before(dir -> net = new TestNetwork(dir))
+            .config(dir -> """
+                    thermal: {warm_after_sec: 0, cold_after_sec: 0}
+                    rate_limits: {create: {burst: 100, per_minute: 600}, exec: {burst: 1000, per_minute: 60000}}
+                    network:
+                      enabled: true
+                      pool: %s0.0/16
+                      netns: %s
+                      dns_upstreams: [%s]
+                      allow_private: [10.0.5.0/24]
+                    """.formatted(POOL_PREFIX, net.sandboxes, TestNetwork.WAN_IP))
+            .after(() -> {
+                if (net != null) net.close();
+            });
+
     @BeforeAll
     static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-net-");
-        net = new TestNetwork(dataDir);
-        BhattiProcess.linkImages(dataDir);
-        Files.writeString(dataDir.resolve("config.yaml"), """
-                thermal: {warm_after_sec: 0, cold_after_sec: 0}
-                rate_limits: {create: {burst: 100, per_minute: 600}, exec: {burst: 1000, per_minute: 60000}}
-                network:
-                  enabled: true
-                  pool: %s0.0/16
-                  netns: %s
-                  dns_upstreams: [%s]
-                  allow_private: [10.0.5.0/24]
-                """.formatted(POOL_PREFIX, net.sandboxes, TestNetwork.WAN_IP));
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
         var bob = BhattiProcess.cli(Map.of(), "user", "create", "--name", "bob", "--json", "--data-dir", dataDir.toString());
         assertThat(bob.exit()).as(bob.toString()).isZero();
         bobKey = json(bob.stdout()).path("api_key").asString();
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) daemon.shutDown();
-        if (net != null) net.close();
-    }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 

@@ -2,13 +2,13 @@ package dev.bhatti.cli;
 
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import javax.net.ssl.SNIHostName;
@@ -40,18 +40,25 @@ class ProxyTlsIT {
     static int plainPort;
     static int tlsPort;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-tls-")
+            .before(dir -> {
+                plainPort = BhattiProcess.freePort();
+                tlsPort = BhattiProcess.freePort();
+                pebble = new Pebble(dir.resolve("pebble"), plainPort);
+            })
+            .config(dir -> config("""
+                        api_host: %s
+                        acme: {directory: "%s", email: ops@%s, ca_file: "%s"}
+                    """.formatted(API_HOST, pebble.directory(), DOMAIN, pebble.listenerCert)))
+            .after(() -> {
+                if (pebble != null) pebble.close();
+            });
+
     @BeforeAll
     static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-tls-");
-        BhattiProcess.linkImages(dataDir);
-        plainPort = BhattiProcess.freePort();
-        tlsPort = BhattiProcess.freePort();
-        pebble = new Pebble(dataDir.resolve("pebble"), plainPort);
-        writeConfig("""
-                    api_host: %s
-                    acme: {directory: "%s", email: ops@%s, ca_file: "%s"}
-                """.formatted(API_HOST, pebble.directory(), DOMAIN, pebble.listenerCert));
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
         var create = cli("create", "--name", "site", "--memory", "256");
         assertThat(create.exit()).as(create.toString()).isZero();
         var serve = cli("exec", "site", "--", "sh", "-c", "mkdir -p /tmp/w && echo tls-page > /tmp/w/index.html && busybox httpd -p 3000 -h /tmp/w");
@@ -59,21 +66,19 @@ class ProxyTlsIT {
         WebSocketProbe.startEchoServer(daemon.env, "site", 9000);
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) daemon.shutDown();
-        if (pebble != null) pebble.close();
+    static void writeConfig(String tlsSource) throws Exception {
+        Files.writeString(dataDir.resolve("config.yaml"), config(tlsSource));
     }
 
-    static void writeConfig(String tlsSource) throws Exception {
-        Files.writeString(dataDir.resolve("config.yaml"), """
+    static String config(String tlsSource) {
+        return """
                 thermal: {warm_after_sec: 0, cold_after_sec: 0}
                 proxy:
                   listen: "127.0.0.1:%d"
                   domain: %s
                   tls:
                     listen: "127.0.0.1:%d"
-                %s""".formatted(plainPort, DOMAIN, tlsPort, tlsSource));
+                %s""".formatted(plainPort, DOMAIN, tlsPort, tlsSource);
     }
 
     static BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }

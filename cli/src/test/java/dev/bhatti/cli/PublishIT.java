@@ -1,12 +1,12 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.io.InputStream;
@@ -38,26 +38,24 @@ class PublishIT {
     static String bobKey;
     static int proxyPort;
 
-    @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-publish-");
-        BhattiProcess.linkImages(dataDir);
-        int port = BhattiProcess.freePort();
-        Files.writeString(dataDir.resolve("config.yaml"), """
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-publish-").config(dir -> {
+        proxyPort = BhattiProcess.freePort();
+        return """
                 thermal: {warm_after_sec: 0, cold_after_sec: 0}
                 rate_limits: {create: {burst: 100, per_minute: 600}, exec: {burst: 1000, per_minute: 60000}, read: {burst: 1000, per_minute: 60000}}
                 proxy: {listen: "127.0.0.1:%d", domain: %s, idle_timeout_sec: 2}
-                """.formatted(port, DOMAIN));
-        proxyPort = port;
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+                """.formatted(proxyPort, DOMAIN);
+    });
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
         var bob = BhattiProcess.cli(Map.of(), "user", "create", "--name", "bob", "--json", "--data-dir", dataDir.toString());
         bobKey = json(bob.stdout()).path("api_key").asString();
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) daemon.shutDown();
-    }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 

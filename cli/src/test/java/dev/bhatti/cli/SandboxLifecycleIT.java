@@ -1,13 +1,13 @@
 package dev.bhatti.cli;
 
 import dev.bhatti.engine.qemu.Accelerator;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
@@ -39,25 +39,19 @@ class SandboxLifecycleIT {
     static final HttpClient http = HttpClient.newHttpClient();
     static String devId;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-it-")
+            // a tier whose root filesystem is garbage: the boot fails inside the guest
+            .before(dir -> Files.write(dir.resolve("images/rootfs-broken-amd64.ext4"), new byte[4 * 1024 * 1024]))
+            // the abuse steps fire 100 execs at once: above the default exec burst (30), which has its own test
+            .config("rate_limits:\n  exec: {burst: 1000, per_minute: 60000}\n");
+
     @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-it-");
-        Path images = BhattiProcess.linkImages(dataDir);
-        // A tier whose root filesystem is garbage: the boot fails inside the guest.
-        Files.write(images.resolve("rootfs-broken-amd64.ext4"), new byte[4 * 1024 * 1024]);
-        // The abuse steps fire 100 execs at once: above the default exec burst (30), which has its own test.
-        Files.writeString(dataDir.resolve("config.yaml"), "rate_limits:\n  exec: {burst: 1000, per_minute: 60000}\n");
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon == null) return;
-        for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
-        daemon.stop();
-        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        System.out.println(daemon.log());
-    }
 
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
         return daemon.call(method, path, body);

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
@@ -50,22 +51,20 @@ class SoakIT {
         Model(String name) { this.name = name; }
     }
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-soak-")
+            // no idle transitions of the daemon's own: the test decides every one
+            .config("thermal:\n  warm_after_sec: 0\n  cold_after_sec: 0\nrate_limits:\n  exec: {burst: 1000, per_minute: 60000}\n");
+
     @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-soak-");
-        BhattiProcess.linkImages(dataDir);
-        // No idle transitions of the daemon's own: the test decides every one.
-        Files.writeString(dataDir.resolve("config.yaml"), "thermal:\n  warm_after_sec: 0\n  cold_after_sec: 0\n"
-                + "rate_limits:\n  exec: {burst: 1000, per_minute: 60000}\n");
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
     @AfterAll
-    static void tearDown() throws Exception {
-        load.forEach(Process::destroyForcibly);
-        if (daemon == null) return;
-        for (JsonNode s : json(daemon.call("GET", "/sandboxes", null).body())) daemon.call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
-        daemon.shutDown();
+    static void stopLoad() {
+        load.forEach(Process::destroyForcibly); // before the daemon stops (the extension's end comes after this)
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

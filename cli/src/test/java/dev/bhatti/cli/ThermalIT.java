@@ -1,12 +1,12 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.net.http.HttpResponse;
@@ -30,23 +30,17 @@ class ThermalIT {
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-thermal-")
+            // idle sandboxes pause after 4 s and go to disk after 15 s of no activity
+            .config("thermal:\n  warm_after_sec: 4\n  cold_after_sec: 15\n  tick_sec: 0.5\n");
+
     @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-thermal-");
-        BhattiProcess.linkImages(dataDir);
-        // Idle sandboxes pause after 4 s and go to disk after 15 s of no activity.
-        Files.writeString(dataDir.resolve("config.yaml"), "thermal:\n  warm_after_sec: 4\n  cold_after_sec: 15\n  tick_sec: 0.5\n");
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon == null) return;
-        for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
-        daemon.stop();
-        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        System.out.println(daemon.log());
-    }
 
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
         return daemon.call(method, path, body);

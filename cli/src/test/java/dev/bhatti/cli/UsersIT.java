@@ -1,9 +1,9 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Files;
@@ -25,17 +25,15 @@ class UsersIT {
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-users-");
+
     @BeforeAll
-    static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-users-");
-        BhattiProcess.linkImages(dataDir);
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) daemon.shutDown();
-    }
 
     static BhattiProcess.Result admin(String... args) throws Exception {
         var all = new ArrayList<>(java.util.List.of(args));

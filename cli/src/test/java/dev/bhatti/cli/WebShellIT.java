@@ -8,6 +8,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.net.URI;
@@ -34,12 +35,13 @@ class WebShellIT {
     static Playwright playwright;
     static Browser browser;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-webshell-").config("thermal: {warm_after_sec: 0, cold_after_sec: 0}\n");
+
     @BeforeAll
     static void setUp() throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-webshell-");
-        BhattiProcess.linkImages(dataDir);
-        Files.writeString(dataDir.resolve("config.yaml"), "thermal: {warm_after_sec: 0, cold_after_sec: 0}\n");
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
         var created = BhattiProcess.cli(daemon.env, "create", "--name", "sh1", "--memory", "256");
         assertThat(created.exit()).as(created.toString()).isZero();
         playwright = Playwright.create(new Playwright.CreateOptions().setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
@@ -52,10 +54,6 @@ class WebShellIT {
     static void tearDown() throws Exception {
         if (browser != null) browser.close();
         if (playwright != null) playwright.close();
-        if (daemon == null) return;
-        System.out.println(daemon.log());
-        daemon.stop();
-        for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }

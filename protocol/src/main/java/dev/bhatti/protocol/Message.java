@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * Every message that crosses the host/agent channel. Each travels in one {@link Frame} on a stream:
  * stream 0 carries connection-level messages (hello, ping), every other stream is one operation
- * (an exec today; files, sessions and forwards later add message types, not transports).
+ * (an exec, a file transfer, a session, a forwarded connection: each kind adds message types, not transports).
  */
 public sealed interface Message {
 

@@ -1,0 +1,121 @@
+package dev.bhatti.cli;
+
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import tools.jackson.databind.JsonNode;
+
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The daemon an integration test class runs against, set up and taken down in one place: a fresh data
+ * directory under /tmp with the shared guest images linked in, the class's config.yaml, the daemon
+ * started on a free port; at the end every sandbox destroyed, the daemon stopped, any QEMU it left
+ * killed and its log printed. Register it as a static field:
+ * <pre>{@code @RegisterExtension static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-thermal-").config("...");}</pre>
+ * Its callbacks run before the class's {@code @BeforeAll} methods and after its {@code @AfterAll} ones.
+ */
+final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
+
+    /** Work with the data directory before the daemon starts (extra images, a CA, a network namespace). */
+    @FunctionalInterface
+    interface Setup {
+        void run(Path dataDir) throws Exception;
+    }
+
+    /** The daemon's config.yaml, written once {@link Setup}s have run (ports, namespaces and CAs exist by then). */
+    @FunctionalInterface
+    interface Config {
+        String yaml(Path dataDir) throws Exception;
+    }
+
+    @FunctionalInterface
+    interface Cleanup {
+        void run() throws Exception;
+    }
+
+    private final String prefix;
+    private final List<Setup> setups = new ArrayList<>();
+    private final List<Cleanup> cleanups = new ArrayList<>();
+    private Config config = dir -> "";
+    private boolean destroySandboxes = true;
+    private Path dataDir;
+    private BhattiProcess.Daemon daemon;
+
+    DaemonUnderTest(String prefix) { this.prefix = prefix; }
+
+    DaemonUnderTest config(String yaml) { return config(dir -> yaml); }
+
+    DaemonUnderTest config(Config config) {
+        this.config = config;
+        return this;
+    }
+
+    DaemonUnderTest before(Setup setup) {
+        setups.add(setup);
+        return this;
+    }
+
+    /** Runs once the daemon is stopped (what the setups made that outlives it: a namespace, a CA). */
+    DaemonUnderTest after(Cleanup cleanup) {
+        cleanups.add(cleanup);
+        return this;
+    }
+
+    /** Leaves the sandboxes to the daemon's stop (their VMs are killed anyway): for tests that count on what is left. */
+    DaemonUnderTest keepSandboxesAtEnd() {
+        destroySandboxes = false;
+        return this;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        dataDir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        BhattiProcess.linkImages(dataDir);
+        for (Setup s : setups) s.run(dataDir);
+        String yaml = config.yaml(dataDir);
+        if (!yaml.isEmpty()) Files.writeString(dataDir.resolve("config.yaml"), yaml);
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws Exception {
+        Exception first = null;
+        try {
+            if (daemon != null) {
+                if (destroySandboxes) {
+                    for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
+                }
+                daemon.shutDown();
+            }
+        } catch (Exception e) {
+            first = e;
+        }
+        for (Cleanup c : cleanups) {
+            try {
+                c.run();
+            } catch (Exception e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        }
+        if (first != null) throw first;
+    }
+
+    Path dataDir() { return dataDir; }
+
+    BhattiProcess.Daemon daemon() { return daemon; }
+
+    HttpResponse<String> call(String method, String path, String body) throws Exception { return daemon.call(method, path, body); }
+
+    /** {@code bhatti args...} as the admin user. */
+    BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }
+
+    JsonNode inspect(String name) throws Exception { return json(call("GET", "/sandboxes/" + name, null).body()); }
+
+    static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
+}
