@@ -237,9 +237,8 @@ class ProxyTlsIT {
 
         // half a rotation (the new certificate, the old key) is not taken: the old pair keeps serving
         replace(tls.resolve("two.crt"), cert);
-        Thread.sleep(2000);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> daemon.log().contains("not taken"));
         assertThat(https(HOST, "/", ca1)).isEqualTo("tls-page");
-        assertThat(daemon.log()).contains("not taken");
         // the key follows: the new pair is served from the next check on, without a restart
         replace(tls.resolve("two.key"), key);
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> https(HOST, "/", ca2).equals("tls-page"));
