@@ -33,6 +33,12 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
         String yaml(Path dataDir) throws Exception;
     }
 
+    /** Makes the data directory somewhere else than a fresh directory under /tmp (a small tmpfs, say). */
+    @FunctionalInterface
+    interface DataDir {
+        Path create() throws Exception;
+    }
+
     @FunctionalInterface
     interface Cleanup {
         void run() throws Exception;
@@ -42,6 +48,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
     private final List<Setup> setups = new ArrayList<>();
     private final List<Cleanup> cleanups = new ArrayList<>();
     private Config config = dir -> "";
+    private DataDir where;
     private boolean destroySandboxes = true;
     private Path dataDir;
     private BhattiProcess.Daemon daemon;
@@ -52,6 +59,11 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
 
     DaemonUnderTest config(Config config) {
         this.config = config;
+        return this;
+    }
+
+    DaemonUnderTest dataDirFrom(DataDir where) {
+        this.where = where;
         return this;
     }
 
@@ -74,7 +86,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+        dataDir = where != null ? where.create() : Files.createTempDirectory(Path.of("/tmp"), prefix);
         BhattiProcess.linkImages(dataDir);
         for (Setup s : setups) s.run(dataDir);
         String yaml = config.yaml(dataDir);

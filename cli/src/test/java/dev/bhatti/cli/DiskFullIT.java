@@ -1,8 +1,8 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
@@ -25,27 +25,23 @@ class DiskFullIT {
     static Path dataDir;
     static BhattiProcess.Daemon daemon;
 
-    @BeforeAll
-    static void setUp() throws Exception {
-        mount = Files.createTempDirectory(Path.of("/tmp"), "bhatti-full-");
-        run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString());
-        dataDir = Files.createDirectory(mount.resolve("data"));
-        BhattiProcess.linkImages(dataDir);
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
-    }
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-full-")
+            .dataDirFrom(() -> {
+                mount = Files.createTempDirectory(Path.of("/tmp"), "bhatti-full-");
+                run("mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", mount.toString());
+                return Files.createDirectory(mount.resolve("data"));
+            })
+            .after(() -> {
+                if (mount == null) return;
+                run("umount", "-l", mount.toString());
+                Files.deleteIfExists(mount);
+            });
 
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) {
-            for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
-            System.out.println(daemon.log());
-            daemon.stop();
-            for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        }
-        if (mount != null) {
-            run("umount", "-l", mount.toString());
-            Files.deleteIfExists(mount);
-        }
+    @BeforeAll
+    static void setUp() {
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
     }
 
     static void run(String... cmd) throws Exception {
