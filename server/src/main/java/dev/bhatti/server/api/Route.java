@@ -16,19 +16,23 @@ public record Route(String method, String template, boolean keyed, Endpoint endp
 
     public static Route open(String method, String template, Endpoint endpoint) { return new Route(method, template, false, endpoint); }
 
-    /** The template's parameters taken from {@code path}, or null when the path does not fit it. */
+    /**
+     * The template's parameters taken from {@code path}, or null when the path does not fit it. Every
+     * request is looked up in the whole table: nothing is allocated until a route fits.
+     */
     java.util.Map<String, String> match(List<String> path) {
         if (segments.size() != path.size()) return null;
-        java.util.Map<String, String> params = null;
         for (int i = 0; i < segments.size(); i++) {
             String t = segments.get(i);
-            if (t.startsWith("{")) {
-                if (params == null) params = new java.util.HashMap<>(2);
-                params.put(t.substring(1, t.length() - 1), path.get(i));
-            } else if (!t.equals(path.get(i))) {
-                return null;
-            }
+            if (t.charAt(0) != '{' && !t.equals(path.get(i))) return null;
         }
-        return params == null ? java.util.Map.of() : params;
+        java.util.Map<String, String> params = java.util.Map.of();
+        for (int i = 0; i < segments.size(); i++) {
+            String t = segments.get(i);
+            if (t.charAt(0) != '{') continue;
+            if (params.isEmpty()) params = new java.util.HashMap<>(4);
+            params.put(t.substring(1, t.length() - 1), path.get(i));
+        }
+        return params;
     }
 }
