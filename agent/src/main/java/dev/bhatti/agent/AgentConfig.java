@@ -1,6 +1,10 @@
 package dev.bhatti.agent;
 
 import java.nio.file.Path;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Where the agent finds things in the guest. Tests on the host point these elsewhere. {@code environ}
@@ -40,20 +44,20 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
      * The sandbox environment and then its secrets (in the guest only; a secret wins over a variable of
      * the same name). Read on every launch so a change applies to the next command.
      */
-    java.util.Map<String, String> sandboxEnv() {
-        var env = new java.util.LinkedHashMap<String, String>();
+    Map<String, String> sandboxEnv() {
+        var env = new LinkedHashMap<String, String>();
         read(environ, env);
         if (environ.equals(GUEST_ENVIRON)) read(GUEST_SECRETS, env);
         return env;
     }
 
-    private static void read(Path file, java.util.Map<String, String> into) {
+    private static void read(Path file, Map<String, String> into) {
         try {
-            for (String entry : java.nio.file.Files.readString(file).split("\0")) {
+            for (String entry : Files.readString(file).split("\0")) {
                 int eq = entry.indexOf('=');
                 if (eq > 0) into.put(entry.substring(0, eq), entry.substring(eq + 1));
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             // none configured
         }
     }

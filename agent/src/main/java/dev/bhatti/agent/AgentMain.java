@@ -69,7 +69,7 @@ public final class AgentMain {
     private static void startServices(AgentConfig config) {
         try {
             // Package scripts (deb-systemd-helper/-invoke) only manage units when this directory exists.
-            java.nio.file.Files.createDirectories(Path.of("/run/systemd/system"));
+            Files.createDirectories(Path.of("/run/systemd/system"));
             var services = new ServiceManager(config, UNIT_DIRS, Path.of("/var/log/bhatti"), Path.of("/run/bhatti/notify"));
             new SystemctlServer(services).serve(Path.of("/run/bhatti/systemctl.sock"));
             Thread.ofVirtual().name("boot-services").start(services::startEnabled);

@@ -28,6 +28,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.nio.file.attribute.FileTime;
 
 /**
  * File operations, answered with the guest's own semantics: paths are the guest's (relative ones start
@@ -271,7 +272,7 @@ final class FileSession {
         String type = (Boolean) a.get("isSymbolicLink") ? "symlink" : (Boolean) a.get("isDirectory") ? "dir"
                 : (Boolean) a.get("isRegularFile") ? "file" : "other";
         return new Message.FileInfo(name, (Long) a.get("size"), ((Integer) a.get("mode")) & 07777, type,
-                ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toMillis());
+                ((FileTime) a.get("lastModifiedTime")).toMillis());
     }
 
     private static Message.Error failure(IOException e, String path) {

@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.io.File;
+import java.util.Optional;
 
 /**
  * The guest's identity on eth0. At boot /opt/bhatti/init configures it from the kernel argument
@@ -23,12 +25,12 @@ final class GuestNetwork {
     record Identity(String address, int prefix, String gateway, String mac) {}
 
     /** {@code address/prefix,gateway,mac}, or empty if malformed. */
-    static java.util.Optional<Identity> parse(String wire) {
+    static Optional<Identity> parse(String wire) {
         var m = WIRE.matcher(wire);
-        if (!m.matches()) return java.util.Optional.empty();
+        if (!m.matches()) return Optional.empty();
         int prefix = Integer.parseInt(m.group(2));
-        if (prefix < 8 || prefix > 30) return java.util.Optional.empty();
-        return java.util.Optional.of(new Identity(m.group(1), prefix, m.group(3), m.group(4)));
+        if (prefix < 8 || prefix > 30) return Optional.empty();
+        return Optional.of(new Identity(m.group(1), prefix, m.group(3), m.group(4)));
     }
 
     /** The commands that give eth0 {@code id}, in order. */
@@ -66,7 +68,7 @@ final class GuestNetwork {
 
     private static String run(List<String> cmd) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
             byte[] out = p.getInputStream().readNBytes(4096);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -9,6 +9,9 @@ import java.lang.invoke.MethodHandle;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /** The few libc calls the JDK lacks. None of them blocks, so they are safe on virtual threads. */
 final class Libc {
@@ -46,8 +49,8 @@ final class Libc {
     /** Makes a child an ordinary OOM victim again (the agent itself is exempt and children inherit that). */
     static void resetOomScore(long pid) {
         try {
-            java.nio.file.Files.writeString(java.nio.file.Path.of("/proc", Long.toString(pid), "oom_score_adj"), "0");
-        } catch (java.io.IOException | RuntimeException e) {
+            Files.writeString(Path.of("/proc", Long.toString(pid), "oom_score_adj"), "0");
+        } catch (IOException | RuntimeException e) {
             // not in a guest, or the process is already gone
         }
     }

@@ -15,6 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+import java.util.function.Consumer;
 
 /**
  * The sd_notify datagram socket of one Type=notify service ({@code NOTIFY_SOCKET}). One socket per
@@ -47,7 +48,7 @@ final class NotifySocket implements AutoCloseable {
      * Binds a fresh socket at {@code path} (replacing a stale one), writable by every user, and hands
      * every message to {@code onMessage} until {@link #close}.
      */
-    static NotifySocket open(Path path, java.util.function.Consumer<String> onMessage) throws IOException {
+    static NotifySocket open(Path path, Consumer<String> onMessage) throws IOException {
         byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
         if (name.length >= SUN_PATH) throw new IOException("notify socket path too long: " + path);
         Files.createDirectories(path.getParent());
@@ -79,7 +80,7 @@ final class NotifySocket implements AutoCloseable {
     Path path() { return path; }
 
     /** A platform thread of its own reads; it alone closes the descriptor, so none is reused under a pending poll. */
-    private void listen(java.util.function.Consumer<String> onMessage) {
+    private void listen(Consumer<String> onMessage) {
         Thread.ofPlatform().daemon().name("notify-" + path.getFileName()).start(() -> {
             try {
                 while (!closed) {

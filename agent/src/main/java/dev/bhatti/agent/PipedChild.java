@@ -2,6 +2,7 @@ package dev.bhatti.agent;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A command on three pipes, spawned directly with posix_spawn in its own session: no helper
@@ -13,7 +14,7 @@ final class PipedChild {
     final int stdout;
     final int stderr;
     /** A descriptor number is reused as soon as it is closed: close each exactly once. */
-    private final java.util.concurrent.atomic.AtomicBoolean stdinClosed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean stdinClosed = new AtomicBoolean();
 
     private PipedChild(long pid, int stdin, int stdout, int stderr) {
         this.pid = pid;

@@ -11,6 +11,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.nio.file.LinkOption;
+import java.util.Locale;
+import java.util.TreeSet;
 
 /**
  * Runs systemd service units without systemd: the agent is the service manager of its sandbox. Each
@@ -20,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ServiceManager {
 
     enum State { INACTIVE, ACTIVATING, ACTIVE, DEACTIVATING, FAILED;
-        String wire() { return name().toLowerCase(java.util.Locale.ROOT); }
+        String wire() { return name().toLowerCase(Locale.ROOT); }
     }
 
     /** What {@code systemctl status} shows; {@code statusText} is the service's last sd_notify STATUS=. */
@@ -106,7 +109,7 @@ final class ServiceManager {
                 Path wants = unitDirs.getFirst().resolve(target + ".wants");
                 Files.createDirectories(wants);
                 Path link = wants.resolve(unit);
-                if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(link, source(unit));
+                if (!Files.exists(link, LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(link, source(unit));
             }
         } catch (IOException e) {
             throw new ServiceException("cannot enable " + unit + ": " + e.getMessage());
@@ -125,7 +128,7 @@ final class ServiceManager {
     boolean enabled(String name) {
         String unit = normalize(name);
         try (var dirs = Files.newDirectoryStream(unitDirs.getFirst(), "*.wants")) {
-            for (Path d : dirs) if (Files.exists(d.resolve(unit), java.nio.file.LinkOption.NOFOLLOW_LINKS)) return true;
+            for (Path d : dirs) if (Files.exists(d.resolve(unit), LinkOption.NOFOLLOW_LINKS)) return true;
         } catch (IOException e) {
             return false;
         }
@@ -139,7 +142,7 @@ final class ServiceManager {
     void startEnabled() {
         Path wants = unitDirs.getFirst().resolve("multi-user.target.wants");
         if (!Files.isDirectory(wants)) return;
-        var enabled = new java.util.TreeSet<String>();
+        var enabled = new TreeSet<String>();
         try (var links = Files.newDirectoryStream(wants, "*.service")) {
             for (Path l : links) enabled.add(l.getFileName().toString());
         } catch (IOException e) {

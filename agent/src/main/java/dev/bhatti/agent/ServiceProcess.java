@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.nio.file.StandardOpenOption;
 
 /**
  * One unit's processes and state: started by its Type= (simple, exec, oneshot, forking, notify), watched,
@@ -108,7 +109,7 @@ final class ServiceProcess {
         statusText = "";
         try {
             notify = NotifySocket.open(notifyDir.resolve(file.name()), this::notified);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             fail("cannot create its notify socket: " + e.getMessage());
         }
         Process p = spawn(file.execStart().getFirst().argv(), Map.of("NOTIFY_SOCKET", notify.path().toString()));
@@ -381,8 +382,8 @@ final class ServiceProcess {
     private void appendLog(String line) {
         try {
             Files.createDirectories(logDir);
-            Files.writeString(log(file.name()), line + "\n", java.nio.file.StandardOpenOption.CREATE,
-                    java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(log(file.name()), line + "\n", StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
         } catch (IOException ignored) {
             // nowhere to log
         }

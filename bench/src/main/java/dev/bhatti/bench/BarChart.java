@@ -10,6 +10,8 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * A PNG of every scenario: a horizontal bar to p50, a whisker from p50 to p99 with a tick at p95, on a
@@ -26,7 +28,7 @@ final class BarChart {
         System.setProperty("java.awt.headless", "true");
         var sections = MarkdownReport.bySection(results);
         List<Results.Scenario> all = results.all();
-        var baselines = all.stream().map(Results.Scenario::baseline).filter(java.util.Objects::nonNull).collect(java.util.stream.Collectors.toSet());
+        var baselines = all.stream().map(Results.Scenario::baseline).filter(Objects::nonNull).collect(Collectors.toSet());
         double lo = all.stream().mapToDouble(s -> s.samples().p50()).filter(v -> v > 0).min().orElse(0.01);
         double hi = all.stream().mapToDouble(s -> s.samples().p99()).max().orElse(1);
         int minExp = (int) Math.floor(Math.log10(Math.max(lo, 1e-4)));

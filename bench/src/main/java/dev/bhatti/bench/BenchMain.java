@@ -4,6 +4,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import dev.bhatti.engine.qemu.BareVm;
+import java.nio.file.Files;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
 
 /**
  * The end-to-end benchmark against a running daemon: floors without the daemon, then every scenario
@@ -55,12 +59,12 @@ public final class BenchMain {
         String outcome = failure == null ? "OK (no functional failure)" : "FAILED: " + failure;
 
         String host = o.hostLabel != null ? o.hostLabel : HostFacts.hostname() + "-" + facts.all().getOrDefault("accelerator", "unknown").split(" ")[0];
-        String base = java.time.LocalDate.now(java.time.ZoneOffset.UTC) + "-" + host + (o.quick ? "-quick" : "");
+        String base = LocalDate.now(ZoneOffset.UTC) + "-" + host + (o.quick ? "-quick" : "");
         Path md = o.outDir.resolve(base + ".md");
         Path png = o.outDir.resolve(base + ".png");
         String chart = null;
         try {
-            java.nio.file.Files.createDirectories(o.outDir);
+            Files.createDirectories(o.outDir);
             BarChart.write(results, "bhatti " + base, png);
             chart = png.getFileName().toString();
         } catch (Exception | Error e) { // a chart is a convenience; the markdown has every number
@@ -86,7 +90,7 @@ public final class BenchMain {
         ctx.mainName = ctx.name("main");
         ctx.mainId = ctx.api().create(ctx.mainName, o.cpus, o.memoryMb, true);
         String accel = ctx.api().inspect(ctx.mainId).path("accelerator").asString("unknown");
-        facts.put("accelerator", accel + " (reported by the daemon for the sandboxes; bare VMs: " + dev.bhatti.engine.qemu.BareVm.accelerator() + ")");
+        facts.put("accelerator", accel + " (reported by the daemon for the sandboxes; bare VMs: " + BareVm.accelerator() + ")");
         facts.put("guest kernel", ctx.api().execOk(ctx.mainId, List.of("uname", "-r")).trim());
         facts.put("guest", o.cpus + " vCPU, " + o.memoryMb + " MiB (thermal: " + new ArrayList<>(o.thermalMemory) + " MiB)");
         System.out.println("accelerator:           " + facts.all().get("accelerator"));

@@ -1,6 +1,7 @@
 package dev.bhatti.bench;
 
 import java.util.List;
+import dev.bhatti.engine.qemu.BareVm;
 
 /** What every section needs: the options, the daemon's API, the CLI, where results go and the shared sandbox. */
 final class Context {
@@ -12,7 +13,7 @@ final class Context {
     String mainId;
     String mainName;
     /** The VM booted without the daemon for the floors, or null (no --images). */
-    dev.bhatti.engine.qemu.BareVm bare;
+    BareVm bare;
 
     Context(Options opt, Api api, Cli cli, Results results) {
         this.opt = opt;

@@ -2,6 +2,7 @@ package dev.bhatti.bench;
 
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 /** Create to the first successful exec, the create call alone, and destroy. Floors: the bare QEMU boot. */
 final class CreateSection implements Section {
@@ -31,7 +32,7 @@ final class CreateSection implements Section {
             int attempts = 0;
             while (true) {
                 attempts++;
-                var resp = api.exec(id, java.util.List.of("true"));
+                var resp = api.exec(id, List.of("true"));
                 if (resp.status() == 200 && resp.json().path("exit_code").asInt(-1) == 0) break;
                 if (System.nanoTime() - t0 > TimeUnit.SECONDS.toNanos(180)) {
                     throw new BenchFailure("first exec in " + id + " never succeeded: " + resp.status() + " " + resp.body());

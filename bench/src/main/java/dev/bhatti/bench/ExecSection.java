@@ -1,5 +1,8 @@
 package dev.bhatti.bench;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Exec of true, echo, cat and sha256sum on the shared sandbox, via HTTP and via the CLI subprocess, so
  * that the CLI's JVM start shows on its own. Floors: the same commands on the bare agent; for the CLI,
@@ -59,8 +62,8 @@ final class ExecSection implements Section {
         r.print(SECTION);
     }
 
-    private static String[] cliArgs(String sandbox, java.util.List<String> argv) {
-        var a = new java.util.ArrayList<String>(java.util.List.of("exec", sandbox, "--"));
+    private static String[] cliArgs(String sandbox, List<String> argv) {
+        var a = new ArrayList<String>(List.of("exec", sandbox, "--"));
         a.addAll(argv);
         return a.toArray(String[]::new);
     }

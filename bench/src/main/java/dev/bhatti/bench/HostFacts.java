@@ -6,6 +6,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
 
 /** What the numbers depend on: accelerator, CPU, memory, filesystem, QEMU and kernel versions. Printed atop the report. */
 final class HostFacts {
@@ -17,7 +19,7 @@ final class HostFacts {
 
     static HostFacts collect(Options o) {
         var f = new HostFacts();
-        f.put("date", java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC).withNano(0).toString());
+        f.put("date", ZonedDateTime.now(ZoneOffset.UTC).withNano(0).toString());
         f.put("host", hostname());
         f.put("mode", o.quick ? "quick (few iterations; numbers indicative only)" : "full");
         boolean devKvm = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));

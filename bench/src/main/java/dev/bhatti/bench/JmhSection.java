@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
 
 /**
  * The JMH suite for the host's hot paths (frame codec, JSON, routing, store reads), run from this jar with
@@ -23,7 +24,7 @@ final class JmhSection implements Section {
         var args = new ArrayList<>(Arrays.asList(ctx.opt().jmhArgs.trim().split("\\s+")));
         args.add("dev\\.bhatti\\..*Bench\\..*");
         var options = new CommandLineOptions(args.toArray(String[]::new));
-        var runner = new Runner(new org.openjdk.jmh.runner.options.OptionsBuilder().parent(options).verbosity(VerboseMode.SILENT)
+        var runner = new Runner(new OptionsBuilder().parent(options).verbosity(VerboseMode.SILENT)
                 .jvmArgsAppend("--sun-misc-unsafe-memory-access=allow", "--enable-native-access=ALL-UNNAMED").build());
         List<RunResult> results = new ArrayList<>(runner.run());
         results.sort((a, b) -> a.getParams().getBenchmark().compareTo(b.getParams().getBenchmark()));

@@ -3,6 +3,7 @@ package dev.bhatti.bench;
 import java.io.IOException;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * A published port through the public proxy (GET / of busybox httpd in the shared sandbox, a new TCP
@@ -26,7 +27,7 @@ final class ProxySection implements Section {
         Results r = ctx.results();
         Api api = ctx.api();
         String id = ctx.mainId;
-        api.execOk(id, java.util.List.of("sh", "-c",
+        api.execOk(id, List.of("sh", "-c",
                 "mkdir -p /tmp/w && echo ok > /tmp/w/index.html && busybox httpd -p 3000 -h /tmp/w"));
         String alias = ctx.mainName.replaceAll("[^a-z0-9-]", "-");
         api.ok("POST", "/sandboxes/" + id + "/publish", "{\"port\":3000,\"alias\":\"" + alias + "\"}");

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.LinkedHashSet;
 
 /**
  * Every measured scenario of one run, in the order measured, grouped by section. A scenario may name a
@@ -65,7 +66,7 @@ public final class Results {
      */
     public synchronized void print(String section) {
         System.out.printf(ROW, "(ms)", "N", "p50", "p95", "p99", "min", "max", "baseline ratio");
-        var rows = new java.util.LinkedHashSet<Scenario>();
+        var rows = new LinkedHashSet<Scenario>();
         for (Scenario s : scenarios.values()) {
             if (!s.section().equals(section) || s.baseline() == null) continue;
             Scenario b = scenarios.get(s.baseline());

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * The interactive shell over WebSocket ({@code GET /sandboxes/{id}/ws}), as {@code bhatti shell} uses it:
@@ -79,7 +80,7 @@ final class ShellSection implements Section {
         synchronized int length() { return out.length(); }
 
         /** Waits until the output after {@code from} satisfies {@code done}. */
-        synchronized void awaitOutput(int from, java.util.function.Predicate<String> done) throws InterruptedException {
+        synchronized void awaitOutput(int from, Predicate<String> done) throws InterruptedException {
             long deadline = System.nanoTime() + WAIT.toNanos();
             while (!done.test(out.substring(from))) {
                 long left = deadline - System.nanoTime();

@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.regex.Pattern;
 
 /** The server at a glance and its event log, read from the data directory (run on the server). */
 @Command(name = "admin", description = "Server status and the event log (run on the server; reads the data directory).",
@@ -177,7 +181,7 @@ final class AdminCmd {
         }
 
         static Instant since(String s) throws CliException {
-            var m = java.util.regex.Pattern.compile("(\\d+)([smhd])").matcher(s);
+            var m = Pattern.compile("(\\d+)([smhd])").matcher(s);
             if (m.matches()) {
                 long n = Long.parseLong(m.group(1));
                 Duration d = switch (m.group(2)) {
@@ -189,8 +193,8 @@ final class AdminCmd {
                 return Instant.now().minus(d);
             }
             try {
-                return s.contains("T") ? Instant.parse(s) : java.time.LocalDate.parse(s).atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
-            } catch (java.time.format.DateTimeParseException e) {
+                return s.contains("T") ? Instant.parse(s) : LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant();
+            } catch (DateTimeParseException e) {
                 throw new CliException("--since must be like 30m, 24h, 7d, 2026-12-01 or 2026-12-01T10:00:00Z, got " + s);
             }
         }

@@ -7,6 +7,8 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.io.DataInputStream;
+import java.io.InputStream;
 
 /**
  * The training run for the client's AOT cache ({@code bin/bhatti} runs it with {@code -XX:AOTCacheOutput}):
@@ -52,8 +54,8 @@ public final class AotTraining {
     }
 
     /** Reads one request (head and Content-Length body) and returns its request line. */
-    private static String readRequest(java.io.InputStream in) throws IOException {
-        var reader = new java.io.DataInputStream(in);
+    private static String readRequest(InputStream in) throws IOException {
+        var reader = new DataInputStream(in);
         String requestLine = null;
         long length = 0;
         for (String line; (line = readLine(reader)) != null && !line.isEmpty(); ) {
@@ -64,7 +66,7 @@ public final class AotTraining {
         return requestLine == null ? "" : requestLine;
     }
 
-    private static String readLine(java.io.InputStream in) throws IOException {
+    private static String readLine(InputStream in) throws IOException {
         var line = new StringBuilder();
         for (int b; (b = in.read()) != '\n'; ) {
             if (b < 0) return line.isEmpty() ? null : line.toString();

@@ -11,6 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.util.function.Consumer;
 
 /** A thin JSON client of the daemon's REST API. */
 final class ApiClient {
@@ -62,7 +67,7 @@ final class ApiClient {
      * POSTs and reads a newline-delimited JSON stream, handing each event to {@code onEvent} as it
      * arrives. An error status is answered like {@link #send}.
      */
-    void stream(String path, Object body, java.util.function.Consumer<JsonNode> onEvent) throws CliException {
+    void stream(String path, Object body, Consumer<JsonNode> onEvent) throws CliException {
         var headers = headers();
         headers.put("Content-Type", "application/json");
         headers.put("Accept", "application/x-ndjson");
@@ -72,7 +77,7 @@ final class ApiClient {
                 reply(response.status(), in.readAllBytes(), "");
                 return;
             }
-            var reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+            var reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
             String line;
             while ((line = reader.readLine()) != null) {
                 if (!line.isBlank()) onEvent.accept(JSON.readTree(line));
@@ -83,7 +88,7 @@ final class ApiClient {
     }
 
     /** GETs raw bytes into {@code out}; an error status is answered like {@link #send}. */
-    void download(String path, java.io.OutputStream out) throws CliException {
+    void download(String path, OutputStream out) throws CliException {
         var response = exchange(new HttpTransport.Request("GET", uri(path), headers(), null, null));
         try (var in = response.body()) {
             if (response.status() / 100 != 2) {
@@ -98,7 +103,7 @@ final class ApiClient {
     }
 
     /** PUTs a stream of bytes (sent chunked, never held in memory). */
-    Reply upload(String path, java.io.InputStream content) throws CliException {
+    Reply upload(String path, InputStream content) throws CliException {
         var headers = headers();
         headers.put("Content-Type", "application/octet-stream");
         var response = exchange(new HttpTransport.Request("PUT", uri(path), headers, null, content));

@@ -5,6 +5,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 import java.util.List;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 
 /**
  * Entry point: {@code bhatti serve} runs the daemon, every other command is a client of it.
@@ -39,8 +41,8 @@ public final class BhattiCli {
         });
         // picocli quotes what it could not parse, which may be the key after a misplaced --token
         cli.setParameterExceptionHandler((e, given) -> {
-            var text = new java.io.StringWriter();
-            var out = new java.io.PrintWriter(text);
+            var text = new StringWriter();
+            var out = new PrintWriter(text);
             out.println(e.getMessage());
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, out)) e.getCommandLine().usage(out);
             out.flush();

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.nio.charset.CharacterCodingException;
+import java.util.HashMap;
 
 /**
  * Where the CLI finds the daemon: flags, then {@code BHATTI_URL} / {@code BHATTI_TOKEN}, then
@@ -64,11 +66,11 @@ public record CliConfig(String url, String token) {
         try {
             var simple = FlatConfigFile.parse(Files.readString(file));
             if (simple.isPresent()) return simple.get();
-        } catch (java.nio.charset.CharacterCodingException e) {
+        } catch (CharacterCodingException e) {
             // not UTF-8: the YAML parser decides
         }
         JsonNode root = new YAMLMapper().readTree(file.toFile());
-        var values = new java.util.HashMap<String, String>();
+        var values = new HashMap<String, String>();
         if (root != null && root.isObject()) {
             for (String key : List.of("api_url", "auth_token")) {
                 String v = root.path(key).asString(null);

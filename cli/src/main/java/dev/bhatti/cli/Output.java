@@ -6,6 +6,7 @@ import tools.jackson.databind.SerializationFeature;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.ArrayList;
 
 /** Human and JSON rendering of API answers. */
 final class Output {
@@ -19,7 +20,7 @@ final class Output {
         int[] width = new int[header.size()];
         for (int i = 0; i < width.length; i++) width[i] = header.get(i).length();
         for (var r : rows) for (int i = 0; i < width.length; i++) width[i] = Math.max(width[i], r.get(i).length());
-        var all = new java.util.ArrayList<List<String>>();
+        var all = new ArrayList<List<String>>();
         all.add(header);
         all.addAll(rows);
         for (var r : all) {

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.io.Closeable;
 
 /**
  * HTTP/1.1 over a plain socket, one request per connection ({@code Connection: close}). Bodies are
@@ -91,7 +92,7 @@ final class PlainHttp implements HttpTransport {
         out.write("0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
     }
 
-    static Response readResponse(InputStream in, String method, java.io.Closeable connection) throws IOException {
+    static Response readResponse(InputStream in, String method, Closeable connection) throws IOException {
         while (true) {
             String statusLine = line(in);
             String[] parts = statusLine.split(" ", 3);
@@ -130,9 +131,9 @@ final class PlainHttp implements HttpTransport {
 
     /** Closes the connection with the body. */
     private static final class ClosingStream extends FilterInputStream {
-        private final java.io.Closeable connection;
+        private final Closeable connection;
 
-        ClosingStream(InputStream body, java.io.Closeable connection) {
+        ClosingStream(InputStream body, Closeable connection) {
             super(body);
             this.connection = connection;
         }

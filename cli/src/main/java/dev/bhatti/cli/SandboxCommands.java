@@ -11,6 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
 
 /** create, list, inspect and destroy. */
 final class SandboxCommands {
@@ -61,13 +65,13 @@ final class SandboxCommands {
                     }
                     byte[] content;
                     try {
-                        content = java.nio.file.Files.readAllBytes(java.nio.file.Path.of(p[0]));
-                    } catch (java.io.IOException e) {
+                        content = Files.readAllBytes(Path.of(p[0]));
+                    } catch (IOException e) {
                         throw new CliException("cannot read " + p[0] + ": " + e.getMessage());
                     }
                     var spec = new LinkedHashMap<String, Object>();
                     spec.put("guest_path", p[1]);
-                    spec.put("content", java.util.Base64.getEncoder().encodeToString(content));
+                    spec.put("content", Base64.getEncoder().encodeToString(content));
                     if (p.length == 3) spec.put("mode", p[2]);
                     specs.add(spec);
                 }

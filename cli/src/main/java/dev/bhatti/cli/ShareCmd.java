@@ -7,6 +7,7 @@ import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
 import java.util.concurrent.Callable;
+import java.util.Map;
 
 /** A browser link to a shell in the sandbox, for people without the CLI or an API key. */
 @Command(name = "share", mixinStandardHelpOptions = true,
@@ -28,7 +29,7 @@ final class ShareCmd implements Callable<Integer> {
             return 0;
         }
         ApiClient client = opts.client();
-        JsonNode r = client.post(path, java.util.Map.of()).body();
+        JsonNode r = client.post(path, Map.of()).body();
         // a daemon with a public https name for its API says so; otherwise it sees only its own address,
         // and the CLI knows the one it reached it by
         String base = client.config().url();

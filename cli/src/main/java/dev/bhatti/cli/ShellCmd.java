@@ -17,6 +17,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
 
 /**
  * An interactive shell in a sandbox over WebSocket. The terminal is put in raw mode; Ctrl+\ detaches
@@ -49,7 +53,7 @@ final class ShellCmd implements Callable<Integer> {
         WebSocket ws;
         try {
             ws = builder.buildAsync(URI.create(url.toString()), new Listener()).get(30, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new CliException(opts.client().explainFailedUpgrade(e.getCause(), "/sandboxes/" + ApiClient.segment(sandbox)));
         }
         String saved = terminal ? Terminal.raw() : null;
@@ -187,9 +191,9 @@ final class ShellCmd implements Callable<Integer> {
         }
 
         private static String stty(String... args) throws IOException {
-            var cmd = new java.util.ArrayList<String>(java.util.List.of("stty"));
-            cmd.addAll(java.util.List.of(args));
-            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/tty")))
+            var cmd = new ArrayList<String>(List.of("stty"));
+            cmd.addAll(List.of(args));
+            Process p = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/tty")))
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             try {

@@ -7,6 +7,8 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.io.IOException;
+import java.net.ConnectException;
 
 /** The CLI's version, the daemon it talks to and that daemon's version. */
 @Command(name = "version", description = "Show the CLI version, the API endpoint and the server's version.",
@@ -21,7 +23,7 @@ final class VersionCmd implements Callable<Integer> {
         String url;
         try {
             url = CliConfig.resolve(opts.url, opts.token, System.getenv()).url();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new CliException("cannot read " + CliConfig.file(System.getenv()) + ": " + e.getMessage());
         }
         String server;
@@ -30,9 +32,9 @@ final class VersionCmd implements Callable<Integer> {
             var r = http.exchange(new HttpTransport.Request("GET", URI.create(url + "/health"), Map.of(), null, null));
             r.body().close();
             server = r.header("X-Bhatti-Version").orElse("unknown (HTTP " + r.status() + ")");
-        } catch (java.net.ConnectException e) {
+        } catch (ConnectException e) {
             server = "unreachable (connection refused; is the daemon running? bhatti serve)";
-        } catch (java.io.IOException | IllegalArgumentException e) {
+        } catch (IOException | IllegalArgumentException e) {
             server = "unreachable (" + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()) + ")";
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

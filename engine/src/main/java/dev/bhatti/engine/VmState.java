@@ -1,5 +1,7 @@
 package dev.bhatti.engine;
 
+import java.util.Locale;
+
 /**
  * Lifecycle of an engine VM, as the engine observes it. RUNNING, PAUSED and SUSPENDED are the thermal
  * states hot, warm and cold: vCPUs running; vCPUs stopped with memory held; memory, devices and disk
@@ -19,7 +21,7 @@ public enum VmState {
     /** The VM process died unexpectedly or its agent stopped answering. */
     ERROR;
 
-    public String wire() { return name().toLowerCase(java.util.Locale.ROOT); }
+    public String wire() { return name().toLowerCase(Locale.ROOT); }
 
     /** hot, warm or cold; empty when the VM is neither running nor resumable. */
     public String thermal() {

@@ -25,6 +25,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.Executors;
+import dev.bhatti.engine.qemu.JailConfig;
+import dev.bhatti.server.api.JsonErrorHandler;
+import dev.bhatti.server.api.Route;
+import dev.bhatti.server.events.Events;
+import dev.bhatti.server.net.BridgedNetwork;
+import dev.bhatti.server.net.NetworkException;
+import dev.bhatti.server.net.SandboxNetwork;
+import dev.bhatti.server.ratelimit.RateLimits;
+import dev.bhatti.server.sandbox.Activity;
+import dev.bhatti.server.sandbox.SnapshotService;
+import dev.bhatti.server.sandbox.ThermalManager;
+import dev.bhatti.server.secrets.SecretBox;
+import dev.bhatti.server.secrets.SecretService;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
 
 /** Wires store, engine, sandboxes and the HTTP API together and runs them until stopped. */
 public final class Daemon implements AutoCloseable {
@@ -39,9 +55,9 @@ public final class Daemon implements AutoCloseable {
     private Forwards forwards;
     private ProxyBackends backends;
     private volatile ProxyServer proxy;
-    private dev.bhatti.server.sandbox.ThermalManager thermal;
+    private ThermalManager thermal;
     private Thread retention;
-    private dev.bhatti.server.net.SandboxNetwork network;
+    private SandboxNetwork network;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -61,46 +77,46 @@ public final class Daemon implements AutoCloseable {
         if (lock == null) throw new IllegalStateException("another bhatti daemon is already using " + data);
 
         store = SqliteStore.open(data.resolve("state.db"));
-        var events = new dev.bhatti.server.events.Events(store);
+        var events = new Events(store);
         retention = events.startRetention();
         var net = config.network();
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout(),
-                net.enabled() ? net.netns() : null, dev.bhatti.engine.qemu.JailConfig.enabled(config.jail()));
-        network = net.enabled() ? new dev.bhatti.server.net.BridgedNetwork(net, store) : new dev.bhatti.server.net.SandboxNetwork.None();
+                net.enabled() ? net.netns() : null, JailConfig.enabled(config.jail()));
+        network = net.enabled() ? new BridgedNetwork(net, store) : new SandboxNetwork.None();
         engine = new QemuEngine(engineConfig);
-        var activity = new dev.bhatti.server.sandbox.Activity(java.time.Clock.systemUTC());
-        var secrets = new dev.bhatti.server.secrets.SecretService(store,
-                dev.bhatti.server.secrets.SecretBox.open(data, store.countAllSecrets()));
+        var activity = new Activity(Clock.systemUTC());
+        var secrets = new SecretService(store,
+                SecretBox.open(data, store.countAllSecrets()));
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network);
         sandboxes.recover();
         try {
             network.start();
-        } catch (dev.bhatti.server.net.NetworkException e) {
+        } catch (NetworkException e) {
             // a host that cannot give sandboxes their network (say, a clashing pool): the message says why
             throw new IllegalStateException(e.getMessage(), e);
         }
-        var snapshots = new dev.bhatti.server.sandbox.SnapshotService(store, engine, sandboxes);
+        var snapshots = new SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
-        thermal = new dev.bhatti.server.sandbox.ThermalManager(store, sandboxes.lifecycle(), config.thermal(), java.time.Clock.systemUTC(), events);
+        thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);
         thermal.start();
 
         var threads = new QueuedThreadPool();
         threads.setName("bhatti-http");
         threads.setVirtualThreadsExecutor(Executors.newVirtualThreadPerTaskExecutor());
         http = new Server(threads);
-        http.setErrorHandler(new dev.bhatti.server.api.JsonErrorHandler()); // JSON, not HTML, for what Jetty refuses itself
+        http.setErrorHandler(new JsonErrorHandler()); // JSON, not HTML, for what Jetty refuses itself
         var connector = new ServerConnector(http);
         connector.setHost(config.host());
         connector.setPort(config.port());
         http.addConnector(connector);
         var websockets = ServerWebSocketContainer.ensure(http);
-        websockets.setIdleTimeout(java.time.Duration.ofMinutes(10)); // the relay pings every 30 s
+        websockets.setIdleTimeout(Duration.ofMinutes(10)); // the relay pings every 30 s
         forwards = new Forwards(sandboxes.lifecycle()::tunnel);
         backends = new ProxyBackends(sandboxes.lifecycle()::tunnel);
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new dev.bhatti.server.ratelimit.RateLimits(config.rateLimits()), events, publishes, backends);
+                new RateLimits(config.rateLimits()), events, publishes, backends);
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);
@@ -117,7 +133,7 @@ public final class Daemon implements AutoCloseable {
     public void join() throws InterruptedException { http.join(); }
 
     /** The API's routes, as the router holds them. */
-    public java.util.List<dev.bhatti.server.api.Route> apiRoutes() { return api.routes(); }
+    public List<Route> apiRoutes() { return api.routes(); }
 
     /** The port the API actually listens on (useful with port 0). */
     public int port() { return ((ServerConnector) http.getConnectors()[0]).getLocalPort(); }

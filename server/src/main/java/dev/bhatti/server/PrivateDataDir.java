@@ -18,6 +18,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import java.nio.file.NoSuchFileException;
 
 /**
  * Keeps everything under the data dir readable by the daemon alone. Memory snapshots hold guest memory
@@ -88,7 +89,7 @@ public final class PrivateDataDir {
         try {
             perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
             jailDir = Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) && !isDaemonsGroup(p, daemonGid);
-        } catch (java.nio.file.NoSuchFileException e) {
+        } catch (NoSuchFileException e) {
             return false;
         }
         var taken = EnumSet.copyOf(NOT_OWNER);

@@ -14,6 +14,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.bhatti.engine.qemu.JailConfig;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Daemon settings: {@code <data_dir>/config.yaml} if present, then command-line flags on top.
@@ -42,7 +49,7 @@ import java.time.Duration;
  * </pre>
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
-                           ThermalManager.Policy thermal, java.util.Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
+                           ThermalManager.Policy thermal, Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
                            NetworkConfig network, ProxyConfig proxy, boolean jail) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
@@ -54,7 +61,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         String qemu = "qemu-system-x86_64";
         boolean jail = true;
         double warmAfter = 30, coldAfter = 1800, tick = 5;
-        var rateLimits = new java.util.EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
+        var rateLimits = new EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
         ProxyConfig proxy = null;
         Path file = dataDir.resolve("config.yaml");
@@ -77,13 +84,13 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 proxy = proxy(root.path("proxy"));
                 JsonNode limits = root.path("rate_limits");
                 for (RateLimits.Kind kind : RateLimits.Kind.values()) {
-                    JsonNode l = limits.path(kind.name().toLowerCase(java.util.Locale.ROOT));
+                    JsonNode l = limits.path(kind.name().toLowerCase(Locale.ROOT));
                     if (l.isMissingNode()) continue;
                     var d = rateLimits.get(kind);
                     try {
                         rateLimits.put(kind, new RateLimits.Limit(l.path("burst").asLong(d.burst()), l.path("per_minute").asLong(d.perMinute())));
                     } catch (IllegalArgumentException e) {
-                        throw new IllegalArgumentException("rate_limits." + kind.name().toLowerCase(java.util.Locale.ROOT) + ": " + e.getMessage());
+                        throw new IllegalArgumentException("rate_limits." + kind.name().toLowerCase(Locale.ROOT) + ": " + e.getMessage());
                     }
                 }
             }
@@ -97,7 +104,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                java.util.Map.copyOf(rateLimits), network, proxy, jail && dev.bhatti.engine.qemu.JailConfig.allowedByEnvironment());
+                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment());
     }
 
     private static ProxyConfig proxy(JsonNode p) {
@@ -121,7 +128,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
             if (!a.isObject()) throw new IllegalArgumentException("proxy.tls.acme must be a mapping");
             String directory = a.path("directory").asString("");
             try {
-                acme = new TlsConfig.Acme(java.net.URI.create(directory), a.path("email").asString(null), path(a.path("ca_file")));
+                acme = new TlsConfig.Acme(URI.create(directory), a.path("email").asString(null), path(a.path("ca_file")));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(e.getMessage().startsWith("proxy.") ? e.getMessage()
                         : "proxy.tls.acme.directory is not a URL: '" + directory + "'");
@@ -155,13 +162,13 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         boolean enabled = n.path("enabled").asBoolean(false);
         Subnets pool = Subnets.parse(n.path("pool").asString(NetworkConfig.DEFAULT_POOL));
         String netns = n.path("netns").isMissingNode() || n.path("netns").isNull() ? null : n.path("netns").asString();
-        var upstreams = new java.util.ArrayList<java.net.InetSocketAddress>();
+        var upstreams = new ArrayList<InetSocketAddress>();
         JsonNode ups = n.path("dns_upstreams");
         if (!ups.isMissingNode() && !ups.isNull()) {
             if (!ups.isArray()) throw new IllegalArgumentException("network.dns_upstreams must be a list of IPv4[:port]");
             for (JsonNode u : ups) upstreams.add(NetworkConfig.upstream(u.asString()));
         }
-        var allowPrivate = new java.util.ArrayList<String>();
+        var allowPrivate = new ArrayList<String>();
         JsonNode allow = n.path("allow_private");
         if (!allow.isMissingNode() && !allow.isNull()) {
             if (!allow.isArray()) throw new IllegalArgumentException(PrivateRanges.KEY + " must be a list of IPv4 CIDRs, like [10.0.5.0/24]");

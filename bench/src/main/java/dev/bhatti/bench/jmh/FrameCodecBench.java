@@ -20,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.io.InputStream;
+import java.io.OutputStream;
 
 /** The agent protocol's codec: an exec request and a 4 KiB data frame, encoded, decoded and through FrameIO. */
 @State(Scope.Thread)
@@ -60,12 +62,12 @@ public class FrameCodecBench {
         return new FrameIO(new ByteArrayInputStream(out.toByteArray()), OutputStreamNothing.INSTANCE).read();
     }
 
-    static final class InputStreamNothing extends java.io.InputStream {
+    static final class InputStreamNothing extends InputStream {
         static final InputStreamNothing INSTANCE = new InputStreamNothing();
         @Override public int read() { return -1; }
     }
 
-    static final class OutputStreamNothing extends java.io.OutputStream {
+    static final class OutputStreamNothing extends OutputStream {
         static final OutputStreamNothing INSTANCE = new OutputStreamNothing();
         @Override public void write(int b) { }
     }

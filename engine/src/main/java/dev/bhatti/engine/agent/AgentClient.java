@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 
 /** The host end of one VM's agent channel (a Unix socket that QEMU bridges to virtio-serial). */
 public final class AgentClient implements AutoCloseable {
@@ -328,7 +329,7 @@ public final class AgentClient implements AutoCloseable {
      * Like {@link #resumed} without waiting: the request is on the wire (ahead of any later request)
      * when this returns, and a failure is handed to {@code onFailure}.
      */
-    public void resumedAsync(long epochMillis, java.util.function.Consumer<String> onFailure) {
+    public void resumedAsync(long epochMillis, Consumer<String> onFailure) {
         try {
             Stream stream = connection.open(new Message.Resumed(epochMillis, "", new byte[0]));
             Thread.ofVirtual().start(() -> {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.nio.file.StandardOpenOption;
 
 /**
  * The host's cgroup hierarchies for the controllers a VM is limited by (cpu, memory, pids), v1 or v2
@@ -206,6 +207,6 @@ final class Cgroups {
     }
 
     private static void write(Path file, String value) throws IOException {
-        Files.writeString(file, value, StandardCharsets.US_ASCII, java.nio.file.StandardOpenOption.WRITE);
+        Files.writeString(file, value, StandardCharsets.US_ASCII, StandardOpenOption.WRITE);
     }
 }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.file.StandardCopyOption;
 
 /** Writes a VM's memory and disk to snapshots: the one a suspend leaves, and named ones that outlive the VM. */
 record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
@@ -42,7 +43,7 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
                 default -> throw vm.notRunning();
             }
             HostFiles.sync(staging);
-            Files.move(staging, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
             long bytes = HostFiles.usage(dir);
             log.info("vm {}: snapshot {} taken in {} ms ({} KiB)", vm.id, snapshotId, (System.nanoTime() - started) / 1_000_000, bytes / 1024);
             return bytes;

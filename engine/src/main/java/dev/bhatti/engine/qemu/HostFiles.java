@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.stream.Stream;
+import java.nio.file.FileAlreadyExistsException;
 
 /** File operations on the host for VM and snapshot directories: durable copies, sizes, removal. */
 public final class HostFiles {
@@ -101,7 +102,7 @@ public final class HostFiles {
             Files.createDirectories(dir);
             Files.createLink(pin, real);
             return pin;
-        } catch (java.nio.file.FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException e) {
             return pin; // a concurrent create pinned it
         } catch (IOException | UnsupportedOperationException e) {
             return real;

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.regex.Matcher;
 
 /**
  * The boot files in {@code <data>/images}: {@code vmlinuz-<arch>}, {@code initramfs-<arch>.img} and one
@@ -36,7 +37,7 @@ public final class ImageCatalog {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> rootfsName.matcher(p.getFileName().toString()))
-                    .filter(java.util.regex.Matcher::matches)
+                    .filter(Matcher::matches)
                     .map(m -> m.group(1))
                     .sorted()
                     .toList();

@@ -13,6 +13,9 @@ import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import dev.bhatti.protocol.PeerRestartedException;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
 
 /** Runs a VM again from its memory snapshot: a cold wake, or a clone of a named snapshot taking its own identity. */
 record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exits) {
@@ -22,7 +25,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
     private static final Duration RESTORED_AGENT_LONGEST_ATTEMPT = Duration.ofSeconds(20);
     /** How long a starting QEMU may take to listen on its QMP socket. */
     private static final Duration QEMU_LISTEN_TIMEOUT = Duration.ofSeconds(30);
-    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * Starts a new QEMU process that loads the snapshot, then lets it run. Only a snapshot that QEMU
@@ -122,7 +125,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         VmProcesses.stop(process.toHandle());
         jailer.release(vm.paths, vm.id);
         if (snapshotRefused && Files.exists(vm.paths.memorySnapshot())) {
-            Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), StandardCopyOption.REPLACE_EXISTING);
         }
         vm.state = snapshotRefused || !Files.exists(vm.paths.memorySnapshot()) ? VmState.STOPPED : VmState.SUSPENDED;
     }
@@ -169,7 +172,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         } catch (EngineException e) {
             // The restored guest reopened its agent port under the request (RandomKillIT saw it once in 30
             // clones); taking an identity twice is harmless, so it is asked again, once.
-            if (!dev.bhatti.protocol.PeerRestartedException.isCause(e)) throw e;
+            if (!PeerRestartedException.isCause(e)) throw e;
             log.info("vm {}: the new identity was lost to the agent reopening its port; sending it again", vm.id);
             RANDOM.nextBytes(entropy);
             vm.liveAgent().resumed(System.currentTimeMillis(), hostname, entropy, network);

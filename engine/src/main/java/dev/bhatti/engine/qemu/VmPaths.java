@@ -1,6 +1,7 @@
 package dev.bhatti.engine.qemu;
 
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /** Files of one VM, all inside its own directory so that destroy is one recursive delete. */
 record VmPaths(Path dir) {
@@ -27,7 +28,7 @@ record VmPaths(Path dir) {
     Path memorySnapshotFailed() { return dir.resolve("memory.zst.failed"); }
 
     boolean socketPathsFit() {
-        return java.util.stream.Stream.of(agentSocket(), qmpSocket(), migrateSocket())
+        return Stream.of(agentSocket(), qmpSocket(), migrateSocket())
                 .allMatch(p -> p.toString().length() <= MAX_SOCKET_PATH);
     }
 }

@@ -15,6 +15,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /** The host side of QEMU processes: finding, stopping and waiting for them, and reading their logs. */
 final class VmProcesses {
@@ -118,9 +120,9 @@ final class VmProcesses {
         for (ProcessHandle p : processes) {
             try {
                 p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 log.warn("pid {} ({}) still runs after {} s", p.pid(), p.info().command().orElse("?"), timeout.toSeconds());
-            } catch (java.util.concurrent.ExecutionException e) {
+            } catch (ExecutionException e) {
                 log.warn("could not wait for pid {}: {}", p.pid(), e.getMessage());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -28,6 +28,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.eclipse.jetty.io.EofException;
 
 /**
  * The REST API's edge: finds the request's route in the table ({@link ApiRoutes}, one class of routes
@@ -85,7 +86,7 @@ public final class ApiHandler extends Handler.Abstract {
         } catch (StoreException e) {
             log.warn("{} {}: {}", request.getMethod(), Request.getPathInContext(request), e.getMessage());
             reply(request, response, callback, ErrorReplies.of(e));
-        } catch (org.eclipse.jetty.io.EofException e) {
+        } catch (EofException e) {
             // the client ended its body before the length it announced (found by ApiFuzzTest): its error, not ours
             send(request, response, callback, 400, Map.of("error", "the request body ended early; send all of it"));
         } catch (RuntimeException | IOException e) {

@@ -3,6 +3,7 @@ package dev.bhatti.server.api;
 import dev.bhatti.engine.ExecListener;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 
 /** Collects a command's output for a buffered reply, keeping at most {@code limit} bytes in all. */
 final class CappedOutput implements ExecListener {
@@ -23,10 +24,10 @@ final class CappedOutput implements ExecListener {
         to.write(b, 0, Math.max(0, Math.min(room, b.length)));
     }
 
-    String stdout() { return out.toString(java.nio.charset.StandardCharsets.UTF_8); }
+    String stdout() { return out.toString(StandardCharsets.UTF_8); }
 
     String stderr() {
-        String s = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        String s = err.toString(StandardCharsets.UTF_8);
         return truncated ? s + "\n[output truncated at " + (limit / (1024 * 1024)) + "MB]" : s;
     }
 

@@ -10,6 +10,7 @@ import org.eclipse.jetty.util.Callback;
 
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.Locale;
 
 /**
  * What Jetty answers itself (a URI it cannot decode, an ambiguous path, a header too large) in the API's
@@ -38,6 +39,6 @@ public final class JsonErrorHandler extends ErrorHandler {
             return "bad request" + (reason.equals(HttpStatus.getMessage(400)) ? "" : " (" + reason + ")")
                     + ": check the URI; percent-encode names and paths as UTF-8 (e.g. %25 for '%'), without encoded '/' or NUL";
         }
-        return reason.toLowerCase(java.util.Locale.ROOT);
+        return reason.toLowerCase(Locale.ROOT);
     }
 }

@@ -1,6 +1,8 @@
 package dev.bhatti.server.api;
 
 import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A method and path template bound to its endpoint. {@code keyed} routes need an API key and draw from
@@ -20,17 +22,17 @@ public record Route(String method, String template, boolean keyed, Endpoint endp
      * The template's parameters taken from {@code path}, or null when the path does not fit it. Every
      * request is looked up in the whole table: nothing is allocated until a route fits.
      */
-    java.util.Map<String, String> match(List<String> path) {
+    Map<String, String> match(List<String> path) {
         if (segments.size() != path.size()) return null;
         for (int i = 0; i < segments.size(); i++) {
             String t = segments.get(i);
             if (t.charAt(0) != '{' && !t.equals(path.get(i))) return null;
         }
-        java.util.Map<String, String> params = java.util.Map.of();
+        Map<String, String> params = Map.of();
         for (int i = 0; i < segments.size(); i++) {
             String t = segments.get(i);
             if (t.charAt(0) != '{') continue;
-            if (params.isEmpty()) params = new java.util.HashMap<>(4);
+            if (params.isEmpty()) params = new HashMap<>(4);
             params.put(t.substring(1, t.length() - 1), path.get(i));
         }
         return params;

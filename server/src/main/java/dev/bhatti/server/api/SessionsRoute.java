@@ -19,6 +19,11 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import dev.bhatti.engine.ExecCommand;
+import java.io.IOException;
+import java.util.ArrayList;
+import org.eclipse.jetty.http.HttpHeader;
+import tools.jackson.databind.JsonNode;
 
 /**
  * Interactive shells over WebSocket ({@code /sandboxes/{id}/ws}) and the session list and kill routes.
@@ -55,7 +60,7 @@ final class SessionsRoute {
     /** Upgrades to a WebSocket relaying a shell; returns false if the request was no upgrade. */
     boolean shell(UserRecord user, String id, Request request, Response response, Callback callback) {
         // Checked first, so that a plain GET never starts a shell nobody will see.
-        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
+        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE))) {
             throw DomainException.invalid("this route needs a WebSocket upgrade (use bhatti shell)");
         }
         Fields q = QueryParameters.of(request);
@@ -85,7 +90,7 @@ final class SessionsRoute {
      * message, or reattached with {@code ?session=ID}. Output arrives as text; stdout and stderr merged.
      */
     boolean piped(UserRecord user, String id, Request request, Response response, Callback callback) {
-        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(org.eclipse.jetty.http.HttpHeader.UPGRADE))) {
+        if (!"websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE))) {
             throw DomainException.invalid("this route needs a WebSocket upgrade");
         }
         String sessionId = QueryParameters.of(request).getValue("session");
@@ -106,8 +111,8 @@ final class SessionsRoute {
         return true;
     }
 
-    private static SessionOpen.Start pipedStart(tools.jackson.databind.JsonNode first) {
-        var cmd = new java.util.ArrayList<String>();
+    private static SessionOpen.Start pipedStart(JsonNode first) {
+        var cmd = new ArrayList<String>();
         first.path("cmd").forEach(a -> cmd.add(a.asString()));
         if (cmd.isEmpty() || cmd.stream().anyMatch(a -> a.indexOf('\0') >= 0)) throw DomainException.invalid("cmd must be a non-empty array of strings");
         var env = new LinkedHashMap<String, String>();
@@ -115,7 +120,7 @@ final class SessionsRoute {
         env.keySet().forEach(k -> {
             if (k.isEmpty() || k.indexOf('=') >= 0 || k.indexOf('\0') >= 0) throw DomainException.invalid("invalid environment variable");
         });
-        String beyond = dev.bhatti.engine.ExecCommand.beyondGuestLimits(cmd, env);
+        String beyond = ExecCommand.beyondGuestLimits(cmd, env);
         if (beyond != null) throw DomainException.invalid(beyond);
         long maxIdle = first.path("max_idle_sec").asLong(SHELL_MAX_IDLE_SECONDS);
         if (maxIdle < 0 || maxIdle > 86_400 * 7) throw DomainException.invalid("max_idle_sec out of range");
@@ -134,7 +139,7 @@ final class SessionsRoute {
                     SessionChannel ch = guest.openSession(new SessionOpen.Attach(detached.get().id(), true));
                     ch.resize(rows, cols);
                     return ch;
-                } catch (EngineException | java.io.IOException e) {
+                } catch (EngineException | IOException e) {
                     // someone attached first, or it just ended: start a new shell instead
                 }
             }

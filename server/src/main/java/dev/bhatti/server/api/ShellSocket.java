@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import dev.bhatti.server.sandbox.Activity;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Relays one WebSocket to one guest session. Server to client: a text {@code {"type":"session"}}
@@ -39,9 +41,9 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     private volatile Session socket;
     private volatile boolean closed;
     /** Keeps the sandbox hot while a client is attached. */
-    private volatile dev.bhatti.server.sandbox.Activity.Busy busy = () -> { };
+    private volatile Activity.Busy busy = () -> { };
 
-    ShellSocket keepsBusy(dev.bhatti.server.sandbox.Activity.Busy token) {
+    ShellSocket keepsBusy(Activity.Busy token) {
         this.busy = token;
         return this;
     }
@@ -161,7 +163,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
         }
         if (piped) {
             try {
-                channel.input(message.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                channel.input(message.getBytes(StandardCharsets.UTF_8));
             } catch (IOException e) {
                 close(1011, "input failed");
             }

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import dev.bhatti.engine.SessionChannel;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The shareable web shell: {@code /_shell/<sandbox id>} serves an xterm.js page, which reads its token
@@ -132,7 +134,7 @@ final class WebShells {
     }
 
     /** Checks the first message's token and opens a fresh terminal; any failure is "unauthorized". */
-    private dev.bhatti.engine.SessionChannel open(String sandboxId, tools.jackson.databind.JsonNode first, ShellSocket socket) {
+    private SessionChannel open(String sandboxId, JsonNode first, ShellSocket socket) {
         String token = first.path("type").asString("").equals("auth") ? first.path("token").asString("") : "";
         SandboxRecord s = sandboxes.byId(sandboxId).orElse(null);
         String expected = s == null ? null : store.shellTokenHash(s.id()).orElse(null);

@@ -9,6 +9,8 @@ import dev.bhatti.server.store.UserRecord;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import dev.bhatti.server.events.Events;
+import java.util.ArrayList;
 
 /**
  * Accounts, administered on the server itself against the store (no HTTP API, no key needed: whoever
@@ -40,11 +42,11 @@ public final class UserAdmin {
     public record Issued(UserRecord user, String apiKey) {}
 
     private final Store store;
-    private final dev.bhatti.server.events.Events events;
+    private final Events events;
 
     public UserAdmin(Store store) {
         this.store = store;
-        this.events = new dev.bhatti.server.events.Events(store);
+        this.events = new Events(store);
     }
 
     public Issued create(String name, Quota limits) {
@@ -83,7 +85,7 @@ public final class UserAdmin {
         List<SnapshotRecord> snapshots = store.snapshots(user.id());
         var secrets = store.secrets(user.id());
         if (!sandboxes.isEmpty() || !snapshots.isEmpty() || !secrets.isEmpty()) {
-            var owned = new java.util.ArrayList<String>();
+            var owned = new ArrayList<String>();
             if (!sandboxes.isEmpty()) owned.add("sandboxes " + String.join(", ", sandboxes.stream().map(SandboxRecord::name).toList()));
             if (!snapshots.isEmpty()) owned.add("snapshots " + String.join(", ", snapshots.stream().map(SnapshotRecord::name).toList()));
             if (!secrets.isEmpty()) owned.add("secrets " + String.join(", ", secrets.stream().map(s -> s.name()).toList()));

@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.time.Duration;
 
 /**
  * Records who did what. Recording never fails the operation it describes: a store that cannot take
@@ -27,7 +28,7 @@ public final class Events {
     }
 
     /** How long events are kept. */
-    public static final java.time.Duration RETENTION = java.time.Duration.ofDays(90);
+    public static final Duration RETENTION = Duration.ofDays(90);
 
     /** Every hour, drops events older than {@link #RETENTION}, so the log cannot grow without end. */
     public Thread startRetention() {
@@ -36,7 +37,7 @@ public final class Events {
                 try {
                     int n = store.deleteEventsBefore(Instant.now().minus(RETENTION));
                     if (n > 0) log.info("removed {} events older than {} days", n, RETENTION.toDays());
-                    Thread.sleep(java.time.Duration.ofHours(1));
+                    Thread.sleep(Duration.ofHours(1));
                 } catch (InterruptedException e) {
                     return;
                 } catch (RuntimeException e) {

@@ -16,6 +16,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 
 /**
  * A bridge and a /24 per user, a TAP and an address per sandbox, one nftables ruleset for all, and a
@@ -132,7 +135,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             NetworkRecord record = null;
             for (int attempt = 0; attempt < 5 && record == null; attempt++) {
                 // names are at most 15 bytes; on the (rare) clash of two ids' names take a random one
-                String tap = attempt == 0 ? tapName(sandbox.id()) : TAP_PREFIX + java.util.HexFormat.of().formatHex(randomBytes(7)).substring(0, 13);
+                String tap = attempt == 0 ? tapName(sandbox.id()) : TAP_PREFIX + HexFormat.of().formatHex(randomBytes(7)).substring(0, 13);
                 var candidate = new NetworkRecord(sandbox.id(), sandbox.userId(), ip, randomMac(), tap, egress.wire(), egress.allow());
                 if (store.insertNetwork(candidate)) record = candidate;
             }
@@ -228,7 +231,7 @@ public final class BridgedNetwork implements SandboxNetwork {
             if (index == null) continue;
             if (seen.add(index)) bridges.add(new Firewall.Bridge(bridgeName(index), config.pool().gateway(index)));
             var egress = new Egress(n.egress().equals("all"), n.allowHosts());
-            var remaining = new java.util.LinkedHashMap<String, Long>();
+            var remaining = new LinkedHashMap<String, Long>();
             learned.getOrDefault(n.tap(), Map.of()).forEach((ip, expiry) -> {
                 long s = (expiry - now) / 1000;
                 if (s > 0) remaining.put(ip, s);
@@ -307,7 +310,7 @@ public final class BridgedNetwork implements SandboxNetwork {
 
         @Override
         public Optional<String> siblingAt(String userId, String ip) {
-            return networkAt(userId, ip).flatMap(n -> store.sandboxById(n.sandboxId())).map(s -> s.name().toLowerCase(java.util.Locale.ROOT));
+            return networkAt(userId, ip).flatMap(n -> store.sandboxById(n.sandboxId())).map(s -> s.name().toLowerCase(Locale.ROOT));
         }
 
         private Optional<NetworkRecord> networkAt(String userId, String ip) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The little of DNS (RFC 1035) the resolver needs: a query's single question, answers for sibling
@@ -132,7 +133,7 @@ public final class DnsMessage {
     public static byte[] pointerAnswer(byte[] query, Question q, String target, int ttl) {
         var rdata = new ByteArrayOutputStream();
         for (String label : target.split("\\.")) {
-            byte[] l = label.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] l = label.getBytes(StandardCharsets.US_ASCII);
             if (l.length == 0 || l.length > 63) throw new IllegalArgumentException("bad label in " + target);
             rdata.write(l.length);
             rdata.write(l, 0, l.length);

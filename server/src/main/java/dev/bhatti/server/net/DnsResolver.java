@@ -16,6 +16,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.Arrays;
 
 /**
  * The resolver each user's sandboxes use, listening on port 53 of the user's gateway, UDP and TCP. Names
@@ -135,7 +142,7 @@ final class DnsResolver implements AutoCloseable {
                 continue;
             }
             if (!inFlight.tryAcquire()) continue; // overloaded: the client retries
-            byte[] query = java.util.Arrays.copyOf(packet, length);
+            byte[] query = Arrays.copyOf(packet, length);
             Thread.ofVirtual().start(() -> {
                 try {
                     forward(userId, ch, client, query, q.get());
@@ -180,7 +187,7 @@ final class DnsResolver implements AutoCloseable {
     private void serveTcp(String userId, SocketChannel client) throws IOException {
         if (!(client.getRemoteAddress() instanceof InetSocketAddress from)) return;
         client.socket().setSoTimeout(TCP_IDLE_MS);
-        var in = new java.io.DataInputStream(client.socket().getInputStream());
+        var in = new DataInputStream(client.socket().getInputStream());
         var out = client.socket().getOutputStream();
         while (true) {
             byte[] query = readMessage(in);
@@ -195,11 +202,11 @@ final class DnsResolver implements AutoCloseable {
     }
 
     /** A TCP-framed DNS message (RFC 1035 4.2.2: a two-byte length first); null at a clean end or timeout. */
-    private static byte[] readMessage(java.io.DataInputStream in) throws IOException {
+    private static byte[] readMessage(DataInputStream in) throws IOException {
         int length;
         try {
             length = in.readUnsignedShort();
-        } catch (java.io.EOFException | java.net.SocketTimeoutException e) {
+        } catch (EOFException | SocketTimeoutException e) {
             return null;
         }
         if (length < 12) return null;
@@ -273,7 +280,7 @@ final class DnsResolver implements AutoCloseable {
             up.write(ByteBuffer.wrap(query));
             ByteBuffer answer = ByteBuffer.allocate(65_535); // a datagram bigger than the buffer would be cut silently
             if (!receive(up, answer)) return null;
-            byte[] reply = java.util.Arrays.copyOf(answer.array(), answer.position());
+            byte[] reply = Arrays.copyOf(answer.array(), answer.position());
             return answers(reply, q) ? reply : null;
         } catch (IOException e) {
             log.debug("dns upstream {}: {}", upstream, e.getMessage());
@@ -286,7 +293,7 @@ final class DnsResolver implements AutoCloseable {
             up.socket().connect(upstream, UPSTREAM_TIMEOUT_MS);
             up.socket().setSoTimeout(UPSTREAM_TIMEOUT_MS);
             up.socket().getOutputStream().write(lengthPrefixed(query));
-            byte[] reply = readMessage(new java.io.DataInputStream(up.socket().getInputStream()));
+            byte[] reply = readMessage(new DataInputStream(up.socket().getInputStream()));
             return reply != null && answers(reply, q) ? reply : null;
         } catch (IOException e) {
             log.debug("dns upstream {} over tcp: {}", upstream, e.getMessage());
@@ -302,8 +309,8 @@ final class DnsResolver implements AutoCloseable {
     /** Waits for one datagram on a connected channel, up to the upstream timeout. */
     private static boolean receive(DatagramChannel up, ByteBuffer into) throws IOException {
         up.configureBlocking(false);
-        try (var selector = java.nio.channels.Selector.open()) {
-            up.register(selector, java.nio.channels.SelectionKey.OP_READ);
+        try (var selector = Selector.open()) {
+            up.register(selector, SelectionKey.OP_READ);
             if (selector.select(UPSTREAM_TIMEOUT_MS) == 0) return false;
             return up.read(into) > 0;
         }
@@ -325,7 +332,7 @@ final class DnsResolver implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(java.io.Closeable ch) {
+    private static void closeQuietly(Closeable ch) {
         try {
             ch.close();
         } catch (IOException ignored) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import dev.bhatti.server.sandbox.Limits;
 
 /**
  * What a sandbox may reach outside its user's network. {@code all}: anything (NATed through the host).
@@ -34,7 +35,7 @@ public record Egress(boolean all, List<String> allow) {
                 yield ALL;
             }
             case "none" -> new Egress(false, new ArrayList<>(canonical));
-            default -> throw DomainException.invalid("egress must be all or none, got '" + dev.bhatti.server.sandbox.Limits.printable(e) + "'");
+            default -> throw DomainException.invalid("egress must be all or none, got '" + Limits.printable(e) + "'");
         };
     }
 
@@ -51,7 +52,7 @@ public record Egress(boolean all, List<String> allow) {
             }
         }
         if (s.length() > 253 || !DnsNames.NAME.matcher(s).matches()) {
-            throw DomainException.invalid("not an IPv4 address, CIDR or host name: '" + dev.bhatti.server.sandbox.Limits.printable(h) + "'");
+            throw DomainException.invalid("not an IPv4 address, CIDR or host name: '" + Limits.printable(h) + "'");
         }
         return s;
     }

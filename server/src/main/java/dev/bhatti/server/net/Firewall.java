@@ -1,6 +1,8 @@
 package dev.bhatti.server.net;
 
 import java.util.List;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * Renders bhatti's whole nftables ruleset from the networks that exist, so that applying it is one
@@ -30,7 +32,7 @@ public final class Firewall {
 
     /** {@code allow}: canonical IPs or CIDRs reachable under egress "none" (besides DNS-learned ones). */
     public record Sandbox(String tap, String bridge, String ip, String mac, boolean egressAll, List<String> allow,
-                          java.util.Map<String, Long> learned) {}
+                          Map<String, Long> learned) {}
 
     /** The set of addresses a sandbox learned through DNS for its allowed host names. */
     public static String learnedSet(String tap) { return "learned_" + tap; }
@@ -71,7 +73,7 @@ public final class Firewall {
         }
 
         r.append("  chain input {\n    type filter hook input priority filter; policy accept;\n");
-        var gateways = new java.util.HashMap<String, String>();
+        var gateways = new HashMap<String, String>();
         for (Bridge b : bridges) gateways.put(b.name(), b.gateway());
         for (Sandbox s : sandboxes) {
             String gateway = gateways.get(s.bridge());

@@ -5,6 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The host's side of sandbox networking, done with iproute2 and nft: bridges, TAPs, neighbours, the
@@ -112,7 +115,7 @@ public final class HostNetwork {
 
     private synchronized boolean conntrackAvailable() {
         if (conntrack == null) {
-            conntrack = java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/sbin/conntrack"));
+            conntrack = Files.isExecutable(Path.of("/usr/sbin/conntrack"));
         }
         return conntrack;
     }
@@ -146,7 +149,7 @@ public final class HostNetwork {
         Process p;
         try {
             var pb = new ProcessBuilder(argv).redirectErrorStream(true);
-            if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            if (stdin == null) pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
             p = pb.start();
         } catch (IOException e) {
             throw new NetworkException(argv.get(0) + " cannot run (" + e.getMessage() + "); install iproute2 and nftables");

@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import java.net.StandardProtocolFamily;
 
 /**
  * Opens sockets in the sandboxes' network namespace. A socket belongs to the namespace of the thread
@@ -49,15 +50,15 @@ final class NetnsSockets implements AutoCloseable {
     }
 
     DatagramChannel datagram() throws IOException {
-        return inside(() -> DatagramChannel.open(java.net.StandardProtocolFamily.INET));
+        return inside(() -> DatagramChannel.open(StandardProtocolFamily.INET));
     }
 
     ServerSocketChannel serverSocket() throws IOException {
-        return inside(() -> ServerSocketChannel.open(java.net.StandardProtocolFamily.INET));
+        return inside(() -> ServerSocketChannel.open(StandardProtocolFamily.INET));
     }
 
     SocketChannel socket() throws IOException {
-        return inside(() -> SocketChannel.open(java.net.StandardProtocolFamily.INET));
+        return inside(() -> SocketChannel.open(StandardProtocolFamily.INET));
     }
 
     <T> T inside(Callable<T> open) throws IOException {

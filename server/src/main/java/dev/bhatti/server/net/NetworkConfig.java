@@ -2,6 +2,9 @@ package dev.bhatti.server.net;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * {@code network:} in config.yaml. Off unless enabled: it changes the host's firewall and links.
@@ -50,12 +53,12 @@ public record NetworkConfig(boolean enabled, Subnets pool, String netns, List<In
     /** The host's own nameservers, except loopback ones (unreachable from a guest's point of view). */
     public static List<InetSocketAddress> hostNameservers() {
         try {
-            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/etc/resolv.conf")).stream()
+            return Files.readAllLines(Path.of("/etc/resolv.conf")).stream()
                     .map(String::strip).filter(l -> l.startsWith("nameserver "))
                     .map(l -> l.substring("nameserver ".length()).strip())
                     .filter(Ipv4::valid).filter(ip -> !ip.startsWith("127."))
                     .map(ip -> new InetSocketAddress(ip, 53)).toList();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return List.of();
         }
     }

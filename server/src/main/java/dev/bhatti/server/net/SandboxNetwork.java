@@ -4,6 +4,7 @@ import dev.bhatti.engine.GuestNet;
 import dev.bhatti.server.store.SandboxRecord;
 
 import java.util.Optional;
+import java.util.List;
 
 /**
  * Networking of sandboxes on this host: either none (each VM only has its agent channel) or a bridge
@@ -35,7 +36,7 @@ public sealed interface SandboxNetwork extends AutoCloseable permits SandboxNetw
     /** What a user sees of the sandbox's network. */
     Optional<View> view(String sandboxId);
 
-    record View(String ip, String gateway, String egress, java.util.List<String> allowHosts) {}
+    record View(String ip, String gateway, String egress, List<String> allowHosts) {}
 
     @Override
     void close();

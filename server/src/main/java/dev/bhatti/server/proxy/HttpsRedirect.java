@@ -10,6 +10,7 @@ import org.eclipse.jetty.util.Callback;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
+import java.util.function.IntSupplier;
 
 /**
  * The plain-HTTP side of a TLS proxy: answers ACME http-01 challenges, and sends everything else for
@@ -19,11 +20,11 @@ import java.util.Locale;
 public final class HttpsRedirect extends Handler.Abstract {
     private final String domain;
     private final String apiHost;
-    private final java.util.function.IntSupplier httpsPort;
+    private final IntSupplier httpsPort;
     private final AcmeChallenges challenges;
 
     /** {@code httpsPort}: the port in the https URLs, known once the listener is up; {@code apiHost} may be null. */
-    public HttpsRedirect(String domain, String apiHost, java.util.function.IntSupplier httpsPort, AcmeChallenges challenges) {
+    public HttpsRedirect(String domain, String apiHost, IntSupplier httpsPort, AcmeChallenges challenges) {
         this.domain = domain.toLowerCase(Locale.ROOT);
         this.apiHost = apiHost;
         this.httpsPort = httpsPort;

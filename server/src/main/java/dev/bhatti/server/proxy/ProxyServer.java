@@ -26,6 +26,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.function.Supplier;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The public proxy's listeners: plain HTTP, and with {@code tls:} also HTTPS, where plain HTTP then
@@ -79,7 +82,7 @@ public final class ProxyServer implements AutoCloseable {
         ProvidedCertificate provided = null;
         AcmeCertificates acme = null;
         ServerConnector secure = null;
-        var httpsPort = new java.util.concurrent.atomic.AtomicInteger(tls == null ? 443 : tls.publicPort());
+        var httpsPort = new AtomicInteger(tls == null ? 443 : tls.publicPort());
         try {
             if (tls == null) {
                 server.setHandler(limited);
@@ -90,7 +93,7 @@ public final class ProxyServer implements AutoCloseable {
                     acme = new AcmeCertificates(tls.acme(), dataDir.resolve("certs"), certificates, challenges,
                             () -> hostsNeedingCertificates(p, publishedAliases.get()));
                 } else {
-                    var served = new java.util.ArrayList<>(List.of("*." + p.domain()));
+                    var served = new ArrayList<>(List.of("*." + p.domain()));
                     if (tls.apiHost() != null) served.add(tls.apiHost());
                     provided = new ProvidedCertificate(tls.certFile(), tls.keyFile(), served, tls.reloadCheck(), certificates);
                 }
@@ -102,7 +105,7 @@ public final class ProxyServer implements AutoCloseable {
                 secure.setIdleTimeout(p.idleTimeout().toMillis());
                 server.addConnector(secure);
                 // plain requests stop at the redirect; secure ones go on to the API (its host name) or the proxy
-                var routes = new java.util.ArrayList<Handler>(List.of(new HttpsRedirect(p.domain(), tls.apiHost(), httpsPort::get, challenges)));
+                var routes = new ArrayList<Handler>(List.of(new HttpsRedirect(p.domain(), tls.apiHost(), httpsPort::get, challenges)));
                 if (tls.apiHost() != null) routes.add(new ApiHostRoute(tls.apiHost(), api));
                 routes.add(limited);
                 server.setHandler(new Handler.Sequence(routes.toArray(Handler[]::new)));
@@ -121,7 +124,7 @@ public final class ProxyServer implements AutoCloseable {
         if (acme != null) {
             try {
                 acme.start(); // after the listeners: the CA checks the challenges on the plain one
-            } catch (java.io.IOException | RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 started.close();
                 throw e;
             }
@@ -134,7 +137,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** The names ACME keeps certificates for: every published alias's, and the API's when it is served here. */
     static List<String> hostsNeedingCertificates(ProxyConfig p, List<String> aliases) {
-        var hosts = new java.util.ArrayList<String>(aliases.stream().map(a -> a + "." + p.domain()).toList());
+        var hosts = new ArrayList<String>(aliases.stream().map(a -> a + "." + p.domain()).toList());
         if (p.tls() != null && p.tls().apiHost() != null) hosts.add(p.tls().apiHost());
         return hosts;
     }

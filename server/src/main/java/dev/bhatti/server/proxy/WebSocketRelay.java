@@ -27,6 +27,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import org.eclipse.jetty.websocket.api.Configurable;
 
 /**
  * WebSockets through the public proxy. The guest's server is connected first, so its answer decides
@@ -57,7 +60,7 @@ final class WebSocketRelay implements AutoCloseable {
     }
 
     /** The limits of both sides: the guest's (this relay's client) and the public one (the proxy's container). */
-    static void configure(org.eclipse.jetty.websocket.api.Configurable side) {
+    static void configure(Configurable side) {
         side.setIdleTimeout(IDLE);
         side.setMaxFrameSize(MAX_FRAME);
         side.setAutoFragment(true);
@@ -103,11 +106,11 @@ final class WebSocketRelay implements AutoCloseable {
         guestSide.peer = clientSide;
         clientSide.peer = guestSide;
         Session guest;
-        java.util.concurrent.CompletableFuture<Session> pending = null;
+        CompletableFuture<Session> pending = null;
         try {
             pending = client.connect(guestSide, upgrade, keepHost);
             guest = pending.get(15, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException | java.io.IOException e) {
+        } catch (ExecutionException | TimeoutException | IOException e) {
             if (pending != null) pending.thenAccept(Session::close); // a late answer must not leave a guest connection open
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             int status = cause instanceof UpgradeException u && u.getResponseStatusCode() >= 400 ? u.getResponseStatusCode() : 502;
@@ -119,7 +122,7 @@ final class WebSocketRelay implements AutoCloseable {
         if (protocol != null) resp.setAcceptedSubProtocol(protocol);
         // the client's side opens only if its upgrade response goes out; if the client is gone by then,
         // nothing else would end the guest's connection before its idle timeout
-        java.util.concurrent.CompletableFuture.delayedExecutor(CLIENT_OPEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        CompletableFuture.delayedExecutor(CLIENT_OPEN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
             if (clientSide.session == null && guest.isOpen()) guest.close(StatusCode.SHUTDOWN, "the client went away", org.eclipse.jetty.websocket.api.Callback.NOOP);
         });
         return clientSide;

@@ -1,6 +1,8 @@
 package dev.bhatti.server.publish;
 
 import dev.bhatti.server.tls.TlsConfig;
+import dev.bhatti.server.net.DnsNames;
+import java.time.Duration;
 
 /**
  * {@code proxy:} in config.yaml: where the public proxy listens and the domain its host names end in.
@@ -15,9 +17,9 @@ import dev.bhatti.server.tls.TlsConfig;
  *   idle_timeout_sec: 30          # a client silent this long is dropped (slowloris)
  * </pre>
  */
-public record ProxyConfig(String host, int port, String domain, int publicPort, java.time.Duration idleTimeout, TlsConfig tls) {
+public record ProxyConfig(String host, int port, String domain, int publicPort, Duration idleTimeout, TlsConfig tls) {
     public ProxyConfig {
-        if (domain == null || !dev.bhatti.server.net.DnsNames.NAME.matcher(domain).matches()) {
+        if (domain == null || !DnsNames.NAME.matcher(domain).matches()) {
             throw new IllegalArgumentException("proxy.domain must be a lower-case DNS name, got '" + domain + "'");
         }
         if (port < 0 || port > 65535 || publicPort < 1 || publicPort > 65535) throw new IllegalArgumentException("proxy ports must be 1 to 65535");

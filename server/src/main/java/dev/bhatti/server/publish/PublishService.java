@@ -14,17 +14,23 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.time.Duration;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Pattern;
 
 /**
  * Publishing sandbox ports at public host names. An alias names one (sandbox, port) for everyone, so
  * aliases are unique across users; a sandbox's port has at most one alias. Rules go with the sandbox.
  */
 public final class PublishService {
-    private static final java.util.regex.Pattern ALIAS = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+    private static final Pattern ALIAS = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
     static final Set<String> RESERVED = Set.of("www", "mail", "admin", "status", "ns1", "ns2", "api", "app", "_acme-challenge", "shell");
 
     /** How long a publish waits for its host's certificate before answering "pending". */
-    static final java.time.Duration CERTIFICATE_WAIT = java.time.Duration.ofSeconds(60);
+    static final Duration CERTIFICATE_WAIT = Duration.ofSeconds(60);
 
     private final Store store;
     private final Supplier<ProxyConfig> proxy;
@@ -53,12 +59,12 @@ public final class PublishService {
         if (issuing == null) return p;
         String state;
         try {
-            issuing.get(CERTIFICATE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            issuing.get(CERTIFICATE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             state = "ready";
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             state = "pending";
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof CompletionException c && c.getCause() != null ? c.getCause() : e.getCause();
             state = "failed: " + cause.getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -5,6 +5,9 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * When each sandbox was last used, and how many operations on it are under way right now (running
@@ -18,8 +21,8 @@ public final class Activity {
      * sandbox under it, the thermal manager checks idleness and cools under it, so a sandbox is never
      * paused between a request's check and its use.
      */
-    private record Entry(AtomicInteger inFlight, java.util.concurrent.atomic.AtomicReference<Instant> last,
-                         java.util.concurrent.locks.ReentrantLock gate) {}
+    private record Entry(AtomicInteger inFlight, AtomicReference<Instant> last,
+                         ReentrantLock gate) {}
 
     private final Clock clock;
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
@@ -28,7 +31,7 @@ public final class Activity {
 
     private Entry entry(String id) {
         return entries.computeIfAbsent(id, k -> new Entry(new AtomicInteger(),
-                new java.util.concurrent.atomic.AtomicReference<>(clock.instant()), new java.util.concurrent.locks.ReentrantLock()));
+                new AtomicReference<>(clock.instant()), new ReentrantLock()));
     }
 
     /** A request touched the sandbox. */
@@ -56,7 +59,7 @@ public final class Activity {
     public void forget(String id) { entries.remove(id); }
 
     /** Held while registering a request and waking, or while deciding to cool and cooling. */
-    public java.util.concurrent.locks.ReentrantLock gate(String id) { return entry(id).gate(); }
+    public ReentrantLock gate(String id) { return entry(id).gate(); }
 
     /** An operation under way until {@link #close} (idempotent): an attached shell, say. */
     public interface Busy extends AutoCloseable {
@@ -65,7 +68,7 @@ public final class Activity {
 
     public Busy busy(String id) {
         begin(id);
-        var done = new java.util.concurrent.atomic.AtomicBoolean();
+        var done = new AtomicBoolean();
         return () -> {
             if (done.compareAndSet(false, true)) end(id);
         };

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ArrayList;
 
 /**
  * The configuration a create request gives a sandbox, validated up front (before any VM boots) and
@@ -40,7 +41,7 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
                 env.put(k, v);
             });
         }
-        var files = new java.util.ArrayList<File>();
+        var files = new ArrayList<File>();
         if (req.files() != null) {
             if (req.files().size() > MAX_FILES) throw DomainException.invalid("at most " + MAX_FILES + " files");
             for (var f : req.files()) {

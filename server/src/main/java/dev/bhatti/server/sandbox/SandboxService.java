@@ -29,6 +29,8 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import dev.bhatti.server.store.SnapshotRecord;
+import java.util.LinkedHashSet;
 
 /** Sandboxes of users, mapped onto engine VMs. The store row is written before a VM boots. */
 public final class SandboxService {
@@ -82,7 +84,7 @@ public final class SandboxService {
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
         // a null name answered 500 from List.copyOf (found by ApiFuzzTest)
         if (req.secrets() != null && req.secrets().contains(null)) throw DomainException.invalid("secrets must be a list of names, without null");
-        List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new java.util.LinkedHashSet<>(req.secrets()));
+        List<String> secretNames = req.secrets() == null ? List.of() : List.copyOf(new LinkedHashSet<>(req.secrets()));
         var config = BootConfig.of(req, secrets.values(user, secretNames));
         Egress egress = Egress.of(req.egress(), req.allowHosts());
         network.admit(egress);
@@ -187,7 +189,7 @@ public final class SandboxService {
      * Creates a new sandbox running from the moment of {@code snapshot}: same memory, processes and
      * disk, its own id, name and hostname, a reseeded random generator.
      */
-    Created createFromSnapshot(UserRecord user, dev.bhatti.server.store.SnapshotRecord snapshot, String requestedName) {
+    Created createFromSnapshot(UserRecord user, SnapshotRecord snapshot, String requestedName) {
         String name = requestedName == null ? snapshot.name() + "-" + ApiKeys.randomHex(3) : Limits.name(requestedName);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", snapshot.cpus(), snapshot.memoryMb(),
                 snapshot.image(), engine.name(), accelerator, Instant.now().truncatedTo(ChronoUnit.MILLIS), false);

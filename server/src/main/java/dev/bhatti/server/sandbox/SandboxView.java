@@ -1,6 +1,9 @@
 package dev.bhatti.server.sandbox;
 
 import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.net.SandboxNetwork;
+import java.util.List;
+import java.util.Optional;
 
 /**
  * The JSON shape of a sandbox in API responses. {@code thermal} is hot, warm or cold (empty when the
@@ -9,9 +12,9 @@ import dev.bhatti.server.store.SandboxRecord;
  */
 public record SandboxView(String id, String name, String status, String thermal, String detail, int cpus, int memoryMb,
                           String image, String engine, String accelerator, String ip, String egress,
-                          java.util.List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt) {
+                          List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt) {
 
-    public static SandboxView of(SandboxRecord r, String thermal, java.util.Optional<dev.bhatti.server.net.SandboxNetwork.View> net) {
+    public static SandboxView of(SandboxRecord r, String thermal, Optional<SandboxNetwork.View> net) {
         return new SandboxView(r.id(), r.name(), r.status().wire(), thermal, r.detail(), r.cpus(), r.memoryMb(), r.image(), r.engine(),
                 r.accelerator(), net.map(n -> n.ip()).orElse(null), net.map(n -> n.egress()).orElse(null),
                 net.map(n -> n.allowHosts()).orElse(null), r.keepHot(), null, r.createdAt().toString());

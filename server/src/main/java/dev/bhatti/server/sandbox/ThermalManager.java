@@ -9,6 +9,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.time.Duration;
+import dev.bhatti.server.events.Events;
 
 /**
  * When sandboxes cool: every tick, each sandbox that is not kept hot is offered a cooling step
@@ -28,9 +29,9 @@ public final class ThermalManager implements AutoCloseable {
     private final CoolingBackoff backoff;
     private volatile Thread loop;
 
-    private final dev.bhatti.server.events.Events events;
+    private final Events events;
 
-    public ThermalManager(Store store, SandboxLifecycle lifecycle, Policy policy, Clock clock, dev.bhatti.server.events.Events events) {
+    public ThermalManager(Store store, SandboxLifecycle lifecycle, Policy policy, Clock clock, Events events) {
         this.events = events;
         this.store = store;
         this.lifecycle = lifecycle;

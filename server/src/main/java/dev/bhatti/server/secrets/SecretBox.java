@@ -22,6 +22,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.List;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 
 /**
  * Secret values encrypted at rest with age (X25519): each value is one age file for the daemon's own
@@ -77,7 +80,7 @@ public final class SecretBox {
         // the layout of age-keygen's output, so that `age -d -i secrets.key` reads the same file
         Files.writeString(tmp, "# bhatti secrets key: back it up; without it stored secrets cannot be read\n"
                 + "# public key: " + recipient + "\n" + identity + "\n", StandardCharsets.US_ASCII);
-        try (var c = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var c = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             c.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -87,7 +90,7 @@ public final class SecretBox {
     public byte[] encrypt(String value) {
         var out = new ByteArrayOutputStream();
         try (WritableByteChannel sink = new StandardEncryptingChannelFactory().newEncryptingChannel(Channels.newChannel(out), List.of(recipient))) {
-            sink.write(java.nio.ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8)));
+            sink.write(ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8)));
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("encrypting a secret failed: " + e.getMessage(), e);
         }

@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A user's secrets: named values that sandboxes created with them see as environment variables.
@@ -38,7 +39,7 @@ public final class SecretService {
         checkName(name);
         if (value == null) throw DomainException.invalid("value is required");
         if (value.indexOf('\0') >= 0) throw DomainException.invalid("a secret value cannot hold NUL bytes");
-        if (value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
+        if (value.getBytes(StandardCharsets.UTF_8).length > MAX_VALUE_BYTES) {
             throw DomainException.invalid("a secret value is at most " + MAX_VALUE_BYTES / 1024 + " KB");
         }
         quotas.admitSecret(user, name);

@@ -10,6 +10,10 @@ import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The store in SQLite, WAL mode, through one connection guarded by a lock ({@link Jdbc}): the daemon is
@@ -180,11 +184,11 @@ public final class SqliteStore implements Store {
     }
 
     @Override
-    public java.util.Map<String, Integer> subnets() {
+    public Map<String, Integer> subnets() {
         return db.query(() -> {
-            var map = new java.util.LinkedHashMap<String, Integer>();
+            var map = new LinkedHashMap<String, Integer>();
             for (var row : db.many("SELECT user_id, subnet_index FROM user_subnets ORDER BY subnet_index",
-                    rs -> java.util.Map.entry(rs.getString(1), rs.getInt(2)))) {
+                    rs -> Map.entry(rs.getString(1), rs.getInt(2)))) {
                 map.put(row.getKey(), row.getValue());
             }
             return map;
@@ -384,7 +388,7 @@ public final class SqliteStore implements Store {
 
     /** A fixed-width UTC timestamp, so that comparing the text compares the times. */
     private static String sortable(Instant t) {
-        return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC).format(t);
+        return DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC).format(t);
     }
 
     @Override

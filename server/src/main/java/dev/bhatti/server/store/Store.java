@@ -2,6 +2,8 @@ package dev.bhatti.server.store;
 
 import java.util.List;
 import java.util.Optional;
+import java.time.Instant;
+import java.util.Map;
 
 /** Durable state of the daemon. SQLite by default; an interface so a shared database can replace it. */
 public interface Store extends AutoCloseable {
@@ -72,7 +74,7 @@ public interface Store extends AutoCloseable {
     void deleteSnapshot(String snapshotId);
 
     /** Stores a secret's ciphertext, replacing an earlier value; true if it is new. */
-    boolean putSecret(String userId, String name, byte[] ciphertext, java.time.Instant now);
+    boolean putSecret(String userId, String name, byte[] ciphertext, Instant now);
 
     List<SecretRecord> secrets(String userId);
 
@@ -97,7 +99,7 @@ public interface Store extends AutoCloseable {
     Optional<Integer> assignSubnet(String userId, int capacity);
 
     /** Every assigned subnet index, by user id. */
-    java.util.Map<String, Integer> subnets();
+    Map<String, Integer> subnets();
 
     /** Records a sandbox's attachment; false (nothing written) if its IP, MAC or TAP is taken. */
     boolean insertNetwork(NetworkRecord network);
@@ -125,7 +127,7 @@ public interface Store extends AutoCloseable {
     boolean deletePublish(String sandboxId, int port);
 
     /** Sets (or replaces) the sandbox's web shell token hash. */
-    void setShellToken(String sandboxId, String tokenHash, java.time.Instant now);
+    void setShellToken(String sandboxId, String tokenHash, Instant now);
 
     Optional<String> shellTokenHash(String sandboxId);
 
@@ -138,7 +140,7 @@ public interface Store extends AutoCloseable {
     List<EventRecord> events(EventRecord.Filter filter);
 
     /** Removes events older than {@code cutoff}; returns how many. */
-    int deleteEventsBefore(java.time.Instant cutoff);
+    int deleteEventsBefore(Instant cutoff);
 
     @Override
     void close();

@@ -40,6 +40,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import java.security.GeneralSecurityException;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A certificate per published host name from an ACME CA, validated over http-01 (the plain listener
@@ -92,8 +96,8 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
             while (!Thread.currentThread().isInterrupted()) {
                 try {
                     maintain();
-                    var hosts = java.util.Set.copyOf(publishedHosts.get());
-                    var held = hosts.stream().map(certificates::get).filter(java.util.Objects::nonNull).map(Pem.KeyAndChain::leaf).toList();
+                    var hosts = Set.copyOf(publishedHosts.get());
+                    var held = hosts.stream().map(certificates::get).filter(Objects::nonNull).map(Pem.KeyAndChain::leaf).toList();
                     Thread.sleep(untilNextCheck(held, held.size() < hosts.size(), Instant.now()));
                 } catch (InterruptedException e) {
                     return;
@@ -167,7 +171,7 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
 
     /** The certificate files in certs/ ({@code <host>.pem}; account.pem is the account's key), by host name. */
     private Map<String, Path> savedCertificates() throws IOException {
-        var byHost = new java.util.TreeMap<String, Path>();
+        var byHost = new TreeMap<String, Path>();
         try (var files = Files.list(dir)) {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
@@ -267,7 +271,7 @@ public final class AcmeCertificates implements HostCertificates, AutoCloseable {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(null, tmf.getTrustManagers(), null);
             return ctx;
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IOException("proxy.tls.acme.ca_file: " + e.getMessage(), e);
         }
     }

@@ -18,6 +18,18 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
+import java.io.ByteArrayInputStream;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateParsingException;
+import java.util.ArrayList;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 
 /** PEM files of keys and certificate chains, as certbot, openssl and ACME clients write them. */
 final class Pem {
@@ -45,18 +57,18 @@ final class Pem {
         throw new IOException("no private key found (an encrypted key is not supported)");
     }
 
-    private static final java.util.regex.Pattern CERTIFICATE =
-            java.util.regex.Pattern.compile("-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+)-----END CERTIFICATE-----");
+    private static final Pattern CERTIFICATE =
+            Pattern.compile("-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\\s]+)-----END CERTIFICATE-----");
 
     /** Every certificate in PEM text, in file order; other blocks (a key, say) are skipped. */
     static List<X509Certificate> certificates(String pem) throws IOException {
-        var certs = new java.util.ArrayList<X509Certificate>();
+        var certs = new ArrayList<X509Certificate>();
         try {
             var factory = CertificateFactory.getInstance("X.509");
             var m = CERTIFICATE.matcher(pem);
             while (m.find()) {
                 byte[] der = Base64.getMimeDecoder().decode(m.group(1));
-                certs.add((X509Certificate) factory.generateCertificate(new java.io.ByteArrayInputStream(der)));
+                certs.add((X509Certificate) factory.generateCertificate(new ByteArrayInputStream(der)));
             }
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             throw new IOException("not a PEM certificate: " + e.getMessage(), e);
@@ -78,8 +90,8 @@ final class Pem {
             var names = cert.getSubjectAlternativeNames();
             if (names == null) return List.of();
             return names.stream().filter(n -> Integer.valueOf(2).equals(n.get(0)) && n.get(1) instanceof String)
-                    .map(n -> ((String) n.get(1)).toLowerCase(java.util.Locale.ROOT)).toList();
-        } catch (java.security.cert.CertificateParsingException e) {
+                    .map(n -> ((String) n.get(1)).toLowerCase(Locale.ROOT)).toList();
+        } catch (CertificateParsingException e) {
             return List.of();
         }
     }
@@ -89,7 +101,7 @@ final class Pem {
      * of its names is that name, or a wildcard standing for the name's whole leftmost label (RFC 6125).
      */
     static boolean covers(X509Certificate cert, String name) {
-        String n = name.toLowerCase(java.util.Locale.ROOT);
+        String n = name.toLowerCase(Locale.ROOT);
         int dot = n.indexOf('.');
         for (String san : dnsNames(cert)) {
             if (san.equals(n)) return true;
@@ -102,12 +114,12 @@ final class Pem {
     static void requireMatch(KeyAndChain pair) throws IOException {
         try {
             String alg = pair.key().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256with" + pair.key().getAlgorithm();
-            var sign = java.security.Signature.getInstance(alg);
+            var sign = Signature.getInstance(alg);
             sign.initSign(pair.key());
             byte[] probe = "bhatti".getBytes(StandardCharsets.US_ASCII);
             sign.update(probe);
             byte[] sig = sign.sign();
-            var verify = java.security.Signature.getInstance(alg);
+            var verify = Signature.getInstance(alg);
             verify.initVerify(pair.leaf().getPublicKey());
             verify.update(probe);
             if (!verify.verify(sig)) throw new IOException("the private key does not belong to the certificate");
@@ -117,23 +129,23 @@ final class Pem {
     }
 
     /** A key pair: a private and a public key in one file (or an openssl "EC PRIVATE KEY" that holds both). */
-    static java.security.KeyPair keyPair(Path file) throws IOException {
+    static KeyPair keyPair(Path file) throws IOException {
         PrivateKey priv = null;
-        java.security.PublicKey pub = null;
+        PublicKey pub = null;
         var converter = new JcaPEMKeyConverter();
         try (var parser = new PEMParser(Files.newBufferedReader(file, StandardCharsets.US_ASCII))) {
             for (Object o = parser.readObject(); o != null; o = parser.readObject()) {
                 if (o instanceof PEMKeyPair pair && pair.getPublicKeyInfo() != null) return converter.getKeyPair(pair);
                 if (o instanceof PrivateKeyInfo info) priv = converter.getPrivateKey(info);
-                if (o instanceof org.bouncycastle.asn1.x509.SubjectPublicKeyInfo info) pub = converter.getPublicKey(info);
+                if (o instanceof SubjectPublicKeyInfo info) pub = converter.getPublicKey(info);
             }
         }
         if (priv == null || pub == null) throw new IOException(file + " does not hold a private and a public key");
-        return new java.security.KeyPair(pub, priv);
+        return new KeyPair(pub, priv);
     }
 
     /** Writes a key pair (PKCS#8 and X.509 public key) readable by its owner only; never replaces a file. */
-    static void writeKeyPair(Path file, java.security.KeyPair pair) throws IOException {
+    static void writeKeyPair(Path file, KeyPair pair) throws IOException {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(file, encode("PRIVATE KEY", pair.getPrivate().getEncoded()) + encode("PUBLIC KEY", pair.getPublic().getEncoded()),
                 StandardCharsets.US_ASCII);
@@ -149,14 +161,14 @@ final class Pem {
         var text = new StringBuilder(encode("PRIVATE KEY", pair.key().getEncoded()));
         try {
             for (X509Certificate c : pair.chain()) text.append(encode("CERTIFICATE", c.getEncoded()));
-        } catch (java.security.cert.CertificateEncodingException e) {
+        } catch (CertificateEncodingException e) {
             throw new IOException(e);
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(tmp, text, StandardCharsets.US_ASCII);
-        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
             ch.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * A certificate given as files (certbot's fullchain.pem and privkey.pem, say): loaded at start and
@@ -99,7 +100,7 @@ public final class ProvidedCertificate implements AutoCloseable {
     }
 
     private static String stamp(Path f) throws IOException {
-        var a = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class);
+        var a = Files.readAttributes(f, BasicFileAttributes.class);
         return a.lastModifiedTime().toMillis() + ":" + a.size() + ":" + a.fileKey();
     }
 

@@ -23,6 +23,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.security.GeneralSecurityException;
 
 /**
  * The certificates the proxy's TLS listener presents: one per host name, picked by SNI, and a default
@@ -89,7 +90,7 @@ public final class ProxyCertificates {
             var gen = KeyPairGenerator.getInstance("EC");
             gen.initialize(new ECGenParameterSpec("secp256r1"));
             return gen.generateKeyPair();
-        } catch (java.security.GeneralSecurityException e) {
+        } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import dev.bhatti.server.net.DnsNames;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * {@code proxy.tls:} in config.yaml: HTTPS for published ports, with one certificate given as files
@@ -57,8 +58,8 @@ public record TlsConfig(String host, int port, int publicPort, Path certFile, Pa
     }
 
     /** The API's https URL (no trailing slash), when it is served here. */
-    public java.util.Optional<String> apiUrl() {
-        return java.util.Optional.ofNullable(apiHost).map(h -> "https://" + h + (publicPort == 443 ? "" : ":" + publicPort));
+    public Optional<String> apiUrl() {
+        return Optional.ofNullable(apiHost).map(h -> "https://" + h + (publicPort == 443 ? "" : ":" + publicPort));
     }
 
     public TlsConfig withPort(int actual) {
