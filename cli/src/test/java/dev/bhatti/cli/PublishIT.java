@@ -56,7 +56,6 @@ class PublishIT {
         bobKey = json(bob.stdout()).path("api_key").asString();
     }
 
-
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 
     static BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }

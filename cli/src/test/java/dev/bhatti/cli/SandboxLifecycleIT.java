@@ -52,7 +52,6 @@ class SandboxLifecycleIT {
         daemon = bhatti.daemon();
     }
 
-
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
         return daemon.call(method, path, body);
     }

@@ -41,7 +41,6 @@ class ThermalIT {
         daemon = bhatti.daemon();
     }
 
-
     static HttpResponse<String> call(String method, String path, String body) throws Exception {
         return daemon.call(method, path, body);
     }

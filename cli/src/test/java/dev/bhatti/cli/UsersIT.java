@@ -34,7 +34,6 @@ class UsersIT {
         daemon = bhatti.daemon();
     }
 
-
     static BhattiProcess.Result admin(String... args) throws Exception {
         var all = new ArrayList<>(java.util.List.of(args));
         all.addAll(java.util.List.of("--data-dir", dataDir.toString()));
