@@ -135,6 +135,11 @@ final class BhattiProcess {
         /** The end of a test class: prints the daemon's log, stops it, and kills the VMs it leaves running. */
         void shutDown() throws Exception {
             System.out.println(log());
+            stopAndKillVms();
+        }
+
+        /** Stops the daemon and kills the VMs it leaves running. */
+        void stopAndKillVms() throws Exception {
             stop();
             for (long pid : processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }

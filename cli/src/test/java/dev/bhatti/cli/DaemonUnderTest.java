@@ -50,6 +50,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
     private Config config = dir -> "";
     private DataDir where;
     private boolean destroySandboxes = true;
+    private int logLines;
     private Path dataDir;
     private BhattiProcess.Daemon daemon;
 
@@ -84,6 +85,12 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
         return this;
     }
 
+    /** Prints only the last {@code lines} lines of the daemon's log at the end (a long test's log is long). */
+    DaemonUnderTest logTail(int lines) {
+        this.logLines = lines;
+        return this;
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         dataDir = where != null ? where.create() : Files.createTempDirectory(Path.of("/tmp"), prefix);
@@ -102,7 +109,12 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
                 if (destroySandboxes) {
                     for (JsonNode s : json(call("GET", "/sandboxes", null).body())) call("DELETE", "/sandboxes/" + s.path("id").asString(), null);
                 }
-                daemon.shutDown();
+                if (logLines > 0) {
+                    System.out.println(daemon.logTail(logLines));
+                    daemon.stopAndKillVms();
+                } else {
+                    daemon.shutDown();
+                }
             }
         } catch (Exception e) {
             first = e;

@@ -1,8 +1,8 @@
 package dev.bhatti.cli;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.ExtendWith;
 import tools.jackson.databind.JsonNode;
 
@@ -61,25 +61,36 @@ class RandomKillIT {
     /** How much slower than typical this host boots (at least 1). */
     static double slowness = 1;
 
+    @RegisterExtension
+    static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-kill-")
+            .before(dir -> {
+                netns = "bhk-" + Long.toHexString(System.nanoTime() & 0xffffffL);
+                sh("ip", "netns", "add", netns);
+                sh("ip", "-n", netns, "link", "set", "lo", "up");
+            })
+            // no thermal timers: every change of state is the test's own doing; networking on so that TAPs are checked too
+            .config(dir -> """
+                    thermal: {warm_after_sec: 0, cold_after_sec: 0}
+                    rate_limits: {create: {burst: 0, per_minute: 0}, exec: {burst: 0, per_minute: 0}}
+                    network:
+                      enabled: true
+                      pool: 10.231.0.0/16
+                      netns: %s
+                      dns_upstreams: [198.18.0.2]
+                    """.formatted(netns))
+            .keepSandboxesAtEnd()
+            .logTail(300)
+            .after(() -> {
+                if (netns != null) sh("ip", "netns", "del", netns);
+                if (passed) deleteTree(dataDir); // its snapshots take room; a failed run's stay for a look
+            });
+
     @BeforeAll
     static void setUp() throws Exception {
         log("seed " + SEED + " (replay with -Dbhatti.kill.seed=" + SEED + "), " + KILLS + " kills");
-        dataDir = Files.createTempDirectory(Path.of("/tmp"), "bhatti-kill-");
-        netns = "bhk-" + Long.toHexString(System.nanoTime() & 0xffffffL);
-        sh("ip", "netns", "add", netns);
-        sh("ip", "-n", netns, "link", "set", "lo", "up");
-        BhattiProcess.linkImages(dataDir);
-        // no thermal timers: every change of state is the test's own doing; networking on so that TAPs are checked too
-        Files.writeString(dataDir.resolve("config.yaml"), """
-                thermal: {warm_after_sec: 0, cold_after_sec: 0}
-                rate_limits: {create: {burst: 0, per_minute: 0}, exec: {burst: 0, per_minute: 0}}
-                network:
-                  enabled: true
-                  pool: 10.231.0.0/16
-                  netns: %s
-                  dns_upstreams: [198.18.0.2]
-                """.formatted(netns));
-        startDaemon();
+        dataDir = bhatti.dataDir();
+        daemon = bhatti.daemon();
+        http = HttpClient.newHttpClient();
         // one boot and one snapshot to begin with: new sandboxes are mostly clones of snapshots (faster than a boot)
         long bootStart = System.nanoTime();
         var created = call("POST", "/sandboxes", "{\"name\":\"k0\",\"memory_mb\":256}");
@@ -89,17 +100,6 @@ class RandomKillIT {
         var taken = call("POST", "/sandboxes/k0/checkpoint", "{\"name\":\"p0\"}");
         check(taken.statusCode() / 100 == 2, "snapshot p0: " + taken.statusCode() + " " + taken.body());
         log(String.format("k0 booted and snapshot p0 taken; kill delays stretched %.1fx", slowness));
-    }
-
-    @AfterAll
-    static void tearDown() throws Exception {
-        if (daemon != null) {
-            System.out.println(daemon.logTail(300));
-            daemon.stop();
-            for (long pid : BhattiProcess.processesMentioning(dataDir)) ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        }
-        if (netns != null) sh("ip", "netns", "del", netns);
-        if (passed) deleteTree(dataDir); // its snapshots take room; a failed run's stay for a look
     }
 
     // ------------------------------------------------------------------ the plan
@@ -314,7 +314,6 @@ class RandomKillIT {
     }
 
     static void startDaemon() throws Exception {
-        if (daemon == null) daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort());
         http = HttpClient.newHttpClient(); // no connection of the killed daemon is reused
         daemon.start();
     }
