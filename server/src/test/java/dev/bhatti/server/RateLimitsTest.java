@@ -43,5 +43,9 @@ class RateLimitsTest {
         assertThat(RateLimits.classify("PUT", "/sandboxes/dev/files")).isEqualTo(Kind.EXEC);
         assertThat(RateLimits.classify("GET", "/sandboxes/dev/files")).isEqualTo(Kind.READ);
         assertThat(RateLimits.classify("DELETE", "/sandboxes/dev")).isEqualTo(Kind.READ);
+        // the router classifies by template, so a sandbox named "exec-box" reads from the read bucket
+        assertThat(RateLimits.classify("GET", "/sandboxes/{id}/files")).isEqualTo(Kind.READ);
+        assertThat(RateLimits.classify("POST", "/sandboxes/{id}/exec")).isEqualTo(Kind.EXEC);
+        assertThat(RateLimits.classify("POST", "/snapshots/{name}/resume")).isEqualTo(Kind.CREATE);
     }
 }

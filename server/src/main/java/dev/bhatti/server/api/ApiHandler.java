@@ -40,7 +40,6 @@ public final class ApiHandler extends Handler.Abstract {
     public static final String VERSION = "0.1.0";
 
     private final ApiRoutes routes;
-    private final Authentication authentication;
     private final WebShells webShells;
     private final Events events;
 
@@ -48,7 +47,7 @@ public final class ApiHandler extends Handler.Abstract {
                       ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events,
                       PublishService publishes, ProxyBackends backends) {
         this.events = events;
-        this.authentication = new Authentication(store, rateLimits, events);
+        var authentication = new Authentication(store, rateLimits, events);
         this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
         var sandboxRoutes = new SandboxRoutes(sandboxes, events, forwards, backends, webShells, publishes);
         var table = new ArrayList<Route>();
@@ -62,7 +61,8 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new PublishRoutes(sandboxes, publishes, backends, events).routes());
         table.addAll(new SnapshotRoutes(snapshots, events, sandboxRoutes).routes());
         table.addAll(new SecretRoutes(secrets, events).routes());
-        this.routes = new ApiRoutes(table);
+        // keyed routes are wrapped once, here: a request pays only for the lookup
+        this.routes = new ApiRoutes(table.stream().map(r -> r.keyed() ? r.with(authentication.around(r)) : r).toList());
     }
 
     /** Every route of the API (a test holds it equal to the OpenAPI document). */
@@ -106,8 +106,7 @@ public final class ApiHandler extends Handler.Abstract {
             return Reply.STREAMED;
         }
         var match = routes.find(request.getMethod(), path);
-        Endpoint endpoint = match.route().keyed() ? authentication.around(match.route()) : match.route().endpoint();
-        return endpoint.handle(new Call(request, response, callback, null, match.params()));
+        return match.route().endpoint().handle(new Call(request, response, callback, null, match.params()));
     }
 
     /**

@@ -20,11 +20,12 @@ import java.util.Locale;
  */
 record Authentication(Store store, RateLimits rateLimits, Events events) {
 
-    /** {@code endpoint} behind authentication and the user's rate limit. */
+    /** {@code route}'s endpoint behind authentication and the user's rate limit (its kind fixed by the route). */
     Endpoint around(Route route) {
+        var kind = RateLimits.classify(route.method(), route.template());
         return call -> {
             UserRecord user = authenticate(call.request());
-            throttle(user, call.method(), Request.getPathInContext(call.request()));
+            throttle(user, kind);
             return route.endpoint().handle(call.as(user));
         };
     }
@@ -54,8 +55,7 @@ record Authentication(Store store, RateLimits rateLimits, Events events) {
     }
 
     /** Draws one token from the user's bucket for this kind of request, or refuses it. */
-    private void throttle(UserRecord user, String method, String path) {
-        var kind = RateLimits.classify(method, "/" + String.join("/", ApiRoutes.segments(path)));
+    private void throttle(UserRecord user, RateLimits.Kind kind) {
         var decision = rateLimits.take(user.id(), kind);
         if (decision.allowed()) return;
         long seconds = decision.retryAfterSeconds();

@@ -14,6 +14,9 @@ public record Route(String method, String template, boolean keyed, Endpoint endp
         this(method, template, keyed, endpoint, ApiRoutes.segments(template)); // split once, not per request
     }
 
+    /** The same route with {@code wrapped} as its endpoint. */
+    Route with(Endpoint wrapped) { return new Route(method, template, keyed, wrapped, segments); }
+
     public static Route keyed(String method, String template, Endpoint endpoint) { return new Route(method, template, true, endpoint); }
 
     public static Route open(String method, String template, Endpoint endpoint) { return new Route(method, template, false, endpoint); }

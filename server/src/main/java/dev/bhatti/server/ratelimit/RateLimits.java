@@ -61,7 +61,10 @@ public final class RateLimits {
         return probe.isConsumed() ? new Decision(true, Duration.ZERO) : new Decision(false, Duration.ofNanos(probe.getNanosToWaitForRefill()));
     }
 
-    /** Which bucket a request draws from, as the reference classifies them. */
+    /**
+     * Which bucket a route's requests draw from, as the reference classifies them, told by the route's
+     * method and path template ({@code /sandboxes/{id}/exec}): a sandbox's name never changes its bucket.
+     */
     public static Kind classify(String method, String path) {
         if (method.equals("POST") && (path.equals("/sandboxes") || path.matches("/snapshots/[^/]+/resume"))) return Kind.CREATE;
         if (path.contains("/exec") || path.endsWith("/ws") || (method.equals("PUT") && path.endsWith("/files"))) return Kind.EXEC;
