@@ -84,10 +84,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
                 if (vm.agent == null) throw new EngineException(Kind.FAILED, "the guest agent did not answer after the restore");
                 takeNewIdentity(vm, cloneHostname); // a clone must never run with its origin's identity
             } catch (EngineException | RuntimeException e) {
-                vm.process = null;
-                vm.closeConnections();
-                VmProcesses.stop(process.toHandle());
-                jailer.release(vm.paths, vm.id);
+                stopRestored(vm, process);
                 vm.state = VmState.STOPPED;
                 vm.detail = "it could not take its own identity after the restore; start --force boots it from its disk";
                 throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage()
@@ -118,12 +115,17 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         }
     }
 
-    /** Ends a restore before its guest ran; the snapshot is set aside only when QEMU refused it. */
-    private void abandonRestore(QemuVm vm, Process process, boolean snapshotRefused) throws IOException {
+    /** Ends the restoring QEMU on purpose (its exit is then no crash) and frees its connections and cgroups. */
+    private void stopRestored(QemuVm vm, Process process) {
         vm.process = null;
         vm.closeConnections();
         VmProcesses.stop(process.toHandle());
         jailer.release(vm.paths, vm.id);
+    }
+
+    /** Ends a restore before its guest ran; the snapshot is set aside only when QEMU refused it. */
+    private void abandonRestore(QemuVm vm, Process process, boolean snapshotRefused) throws IOException {
+        stopRestored(vm, process);
         if (snapshotRefused && Files.exists(vm.paths.memorySnapshot())) {
             Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), StandardCopyOption.REPLACE_EXISTING);
         }
