@@ -2,9 +2,10 @@
 # Installs the host packages bhatti needs (Debian/Ubuntu). Idempotent: installed packages are skipped.
 set -euo pipefail
 # iproute2, nftables and conntrack: sandbox networking; dnsmasq: the upstream resolver of the network
-# tests; chromium: the browser the web shell test drives; pebble (an ACME CA) and openssl: the TLS tests.
+# tests; chromium: the browser the web shell test drives; pebble (an ACME CA) and openssl: the TLS tests;
+# docker-registry and skopeo: a real registry to pull images from, and the tool that pushes test images to it.
 PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
-  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl)
+  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
