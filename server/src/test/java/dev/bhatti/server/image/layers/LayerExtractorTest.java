@@ -1,0 +1,122 @@
+package dev.bhatti.server.image.layers;
+
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class LayerExtractorTest {
+    @TempDir Path dir;
+
+    /** A tar built entry by entry. */
+    static final class Tar {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final TarArchiveOutputStream out = new TarArchiveOutputStream(bytes);
+
+        Tar() { out.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX); }
+
+        Tar file(String name, String content, int mode, int uid) throws IOException {
+            var e = new TarArchiveEntry(name);
+            byte[] b = content.getBytes(StandardCharsets.UTF_8);
+            e.setSize(b.length);
+            e.setMode(0100000 | mode);
+            e.setUserId(uid);
+            e.setGroupId(uid);
+            out.putArchiveEntry(e);
+            out.write(b);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar dir(String name) throws IOException {
+            var e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/");
+            e.setMode(040755);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        Tar link(String name, String target, byte type) throws IOException {
+            var e = new TarArchiveEntry(name, type);
+            e.setLinkName(target);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
+        ByteArrayInputStream done() throws IOException {
+            out.finish();
+            return new ByteArrayInputStream(bytes.toByteArray());
+        }
+    }
+
+    @Test
+    void layersStackWithWhiteoutsOpaqueDirectoriesLinksOwnersAndModes() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        LayerExtractor.applyTar(new Tar().dir("etc").file("etc/keep", "k", 0644, 0).file("etc/gone", "g", 0644, 0)
+                .dir("opt/old").file("opt/old/a", "a", 0644, 0).file("usr/bin/tool", "#!/bin/sh\n", 04755, 0)
+                .file("home/u/notes", "n", 0600, 1000).done(), root);
+        LayerExtractor.applyTar(new Tar().file("etc/.wh.gone", "", 0644, 0).file("opt/old/.wh..wh..opq", "", 0644, 0)
+                .file("opt/old/b", "b", 0644, 0).link("bin", "usr/bin", TarConstants.LF_SYMLINK)
+                .link("usr/bin/tool2", "usr/bin/tool", TarConstants.LF_LINK).done(), root);
+
+        assertThat(root.resolve("etc/keep")).hasContent("k");
+        assertThat(root.resolve("etc/gone")).as("whited out").doesNotExist();
+        assertThat(root.resolve("opt/old/a")).as("an opaque directory hides what was below").doesNotExist();
+        assertThat(root.resolve("opt/old/b")).hasContent("b");
+        assertThat(Files.readSymbolicLink(root.resolve("bin"))).isEqualTo(Path.of("usr/bin"));
+        assertThat(Files.isSameFile(root.resolve("usr/bin/tool"), root.resolve("usr/bin/tool2"))).as("a hard link").isTrue();
+        assertThat((int) Files.getAttribute(root.resolve("usr/bin/tool"), "unix:mode") & 07777).as("setuid kept").isEqualTo(04755);
+        assertThat((int) Files.getAttribute(root.resolve("home/u/notes"), "unix:uid")).isEqualTo(1000);
+    }
+
+    @Test
+    void noEntryWritesOutsideTheRoot() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Path outside = Files.createDirectory(dir.resolve("outside"));
+        LayerExtractor.applyTar(new Tar().link("evil", outside.toString(), TarConstants.LF_SYMLINK)
+                .link("up", "../../../../../..", TarConstants.LF_SYMLINK).done(), root);
+        LayerExtractor.applyTar(new Tar().file("evil/planted", "x", 0644, 0).file("../../escaped", "x", 0644, 0)
+                .file("/abs/escaped", "x", 0644, 0).file("up/" + outside + "/viaUp", "x", 0644, 0).done(), root);
+        try (var files = Files.list(outside)) {
+            assertThat(files).as("nothing reached the host directory").isEmpty();
+        }
+        assertThat(root.resolve(outside.toString().substring(1)).resolve("planted")).as("kept inside the root").hasContent("x");
+        assertThat(root.resolve("escaped")).hasContent("x");
+        assertThat(root.resolve("abs/escaped")).hasContent("x");
+        assertThat(dir.resolve("escaped")).doesNotExist();
+    }
+
+    @Test
+    void aHardLinkToSomethingOutsideTheImageIsRefused() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        Files.writeString(dir.resolve("secret"), "s");
+        assertThatThrownBy(() -> LayerExtractor.applyTar(new Tar().link("copy", "../secret", TarConstants.LF_LINK).done(), root))
+                .isInstanceOf(LayerExtractor.LayerException.class).hasMessageContaining("no file of this image");
+        assertThat(Files.exists(root.resolve("copy"), LinkOption.NOFOLLOW_LINKS)).isFalse();
+    }
+
+    @Test
+    void gzipLayersAreToldByTheirFirstBytes() throws Exception {
+        Path root = Files.createDirectory(dir.resolve("root"));
+        byte[] tar = new Tar().file("hello", "hi", 0644, 0).done().readAllBytes();
+        Path layer = dir.resolve("layer");
+        try (var gz = new java.util.zip.GZIPOutputStream(Files.newOutputStream(layer))) {
+            gz.write(tar);
+        }
+        LayerExtractor.apply(layer, root);
+        assertThat(root.resolve("hello")).hasContent("hi");
+    }
+}
