@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Debian's docker-registry (the CNCF distribution registry) on loopback, its storage in a temp dir. */
-final class LocalRegistry implements AutoCloseable {
-    final int port;
+public final class LocalRegistry implements AutoCloseable {
+    public final int port;
     private final Process process;
 
     LocalRegistry(Path dir) throws Exception {

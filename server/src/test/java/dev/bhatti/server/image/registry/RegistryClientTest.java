@@ -17,9 +17,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Pulls from a real registry (Debian's docker-registry on loopback), the image pushed with skopeo. */
-class RegistryClientTest {
-    @TempDir static Path dir;
-    static LocalRegistry registry;
+public class RegistryClientTest {
+    @TempDir protected static Path dir;
+    protected static LocalRegistry registry;
     static byte[] layer;
 
     @BeforeAll

@@ -1,0 +1,99 @@
+package dev.bhatti.server.image;
+
+import dev.bhatti.server.image.layers.LayerExtractor;
+import dev.bhatti.server.image.registry.Descriptor;
+import dev.bhatti.server.image.registry.ImageReference;
+import dev.bhatti.server.image.registry.Manifest;
+import dev.bhatti.server.image.registry.RegistryClient;
+import dev.bhatti.server.image.registry.RegistryException;
+import dev.bhatti.server.image.rootfs.Ext4Image;
+import tools.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Pulls an image to a bootable root filesystem: its manifest for the host's platform, its config and
+ * layers into a content-addressed cache shared by all pulls (a second pull of a digest costs nothing,
+ * an interrupted one resumes), the layers applied in order onto a fresh tree, and the tree made an ext4
+ * file. The image's config (env, working directory, user, entrypoint, command) comes back with it.
+ */
+public final class ImagePuller {
+
+    /** How far a pull has come: bytes of each layer, in manifest order. */
+    public interface Progress {
+        void layer(int index, Descriptor layer, long done);
+
+        void phase(String what);
+
+        Progress NONE = new Progress() {
+            @Override public void layer(int index, Descriptor layer, long done) { }
+            @Override public void phase(String what) { }
+        };
+    }
+
+    /** A pulled image: its root filesystem and what its config says. */
+    public record Pulled(ImageReference reference, String manifestDigest, Path rootfs, long rootfsBytes, ImageConfig config) {}
+
+    private final Path blobs;
+    private final Path work;
+
+    /** {@code blobs}: the shared blob cache; {@code work}: where trees are extracted (removed after each pull). */
+    public ImagePuller(Path blobs, Path work) {
+        this.blobs = blobs;
+        this.work = work;
+    }
+
+    public Pulled pull(RegistryClient registry, ImageReference ref, RegistryClient.Platform platform, Path rootfs, Progress progress)
+            throws RegistryException, IOException, InterruptedException {
+        progress.phase("resolving " + ref);
+        Manifest m = registry.manifest(ref, platform);
+        Files.createDirectories(blobs);
+        JsonNode config = registry.config(ref, m, blob(m.config()));
+        List<Path> layers = new ArrayList<>();
+        for (int i = 0; i < m.layers().size(); i++) {
+            Descriptor d = m.layers().get(i);
+            Path file = blob(d);
+            int index = i;
+            if (!Files.exists(file)) registry.blob(ref, d, file, done -> progress.layer(index, d, done));
+            progress.layer(index, d, d.size());
+            layers.add(file);
+        }
+        Files.createDirectories(work);
+        Path tree = Files.createTempDirectory(work, "tree-");
+        try {
+            progress.phase("unpacking " + layers.size() + " layers");
+            for (Path layer : layers) LayerExtractor.apply(layer, tree);
+            progress.phase("making the root filesystem");
+            long bytes = Ext4Image.build(tree, rootfs);
+            return new Pulled(ref, m.digest(), rootfs, bytes, ImageConfig.of(config));
+        } finally {
+            deleteTree(tree);
+        }
+    }
+
+    private Path blob(Descriptor d) { return blobs.resolve(d.digest().replace(':', '-')); }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+                Files.delete(dir);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
