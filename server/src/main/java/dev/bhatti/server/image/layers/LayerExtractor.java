@@ -113,6 +113,7 @@ public final class LayerExtractor {
             } else if (e.isFile()) {
                 Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
                 attributes(target, e);
+                xattrs(target, e, clean);
             } else {
                 throw new LayerException("entry " + clean + " is of a kind an image cannot hold");
             }
@@ -138,6 +139,34 @@ public final class LayerExtractor {
         owner(p, e); // before the mode: changing the owner clears setuid and setgid
         Files.setAttribute(p, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
         Files.setLastModifiedTime(p, FileTime.from(e.getModTime().toInstant()));
+    }
+
+    /**
+     * The entry's extended attributes (file capabilities among them), set last: a chown clears them.
+     * libarchive writes them base64 ({@code LIBARCHIVE.xattr.}); GNU tar and Go write raw bytes
+     * ({@code SCHILY.xattr.}), which commons-compress decodes as UTF-8: a value that is not valid UTF-8
+     * cannot be recovered exactly, and is refused rather than set wrong.
+     */
+    private static void xattrs(Path target, TarArchiveEntry e, String name) throws IOException {
+        for (var h : e.getExtraPaxHeaders().entrySet()) {
+            String key = h.getKey();
+            byte[] value;
+            String attr;
+            if (key.startsWith("LIBARCHIVE.xattr.")) {
+                attr = java.net.URLDecoder.decode(key.substring("LIBARCHIVE.xattr.".length()), java.nio.charset.StandardCharsets.UTF_8);
+                value = java.util.Base64.getDecoder().decode(h.getValue());
+            } else if (key.startsWith("SCHILY.xattr.")) {
+                attr = key.substring("SCHILY.xattr.".length());
+                if (h.getValue().indexOf('\uFFFD') >= 0) {
+                    throw new LayerException("the extended attribute " + attr + " of " + name + " is not readable exactly");
+                }
+                value = h.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            } else {
+                continue;
+            }
+            if (!(attr.startsWith("user.") || attr.startsWith("security.") || attr.startsWith("trusted."))) continue;
+            Xattrs.set(target, attr, value);
+        }
     }
 
     private static void mknod(Path p, TarArchiveEntry e) throws IOException {
