@@ -6,6 +6,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -13,7 +15,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -66,10 +71,12 @@ public final class LayerExtractor {
 
     /** Applies the entries of one uncompressed tar stream. */
     public static void applyTar(InputStream tar, Path root) throws IOException {
-        var in = new TarArchiveInputStream(tar);
+        var tap = new PaxXattrTap(tar);
+        var in = new TarArchiveInputStream(tap);
         List<TarArchiveEntry> directories = new ArrayList<>();
         List<Path> directoryPaths = new ArrayList<>();
         for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
+            Map<String, byte[]> rawXattrs = tap.takeXattrs();
             String name = e.getName();
             if (name.indexOf('\0') >= 0) throw new LayerException("an entry name holds a NUL byte");
             String clean = strip(name);
@@ -113,7 +120,7 @@ public final class LayerExtractor {
             } else if (e.isFile()) {
                 Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
                 attributes(target, e);
-                xattrs(target, e, clean);
+                xattrs(target, e, rawXattrs, clean);
             } else {
                 throw new LayerException("entry " + clean + " is of a kind an image cannot hold");
             }
@@ -143,29 +150,24 @@ public final class LayerExtractor {
 
     /**
      * The entry's extended attributes (file capabilities among them), set last: a chown clears them.
-     * libarchive writes them base64 ({@code LIBARCHIVE.xattr.}); GNU tar and Go write raw bytes
-     * ({@code SCHILY.xattr.}), which commons-compress decodes as UTF-8: a value that is not valid UTF-8
-     * cannot be recovered exactly, and is refused rather than set wrong.
+     * GNU tar, Go and Docker write raw bytes ({@code SCHILY.xattr.}), taken exactly from the stream by
+     * {@link PaxXattrTap} (the tar reader decodes them as UTF-8, losing bytes); libarchive writes base64
+     * ({@code LIBARCHIVE.xattr.}).
      */
-    private static void xattrs(Path target, TarArchiveEntry e, String name) throws IOException {
+    private static void xattrs(Path target, TarArchiveEntry e, Map<String, byte[]> raw, String name) throws IOException {
+        Map<String, byte[]> all = new LinkedHashMap<>(raw);
         for (var h : e.getExtraPaxHeaders().entrySet()) {
-            String key = h.getKey();
-            byte[] value;
-            String attr;
-            if (key.startsWith("LIBARCHIVE.xattr.")) {
-                attr = java.net.URLDecoder.decode(key.substring("LIBARCHIVE.xattr.".length()), java.nio.charset.StandardCharsets.UTF_8);
-                value = java.util.Base64.getDecoder().decode(h.getValue());
-            } else if (key.startsWith("SCHILY.xattr.")) {
-                attr = key.substring("SCHILY.xattr.".length());
-                if (h.getValue().indexOf('\uFFFD') >= 0) {
-                    throw new LayerException("the extended attribute " + attr + " of " + name + " is not readable exactly");
-                }
-                value = h.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            } else {
-                continue;
+            if (!h.getKey().startsWith("LIBARCHIVE.xattr.")) continue;
+            String attr = URLDecoder.decode(h.getKey().substring("LIBARCHIVE.xattr.".length()), StandardCharsets.UTF_8);
+            try {
+                all.putIfAbsent(attr, Base64.getDecoder().decode(h.getValue()));
+            } catch (IllegalArgumentException ex) {
+                throw new LayerException("the extended attribute " + attr + " of " + name + " is not base64");
             }
-            if (!(attr.startsWith("user.") || attr.startsWith("security.") || attr.startsWith("trusted."))) continue;
-            Xattrs.set(target, attr, value);
+        }
+        for (var x : all.entrySet()) {
+            String attr = x.getKey();
+            if (attr.startsWith("user.") || attr.startsWith("security.") || attr.startsWith("trusted.")) Xattrs.set(target, attr, x.getValue());
         }
     }
 

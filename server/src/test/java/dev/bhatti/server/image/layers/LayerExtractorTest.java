@@ -120,21 +120,23 @@ class LayerExtractorTest {
         assertThat(root.resolve("hello")).hasContent("hi");
     }
 
+    static final byte[] ORIGIN = {0, (byte) 0xff, (byte) 0x80, 'x'};
+
     @Test
     void fileCapabilitiesAndUserAttributesComeThrough() throws Exception {
         // GNU tar writes them as a Docker layer does (SCHILY.xattr, raw bytes)
         Path src = Files.createDirectories(dir.resolve("src"));
         Path ping = Files.writeString(src.resolve("ping"), "x");
         byte[] cap = java.nio.ByteBuffer.allocate(20).order(java.nio.ByteOrder.LITTLE_ENDIAN)
-                .putInt(0x02000000).putInt(1 << 13).putInt(0).putInt(0).putInt(0).array(); // cap_net_raw, permitted
+                .putInt(0x02000000).putInt(1 << 13 | 1 << 7).putInt(0).putInt(0).putInt(0).array(); // cap_net_raw and cap_setuid (a byte 0x80)
         Xattrs.set(ping, "security.capability", cap);
-        Xattrs.set(ping, "user.origin", "test".getBytes(StandardCharsets.UTF_8));
+        Xattrs.set(ping, "user.origin", ORIGIN);
         Process p = new ProcessBuilder("tar", "--xattrs", "--xattrs-include=*", "-C", src.toString(), "-cf", dir.resolve("x.tar").toString(), "ping")
                 .redirectErrorStream(true).start();
         assertThat(p.waitFor()).as(new String(p.getInputStream().readAllBytes())).isZero();
         Path root = Files.createDirectory(dir.resolve("root"));
         LayerExtractor.apply(dir.resolve("x.tar"), root);
         assertThat(Xattrs.get(root.resolve("ping"), "security.capability")).isEqualTo(cap);
-        assertThat(Xattrs.get(root.resolve("ping"), "user.origin")).isEqualTo("test".getBytes(StandardCharsets.UTF_8));
+        assertThat(Xattrs.get(root.resolve("ping"), "user.origin")).as("bytes that are not UTF-8").isEqualTo(ORIGIN);
     }
 }
