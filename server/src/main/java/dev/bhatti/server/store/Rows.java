@@ -37,4 +37,9 @@ final class Rows {
                 rs.getString("source_sandbox_id"), rs.getString("source_name"), rs.getInt("cpus"), rs.getInt("memory_mb"),
                 rs.getString("image"), rs.getLong("size_bytes"), Instant.parse(rs.getString("created_at")));
     }
+
+    static ImageRecord image(ResultSet rs) throws SQLException {
+        return new ImageRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("source"),
+                rs.getString("digest"), rs.getLong("size_bytes"), rs.getString("config"), Instant.parse(rs.getString("created_at")));
+    }
 }

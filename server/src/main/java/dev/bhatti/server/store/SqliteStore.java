@@ -392,5 +392,56 @@ public final class SqliteStore implements Store {
     }
 
     @Override
+    public boolean insertImage(ImageRecord i) {
+        return db.query(() -> db.update("INSERT OR IGNORE INTO images (id, user_id, name, source, digest, size_bytes, config, created_at) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", i.id(), i.userId(), i.name(), i.source(), i.digest(), i.sizeBytes(), i.config(),
+                i.createdAt().toString()) == 1);
+    }
+
+    @Override
+    public List<ImageRecord> images(String userId) {
+        return db.query(() -> db.many("SELECT i.*, 0 AS shared FROM images i WHERE i.user_id = ? UNION ALL "
+                + "SELECT i.*, 1 AS shared FROM images i JOIN image_shares s ON s.image_id = i.id WHERE s.user_id = ? "
+                + "ORDER BY shared, name", Rows::image, userId, userId));
+    }
+
+    @Override
+    public Optional<ImageRecord> image(String userId, String name) {
+        return db.query(() -> db.one("SELECT i.*, 0 AS shared FROM images i WHERE i.user_id = ? AND i.name = ? UNION ALL "
+                + "SELECT i.*, 1 AS shared FROM images i JOIN image_shares s ON s.image_id = i.id WHERE s.user_id = ? AND i.name = ? "
+                + "ORDER BY shared LIMIT 1", Rows::image, userId, name, userId, name));
+    }
+
+    @Override
+    public boolean deleteImage(String imageId) {
+        return db.transaction(() -> {
+            db.update("DELETE FROM image_shares WHERE image_id = ?", imageId);
+            return db.update("DELETE FROM images WHERE id = ?", imageId) == 1;
+        });
+    }
+
+    @Override
+    public void shareImage(String imageId, String userId) {
+        db.query(() -> db.update("INSERT OR IGNORE INTO image_shares (image_id, user_id) VALUES (?, ?)", imageId, userId));
+    }
+
+    @Override
+    public boolean unshareImage(String imageId, String userId) {
+        return db.query(() -> db.update("DELETE FROM image_shares WHERE image_id = ? AND user_id = ?", imageId, userId) == 1);
+    }
+
+    @Override
+    public List<String> imageShares(String imageId) {
+        return db.query(() -> db.many("SELECT u.name FROM image_shares s JOIN users u ON u.id = s.user_id WHERE s.image_id = ? ORDER BY u.name",
+                rs -> rs.getString(1), imageId));
+    }
+
+    @Override
+    public long imageBytes(String userId) {
+        return db.query(() -> db.one("SELECT COALESCE(SUM(size_bytes), 0) FROM images WHERE user_id = ?", rs -> rs.getLong(1), userId)
+                .orElse(0L));
+    }
+
+    @Override
     public void close() { db.close(); }
 }

@@ -142,6 +142,28 @@ public interface Store extends AutoCloseable {
     /** Removes events older than {@code cutoff}; returns how many. */
     int deleteEventsBefore(Instant cutoff);
 
+    /** Adds the image's row; false if the user has an image of that name. */
+    boolean insertImage(ImageRecord image);
+
+    /** The user's own images and those shared with them, by name; own ones first. */
+    List<ImageRecord> images(String userId);
+
+    /** The image {@code userId} sees under {@code name}: their own, else one shared with them. */
+    Optional<ImageRecord> image(String userId, String name);
+
+    boolean deleteImage(String imageId);
+
+    /** Shares the image with the user (idempotent). */
+    void shareImage(String imageId, String userId);
+
+    boolean unshareImage(String imageId, String userId);
+
+    /** The names of the users the image is shared with. */
+    List<String> imageShares(String imageId);
+
+    /** Bytes the user's own images take. */
+    long imageBytes(String userId);
+
     @Override
     void close();
 }
