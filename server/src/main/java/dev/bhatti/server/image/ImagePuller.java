@@ -28,6 +28,9 @@ public final class ImagePuller {
 
     /** How far a pull has come: bytes of each layer, in manifest order. */
     public interface Progress {
+        /** The layers' sizes, once the manifest is known. */
+        default void layers(long[] sizes) { }
+
         void layer(int index, Descriptor layer, long done);
 
         void phase(String what);
@@ -54,6 +57,7 @@ public final class ImagePuller {
             throws RegistryException, IOException, InterruptedException {
         progress.phase("resolving " + ref);
         Manifest m = registry.manifest(ref, platform);
+        progress.layers(m.layers().stream().mapToLong(Descriptor::size).toArray());
         Files.createDirectories(blobs);
         JsonNode config = registry.config(ref, m, blob(m.config()));
         List<Path> layers = new ArrayList<>();
