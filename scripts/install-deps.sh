@@ -5,7 +5,7 @@ set -euo pipefail
 # tests; chromium: the browser the web shell test drives; pebble (an ACME CA) and openssl: the TLS tests;
 # docker-registry and skopeo: a real registry to pull images from, and the tool that pushes test images to it.
 PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
-  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo)
+  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo patchelf)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 

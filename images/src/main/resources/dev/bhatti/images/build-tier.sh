@@ -5,8 +5,9 @@
 #                 [--suite bookworm] [--mirror http://deb.debian.org/debian]
 #                 [--cache DIR] [--arch amd64] [--force]
 #
-# Outputs in --out: vmlinuz-<arch>, initramfs-<arch>.img, rootfs-<tier>-<arch>.ext4 and
-# rootfs-<tier>-<arch>.ext4.hash. Every output is written to a temp file in --out and renamed.
+# Outputs in --out: vmlinuz-<arch>, initramfs-<arch>.img, rootfs-<tier>-<arch>.ext4,
+# tools-<arch>.ext4 (the agent, its runtime and the C library it needs, for booting images that are not
+# tiers: see step 8) and rootfs-<tier>-<arch>.ext4.hash. Every output is written to a temp file in --out and renamed.
 # stdout carries only progress lines "==> [n/N] description"; everything else goes to stderr
 # or to the build log (--out/.build-<tier>-<arch>.log).
 #
@@ -23,7 +24,7 @@ set -m # background jobs get their own process group (see logged)
 umask 022
 
 readonly DEBOOTSTRAP_STEP_VERSION=1
-readonly STEPS=9
+readonly STEPS=10
 readonly IMAGE_SIZE=2G
 # Always present in every tier: /opt/bhatti/init uses tini and ip, the bhatti user gets sudo.
 readonly BASE_PACKAGES=(sudo tini iproute2 ca-certificates)
@@ -160,6 +161,7 @@ OUT=$(cd "$OUT" && pwd)
 KERNEL_OUT=$OUT/vmlinuz-$ARCH
 INITRD_OUT=$OUT/initramfs-$ARCH.img
 IMAGE_OUT=$OUT/rootfs-$TIER-$ARCH.ext4
+TOOLS_OUT=$OUT/tools-$ARCH.ext4
 HASH_OUT=$IMAGE_OUT.hash
 
 # One build per output directory at a time.
@@ -251,7 +253,7 @@ HASH=$( {
   echo "java-release $(sha256 "$JDK/release")"
 } | sha256sum | cut -d' ' -f1)
 
-if ((FORCE == 0)) && [[ -s $KERNEL_OUT && -s $INITRD_OUT && -s $IMAGE_OUT && -f $HASH_OUT ]] \
+if ((FORCE == 0)) && [[ -s $KERNEL_OUT && -s $INITRD_OUT && -s $IMAGE_OUT && -s $TOOLS_OUT && -f $HASH_OUT ]] \
    && [[ $(<"$HASH_OUT") == "$HASH" ]]; then
   step $STEPS "up to date (cached)"
   exit 0
@@ -341,11 +343,15 @@ exec </dev/console >/dev/console 2>&1
 root=/dev/vda
 init=/opt/bhatti/init
 rootwait=10
+rootserial=
+toolsserial=
 for arg in $(cat /proc/cmdline); do
   case $arg in
     root=*) root=${arg#root=} ;;
     bhatti.init=*) init=${arg#bhatti.init=} ;;
     bhatti.rootwait=*) rootwait=${arg#bhatti.rootwait=} ;;
+    bhatti.root=*) rootserial=${arg#bhatti.root=} ;;
+    bhatti.tools=*) toolsserial=${arg#bhatti.tools=} ;;
   esac
 done
 
@@ -354,10 +360,22 @@ for m in $(cat /etc/modules.order); do
   insmod "/lib/modules/$m.ko" || echo "bhatti-initramfs: warning: could not load module $m"
 done
 
+# by_serial SERIAL: the virtio disk QEMU gave that serial (device names follow probe order, which
+# with more than one disk is not the command line's).
+by_serial() {
+  for s in /sys/block/vd*/serial; do
+    [ -r "$s" ] && [ "$(cat "$s")" = "$1" ] && { d=${s%/serial}; echo "/dev/${d##*/}"; return 0; }
+  done
+  return 1
+}
 tries=$((rootwait * 10))
-while [ ! -b "$root" ]; do
+tools=
+while :; do
+  [ -n "$rootserial" ] && root=$(by_serial "$rootserial")
+  [ -n "$toolsserial" ] && tools=$(by_serial "$toolsserial")
+  [ -b "$root" ] && { [ -z "$toolsserial" ] || [ -b "$tools" ]; } && break
   tries=$((tries - 1))
-  [ "$tries" -gt 0 ] || fatal "root device $root did not appear within ${rootwait}s (is a virtio-blk disk attached?)"
+  [ "$tries" -gt 0 ] || fatal "root device $root${toolsserial:+ or the tools disk} did not appear within ${rootwait}s (is a virtio-blk disk attached?)"
   usleep 100000
 done
 
@@ -373,6 +391,12 @@ for f in /sys/class/virtio-ports/*/name; do
 done
 
 mount -t ext4 -o rw "$root" /newroot || fatal "cannot mount $root (ext4) read-write on /newroot"
+# An image that is not a tier: the agent, its runtime and init come from the read-only tools disk,
+# whatever the image holds (any C library or none).
+if [ -n "$toolsserial" ]; then
+  mkdir -p /newroot/opt/bhatti || fatal "cannot make /opt/bhatti in the image"
+  mount -t ext4 -o ro "$tools" /newroot/opt/bhatti || fatal "cannot mount the tools disk $tools on /opt/bhatti"
+fi
 [ -x "/newroot$init" ] || fatal "$init is missing or not executable in the root filesystem on $root"
 for d in dev proc sys; do
   mkdir -p "/newroot/$d"
@@ -629,8 +653,159 @@ else
 fi
 run "unmounting /proc in the chroot" umount "$ROOT/proc"
 
+# ---------------------------------------------------------------- 8: tools disk
+# Images that are not tiers (pulled, imported) boot with this disk mounted read-only on /opt/bhatti: the
+# agent and its jlinked runtime, the glibc it was built against, util-linux's setsid and setpriv (the agent
+# starts every command through them), a static tini and a static busybox for init. Every ELF file is
+# patched to load its libraries from /opt/bhatti/lib through /opt/bhatti/lib's own dynamic loader, so the
+# image's C library (glibc of another version, musl, or none at all) is never touched.
+step 8 "Building the tools disk (agent, runtime and C library for any image)"
+TOOLS=$WORK/tools
+TL=/opt/bhatti
+command -v patchelf >/dev/null 2>&1 || die "patchelf is needed for the tools disk; run: apt-get install patchelf"
+mkdir -p "$TOOLS"/{bin,lib,busybox}
+cp -a "$ROOT$TL/jre" "$TOOLS/jre"
+cp -a "$ROOT$TL/agent.jar" "$TOOLS/"
+[[ -f $ROOT$TL/agent.jsa ]] && cp -a "$ROOT$TL/agent.jsa" "$TOOLS/"
+cp -a "$ROOT/usr/bin/setsid" "$ROOT/usr/bin/setpriv" "$TOOLS/bin/"
+[[ -x $ROOT/usr/bin/tini-static ]] || die "the image has no /usr/bin/tini-static (Debian's tini package ships it)"
+cp "$ROOT/usr/bin/tini-static" "$TOOLS/bin/tini"
+cp "$BUSYBOX" "$TOOLS/busybox/busybox"
+for applet in $("$BUSYBOX" --list); do
+  [[ $applet == busybox ]] || ln -s busybox "$TOOLS/busybox/$applet"
+done
+INTERP=$(patchelf --print-interpreter "$ROOT/usr/bin/setsid")
+cp -L "$ROOT$INTERP" "$TOOLS/lib/${INTERP##*/}"
+is_elf() { [[ -f $1 && ! -L $1 && $(head -c 4 "$1" | od -An -c | tr -d ' ') == '177ELF' ]]; }
+mapfile -t ELVES < <(find "$TOOLS/jre" "$TOOLS/bin" -type f | while read -r f; do is_elf "$f" && echo "$f"; done)
+# The closure of the libraries they need, taken from the image's own multiarch directory.
+case $ARCH in amd64) TRIPLET=x86_64-linux-gnu ;; arm64) TRIPLET=aarch64-linux-gnu ;; esac
+LIBDIRS=("$ROOT/lib/$TRIPLET" "$ROOT/usr/lib/$TRIPLET")
+pending=("${ELVES[@]}")
+while ((${#pending[@]})); do
+  f=${pending[0]}; pending=("${pending[@]:1}")
+  for need in $(patchelf --print-needed "$f" 2>/dev/null); do
+    [[ -e $TOOLS/lib/$need || -n $(find "$TOOLS/jre/lib" -name "$need" -print -quit) ]] && continue
+    src=""
+    for d in "${LIBDIRS[@]}"; do [[ -e $d/$need ]] && { src=$d/$need; break; }; done
+    [[ -n $src ]] || die "the tools disk needs $need (for ${f#"$TOOLS"/}) and the image does not have it"
+    cp -L "$src" "$TOOLS/lib/$need"
+    pending+=("$TOOLS/lib/$need")
+  done
+done
+RPATH=$TL/lib:$TL/jre/lib:$TL/jre/lib/server
+# Only the runtime and the tools: glibc's own libraries find each other already loaded.
+for f in "${ELVES[@]}"; do
+  patchelf --print-rpath "$f" >/dev/null 2>&1 || continue # static (tini): nothing to load
+  if patchelf --print-interpreter "$f" >/dev/null 2>&1; then
+    run "patching ${f#"$TOOLS"/}" patchelf --set-interpreter "$TL/lib/${INTERP##*/}" --force-rpath --set-rpath "$RPATH" "$f"
+  else
+    run "patching ${f#"$TOOLS"/}" patchelf --force-rpath --set-rpath "$RPATH" "$f"
+  fi
+done
+cat >"$TOOLS/init" <<'EOF'
+#!/opt/bhatti/busybox/sh
+# bhatti guest init for images that are not tiers (PID 1 after the initramfs switch_root). Everything it
+# runs is the tools disk's busybox: the image may have no shell, no mount, no ip. Same job as a tier's
+# init, plus what an image may lack: /tmp and /run, a uid 1000 user, /workspace.
+PATH=/opt/bhatti/busybox
+export PATH
+
+warn() { echo "bhatti-init: $*" >/dev/console; }
+
+mkdir -p /dev/pts /dev/shm /tmp /run /etc /root
+mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts || warn "cannot mount /dev/pts"
+ln -sf pts/ptmx /dev/ptmx
+mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm || warn "cannot mount /dev/shm"
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || warn "cannot mount /tmp"
+mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || warn "cannot mount /run"
+mkdir -p /run/lock && chmod 1777 /run/lock
+[ -e /dev/fd ] || ln -sf /proc/self/fd /dev/fd
+[ -e /dev/stdin ] || ln -sf /proc/self/fd/0 /dev/stdin
+[ -e /dev/stdout ] || ln -sf /proc/self/fd/1 /dev/stdout
+[ -e /dev/stderr ] || ln -sf /proc/self/fd/2 /dev/stderr
+
+name=bhatti
+net=
+for arg in $(cat /proc/cmdline); do
+  case $arg in
+    bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
+    bhatti.net=*) net=${arg#bhatti.net=} ;;
+  esac
+done
+case $name in
+  ''|-*|*[!A-Za-z0-9.-]*) warn "ignoring bad bhatti.hostname '$name'"; name=bhatti ;;
+esac
+hostname "$name" || warn "cannot set hostname $name"
+rm -f /etc/hostname /etc/hosts
+echo "$name" >/etc/hostname
+cat >/etc/hosts <<HOSTS
+127.0.0.1	localhost
+127.0.1.1	$name
+::1		localhost ip6-localhost ip6-loopback
+HOSTS
+ip link set lo up || warn "cannot bring lo up"
+if [ -n "$net" ]; then
+  IFS=, read -r addr gw mac <<NET
+$net
+NET
+  ip link set dev eth0 address "$mac" || warn "cannot set the MAC of eth0"
+  ip addr add "$addr" dev eth0 || warn "cannot address eth0 as $addr"
+  ip link set dev eth0 up || warn "cannot bring eth0 up"
+  ip route add default via "$gw" dev eth0 || warn "cannot route via $gw"
+  rm -f /etc/resolv.conf
+  printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$gw" >/etc/resolv.conf
+fi
+
+# Commands run as uid 1000 by default: an image without that user gets one (scratch images get a
+# passwd file with root too). The image's own users and files are otherwise left alone.
+[ -s /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+[ -s /etc/group ] || echo 'root:x:0:' >/etc/group
+if ! cut -d: -f3 /etc/passwd | grep -qx 1000; then
+  user=bhatti
+  cut -d: -f1 /etc/passwd | grep -qx bhatti && user=bhatti1000
+  echo "$user:x:1000:1000:bhatti:/home/$user:/bin/sh" >>/etc/passwd
+  cut -d: -f3 /etc/group | grep -qx 1000 || echo "$user:x:1000:" >>/etc/group
+  mkdir -p "/home/$user" && chown 1000:1000 "/home/$user"
+fi
+[ -e /workspace ] || { mkdir -p /workspace && chown 1000:1000 /workspace; }
+
+for f in /sys/class/virtio-ports/*/name; do
+  [ -r "$f" ] || continue
+  port=$(cat "$f")
+  [ -n "$port" ] || continue
+  dev=${f%/name}
+  mkdir -p /dev/virtio-ports
+  [ -e "/dev/virtio-ports/$port" ] || ln -sf "../${dev##*/}" "/dev/virtio-ports/$port"
+done
+
+# The agent finds setsid and setpriv in /opt/bhatti/bin first; the image's tools, then busybox, for the rest.
+PATH=/opt/bhatti/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bhatti/busybox
+cd /
+exec </dev/null >/dev/console 2>&1
+exec /opt/bhatti/bin/tini -- /opt/bhatti/agent-run
+EOF
+sed -e '1s|.*|#!/opt/bhatti/busybox/sh|' "$ROOT$TL/agent-run" >"$TOOLS/agent-run"
+chmod 0755 "$TOOLS/init" "$TOOLS/agent-run"
+# Proof that it needs nothing from an image: the agent's self-test in a root holding only the tools
+# (and busybox as /bin/sh, which the self-test runs).
+EMPTY=$WORK/empty
+mkdir -p "$EMPTY"/{opt/bhatti,proc,dev,tmp,bin,etc}
+ln -s /opt/bhatti/busybox/busybox "$EMPTY/bin/sh"
+run "binding the tools into an empty root" mount --bind "$TOOLS" "$EMPTY$TL"
+run "mounting /proc in the empty root" mount -t proc proc "$EMPTY/proc"
+run "binding /dev into the empty root" mount --bind /dev "$EMPTY/dev"
+run "running the agent's self-test in a root without any C library (the tools disk alone)" \
+  timeout 300 env -i PATH=$TL/bin:/bin:$TL/busybox "$(command -v chroot)" "$EMPTY" $TL/jre/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  --enable-native-access=ALL-UNNAMED -jar $TL/agent.jar --self-test
+umount "$EMPTY/dev" "$EMPTY/proc" "$EMPTY$TL"
+out_tmp TOOLS_TMP "$TOOLS_OUT"
+TOOLS_MB=$(( $(du -sm "$TOOLS" | cut -f1) + 32 ))
+run "mkfs.ext4 -d of the tools disk" mkfs.ext4 -q -F -L bhatti-tools -E root_owner=0:0 -d "$TOOLS" "$TOOLS_TMP" "${TOOLS_MB}M"
+run "checking the tools disk" e2fsck -fn "$TOOLS_TMP"
+
 # ---------------------------------------------------------------- 8: clean and pack
-step 8 "Cleaning and packing ext4 image ($IMAGE_SIZE, sparse)"
+step 9 "Cleaning and packing ext4 image ($IMAGE_SIZE, sparse)"
 rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/cache/apt/archives/partial/* \
        "$ROOT"/var/cache/apt/*.bin "$ROOT"/var/lib/apt/lists/* \
        "$ROOT"/var/cache/debconf/*-old "$ROOT"/var/lib/dpkg/*-old \
@@ -656,10 +831,11 @@ run "mkfs.ext4 -d (image too small? the tree is $(du -sh "$ROOT" 2>/dev/null | c
 run "checking the new file system" e2fsck -fn "$IMAGE_TMP"
 
 # ---------------------------------------------------------------- 9: publish
-step 9 "Installing outputs into $OUT"
+step 10 "Installing outputs into $OUT"
 publish "$KERNEL_TMP" "$KERNEL_OUT"
 publish "$INITRD_TMP" "$INITRD_OUT"
 publish "$IMAGE_TMP" "$IMAGE_OUT"
+publish "$TOOLS_TMP" "$TOOLS_OUT"
 out_tmp HASH_TMP "$HASH_OUT"
 echo "$HASH" >"$HASH_TMP"
 publish "$HASH_TMP" "$HASH_OUT"
