@@ -51,6 +51,16 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
         return env;
     }
 
+    /**
+     * The defaults of the image the sandbox was made from (its WORKDIR and USER), beside the environment
+     * file: {@code /etc/bhatti/image}, same format. Empty for tiers.
+     */
+    Map<String, String> imageDefaults() {
+        var defaults = new LinkedHashMap<String, String>();
+        read(environ.resolveSibling("image"), defaults);
+        return defaults;
+    }
+
     private static void read(Path file, Map<String, String> into) {
         try {
             for (String entry : Files.readString(file).split("\0")) {

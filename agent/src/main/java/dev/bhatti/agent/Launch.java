@@ -49,11 +49,14 @@ final class Launch {
                            String requestUser) {
         String malformed = malformed(argv, requestEnv, requestCwd);
         if (malformed != null) return new Invalid(malformed);
-        var found = GuestUser.resolve(config.passwd(), requestUser);
-        if (found.isEmpty()) return new Invalid("no such user in the guest: " + requestUser);
+        Map<String, String> image = config.imageDefaults();
+        // an image's USER may be user:group; the user's own groups apply
+        String userName = requestUser.isEmpty() ? image.getOrDefault("USER", "").split(":", 2)[0] : requestUser;
+        var found = GuestUser.resolve(config.passwd(), userName);
+        if (found.isEmpty()) return new Invalid("no such user in the guest: " + userName);
         GuestUser user = found.get();
         Map<String, String> env = environment(user, config.sandboxEnv(), requestEnv);
-        String cwd = workingDirectory(config, user, requestCwd);
+        String cwd = workingDirectory(config, user, requestCwd.isEmpty() ? image.getOrDefault("WORKDIR", "") : requestCwd);
         if (!Files.isDirectory(Path.of(cwd))) return new Invalid("working directory does not exist: " + cwd);
         String program = argv.getFirst();
         Path resolved;

@@ -104,6 +104,15 @@ class ExecSessionTest {
     }
 
     @Test
+    void anImagesWorkdirAndUserAreTheDefaultsAndARequestOverridesThem() throws Exception {
+        Path workdir = Files.createDirectory(dir.resolve("app"));
+        Files.writeString(dir.resolve("image"), "WORKDIR=" + workdir + "\0USER=root:root\0");
+        assertThat(sh("pwd; id -u", "", 0).stdout()).isEqualTo(workdir + "\n0\n");
+        assertThat(run(new Message.ExecRequest(List.of("pwd"), Map.of(), "/tmp", "", 0, false), null).stdout()).isEqualTo("/tmp\n");
+        if (Libc.geteuid() == 0) assertThat(sh("id -u", "1000", 0).stdout()).isEqualTo("1000\n");
+    }
+
+    @Test
     void missingCommandsExit127WithAMessage() throws Exception {
         var o = run(new Message.ExecRequest(List.of("no-such-command-xyz"), Map.of(), "", "root", 0, false), null);
         assertThat(o.exitCode()).isEqualTo(127);

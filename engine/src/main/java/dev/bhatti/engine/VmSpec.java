@@ -1,12 +1,16 @@
 package dev.bhatti.engine;
 
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
  * What to boot. {@code hostname} is the guest's hostname; {@code tier} names the base image; {@code net}
  * is its network attachment, or null for a VM without a NIC (it still has its agent channel).
+ * {@code rootfs} is the root filesystem of an image that is not a tier (pulled, imported, saved), null for
+ * a tier; such a VM boots its agent from the engine's tools disk, {@code tools}, which the engine picks at
+ * create and keeps with the VM and its snapshots (null until then, and for tiers).
  */
-public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net) {
+public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools) {
     public VmSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(hostname);
@@ -14,7 +18,18 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
         if (!id.matches("[a-z0-9]{1,32}")) throw new IllegalArgumentException("bad vm id " + id);
         if (cpus < 1) throw new IllegalArgumentException("cpus must be >= 1");
         if (memoryMb < 64) throw new IllegalArgumentException("memory must be >= 64 MB");
+        if (tools != null && rootfs == null) throw new IllegalArgumentException("a tools disk goes with an image's rootfs");
+    }
+
+    public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net) {
+        this(id, hostname, cpus, memoryMb, tier, net, null, null);
     }
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier) { this(id, hostname, cpus, memoryMb, tier, null); }
+
+    /** A VM of the image whose root filesystem is {@code rootfs} (named {@code tier} for display). */
+    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools); }
+
+    /** Whether the VM boots from an image that is not a tier, with the tools disk. */
+    public boolean fromImage() { return rootfs != null; }
 }

@@ -9,6 +9,9 @@ import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.HostCertificates;
 import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
+import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.image.Tasks;
+import dev.bhatti.server.sandbox.ImageLookup;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.SqliteStore;
 import org.eclipse.jetty.server.Server;
@@ -87,7 +90,11 @@ public final class Daemon implements AutoCloseable {
         var activity = new Activity(Clock.systemUTC());
         var secrets = new SecretService(store,
                 SecretBox.open(data, store.countAllSecrets()));
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network);
+        var tasks = new Tasks(Clock.systemUTC());
+        var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers);
+        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
+                (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
+                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())));
         sandboxes.recover();
         try {
             network.start();
@@ -116,7 +123,7 @@ public final class Daemon implements AutoCloseable {
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new RateLimits(config.rateLimits()), events, publishes, backends);
+                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks);
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);

@@ -31,6 +31,9 @@ public final class ImageCatalog {
 
     public Path initramfs() { return dir.resolve("initramfs-" + arch + ".img"); }
 
+    /** The agent, its runtime and C library, mounted on /opt/bhatti in VMs of images that are not tiers. */
+    public Path tools() { return dir.resolve("tools-" + arch + ".ext4"); }
+
     public Path rootfs(String tier) { return dir.resolve("rootfs-" + tier + "-" + arch + ".ext4"); }
 
     public List<String> tiers() {

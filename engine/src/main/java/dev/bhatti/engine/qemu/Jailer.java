@@ -30,11 +30,13 @@ final class Jailer {
     /**
      * Opens the VM's disk as fds 3 (read-write) and 4 (read-only), writes the shell's own pid (QEMU's,
      * after the exec) into each cgroup given, then execs the rest:
-     * {@code sh -c SCRIPT bhatti-jail <disk> <n> <cgroup dir>... <qemu argv>}. QEMU takes the disk from
+     * {@code sh -c SCRIPT bhatti-jail <disk> <tools disk or ""> <n> <cgroup dir>... <qemu argv>} (the tools
+     * disk, when there is one, as fd {@value #TOOLS_FD}, read-only). QEMU takes the disk from
      * these fds ({@link QemuCommand#DISK_FDSET}): it reopens its image when a migration hands the disk over
      * and back, which by path would fail inside the chroot.
      */
     static final String PLACE_AND_EXEC = "exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;"
+            + " if [ -n \"$1\" ]; then exec 6<\"$1\" || exit 125; fi; shift;"
             + " n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" || exit 125;"
             + " shift; n=$((n-1)); done; exec \"$@\"";
 
@@ -52,6 +54,8 @@ final class Jailer {
             + " fileno($t) == 5 or defined POSIX::dup2(fileno($t), 5) or die \"bhatti-jail: dup2: $!\\n\";"
             + " exec { $ARGV[0] } @ARGV or die \"bhatti-jail: exec $ARGV[0]: $!\\n\";";
     static final int TAP_FD = 5;
+    /** The tools disk of a VM of an image that is not a tier, read-only (after the TAP's fd). */
+    static final int TOOLS_FD = 6;
 
     /**
      * QEMU 7.2 drops to the {@code -runas} ids with setgid/setgroups/setuid after installing its seccomp
@@ -157,10 +161,10 @@ final class Jailer {
     }
 
     /** The command that starts {@code qemu} inside the VM's cgroups, its disk open for it. */
-    List<String> launcher(VmIdentity id, VmPaths paths) {
+    List<String> launcher(VmIdentity id, VmPaths paths, Path tools) {
         if (!config.enabled()) return List.of();
         var a = new ArrayList<>(List.of("sh", "-c", PLACE_AND_EXEC, "bhatti-jail", paths.disk().toString(),
-                Integer.toString(id.cgroups().size())));
+                tools == null ? "" : tools.toString(), Integer.toString(id.cgroups().size())));
         for (Path d : id.cgroups()) a.add(d.toString());
         return a;
     }

@@ -22,6 +22,12 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
      */
     static final String DISK_FROM_FDS = "/dev/fdset/1,file.locking=off";
 
+    /** The tools disk, opened read-only by the launcher as fd {@value Jailer#TOOLS_FD}. */
+    static final List<String> TOOLS_FDSET = List.of("-add-fd", "fd=" + Jailer.TOOLS_FD + ",set=2,opaque=tools-ro");
+    static final String TOOLS_FROM_FD = "/dev/fdset/2";
+    static final String ROOT_SERIAL = "bhatti-root";
+    static final String TOOLS_SERIAL = "bhatti-tools";
+
     List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images) {
         return argv(spec, paths, images, false);
     }
@@ -48,7 +54,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-kernel", images.kernel().toString(),
                 "-initrd", images.initramfs().toString(),
                 "-drive", "id=root,file=" + (jailed ? DISK_FROM_FDS : paths.disk().toString()) + ",format=qcow2,if=none,discard=unmap",
-                "-device", "virtio-blk-device,drive=root",
+                "-device", "virtio-blk-device,drive=root" + (spec.tools() != null ? ",serial=" + ROOT_SERIAL : ""),
                 "-object", "rng-random,id=rng0,filename=/dev/urandom",
                 "-device", "virtio-rng-device,rng=rng0",
                 "-device", "virtio-serial-device",
@@ -60,6 +66,13 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                 "-qmp", "unix:" + paths.qmpSocket() + ",server=on,wait=off",
                 "-pidfile", paths.pidFile().toString()));
         if (jailed) a.addAll(DISK_FDSET);
+        if (spec.tools() != null) {
+            // Found by serial in the guest: with two disks, probe order is not the command line's.
+            a.addAll(List.of("-drive", "id=tools,file=" + (jailed ? TOOLS_FROM_FD : spec.tools().toString())
+                            + ",format=raw,if=none,read-only=on",
+                    "-device", "virtio-blk-device,drive=tools,serial=" + TOOLS_SERIAL));
+            if (jailed) a.addAll(TOOLS_FDSET);
+        }
         if (spec.net() != null) {
             // The TAP exists already (the server made it and plugged it into the user's bridge).
             String tap = jailed ? "fd=" + Jailer.TAP_FD : "ifname=" + spec.net().tap() + ",script=no,downscript=no";
@@ -76,6 +89,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         if (accelerator == Accelerator.TCG) {
             k.append(" tsc_early_khz=").append(tscKhz).append(" tsc=reliable");
         }
+        if (spec.tools() != null) k.append(" bhatti.root=").append(ROOT_SERIAL).append(" bhatti.tools=").append(TOOLS_SERIAL);
         k.append(" bhatti.hostname=").append(spec.hostname());
         if (spec.net() != null) k.append(" bhatti.net=").append(spec.net().wire());
         return k.toString();

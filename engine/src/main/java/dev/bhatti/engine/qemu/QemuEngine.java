@@ -80,10 +80,16 @@ public final class QemuEngine implements Engine {
     @Override public void onStateChange(StateListener listener) { exits.onStateChange(listener); }
 
     @Override
-    public VmInfo create(VmSpec spec) throws EngineException {
-        boot.checkImages(spec.tier());
+    public VmInfo create(VmSpec requested) throws EngineException {
+        boot.checkImages(requested);
+        VmSpec spec;
+        try {
+            spec = boot.pinned(requested);
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "cannot pin the base image of " + requested.id() + ": " + e.getMessage(), e);
+        }
         return build(spec, vm -> {
-            boot.createDisk(spec.tier(), vm.paths);
+            boot.createDisk(spec, vm.paths);
             boot.boot(vm, List.of());
         });
     }
@@ -261,10 +267,13 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
-    public VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException {
+    public VmInfo createFromSnapshot(String snapshotId, VmSpec requested) throws EngineException {
         Path dir = snapshots.dir(snapshotId);
-        SnapshotStore.checkResumable(snapshots.savedSpec(snapshotId), spec);
-        boot.checkImages(spec.tier());
+        VmSpec saved = snapshots.savedSpec(snapshotId);
+        SnapshotStore.checkResumable(saved, requested);
+        // the image and tools disk the snapshot was taken with: its memory knows no other
+        VmSpec spec = saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested;
+        boot.checkImages(spec);
         return build(spec, vm -> {
             HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
             HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());

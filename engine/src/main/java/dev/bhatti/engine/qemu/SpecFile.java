@@ -23,6 +23,8 @@ final class SpecFile {
         p.setProperty("cpus", Integer.toString(spec.cpus()));
         p.setProperty("memory_mb", Integer.toString(spec.memoryMb()));
         p.setProperty("tier", spec.tier());
+        if (spec.rootfs() != null) p.setProperty("rootfs", spec.rootfs().toString());
+        if (spec.tools() != null) p.setProperty("tools", spec.tools().toString());
         if (spec.net() != null) {
             p.setProperty("net.tap", spec.net().tap());
             p.setProperty("net.mac", spec.net().mac());
@@ -45,7 +47,9 @@ final class SpecFile {
             GuestNet net = p.getProperty("net.tap") == null ? null : new GuestNet(p.getProperty("net.tap"),
                     p.getProperty("net.mac"), p.getProperty("net.address"), p.getProperty("net.gateway"));
             return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
-                    Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net);
+                    Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net,
+                    p.getProperty("rootfs") == null ? null : Path.of(p.getProperty("rootfs")),
+                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")));
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }

@@ -36,22 +36,41 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         log.info("vm {} running (pid {}, {} cpu, {} MB, {})", vm.id, process.pid(), vm.spec.cpus(), vm.spec.memoryMb(), accelerator.wire());
     }
 
-    void checkImages(String tier) throws EngineException {
-        if (!Files.isRegularFile(images.rootfs(tier))) {
+    void checkImages(VmSpec spec) throws EngineException {
+        if (spec.fromImage()) {
+            if (!Files.isRegularFile(spec.rootfs())) {
+                throw new EngineException(Kind.INVALID, "the root filesystem of image '" + spec.tier() + "' is missing (" + spec.rootfs() + ")");
+            }
+            Path tools = spec.tools() != null ? spec.tools() : images.tools();
+            if (!Files.isRegularFile(tools)) {
+                throw new EngineException(Kind.INVALID, "missing the tools disk " + tools + " that images boot with; rebuild it with: bhatti tier build minimal");
+            }
+        } else if (!Files.isRegularFile(images.rootfs(spec.tier()))) {
             var known = images.tiers();
-            throw new EngineException(Kind.INVALID, "no image for tier '" + tier + "'"
+            throw new EngineException(Kind.INVALID, "no image for tier '" + spec.tier() + "'"
                     + (known.isEmpty() ? "; build one with: bhatti tier build minimal" : "; available: " + String.join(", ", known)));
         }
         for (Path p : List.of(images.kernel(), images.initramfs())) {
             if (!Files.isRegularFile(p)) {
-                throw new EngineException(Kind.INVALID, "missing " + p + "; rebuild the images with: bhatti tier build " + tier);
+                throw new EngineException(Kind.INVALID, "missing " + p + "; rebuild the images with: bhatti tier build " + spec.tier());
             }
         }
     }
 
-    void createDisk(String tier, VmPaths paths) throws IOException, InterruptedException, EngineException {
+    /**
+     * The spec a new VM keeps: an image's rootfs and the tools disk of today pinned (hard links by inode),
+     * so a rebuilt tools disk or a deleted image leaves this VM and its snapshots as they were.
+     */
+    VmSpec pinned(VmSpec spec) throws IOException {
+        if (!spec.fromImage()) return spec;
+        return spec.withImage(HostFiles.pinned(spec.rootfs()), spec.tools() != null ? spec.tools() : HostFiles.pinned(images.tools()));
+    }
+
+    /** The VM's copy-on-write disk over its base image (the tier's, or the image's pinned rootfs). */
+    void createDisk(VmSpec spec, VmPaths paths) throws IOException, InterruptedException, EngineException {
+        Path base = spec.fromImage() ? spec.rootfs() : HostFiles.pinned(images.rootfs(spec.tier()));
         var pb = new ProcessBuilder(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw",
-                "-b", HostFiles.pinned(images.rootfs(tier)).toString(), paths.disk().toString())
+                "-b", base.toString(), paths.disk().toString())
                 .redirectErrorStream(true);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -71,7 +90,7 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         // The launcher's shell, `ip netns exec` and setsid all exec in place: the pid stays QEMU's. The
         // launcher goes first: it enters the cgroups through the host's /sys, which `ip netns exec`
         // replaces with the namespace's (where the VM's cgroup directories do not exist).
-        argv.addAll(jailer.launcher(id, paths));
+        argv.addAll(jailer.launcher(id, paths, spec.tools()));
         if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
         argv.addAll(jailer.tapOpener(spec));
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs

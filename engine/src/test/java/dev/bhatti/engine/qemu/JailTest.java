@@ -128,13 +128,27 @@ class JailTest {
     }
 
     @Test
+    void theLauncherOpensAToolsDiskReadOnlyAsFd6() throws Exception {
+        var jailer = new Jailer(JailConfig.defaults(), dir, new Cgroups(List.of()));
+        var paths = new VmPaths(Files.createDirectories(dir.resolve("vm")));
+        Files.writeString(paths.disk(), "disk\n");
+        Path tools = Files.writeString(dir.resolve("tools.ext4"), "tools\n");
+        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, tools));
+        argv.addAll(List.of("sh", "-c", "cat <&6; cat <&4; echo x >&6 2>/dev/null || echo read-only"));
+        var p = new ProcessBuilder(argv).start();
+        var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(p.waitFor()).isZero();
+        assertThat(out).isEqualTo("tools\ndisk\nread-only\n");
+    }
+
+    @Test
     void theLauncherEntersEveryCgroupThenExecsInPlace() throws Exception {
         var cg1 = Files.createDirectories(dir.resolve("cg1"));
         var cg2 = Files.createDirectories(dir.resolve("cg 2"));
         var jailer = new Jailer(JailConfig.defaults(), dir, new Cgroups(List.of()));
         var paths = new VmPaths(Files.createDirectories(dir.resolve("vm")));
         Files.writeString(paths.disk(), "disk\n");
-        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of(cg1, cg2)), paths));
+        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of(cg1, cg2)), paths, null));
         argv.addAll(List.of("sh", "-c", "echo $$; cat <&4; readlink /proc/self/fd/3"));
         var p = new ProcessBuilder(argv).start();
         var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip().split("\n");
@@ -146,7 +160,7 @@ class JailTest {
         assertThat(Files.readString(cg1.resolve("cgroup.procs")).strip()).isEqualTo(pid);
         assertThat(Files.readString(cg2.resolve("cgroup.procs")).strip()).isEqualTo(pid);
         var off = new Jailer(new JailConfig(false, 100_000, 10, "bhatti"), dir, new Cgroups(List.of()));
-        assertThat(off.launcher(new VmIdentity(0, List.of()), paths)).isEmpty();
+        assertThat(off.launcher(new VmIdentity(0, List.of()), paths, null)).isEmpty();
     }
 
     /** Runs {@code argv}, returning its exit code and output. */

@@ -4,6 +4,8 @@ import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
+import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.image.Tasks;
 import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.ratelimit.RateLimits;
@@ -45,7 +47,7 @@ public final class ApiHandler extends Handler.Abstract {
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
                       ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events,
-                      PublishService publishes, ProxyBackends backends) {
+                      PublishService publishes, ProxyBackends backends, ImageService images, Tasks tasks) {
         this.events = events;
         var authentication = new Authentication(store, rateLimits, events);
         this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
@@ -61,6 +63,8 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new PublishRoutes(sandboxes, publishes, backends, events).routes());
         table.addAll(new SnapshotRoutes(snapshots, events, sandboxRoutes).routes());
         table.addAll(new SecretRoutes(secrets, events).routes());
+        table.addAll(new ImageRoutes(images, store, events).routes());
+        table.addAll(new TaskRoutes(tasks).routes());
         // keyed routes are wrapped once, here: a request pays only for the lookup
         this.routes = new ApiRoutes(table.stream().map(r -> r.keyed() ? r.with(authentication.around(r)) : r).toList());
     }

@@ -5,7 +5,9 @@ import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.image.registry.ImageReference;
 import dev.bhatti.server.image.registry.RegistryClient;
 import dev.bhatti.server.image.registry.RegistryException;
+import dev.bhatti.server.image.rootfs.Ext4Image;
 import dev.bhatti.server.store.ImageRecord;
+import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
 import tools.jackson.databind.json.JsonMapper;
@@ -16,6 +18,8 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
@@ -25,8 +29,8 @@ import java.util.regex.Pattern;
  * {@code <images>/users/<image id>.ext4} and a row; tiers are files only, visible to all.
  */
 public final class ImageService {
-    /** Image names: what a user types after --image. */
-    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._:/-]{0,127}");
+    /** Image names: what a user types after --image, and one path segment of /images/{name}. */
+    static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9._:-]{0,127}");
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     private final Store store;
@@ -35,6 +39,7 @@ public final class ImageService {
     private final ImagePuller puller;
     private final Supplier<List<String>> tiers;
 
+    /** {@code tiers}: the engine's built-in images, whose files lie in {@code imagesDir} too. */
     public ImageService(Store store, Path imagesDir, Tasks tasks, Supplier<List<String>> tiers) {
         this.store = store;
         this.imagesDir = imagesDir;
@@ -51,9 +56,10 @@ public final class ImageService {
         } catch (IllegalArgumentException e) {
             throw DomainException.invalid(e.getMessage());
         }
-        String imageName = name == null ? reference.strip() : name;
+        String imageName = name == null ? defaultName(ref) : name;
         if (!NAME.matcher(imageName).matches()) {
-            throw DomainException.invalid("an image name is lowercase letters, digits and . _ : / - (at most 128), got '" + imageName + "'");
+            throw DomainException.invalid("an image name is lowercase letters, digits and . _ : - (at most 128), got '"
+                    + Limits.printable(imageName) + "'" + (name == null ? "; give one with --name" : ""));
         }
         if (tiers.get().contains(imageName)) throw DomainException.conflict(imageName + " is a built-in image; pull with --name");
         if (store.image(user.id(), imageName).filter(i -> i.userId().equals(user.id())).isPresent()) {
@@ -76,6 +82,29 @@ public final class ImageService {
         });
     }
 
+    /** python:3.12 for docker.io/library/python:3.12, devbox:1 for registry.example:5000/team/devbox:1. */
+    static String defaultName(ImageReference ref) {
+        String repo = ref.repository().substring(ref.repository().lastIndexOf('/') + 1);
+        return ref.digest().map(d -> repo + ":" + d.substring(d.indexOf(':') + 1, Math.min(d.length(), d.indexOf(':') + 13)))
+                .orElse(repo + ":" + ref.tag());
+    }
+
+    /** What a create needs of an image a user may boot: its file, and its config for every command. */
+    public record Bootable(ImageRecord image, Path rootfs, ImageConfig config) {}
+
+    /** The image {@code name} as the user sees it (own, then shared), or empty when there is none. */
+    public Optional<Bootable> bootable(UserRecord user, String name) {
+        return store.image(user.id(), name).map(i -> new Bootable(i, rootfs(i), config(i)));
+    }
+
+    public static ImageConfig config(ImageRecord i) {
+        try {
+            return JSON.readValue(i.config(), ImageConfig.class);
+        } catch (RuntimeException e) {
+            return new ImageConfig(Map.of(), "", "", List.of(), List.of());
+        }
+    }
+
     private static ImagePuller.Progress progress(Tasks.Task task) {
         return new ImagePuller.Progress() {
             @Override public void layers(long[] sizes) { task.parts(sizes); }
@@ -87,6 +116,18 @@ public final class ImageService {
     }
 
     public List<ImageRecord> list(UserRecord user) { return store.images(user.id()); }
+
+    public List<String> tiers() { return tiers.get(); }
+
+    /** The bytes in use in a tier's root filesystem (its file is sparse and longer). */
+    public long tierBytes(String tier) {
+        try (var files = Files.list(imagesDir)) {
+            return files.filter(p -> p.getFileName().toString().matches("rootfs-" + Pattern.quote(tier) + "-[a-z0-9_]+\\.ext4"))
+                    .mapToLong(Ext4Image::usedBytes).sum();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
 
     public ImageRecord get(UserRecord user, String name) {
         return store.image(user.id(), name).orElseThrow(() -> DomainException.notFound("image not found: " + name));

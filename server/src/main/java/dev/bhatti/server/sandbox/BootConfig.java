@@ -19,9 +19,11 @@ import java.util.ArrayList;
  * The configuration a create request gives a sandbox, validated up front (before any VM boots) and
  * applied once its agent answers: environment, files, then the init script as session "init".
  */
-record BootConfig(Map<String, String> env, Map<String, String> secrets, List<File> files, String init) {
+record BootConfig(Map<String, String> env, Map<String, String> secrets, List<File> files, String init, ImageLookup.UserImage image) {
 
     static final String ENVIRON = "/etc/bhatti/environ";
+    /** The image's WORKDIR and USER, the defaults of every command (the agent reads it beside ENVIRON). */
+    static final String IMAGE_DEFAULTS = "/etc/bhatti/image";
     /** On the guest's /run, a tmpfs: secret values live in guest memory only, never on its disk. */
     static final String SECRETS = "/run/bhatti/secrets";
     static final int MAX_FILES = 100;
@@ -60,12 +62,25 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
         }
         String init = req.init();
         if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw DomainException.invalid("init must be a non-empty script");
-        return new BootConfig(env, secrets, files, init);
+        return new BootConfig(env, secrets, files, init, null);
+    }
+
+    /** The same configuration on an image that is not a tier: its ENV comes first, the request's wins. */
+    BootConfig withImage(ImageLookup.UserImage image) {
+        var merged = new LinkedHashMap<>(image.env());
+        merged.putAll(env);
+        return new BootConfig(merged, secrets, files, init, image);
     }
 
     void apply(Guest guest) throws EngineException {
         // Readable by root only; the agent (root) hands both to each command.
         if (!env.isEmpty()) guest.writeFile(ENVIRON, 0600, "root", new ByteArrayInputStream(environ(env)));
+        if (image != null && !(image.workdir().isEmpty() && image.user().isEmpty())) {
+            var defaults = new LinkedHashMap<String, String>();
+            if (!image.workdir().isEmpty()) defaults.put("WORKDIR", image.workdir());
+            if (!image.user().isEmpty()) defaults.put("USER", image.user());
+            guest.writeFile(IMAGE_DEFAULTS, 0644, "root", new ByteArrayInputStream(environ(defaults)));
+        }
         applySecrets(guest, secrets);
         for (File f : files) guest.writeFile(f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
         if (init != null) {

@@ -46,9 +46,11 @@ public final class SandboxService {
     private final SandboxNetwork network;
     private final SandboxLifecycle lifecycle;
     private final Quotas quotas;
+    private final ImageLookup images;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
-                          SandboxNetwork network) {
+                          SandboxNetwork network, ImageLookup images) {
+        this.images = images;
         this.events = events;
         this.network = network;
         this.store = store;
@@ -89,10 +91,14 @@ public final class SandboxService {
         Egress egress = Egress.of(req.egress(), req.allowHosts());
         network.admit(egress);
         String image = req.image() == null ? DEFAULT_IMAGE : req.image();
-        if (!engine.tiers().contains(image)) {
+        // own, then shared, then tier
+        ImageLookup.UserImage userImage = images.find(user, image).orElse(null);
+        if (userImage == null && !engine.tiers().contains(image)) {
             throw DomainException.invalid("unknown image '" + Limits.printable(image) + "'; available: "
-                    + (engine.tiers().isEmpty() ? "none (build one with: bhatti tier build minimal)" : String.join(", ", engine.tiers())));
+                    + (engine.tiers().isEmpty() ? "none (build one with: bhatti tier build minimal)" : String.join(", ", engine.tiers()))
+                    + ", and your images (bhatti image list; get one with: bhatti image pull REF)");
         }
+        if (userImage != null) config = config.withImage(userImage);
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
         if (existing.isPresent()) return new Created(lifecycle.current(existing.get()), true);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", cpus, memoryMb, image,
@@ -103,7 +109,8 @@ public final class SandboxService {
         }
         try {
             GuestNet net = network.attach(record, egress);
-            VmInfo vm = engine.create(new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net));
+            var spec = new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net);
+            VmInfo vm = engine.create(userImage == null ? spec : spec.withImage(userImage.rootfs(), null));
             try {
                 config.apply(engine.guest(record.id()));
             } catch (EngineException e) {

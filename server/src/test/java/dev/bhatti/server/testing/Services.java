@@ -4,6 +4,7 @@ import dev.bhatti.server.auth.UserAdmin;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.server.sandbox.Activity;
+import dev.bhatti.server.sandbox.ImageLookup;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SnapshotService;
 import dev.bhatti.server.sandbox.ThermalManager;
@@ -40,7 +41,7 @@ public final class Services implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None());
+        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE);
         snapshots = new SnapshotService(store, engine, sandboxes);
     }
 

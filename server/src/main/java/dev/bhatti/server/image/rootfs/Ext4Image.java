@@ -2,10 +2,13 @@ package dev.bhatti.server.image.rootfs;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +35,7 @@ public final class Ext4Image {
                 f.setLength(size); // sparse: blocks are allocated as mkfs writes them
             }
             run(List.of("mkfs.ext4", "-q", "-F", "-L", "rootfs", "-E", "root_owner=0:0", "-d", tree.toString(), partial.toString()));
-            Files.move(partial, image, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(partial, image, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return size;
         } finally {
             Files.deleteIfExists(partial);
@@ -56,6 +59,30 @@ public final class Ext4Image {
             }
         });
         return total.get();
+    }
+
+    /**
+     * The bytes an ext4 file system holds in use, from its superblock (blocks minus free blocks): what the
+     * image costs on disk, not the length of its sparse file. 0 when {@code image} is not ext4.
+     */
+    public static long usedBytes(Path image) {
+        try (var f = new RandomAccessFile(image.toFile(), "r")) {
+            byte[] sb = new byte[1024];
+            f.seek(1024);
+            f.readFully(sb);
+            var b = ByteBuffer.wrap(sb).order(ByteOrder.LITTLE_ENDIAN);
+            if ((b.getShort(0x38) & 0xffff) != 0xEF53) return 0;
+            long blocks = (b.getInt(0x04) & 0xffffffffL) | ((long) (b.getInt(0x150) & 0xffffffffL) << 32);
+            long free = (b.getInt(0x0C) & 0xffffffffL) | ((long) (b.getInt(0x158) & 0xffffffffL) << 32);
+            boolean bit64 = (b.getInt(0x60) & 0x80) != 0;
+            if (!bit64) {
+                blocks &= 0xffffffffL;
+                free &= 0xffffffffL;
+            }
+            return (blocks - free) * (1024L << b.getInt(0x18));
+        } catch (IOException e) {
+            return 0;
+        }
     }
 
     static long roundUp(long n, long unit) { return (n + unit - 1) / unit * unit; }

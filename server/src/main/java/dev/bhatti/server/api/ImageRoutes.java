@@ -1,0 +1,88 @@
+package dev.bhatti.server.api;
+
+import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.events.Events;
+import dev.bhatti.server.image.ImageConfig;
+import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.image.registry.RegistryClient;
+import dev.bhatti.server.store.ImageRecord;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code /images}: the tiers, a user's own images and those shared with them; pulls run as tasks
+ * ({@link TaskRoutes}).
+ */
+record ImageRoutes(ImageService images, Store store, Events events) {
+
+    /** {@code POST /images/pull}: {@code auth} is user:password or user:token for the registry. */
+    record PullBody(String reference, String name, String auth) {}
+
+    List<Route> routes() {
+        return List.of(
+                Route.keyed("GET", "/images", this::list),
+                Route.keyed("POST", "/images/pull", this::pull),
+                Route.keyed("GET", "/images/{name}", c -> Reply.ok(view(images.get(c.user(), c.param("name")), c.user(), true))),
+                Route.keyed("DELETE", "/images/{name}", this::delete));
+    }
+
+    private Reply list(Call c) {
+        var out = new ArrayList<Map<String, Object>>();
+        for (String tier : images.tiers()) {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("name", tier);
+            m.put("source", "tier");
+            m.put("owner", "");
+            m.put("size_bytes", images.tierBytes(tier));
+            out.add(m);
+        }
+        for (ImageRecord i : images.list(c.user())) out.add(view(i, c.user(), false));
+        return Reply.ok(out);
+    }
+
+    private Reply pull(Call c) throws IOException {
+        var body = c.json(PullBody.class);
+        if (body.reference() == null || body.reference().isBlank()) throw DomainException.invalid("reference is required (like python:3.12)");
+        var task = images.pull(c.user(), body.reference(), body.name(), credentials(body.auth()));
+        events.record("image.pull", c.user().name(), null, body.reference());
+        return new Reply(202, TaskRoutes.view(task), false);
+    }
+
+    private static RegistryClient.Credentials credentials(String auth) {
+        if (auth == null || auth.isEmpty()) return RegistryClient.Credentials.ANONYMOUS;
+        int colon = auth.indexOf(':');
+        if (colon <= 0) throw DomainException.invalid("auth is user:password (or user:token)");
+        return new RegistryClient.Credentials(auth.substring(0, colon), auth.substring(colon + 1));
+    }
+
+    private Reply delete(Call c) throws IOException {
+        images.delete(c.user(), c.param("name"));
+        events.record("image.delete", c.user().name(), null, c.param("name"));
+        return Reply.ok(Map.of("status", "deleted"));
+    }
+
+    private Map<String, Object> view(ImageRecord i, UserRecord viewer, boolean detail) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("name", i.name());
+        m.put("source", i.source());
+        boolean own = i.userId().equals(viewer.id());
+        m.put("owner", own ? viewer.name() : store.users().stream().filter(u -> u.id().equals(i.userId()))
+                .map(UserRecord::name).findFirst().orElse(""));
+        m.put("shared", !own);
+        m.put("size_bytes", i.sizeBytes());
+        m.put("digest", i.digest());
+        m.put("created_at", i.createdAt().toString());
+        if (detail) {
+            ImageConfig cfg = ImageService.config(i);
+            m.put("config", Map.of("env", cfg.env(), "workdir", cfg.workingDir(), "user", cfg.user(),
+                    "entrypoint", cfg.entrypoint(), "cmd", cfg.cmd()));
+        }
+        return m;
+    }
+}
