@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -144,8 +143,8 @@ public final class LayerExtractor {
 
     private static void attributes(Path p, TarArchiveEntry e) throws IOException {
         owner(p, e); // before the mode: changing the owner clears setuid and setgid
-        Files.setAttribute(p, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
-        Files.setLastModifiedTime(p, FileTime.from(e.getModTime().toInstant()));
+        ByPath.chmod(p, e.getMode());
+        ByPath.setTimes(p, e.getModTime().toInstant()); // by path: never open a device node
     }
 
     /**

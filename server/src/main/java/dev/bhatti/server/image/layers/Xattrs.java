@@ -61,5 +61,5 @@ final class Xattrs {
 
     private static final long ERRNO_OFFSET = Linker.Option.captureStateLayout().byteOffset(MemoryLayout.PathElement.groupElement("errno"));
 
-    private static int errno(MemorySegment state) { return state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET); }
+    static int errno(MemorySegment state) { return state.get(ValueLayout.JAVA_INT, ERRNO_OFFSET); }
 }

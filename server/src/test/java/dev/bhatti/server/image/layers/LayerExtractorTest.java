@@ -56,10 +56,33 @@ class LayerExtractorTest {
             return this;
         }
 
+        Tar device(String name, byte type, int major, int minor) throws IOException {
+            var e = new TarArchiveEntry(name, type);
+            e.setMode(0666);
+            e.setDevMajor(major);
+            e.setDevMinor(minor);
+            out.putArchiveEntry(e);
+            out.closeArchiveEntry();
+            return this;
+        }
+
         ByteArrayInputStream done() throws IOException {
             out.finish();
             return new ByteArrayInputStream(bytes.toByteArray());
         }
+    }
+
+    @Test
+    void deviceNodesAreMadeWithoutBeingOpened() throws Exception {
+        // /dev/ptmx of a debootstrap tree: opening it (to set its time) fails with ENODEV outside a devpts
+        Path root = Files.createDirectory(dir.resolve("root"));
+        LayerExtractor.applyTar(new Tar().dir("dev").device("dev/ptmx", TarConstants.LF_CHR, 5, 2)
+                .device("dev/loop0", TarConstants.LF_BLK, 7, 0).device("run/fifo", TarConstants.LF_FIFO, 0, 0).done(), root);
+        assertThat(Files.getAttribute(root.resolve("dev/ptmx"), "unix:rdev", LinkOption.NOFOLLOW_LINKS)).isEqualTo((5L << 8) | 2);
+        assertThat(Files.getAttribute(root.resolve("dev/loop0"), "unix:rdev", LinkOption.NOFOLLOW_LINKS)).isEqualTo(7L << 8);
+        assertThat((int) Files.getAttribute(root.resolve("dev/ptmx"), "unix:mode") & 0170000).as("a character device").isEqualTo(0020000);
+        assertThat((int) Files.getAttribute(root.resolve("dev/loop0"), "unix:mode") & 0170000).as("a block device").isEqualTo(0060000);
+        assertThat((int) Files.getAttribute(root.resolve("run/fifo"), "unix:mode") & 0170000).as("a fifo").isEqualTo(0010000);
     }
 
     @Test

@@ -1,0 +1,183 @@
+package dev.bhatti.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import tools.jackson.databind.JsonNode;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** Images: tiers, and the user's own images pulled from registries, which any sandbox can boot. */
+@Command(name = "image", description = {"Images sandboxes boot from: the built-in tiers, and your own, pulled from any",
+        "OCI registry (Docker Hub, ghcr.io, your own). Create a sandbox of one with: bhatti create --image NAME"},
+        mixinStandardHelpOptions = true,
+        subcommands = {ImageCmd.ListCmd.class, ImageCmd.Pull.class, ImageCmd.Inspect.class, ImageCmd.Delete.class})
+final class ImageCmd {
+
+    static String size(long bytes) {
+        if (bytes >= 10L << 30) return (bytes >> 30) + " GB";
+        if (bytes >= 10L << 20) return (bytes >> 20) + " MB";
+        return String.format("%.1f MB", bytes / 1048576.0);
+    }
+
+    @Command(name = "list", aliases = "ls", description = "List the tiers, your images and those shared with you.",
+            mixinStandardHelpOptions = true)
+    static final class ListCmd implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+
+        @Override
+        public Integer call() throws CliException {
+            JsonNode list = opts.client().get("/images").body();
+            if (opts.json) {
+                Output.json(list);
+                return 0;
+            }
+            var rows = new ArrayList<List<String>>();
+            for (JsonNode i : list) {
+                String owner = i.path("owner").asString("");
+                rows.add(List.of(Output.text(i, "name"), Output.text(i, "source"), size(i.path("size_bytes").asLong()),
+                        owner.isEmpty() ? "-" : owner + (i.path("shared").asBoolean() ? " (shared)" : ""),
+                        i.has("created_at") ? Output.age(i.path("created_at").asString("")) : "-"));
+            }
+            Output.table(List.of("NAME", "SOURCE", "SIZE", "OWNER", "CREATED"), rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "pull", description = {"Pull an image from an OCI registry; the server downloads and converts it.",
+            "Shows progress per layer on a terminal and exits when the image is ready (Ctrl-C cancels the pull).",
+            "A second pull of the same layers downloads nothing; an interrupted one resumes."},
+            mixinStandardHelpOptions = true)
+    static final class Pull implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "REFERENCE", description = "Like python:3.12, ghcr.io/org/devbox:1 or repo@sha256:...") String reference;
+        @Option(names = "--name", description = "Name of the image (default: the repository's last part and the tag, like python:3.12)")
+        String name;
+        @Option(names = "--auth", paramLabel = "USER:TOKEN", description = "Credentials for the registry (a password or a token)")
+        String auth;
+        @Option(names = "--detach", description = "Return once the pull has started; follow it with GET /tasks/ID") boolean detach;
+
+        @Override
+        public Integer call() throws CliException, InterruptedException {
+            var body = new LinkedHashMap<String, Object>();
+            body.put("reference", reference);
+            if (name != null) body.put("name", name);
+            if (auth != null) body.put("auth", auth);
+            ApiClient client = opts.client();
+            JsonNode task = client.post("/images/pull", body).body();
+            String id = task.path("id").asString();
+            if (detach) {
+                if (opts.json) Output.json(task);
+                else System.out.println("pulling " + reference + " as task " + id);
+                return 0;
+            }
+            var progress = new TaskProgress(!opts.json && System.console() != null);
+            // Ctrl-C: the server stops the pull and removes what it had made
+            Thread cancel = new Thread(() -> {
+                try {
+                    client.delete("/tasks/" + ApiClient.segment(id));
+                } catch (CliException e) {
+                    // the daemon is gone: nothing left to cancel
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(cancel);
+            try {
+                while (task.path("state").asString().equals("running")) {
+                    progress.show(task);
+                    Thread.sleep(250); // polling the server's task, not waiting for a local event
+                    task = client.get("/tasks/" + ApiClient.segment(id)).body();
+                }
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(cancel);
+                progress.done();
+            }
+            if (opts.json) Output.json(task);
+            String state = task.path("state").asString();
+            if (!state.equals("done")) {
+                throw new CliException("pull of " + reference + " " + state + (task.has("error") ? ": " + task.path("error").asString() : ""));
+            }
+            if (!opts.json) {
+                String image = task.path("result").asString();
+                System.out.println("image/" + image + " ready (" + size(task.path("bytes_total").asLong()) + " downloaded)");
+                System.out.println("  boot it: bhatti create --image " + image);
+            }
+            return 0;
+        }
+    }
+
+    /** One line per pull on a terminal: phase, bytes and a bar. */
+    static final class TaskProgress {
+        private final boolean terminal;
+        private boolean drawn;
+
+        TaskProgress(boolean terminal) { this.terminal = terminal; }
+
+        void show(JsonNode task) {
+            if (!terminal) return;
+            long done = task.path("bytes_done").asLong();
+            long total = task.path("bytes_total").asLong();
+            int layers = task.path("parts").size();
+            int complete = 0;
+            for (JsonNode p : task.path("parts")) if (p.path("total").asLong() > 0 && p.path("done").asLong() >= p.path("total").asLong()) complete++;
+            int width = 30;
+            int filled = total == 0 ? 0 : (int) Math.min(width, done * width / total);
+            System.err.printf("\r%-24s [%s%s] %s / %s, layers %d/%d  ", task.path("phase").asString(""), "#".repeat(filled),
+                    " ".repeat(width - filled), size(done), size(total), complete, layers);
+            drawn = true;
+        }
+
+        void done() {
+            if (drawn) System.err.println();
+        }
+    }
+
+    @Command(name = "inspect", description = "Show an image: source, digest, size and config (env, workdir, user, entrypoint, cmd).",
+            mixinStandardHelpOptions = true)
+    static final class Inspect implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "IMAGE", description = "Image name") String image;
+
+        @Override
+        public Integer call() throws CliException {
+            JsonNode i = opts.client().get("/images/" + ApiClient.segment(image)).body();
+            if (opts.json) {
+                Output.json(i);
+                return 0;
+            }
+            for (String f : List.of("name", "source", "digest", "owner", "created_at")) System.out.printf("%-12s %s%n", f + ":", Output.text(i, f));
+            System.out.printf("%-12s %s%n", "size:", size(i.path("size_bytes").asLong()));
+            JsonNode c = i.path("config");
+            var env = new ArrayList<String>();
+            for (Map.Entry<String, JsonNode> e : c.path("env").properties()) env.add(e.getKey() + "=" + e.getValue().asString());
+            System.out.printf("%-12s %s%n", "env:", String.join(" ", env));
+            System.out.printf("%-12s %s%n", "workdir:", c.path("workdir").asString(""));
+            System.out.printf("%-12s %s%n", "user:", c.path("user").asString(""));
+            System.out.printf("%-12s %s%n", "entrypoint:", c.path("entrypoint").toString());
+            System.out.printf("%-12s %s%n", "cmd:", c.path("cmd").toString());
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", aliases = "rm", description = {"Delete one of your images.",
+            "Sandboxes and snapshots made from it keep working: they hold their own reference to its file."},
+            mixinStandardHelpOptions = true)
+    static final class Delete implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation") boolean yes;
+        @Parameters(paramLabel = "IMAGE", description = "Image name") String image;
+
+        @Override
+        public Integer call() throws CliException {
+            if (!Confirm.proceed(yes, "delete image " + image, "delete image " + image + "?")) return 1;
+            JsonNode r = opts.client().delete("/images/" + ApiClient.segment(image)).body();
+            if (opts.json) Output.json(r);
+            else System.out.println("image/" + image + " deleted");
+            return 0;
+        }
+    }
+}
