@@ -1,5 +1,7 @@
 package dev.bhatti.server.image.registry;
 
+import dev.bhatti.server.testing.LocalRegistry;
+import dev.bhatti.server.testing.OciImage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,29 +46,8 @@ public class RegistryClientTest {
 
     /** A one-layer image in an OCI layout, as skopeo reads it. */
     static Path ociLayout(Path out, byte[] layer) throws Exception {
-        Path blobs = Files.createDirectories(out.resolve("blobs/sha256"));
-        String layerDigest = blob(blobs, layer);
-        byte[] config = """
-                {"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/bin:/bin","GREETING=hi"],"WorkingDir":"/srv"},
-                 "rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}""".formatted("0".repeat(64)).getBytes(StandardCharsets.UTF_8);
-        String configDigest = blob(blobs, config);
-        byte[] manifest = """
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},
-                 "layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"%s","size":%d}]}"""
-                .formatted(configDigest, config.length, layerDigest, layer.length).getBytes(StandardCharsets.UTF_8);
-        String manifestDigest = blob(blobs, manifest);
-        Files.writeString(out.resolve("oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-        Files.writeString(out.resolve("index.json"), """
-                {"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,
-                 "annotations":{"org.opencontainers.image.ref.name":"latest"}}]}""".formatted(manifestDigest, manifest.length));
-        return out;
-    }
-
-    static String blob(Path blobs, byte[] content) throws Exception {
-        String hex = RegistryClient.sha256(content);
-        Files.write(blobs.resolve(hex), content);
-        return "sha256:" + hex;
+        Path file = Files.write(Files.createDirectories(out.resolveSibling(out.getFileName() + "-layers")).resolve("layer.tar.gz"), layer);
+        return OciImage.layout(out, "{\"Env\":[\"PATH=/usr/bin:/bin\",\"GREETING=hi\"],\"WorkingDir\":\"/srv\"}", List.of(file));
     }
 
     static ImageReference ref(String name) { return ImageReference.parse("127.0.0.1:" + registry.port + "/" + name); }

@@ -1,4 +1,4 @@
-package dev.bhatti.server.image.registry;
+package dev.bhatti.server.testing;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -13,7 +13,7 @@ public final class LocalRegistry implements AutoCloseable {
     public final int port;
     private final Process process;
 
-    LocalRegistry(Path dir) throws Exception {
+    public LocalRegistry(Path dir) throws Exception {
         try (var s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
@@ -37,13 +37,16 @@ public final class LocalRegistry implements AutoCloseable {
         }
     }
 
+    /** Where images pushed as {@code repo:tag} are pulled from: {@code 127.0.0.1:<port>/repo:tag}. */
+    public String reference(String repoAndTag) { return "127.0.0.1:" + port + "/" + repoAndTag; }
+
     /** Pushes an OCI layout's image there with skopeo. */
-    void push(Path ociLayout, String repoAndTag) throws Exception {
+    public void push(Path ociLayout, String repoAndTag) throws Exception {
         run(List.of("skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + ociLayout + ":latest",
                 "docker://127.0.0.1:" + port + "/" + repoAndTag));
     }
 
-    static void run(List<String> cmd) throws Exception {
+    public static void run(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
