@@ -1,5 +1,6 @@
 package dev.bhatti.cli;
 
+import dev.bhatti.server.image.ImageShares;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
 @Command(name = "image", description = {"Images sandboxes boot from: the built-in tiers, and your own, pulled from any",
         "OCI registry (Docker Hub, ghcr.io, your own). Create a sandbox of one with: bhatti create --image NAME"},
         mixinStandardHelpOptions = true,
-        subcommands = {ImageCmd.ListCmd.class, ImageCmd.Pull.class, ImageCmd.Inspect.class, ImageCmd.Delete.class})
+        subcommands = {ImageCmd.ListCmd.class, ImageCmd.Pull.class, ImageCmd.Save.class, ImageCmd.Inspect.class, ImageCmd.Delete.class,
+                ImageCmd.Share.class, ImageCmd.Unshare.class})
 final class ImageCmd {
 
     static String size(long bytes) {
@@ -179,5 +181,73 @@ final class ImageCmd {
             else System.out.println("image/" + image + " deleted");
             return 0;
         }
+    }
+
+    @Command(name = "save", description = {"Save a sandbox's root disk as your new image (private to you).",
+            "Works hot, warm or cold; a hot sandbox stands still only while its disk is copied."},
+            mixinStandardHelpOptions = true)
+    static final class Save implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "SANDBOX", description = "Name or id of the sandbox") String sandbox;
+        @Option(names = "--name", required = true, description = "Name of the new image (lowercase letters, digits, . _ : -)") String name;
+
+        @Override
+        public Integer call() throws CliException {
+            if (!opts.json && System.console() != null) System.err.println("saving " + sandbox + "...");
+            JsonNode i = opts.client().post("/sandboxes/" + ApiClient.segment(sandbox) + "/save-image", Map.of("name", name)).body();
+            if (opts.json) Output.json(i);
+            else {
+                System.out.println("image/" + Output.text(i, "name") + " saved from " + sandbox + " (" + size(i.path("size_bytes").asLong()) + ")");
+                System.out.println("  boot it: bhatti create --image " + Output.text(i, "name"));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "share", description = {"Share an image with named users (on the server, as root: like `bhatti user`).",
+            "They can boot it and see it in their image list; only its owner can delete it."},
+            mixinStandardHelpOptions = true)
+    static final class Share implements Callable<Integer> {
+        @Mixin LocalStore local;
+        @Parameters(paramLabel = "IMAGE", description = "Image name") String image;
+        @Option(names = "--owner", description = "The image's owner, when several users have an image of that name") String owner;
+        @Option(names = "--user", description = "User to share with (repeatable)") List<String> users = new ArrayList<>();
+        @Option(names = "--list", description = "Show who the image is shared with") boolean list;
+
+        @Override
+        public Integer call() throws CliException {
+            if (users.isEmpty() && !list) throw new CliException("say who to share " + image + " with: --user NAME (or --list)");
+            List<String> now = local.open(store -> {
+                var shares = new ImageShares(store);
+                var img = shares.find(image, owner);
+                return users.isEmpty() ? shares.shares(img) : shares.share(img, users);
+            });
+            print(local.json, image, now);
+            return 0;
+        }
+    }
+
+    @Command(name = "unshare", description = "Stop sharing an image with users (their sandboxes made from it keep running).",
+            mixinStandardHelpOptions = true)
+    static final class Unshare implements Callable<Integer> {
+        @Mixin LocalStore local;
+        @Parameters(paramLabel = "IMAGE", description = "Image name") String image;
+        @Option(names = "--owner", description = "The image's owner, when several users have an image of that name") String owner;
+        @Option(names = "--user", required = true, description = "User to stop sharing with (repeatable)") List<String> users;
+
+        @Override
+        public Integer call() throws CliException {
+            List<String> now = local.open(store -> {
+                var shares = new ImageShares(store);
+                return shares.unshare(shares.find(image, owner), users);
+            });
+            print(local.json, image, now);
+            return 0;
+        }
+    }
+
+    private static void print(boolean json, String image, List<String> sharedWith) {
+        if (json) Output.json(ApiClient.JSON.valueToTree(Map.of("image", image, "shared_with", sharedWith)));
+        else System.out.println("image/" + image + (sharedWith.isEmpty() ? " is shared with nobody" : " is shared with " + String.join(", ", sharedWith)));
     }
 }

@@ -1,5 +1,6 @@
 package dev.bhatti.engine;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -75,6 +76,12 @@ public interface Engine extends AutoCloseable {
 
     /** Bytes the VM's files take on disk (disk layer and snapshot, sparse files counted as allocated). */
     long diskUsage(String vmId);
+
+    /**
+     * Writes the VM's root disk, flattened, as a raw file system image at {@code target} (for a new base
+     * image); the VM stays hot, warm or cold, a hot one standing still while the copy runs. Returns its length.
+     */
+    long exportDisk(String vmId, Path target) throws EngineException;
 
     /** Stops the VM if it runs and removes every file it owned. Idempotent. */
     void destroy(String vmId) throws EngineException;

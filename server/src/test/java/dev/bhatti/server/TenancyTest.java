@@ -218,7 +218,7 @@ class TenancyTest {
                 "tcg", Instant.now(), false), gina.user());
         var r = call("POST", "/sandboxes/box/checkpoint", gina.apiKey(), "{\"name\":\"s1\"}");
         assertThat(r.statusCode()).as(r.body()).isEqualTo(429);
-        assertThat(r.body()).contains("snapshot storage limit reached (0 of 0 MB)");
+        assertThat(r.body()).contains("storage limit reached (0 of 0 MB");
         assertThat(admin.snapshots(gina.user().id())).as("the name is released again").isEmpty();
     }
 }

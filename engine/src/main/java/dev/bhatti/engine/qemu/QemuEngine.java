@@ -38,6 +38,7 @@ public final class QemuEngine implements Engine {
     private final VmBoot boot;
     private final Restorer restorer;
     private final Checkpoints checkpoints;
+    private final DiskExport exports;
     private final Adoption adoption;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
 
@@ -52,6 +53,7 @@ public final class QemuEngine implements Engine {
         this.boot = new VmBoot(config, accelerator, images, command, jailer, exits);
         this.restorer = new Restorer(config, boot, jailer, exits);
         this.checkpoints = new Checkpoints(snapshots, jailer);
+        this.exports = new DiskExport(config);
         this.adoption = new Adoption(jailer, exits);
         log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
         Thread.ofVirtual().name("console-logs").start(this::boundConsoleLogs);
@@ -280,6 +282,9 @@ public final class QemuEngine implements Engine {
             restorer.restore(vm, spec.hostname());
         });
     }
+
+    @Override
+    public long exportDisk(String vmId, Path target) throws EngineException { return exports.export(known(vmId), target); }
 
     @Override
     public boolean snapshotHasNetwork(String snapshotId) throws EngineException {

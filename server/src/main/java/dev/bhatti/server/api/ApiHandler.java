@@ -63,7 +63,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new PublishRoutes(sandboxes, publishes, backends, events).routes());
         table.addAll(new SnapshotRoutes(snapshots, events, sandboxRoutes).routes());
         table.addAll(new SecretRoutes(secrets, events).routes());
-        table.addAll(new ImageRoutes(images, store, events).routes());
+        table.addAll(new ImageRoutes(images, sandboxes, store, events).routes());
         table.addAll(new TaskRoutes(tasks).routes());
         // keyed routes are wrapped once, here: a request pays only for the lookup
         this.routes = new ApiRoutes(table.stream().map(r -> r.keyed() ? r.with(authentication.around(r)) : r).toList());

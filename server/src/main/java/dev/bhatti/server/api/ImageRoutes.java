@@ -5,7 +5,9 @@ import dev.bhatti.server.events.Events;
 import dev.bhatti.server.image.ImageConfig;
 import dev.bhatti.server.image.ImageService;
 import dev.bhatti.server.image.registry.RegistryClient;
+import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.ImageRecord;
+import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
 
@@ -19,17 +21,21 @@ import java.util.Map;
  * {@code /images}: the tiers, a user's own images and those shared with them; pulls run as tasks
  * ({@link TaskRoutes}).
  */
-record ImageRoutes(ImageService images, Store store, Events events) {
+record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, Events events) {
 
     /** {@code POST /images/pull}: {@code auth} is user:password or user:token for the registry. */
     record PullBody(String reference, String name, String auth) {}
+
+    /** {@code POST /sandboxes/{id}/save-image}. */
+    record SaveBody(String name) {}
 
     List<Route> routes() {
         return List.of(
                 Route.keyed("GET", "/images", this::list),
                 Route.keyed("POST", "/images/pull", this::pull),
                 Route.keyed("GET", "/images/{name}", c -> Reply.ok(view(images.get(c.user(), c.param("name")), c.user(), true))),
-                Route.keyed("DELETE", "/images/{name}", this::delete));
+                Route.keyed("DELETE", "/images/{name}", this::delete),
+                Route.keyed("POST", "/sandboxes/{id}/save-image", this::save));
     }
 
     private Reply list(Call c) {
@@ -59,6 +65,14 @@ record ImageRoutes(ImageService images, Store store, Events events) {
         int colon = auth.indexOf(':');
         if (colon <= 0) throw DomainException.invalid("auth is user:password (or user:token)");
         return new RegistryClient.Credentials(auth.substring(0, colon), auth.substring(colon + 1));
+    }
+
+    private Reply save(Call c) throws IOException {
+        var body = c.json(SaveBody.class);
+        SandboxRecord s = sandboxes.get(c.user(), c.param("id"));
+        ImageRecord saved = images.save(c.user(), s, body.name(), target -> sandboxes.exportDisk(s, target));
+        events.record("image.save", c.user().name(), s.name(), saved.name());
+        return Reply.created(view(saved, c.user(), false));
     }
 
     private Reply delete(Call c) throws IOException {

@@ -10,6 +10,9 @@ import java.util.Map;
 /** What an image's config says about running it: ENV, WORKDIR, USER, ENTRYPOINT and CMD. */
 public record ImageConfig(Map<String, String> env, String workingDir, String user, List<String> entrypoint, List<String> cmd) {
 
+    /** No config at all: what an image saved from a tier's sandbox has. */
+    public static final ImageConfig EMPTY = new ImageConfig(Map.of(), "", "", List.of(), List.of());
+
     public static ImageConfig of(JsonNode config) {
         JsonNode c = config.path("config");
         var env = new LinkedHashMap<String, String>();

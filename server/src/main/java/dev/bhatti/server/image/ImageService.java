@@ -7,6 +7,8 @@ import dev.bhatti.server.image.registry.RegistryClient;
 import dev.bhatti.server.image.registry.RegistryException;
 import dev.bhatti.server.image.rootfs.Ext4Image;
 import dev.bhatti.server.store.ImageRecord;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
@@ -17,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -38,6 +41,7 @@ public final class ImageService {
     private final Tasks tasks;
     private final ImagePuller puller;
     private final Supplier<List<String>> tiers;
+    private final Quotas quotas;
 
     /** {@code tiers}: the engine's built-in images, whose files lie in {@code imagesDir} too. */
     public ImageService(Store store, Path imagesDir, Tasks tasks, Supplier<List<String>> tiers) {
@@ -45,6 +49,7 @@ public final class ImageService {
         this.imagesDir = imagesDir;
         this.tasks = tasks;
         this.tiers = tiers;
+        this.quotas = new Quotas(store);
         this.puller = new ImagePuller(imagesDir.resolve("blobs"), imagesDir.resolve("work"));
     }
 
@@ -56,24 +61,15 @@ public final class ImageService {
         } catch (IllegalArgumentException e) {
             throw DomainException.invalid(e.getMessage());
         }
-        String imageName = name == null ? defaultName(ref) : name;
-        if (!NAME.matcher(imageName).matches()) {
-            throw DomainException.invalid("an image name is lowercase letters, digits and . _ : - (at most 128), got '"
-                    + Limits.printable(imageName) + "'" + (name == null ? "; give one with --name" : ""));
-        }
-        if (tiers.get().contains(imageName)) throw DomainException.conflict(imageName + " is a built-in image; pull with --name");
-        if (store.image(user.id(), imageName).filter(i -> i.userId().equals(user.id())).isPresent()) {
-            throw DomainException.conflict("you have an image named " + imageName + "; delete it first or pull with --name");
-        }
+        String imageName = checkNewName(user, name == null ? defaultName(ref) : name, name == null);
+        quotas.admitImage(user, 0);
         return tasks.start(user.id(), "pull " + ref, task -> {
             String id = ApiKeys.randomHex(8);
-            Path users = Files.createDirectories(imagesDir.resolve("users"));
-            Path rootfs = users.resolve(id + ".ext4");
+            Path rootfs = rootfs(id);
             try {
-                var pulled = puller.pull(RegistryClient.create(credentials), ref, RegistryClient.Platform.HOST, rootfs, progress(task));
-                var row = new ImageRecord(id, user.id(), imageName, ref.toString(), pulled.manifestDigest(), pulled.rootfsBytes(),
-                        JSON.writeValueAsString(pulled.config()), Instant.now().truncatedTo(ChronoUnit.MILLIS));
-                if (!store.insertImage(row)) throw new IllegalStateException("an image named " + imageName + " appeared meanwhile");
+                var pulled = puller.pull(RegistryClient.create(credentials), ref, RegistryClient.Platform.HOST, rootfs, progress(task, user));
+                keep(new ImageRecord(id, user.id(), imageName, ref.toString(), pulled.manifestDigest(), 0,
+                        JSON.writeValueAsString(pulled.config()), Instant.now()), user);
                 return imageName;
             } catch (RegistryException | IOException | RuntimeException | InterruptedException e) {
                 Files.deleteIfExists(rootfs);
@@ -81,6 +77,57 @@ public final class ImageService {
             }
         });
     }
+
+    /** Writes a sandbox's disk; how is the sandbox's business (its gate, its state). */
+    @FunctionalInterface
+    public interface DiskWriter {
+        long write(Path target);
+    }
+
+    /**
+     * Saves a sandbox's root disk as the user's new image {@code name}, private to them, with the config of
+     * the image the sandbox was made from when that is one of theirs (its ENV, WORKDIR...).
+     */
+    public ImageRecord save(UserRecord user, SandboxRecord sandbox, String name, DiskWriter disk) throws IOException {
+        if (name == null) throw DomainException.invalid("name is required");
+        String imageName = checkNewName(user, name, false);
+        quotas.admitImage(user, 0);
+        String id = ApiKeys.randomHex(8);
+        Path rootfs = rootfs(id);
+        try {
+            disk.write(rootfs);
+            String config = store.image(user.id(), sandbox.image()).map(ImageRecord::config).orElse(JSON.writeValueAsString(ImageConfig.EMPTY));
+            return keep(new ImageRecord(id, user.id(), imageName, "sandbox " + sandbox.name(), "", 0, config, Instant.now()), user);
+        } catch (RuntimeException e) {
+            Files.deleteIfExists(rootfs);
+            throw e;
+        }
+    }
+
+    /** The row of an image whose file is written: its size measured and held to the user's storage. */
+    private ImageRecord keep(ImageRecord image, UserRecord user) {
+        long used = Ext4Image.usedBytes(imagesDir.resolve("users").resolve(image.id() + ".ext4"));
+        quotas.admitImage(user, used);
+        var row = new ImageRecord(image.id(), image.userId(), image.name(), image.source(), image.digest(), used, image.config(),
+                image.createdAt().truncatedTo(ChronoUnit.MILLIS));
+        if (!store.insertImage(row)) throw DomainException.conflict("an image named " + image.name() + " appeared meanwhile");
+        return row;
+    }
+
+    /** A name for a new image of the user's: well formed, no tier's, none of theirs. */
+    private String checkNewName(UserRecord user, String imageName, boolean defaulted) {
+        if (!NAME.matcher(imageName).matches()) {
+            throw DomainException.invalid("an image name is lowercase letters, digits and . _ : - (at most 128), got '"
+                    + Limits.printable(imageName) + "'" + (defaulted ? "; give one with --name" : ""));
+        }
+        if (tiers.get().contains(imageName)) throw DomainException.conflict(imageName + " is a built-in image; pick another --name");
+        if (store.image(user.id(), imageName).filter(i -> i.userId().equals(user.id())).isPresent()) {
+            throw DomainException.conflict("you have an image named " + imageName + "; delete it first or pick another --name");
+        }
+        return imageName;
+    }
+
+    private Path rootfs(String id) throws IOException { return Files.createDirectories(imagesDir.resolve("users")).resolve(id + ".ext4"); }
 
     /** python:3.12 for docker.io/library/python:3.12, devbox:1 for registry.example:5000/team/devbox:1. */
     static String defaultName(ImageReference ref) {
@@ -101,13 +148,18 @@ public final class ImageService {
         try {
             return JSON.readValue(i.config(), ImageConfig.class);
         } catch (RuntimeException e) {
-            return new ImageConfig(Map.of(), "", "", List.of(), List.of());
+            return ImageConfig.EMPTY;
         }
     }
 
-    private static ImagePuller.Progress progress(Tasks.Task task) {
+    /** A task's progress; the layers' sizes, once known, must fit the user's storage (they only grow unpacked). */
+    private ImagePuller.Progress progress(Tasks.Task task, UserRecord user) {
         return new ImagePuller.Progress() {
-            @Override public void layers(long[] sizes) { task.parts(sizes); }
+            @Override
+            public void layers(long[] sizes) {
+                task.parts(sizes);
+                quotas.admitImage(user, Arrays.stream(sizes).sum());
+            }
 
             @Override public void layer(int index, dev.bhatti.server.image.registry.Descriptor layer, long done) { task.progress(index, done); }
 

@@ -55,7 +55,7 @@ public final class Quotas {
             }
             throw DomainException.limitReached("snapshot limit reached (" + user.maxSnapshots() + "); delete one with: bhatti snapshot delete NAME");
         }
-        long used = store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum();
+        long used = storageUsed(user);
         if (used >= storageBytes(user)) {
             store.deleteSnapshot(snapshot.id());
             throw storageLimit(user, used);
@@ -68,11 +68,25 @@ public final class Quotas {
         if (usedBefore + size > storageBytes(user)) throw storageLimit(user, usedBefore + size);
     }
 
+    /** Bytes the user's snapshots and own images take: one storage limit holds both. */
+    public long storageUsed(UserRecord user) {
+        return store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum() + store.imageBytes(user.id());
+    }
+
+    /**
+     * Whether {@code bytes} more (an image about to be written, its size known or estimated) fit the user's
+     * storage; refused before anything is written.
+     */
+    public void admitImage(UserRecord user, long bytes) {
+        long used = storageUsed(user);
+        if (used + bytes > storageBytes(user)) throw storageLimit(user, used + bytes);
+    }
+
     private static long storageBytes(UserRecord user) { return (long) user.maxStorageMb() << 20; }
 
     private static DomainException storageLimit(UserRecord user, long bytes) {
-        return DomainException.limitReached("snapshot storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
-                + " MB); delete a snapshot with: bhatti snapshot delete NAME");
+        return DomainException.limitReached("storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
+                + " MB, snapshots and images together); delete a snapshot (bhatti snapshot delete NAME) or an image (bhatti image delete NAME)");
     }
 
     /** Whether the user may add a secret named {@code name} (replacing one is always allowed). */

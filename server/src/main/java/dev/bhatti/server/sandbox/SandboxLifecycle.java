@@ -2,6 +2,8 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.ExecCommand;
+import dev.bhatti.engine.ExecListener;
 import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmState;
@@ -16,6 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -270,6 +273,44 @@ public final class SandboxLifecycle {
             throw transitionFailure(s, "snapshot", e);
         } finally {
             gate.unlock();
+        }
+    }
+
+    /**
+     * Writes the sandbox's root disk as a raw file system image at {@code target}, under its gate (a wake or
+     * a cooling step in progress is waited for). The guest's writes are flushed first: a warm or cold
+     * sandbox holds its latest ones in its memory, so it is woken for that and put back afterwards. The
+     * vCPUs stand still only for the copy. Returns the image's length.
+     */
+    long exportDisk(SandboxRecord s, Path target) {
+        var gate = activity.gate(s.id());
+        gate.lock();
+        try {
+            VmState before = engine.info(s.id()).map(VmInfo::state).orElse(null);
+            if (before == VmState.PAUSED || before == VmState.SUSPENDED) awake(s);
+            if (before != VmState.STOPPED) flushGuest(s);
+            long length = engine.exportDisk(s.id(), target);
+            if (before == VmState.PAUSED) engine.pause(s.id());
+            if (before == VmState.SUSPENDED) engine.suspend(s.id());
+            settle(s);
+            return length;
+        } catch (EngineException e) {
+            throw transitionFailure(s, "image save", e);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /** Data still in the guest's page cache would be missing from a copy of its disk. */
+    private void flushGuest(SandboxRecord s) {
+        Guest guest = engine.guest(s.id());
+        try {
+            // an image without coreutils (distroless) has the tools disk's busybox
+            if (guest.exec(ExecCommand.of("sync"), ExecListener.NONE).exitCode() == 127) {
+                guest.exec(ExecCommand.of("/opt/bhatti/busybox/sync"), ExecListener.NONE);
+            }
+        } catch (EngineException e) {
+            log.warn("sandbox {}: could not flush its writes before the copy: {}", s.name(), e.getMessage());
         }
     }
 

@@ -24,6 +24,7 @@ import dev.bhatti.server.store.UserRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
@@ -191,6 +192,9 @@ public final class SandboxService {
     public SandboxRecord resume(UserRecord user, String idOrName) { return lifecycle.resume(find(user, idOrName)); }
 
     long checkpoint(SandboxRecord s, String snapshotId) { return lifecycle.checkpoint(s, snapshotId); }
+
+    /** The sandbox's root disk as a raw file system image at {@code target} (for {@code image save}). */
+    public long exportDisk(SandboxRecord s, Path target) { return lifecycle.exportDisk(s, target); }
 
     /**
      * Creates a new sandbox running from the moment of {@code snapshot}: same memory, processes and

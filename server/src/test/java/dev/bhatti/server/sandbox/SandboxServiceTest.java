@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.nio.file.Files;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -87,6 +88,30 @@ class SandboxServiceTest {
         var req = new SandboxService.CreateRequest("dev", null, null, null, Map.of("GREETING", "hi"), null, null, null, null, null, null);
         var s = services.sandboxes.create(alice, req).sandbox();
         assertThat(services.engine.guestFile(s.id(), BootConfig.ENVIRON)).hasValueSatisfying(v -> assertThat(v).contains("GREETING=hi"));
+    }
+
+    @Test
+    void aDiskExportFlushesTheGuestFirstAndLeavesAWarmOrColdSandboxAsItWas() throws Exception {
+        var s = services.sandboxes.create(alice, Services.named("dev")).sandbox();
+        Path target = Files.createTempFile("export", ".ext4");
+        try {
+            services.engine.pause(s.id());
+            services.engine.calls.clear();
+            services.sandboxes.exportDisk(s, target);
+            // the guest's latest writes are in its memory: woken, flushed (sync), copied, paused again
+            assertThat(services.engine.calls).containsExactly("resume " + s.id(), "exec " + s.id(), "exportDisk " + s.id(), "pause " + s.id());
+            assertThat(services.engine.state(s.id())).isEqualTo(VmState.PAUSED);
+            assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).as("a warm sandbox is running").isEqualTo(SandboxStatus.RUNNING);
+
+            services.sandboxes.stop(alice, "dev");
+            services.engine.calls.clear();
+            services.sandboxes.exportDisk(s, target);
+            assertThat(services.engine.calls).containsExactly("start " + s.id(), "exec " + s.id(), "exportDisk " + s.id(), "suspend " + s.id());
+            assertThat(services.store.sandbox(alice.id(), "dev").orElseThrow().status()).isEqualTo(SandboxStatus.STOPPED);
+            assertThat(Files.readString(target)).isEqualTo("disk of " + s.id());
+        } finally {
+            Files.deleteIfExists(target);
+        }
     }
 
     @Test

@@ -53,7 +53,7 @@ class SnapshotServiceTest {
         services.snapshots.delete(alice, "a");
         services.engine.snapshotBytes = 21L << 30; // beyond the user's 20 GB of snapshot storage
         assertThatThrownBy(() -> services.snapshots.create(alice, "dev", "big"))
-                .isInstanceOf(DomainException.LimitReached.class).hasMessageContaining("snapshot storage limit reached");
+                .isInstanceOf(DomainException.LimitReached.class).hasMessageContaining("storage limit reached");
         assertThat(services.store.snapshots(alice.id())).extracting(SnapshotRecord::name).containsExactlyInAnyOrder("b", "c");
         assertThat(services.engine.snapshots()).hasSize(2);
     }

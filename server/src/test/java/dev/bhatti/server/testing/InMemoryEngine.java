@@ -23,6 +23,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -204,6 +206,16 @@ public final class InMemoryEngine implements Engine {
     public void orphanSnapshot(String snapshotId, VmSpec spec) { snapshots.put(snapshotId, spec); }
 
     @Override public long diskUsage(String vmId) { return 0; }
+
+    @Override
+    public long exportDisk(String vmId, Path target) throws EngineException {
+        call("exportDisk", vmId);
+        try {
+            return Files.write(target, ("disk of " + vmId).getBytes(StandardCharsets.UTF_8)).toFile().length();
+        } catch (IOException e) {
+            throw new EngineException(EngineException.Kind.FAILED, e.getMessage(), e);
+        }
+    }
 
     @Override
     public void destroy(String vmId) throws EngineException {
