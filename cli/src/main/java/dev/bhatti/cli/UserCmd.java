@@ -50,7 +50,7 @@ final class UserCmd {
         @Option(names = "--max-cpus", description = "vCPUs over all their sandboxes (default 4)") int maxCpus = 4;
         @Option(names = "--max-memory", description = "MB of memory over all their sandboxes (default 4096)") int maxMemory = 4096;
         @Option(names = "--max-snapshots", description = "Named snapshots kept (default 5)") int maxSnapshots = 5;
-        @Option(names = "--max-storage", description = "MB all their snapshots may take on disk (default 20480)") int maxStorage = 20_480;
+        @Option(names = "--max-storage", description = "MB their snapshots and images may take on disk together (default 20480)") int maxStorage = 20_480;
 
         @Override
         public Integer call() throws CliException {

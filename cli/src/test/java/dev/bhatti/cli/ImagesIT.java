@@ -156,6 +156,57 @@ class ImagesIT {
         ok("destroy", "-y", "bare");
     }
 
+    /** The server's own CLI (user accounts, shares) on the daemon's data directory. */
+    static BhattiProcess.Result admin(String... args) throws Exception {
+        var all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--data-dir", bhatti.dataDir().toString()));
+        return BhattiProcess.cli(java.util.Map.of(), all.toArray(String[]::new));
+    }
+
+    /** The CLI as the user holding {@code key}. */
+    static BhattiProcess.Result as(String key, String... args) throws Exception {
+        return BhattiProcess.cli(java.util.Map.of("BHATTI_URL", bhatti.daemon().url(), "BHATTI_TOKEN", key,
+                "BHATTI_CONFIG", bhatti.dataDir().resolve("none.yaml").toString()), args);
+    }
+
+    @Test
+    void aSavedSandboxBootsAsAnImageSharedOnlyWithNamedUsersWithinTheirStorage() throws Exception {
+        ok("image", "pull", registry.reference("test/musl:1"), "--name", "base");
+        ok("create", "--name", "src", "--image", "base");
+        ok("exec", "src", "-u", "root", "--", "sh", "-c", "echo saved > /etc/marker");
+        ok("stop", "src"); // cold: its last write may live only in the memory it was suspended with
+        JsonNode saved = json(ok("image", "save", "src", "--name", "src-saved", "--json").stdout());
+        assertThat(saved.path("source").asString()).isEqualTo("sandbox src");
+        assertThat(json(ok("inspect", "src", "--json").stdout()).path("thermal").asString()).as("put back as it was").isEqualTo("cold");
+        ok("create", "--name", "from-saved", "--image", "src-saved");
+        assertThat(exec("from-saved", "busybox", "cat", "/etc/marker")).isEqualTo("saved\n");
+        assertThat(cli("image", "save", "src", "--name", "src-saved").stderr()).contains("409");
+        assertThat(cli("image", "save", "nosuch", "--name", "x").stderr()).contains("404");
+
+        String alice = json(admin("user", "create", "--name", "alice", "--json").stdout()).path("api_key").asString();
+        assertThat(as(alice, "image", "list").stdout()).doesNotContain("src-saved");
+        assertThat(as(alice, "create", "--name", "a1", "--image", "src-saved").stderr()).contains("unknown image 'src-saved'");
+        assertThat(admin("image", "share", "src-saved", "--user", "alice").stdout()).contains("image/src-saved is shared with alice");
+        assertThat(as(alice, "image", "list").stdout()).containsPattern("src-saved\\s+sandbox src\\s+\\d+ MB\\s+admin \\(shared\\)");
+        var a1 = as(alice, "create", "--name", "a1", "--image", "src-saved");
+        assertThat(a1.exit()).as(a1.toString()).isZero();
+        assertThat(as(alice, "exec", "a1", "--", "busybox", "cat", "/etc/marker").stdout()).isEqualTo("saved\n");
+        assertThat(as(alice, "image", "delete", "-y", "src-saved").stderr()).contains("409").contains("not yours to delete");
+        assertThat(admin("image", "unshare", "src-saved", "--user", "alice").stdout()).contains("shared with nobody");
+        assertThat(as(alice, "image", "list").stdout()).doesNotContain("src-saved");
+        assertThat(as(alice, "exec", "a1", "--", "busybox", "cat", "/etc/marker").stdout()).as("her sandbox keeps running").isEqualTo("saved\n");
+        assertThat(admin("image", "share", "src-saved", "--user", "nobody").stderr()).contains("no user named nobody");
+
+        // one storage limit for snapshots and images: a pull that cannot fit is refused before it writes
+        String bob = json(admin("user", "create", "--name", "bob", "--max-storage", "1", "--json").stdout()).path("api_key").asString();
+        var over = as(bob, "image", "pull", registry.reference("test/musl:1"));
+        assertThat(over.exit()).isNotZero();
+        assertThat(over.stderr()).contains("storage limit reached");
+        assertThat(as(bob, "image", "list").stdout()).doesNotContain("musl");
+        for (String sb : List.of("src", "from-saved")) ok("destroy", "-y", sb);
+        as(alice, "destroy", "-y", "a1");
+    }
+
     @Test
     void badPullsFailClearlyAndLeaveNothing() throws Exception {
         var unknown = cli("image", "pull", registry.reference("test/nope:1"));
