@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,12 +28,16 @@ final class SandboxCommands {
         @Option(names = "--name", description = "Sandbox name (letters, digits, . _ -; default: generated)") String name;
         @Option(names = "--cpus", description = "Virtual CPUs (default 1)") Double cpus;
         @Option(names = "--memory", description = "Memory in MB (default 512)") Integer memory;
-        @Option(names = "--image", description = "Image tier (default minimal)") String image;
+        @Option(names = "--image", description = "Image: a tier (default minimal) or one of yours (bhatti image list)") String image;
+        @Option(names = "--disk", paramLabel = "SIZE", description = "Root disk size, like 8G or 2048M (default: the image's own size)")
+        String disk;
         @Option(names = {"-e", "--env"}, description = "Environment variable KEY=VALUE for every command (repeatable)")
         Map<String, String> env;
         @Option(names = "--file", paramLabel = "LOCAL:GUEST[:MODE]", description = "Copy a local file into the sandbox (repeatable)")
         List<String> files;
-        @Option(names = "--init", description = "Shell script run once after boot as session 'init' (watch: bhatti shell NAME --session init)")
+        @Option(names = "--init", arity = "0..1", fallbackValue = "", paramLabel = "SCRIPT",
+                description = {"Shell script run once after boot as session 'init' (watch: bhatti shell NAME --session init);",
+                        "without a script, the image's ENTRYPOINT and CMD run as that session"})
         String init;
         @Option(names = "--keep-hot", description = "Never pause or snapshot it when idle") boolean keepHot;
         @Option(names = "--secret", paramLabel = "NAME", description = "Give it secret NAME as $NAME (repeatable; see bhatti secret)")
@@ -42,6 +47,15 @@ final class SandboxCommands {
         @Option(names = "--allow-host", paramLabel = "HOST", description = "Reachable even with --egress none: IPv4, CIDR or host name "
                 + "(a name also opens its subdomains, for the addresses the sandbox resolves; private ranges only if the server allows them; repeatable)")
         List<String> allowHosts;
+
+        /** 8G, 8192M, 8192 (MB) as MB. */
+        static int diskMb(String size) throws CliException {
+            var m = Pattern.compile("(\\d{1,7})([MmGg]?)[Bb]?").matcher(size.strip());
+            if (!m.matches()) throw new CliException("--disk must be a size like 8G or 2048M, got " + size);
+            long mb = Long.parseLong(m.group(1)) * (m.group(2).equalsIgnoreCase("g") ? 1024 : 1);
+            if (mb < 1 || mb > Integer.MAX_VALUE) throw new CliException("--disk " + size + " is out of range");
+            return (int) mb;
+        }
 
         @Override
         public Integer call() throws CliException {
@@ -53,7 +67,9 @@ final class SandboxCommands {
             if (memory != null) body.put("memory_mb", memory);
             if (image != null) body.put("image", image);
             if (env != null) body.put("env", env);
-            if (init != null) body.put("init", init);
+            if (init != null && init.isEmpty()) body.put("run_entrypoint", true);
+            else if (init != null) body.put("init", init);
+            if (disk != null) body.put("disk_size_mb", diskMb(disk));
             if (keepHot) body.put("keep_hot", true);
             if (secrets != null) body.put("secrets", secrets);
             if (files != null) {

@@ -10,7 +10,7 @@ import java.util.Objects;
  * a tier; such a VM boots its agent from the engine's tools disk, {@code tools}, which the engine picks at
  * create and keeps with the VM and its snapshots (null until then, and for tiers).
  */
-public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools) {
+public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb) {
     public VmSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(hostname);
@@ -19,16 +19,23 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
         if (cpus < 1) throw new IllegalArgumentException("cpus must be >= 1");
         if (memoryMb < 64) throw new IllegalArgumentException("memory must be >= 64 MB");
         if (tools != null && rootfs == null) throw new IllegalArgumentException("a tools disk goes with an image's rootfs");
+        if (diskMb < 0) throw new IllegalArgumentException("disk size must be >= 0");
     }
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net) {
-        this(id, hostname, cpus, memoryMb, tier, net, null, null);
+        this(id, hostname, cpus, memoryMb, tier, net, null, null, 0);
     }
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier) { this(id, hostname, cpus, memoryMb, tier, null); }
 
     /** A VM of the image whose root filesystem is {@code rootfs} (named {@code tier} for display). */
-    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools); }
+    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb); }
+
+    /**
+     * A root disk of {@code diskMb} MB (0: the image's own size); the guest grows its file system to it at
+     * its first boot. Only a create reads it: a restored VM keeps the disk it had.
+     */
+    public VmSpec withDiskMb(int diskMb) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb); }
 
     /** Whether the VM boots from an image that is not a tier, with the tools disk. */
     public boolean fromImage() { return rootfs != null; }

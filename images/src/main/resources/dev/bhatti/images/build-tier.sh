@@ -490,10 +490,12 @@ mkdir -p /run/lock && chmod 1777 /run/lock
 
 name=bhatti
 net=
+grow=
 for arg in $(cat /proc/cmdline); do
   case $arg in
     bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
     bhatti.net=*) net=${arg#bhatti.net=} ;;
+    bhatti.grow=*) grow=1 ;;
   esac
 done
 case $name in
@@ -509,6 +511,11 @@ ff02::1		ip6-allnodes
 ff02::2		ip6-allrouters
 HOSTS
 ip link set lo up || warn "cannot bring lo up"
+# bhatti.grow: the disk was made larger than the image's file system (create --disk); grow it online
+if [ -n "$grow" ]; then
+  rootdev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
+  resize2fs "$rootdev" >/dev/null 2>&1 || warn "could not grow the root file system on $rootdev"
+fi
 
 # bhatti.net=ADDRESS/PREFIX,GATEWAY,MAC: eth0's identity; the gateway is also the only nameserver
 # (the daemon's resolver: glibc does not fall through to a second one on NXDOMAIN).
@@ -656,7 +663,7 @@ run "unmounting /proc in the chroot" umount "$ROOT/proc"
 # ---------------------------------------------------------------- 8: tools disk
 # Images that are not tiers (pulled, imported) boot with this disk mounted read-only on /opt/bhatti: the
 # agent and its jlinked runtime, the glibc it was built against, util-linux's setsid and setpriv (the agent
-# starts every command through them), a static tini and a static busybox for init. Every ELF file is
+# starts every command through them), resize2fs (create --disk), a static tini and a static busybox for init. Every ELF file is
 # patched to load its libraries from /opt/bhatti/lib through /opt/bhatti/lib's own dynamic loader, so the
 # image's C library (glibc of another version, musl, or none at all) is never touched.
 step 8 "Building the tools disk (agent, runtime and C library for any image)"
@@ -667,7 +674,7 @@ mkdir -p "$TOOLS"/{bin,lib,busybox}
 cp -a "$ROOT$TL/jre" "$TOOLS/jre"
 cp -a "$ROOT$TL/agent.jar" "$TOOLS/"
 [[ -f $ROOT$TL/agent.jsa ]] && cp -a "$ROOT$TL/agent.jsa" "$TOOLS/"
-cp -a "$ROOT/usr/bin/setsid" "$ROOT/usr/bin/setpriv" "$TOOLS/bin/"
+cp -a "$ROOT/usr/bin/setsid" "$ROOT/usr/bin/setpriv" "$ROOT/usr/sbin/resize2fs" "$TOOLS/bin/"
 [[ -x $ROOT/usr/bin/tini-static ]] || die "the image has no /usr/bin/tini-static (Debian's tini package ships it)"
 cp "$ROOT/usr/bin/tini-static" "$TOOLS/bin/tini"
 cp "$BUSYBOX" "$TOOLS/busybox/busybox"
@@ -727,10 +734,12 @@ mkdir -p /run/lock && chmod 1777 /run/lock
 
 name=bhatti
 net=
+grow=
 for arg in $(cat /proc/cmdline); do
   case $arg in
     bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
     bhatti.net=*) net=${arg#bhatti.net=} ;;
+    bhatti.grow=*) grow=1 ;;
   esac
 done
 case $name in
@@ -745,6 +754,11 @@ cat >/etc/hosts <<HOSTS
 ::1		localhost ip6-localhost ip6-loopback
 HOSTS
 ip link set lo up || warn "cannot bring lo up"
+# bhatti.grow: the disk was made larger than the image's file system (create --disk); grow it online
+if [ -n "$grow" ]; then
+  rootdev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
+  /opt/bhatti/bin/resize2fs "$rootdev" >/dev/null 2>&1 || warn "could not grow the root file system on $rootdev"
+fi
 if [ -n "$net" ]; then
   IFS=, read -r addr gw mac <<NET
 $net

@@ -91,6 +91,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         }
         if (spec.tools() != null) k.append(" bhatti.root=").append(ROOT_SERIAL).append(" bhatti.tools=").append(TOOLS_SERIAL);
         k.append(" bhatti.hostname=").append(spec.hostname());
+        if (spec.diskMb() > 0) k.append(" bhatti.grow=1"); // the disk is larger than its file system
         if (spec.net() != null) k.append(" bhatti.net=").append(spec.net().wire());
         return k.toString();
     }

@@ -49,7 +49,7 @@ final class SpecFile {
             return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
                     Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net,
                     p.getProperty("rootfs") == null ? null : Path.of(p.getProperty("rootfs")),
-                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")));
+                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0);
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }

@@ -69,9 +69,16 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
     /** The VM's copy-on-write disk over its base image (the tier's, or the image's pinned rootfs). */
     void createDisk(VmSpec spec, VmPaths paths) throws IOException, InterruptedException, EngineException {
         Path base = spec.fromImage() ? spec.rootfs() : HostFiles.pinned(images.rootfs(spec.tier()));
-        var pb = new ProcessBuilder(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw",
-                "-b", base.toString(), paths.disk().toString())
-                .redirectErrorStream(true);
+        var argv = new ArrayList<>(List.of(config.qemuImg(), "create", "-q", "-f", "qcow2", "-F", "raw", "-b", base.toString(),
+                paths.disk().toString()));
+        if (spec.diskMb() > 0) {
+            long baseMb = Files.size(base) >> 20;
+            if (spec.diskMb() < baseMb) {
+                throw new EngineException(Kind.INVALID, "disk_size_mb " + spec.diskMb() + " is smaller than the image (" + baseMb + " MB)");
+            }
+            argv.add(spec.diskMb() + "M");
+        }
+        var pb = new ProcessBuilder(argv).redirectErrorStream(true);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (p.waitFor() != 0) throw new EngineException(Kind.FAILED, "qemu-img create failed: " + out.strip());

@@ -19,7 +19,7 @@ import java.util.ArrayList;
  * The configuration a create request gives a sandbox, validated up front (before any VM boots) and
  * applied once its agent answers: environment, files, then the init script as session "init".
  */
-record BootConfig(Map<String, String> env, Map<String, String> secrets, List<File> files, String init, ImageLookup.UserImage image) {
+record BootConfig(Map<String, String> env, Map<String, String> secrets, List<File> files, List<String> init, ImageLookup.UserImage image) {
 
     static final String ENVIRON = "/etc/bhatti/environ";
     /** The image's WORKDIR and USER, the defaults of every command (the agent reads it beside ENVIRON). */
@@ -62,7 +62,7 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
         }
         String init = req.init();
         if (init != null && (init.isBlank() || init.indexOf('\0') >= 0)) throw DomainException.invalid("init must be a non-empty script");
-        return new BootConfig(env, secrets, files, init, null);
+        return new BootConfig(env, secrets, files, init == null ? null : List.of("sh", "-c", init), null);
     }
 
     /** The same configuration on an image that is not a tier: its ENV comes first, the request's wins. */
@@ -70,6 +70,16 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
         var merged = new LinkedHashMap<>(image.env());
         merged.putAll(env);
         return new BootConfig(merged, secrets, files, init, image);
+    }
+
+    /** The image's ENTRYPOINT and CMD as the init session (like `docker run IMAGE`), instead of a script. */
+    BootConfig withEntrypoint(String imageName, ImageLookup.UserImage image) {
+        if (init != null) throw DomainException.invalid("give either an init script or run_entrypoint, not both");
+        if (image == null) throw DomainException.invalid(imageName + " is a built-in image: it has no ENTRYPOINT or CMD to run");
+        var argv = new ArrayList<String>(image.entrypoint());
+        argv.addAll(image.cmd());
+        if (argv.isEmpty()) throw DomainException.invalid("image " + imageName + " has neither ENTRYPOINT nor CMD; give an init script instead");
+        return new BootConfig(env, secrets, files, List.copyOf(argv), image);
     }
 
     void apply(Guest guest) throws EngineException {
@@ -84,7 +94,7 @@ record BootConfig(Map<String, String> env, Map<String, String> secrets, List<Fil
         applySecrets(guest, secrets);
         for (File f : files) guest.writeFile(f.path(), f.mode(), "", new ByteArrayInputStream(f.content()));
         if (init != null) {
-            SessionChannel ch = guest.openSession(new SessionOpen.Start("init", List.of("sh", "-c", init), Map.of(), "", "",
+            SessionChannel ch = guest.openSession(new SessionOpen.Start("init", init, Map.of(), "", "",
                     true, 24, 80, 0));
             ch.close(); // runs on detached; `bhatti shell --session init` watches it
         }

@@ -52,6 +52,18 @@ public final class Limits {
         return memoryMb;
     }
 
+    /** Largest root disk a create may ask for, in MB (1 TiB). */
+    public static final int MAX_DISK_MB = 1 << 20;
+
+    /** A root disk size (0: the image's own); whether it fits the image is the engine's to say. */
+    public static int diskMb(Integer diskMb) {
+        if (diskMb == null) return 0;
+        if (diskMb < 1 || diskMb > MAX_DISK_MB) {
+            throw DomainException.invalid("disk_size_mb must be from 1 to " + MAX_DISK_MB + ", got " + diskMb);
+        }
+        return diskMb;
+    }
+
     public static int timeoutSec(Integer timeoutSec) {
         if (timeoutSec == null) return DEFAULT_TIMEOUT_SEC;
         if (timeoutSec < 1 || timeoutSec > MAX_TIMEOUT_SEC) {

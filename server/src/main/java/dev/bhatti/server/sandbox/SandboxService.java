@@ -70,10 +70,18 @@ public final class SandboxService {
      * What a create may ask for. {@code env} applies to every command in the sandbox, {@code files} are
      * written before it is handed over, {@code init} runs once as session "init" (attachable).
      * {@code egress} is all (default) or none; {@code allowHosts} are reachable under none.
+     * {@code runEntrypoint} runs the image's ENTRYPOINT and CMD as that session instead of a script;
+     * {@code diskSizeMb} grows the root file system beyond the image's size.
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
                                 List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
-                                List<String> allowHosts) {}
+                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb) {
+
+        public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
+                             String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts) {
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null);
+        }
+    }
 
     /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
     public record FileSpec(String guestPath, String content, String mode) {}
@@ -100,6 +108,8 @@ public final class SandboxService {
                     + ", and your images (bhatti image list; get one with: bhatti image pull REF)");
         }
         if (userImage != null) config = config.withImage(userImage);
+        if (Boolean.TRUE.equals(req.runEntrypoint())) config = config.withEntrypoint(image, userImage);
+        int diskMb = Limits.diskMb(req.diskSizeMb());
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
         if (existing.isPresent()) return new Created(lifecycle.current(existing.get()), true);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", cpus, memoryMb, image,
@@ -110,7 +120,7 @@ public final class SandboxService {
         }
         try {
             GuestNet net = network.attach(record, egress);
-            var spec = new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net);
+            var spec = new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net).withDiskMb(diskMb);
             VmInfo vm = engine.create(userImage == null ? spec : spec.withImage(userImage.rootfs(), null));
             try {
                 config.apply(engine.guest(record.id()));
