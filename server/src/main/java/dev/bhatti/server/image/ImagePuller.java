@@ -1,20 +1,15 @@
 package dev.bhatti.server.image;
 
-import dev.bhatti.server.image.layers.LayerExtractor;
 import dev.bhatti.server.image.registry.Descriptor;
 import dev.bhatti.server.image.registry.ImageReference;
 import dev.bhatti.server.image.registry.Manifest;
 import dev.bhatti.server.image.registry.RegistryClient;
 import dev.bhatti.server.image.registry.RegistryException;
-import dev.bhatti.server.image.rootfs.Ext4Image;
 import tools.jackson.databind.JsonNode;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -45,12 +40,12 @@ public final class ImagePuller {
     public record Pulled(ImageReference reference, String manifestDigest, Path rootfs, long rootfsBytes, ImageConfig config) {}
 
     private final Path blobs;
-    private final Path work;
+    private final RootfsBuilder builder;
 
     /** {@code blobs}: the shared blob cache; {@code work}: where trees are extracted (removed after each pull). */
     public ImagePuller(Path blobs, Path work) {
         this.blobs = blobs;
-        this.work = work;
+        this.builder = new RootfsBuilder(work);
     }
 
     public Pulled pull(RegistryClient registry, ImageReference ref, RegistryClient.Platform platform, Path rootfs, Progress progress)
@@ -69,35 +64,9 @@ public final class ImagePuller {
             progress.layer(index, d, d.size());
             layers.add(file);
         }
-        Files.createDirectories(work);
-        Path tree = Files.createTempDirectory(work, "tree-");
-        try {
-            progress.phase("unpacking " + layers.size() + " layers");
-            for (Path layer : layers) LayerExtractor.apply(layer, tree);
-            progress.phase("making the root filesystem");
-            long bytes = Ext4Image.build(tree, rootfs);
-            return new Pulled(ref, m.digest(), rootfs, bytes, ImageConfig.of(config));
-        } finally {
-            deleteTree(tree);
-        }
+        long bytes = builder.build(layers, rootfs, progress);
+        return new Pulled(ref, m.digest(), rootfs, bytes, ImageConfig.of(config));
     }
 
     private Path blob(Descriptor d) { return blobs.resolve(d.digest().replace(':', '-')); }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                Files.delete(dir);
-                return FileVisitResult.CONTINUE;
-            }
-        });
-    }
 }
