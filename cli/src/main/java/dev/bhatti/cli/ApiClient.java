@@ -103,10 +103,13 @@ final class ApiClient {
     }
 
     /** PUTs a stream of bytes (sent chunked, never held in memory). */
-    Reply upload(String path, InputStream content) throws CliException {
+    Reply upload(String path, InputStream content) throws CliException { return upload("PUT", path, content); }
+
+    /** Sends a stream of bytes with {@code method} (sent chunked, never held in memory). */
+    Reply upload(String method, String path, InputStream content) throws CliException {
         var headers = headers();
         headers.put("Content-Type", "application/octet-stream");
-        var response = exchange(new HttpTransport.Request("PUT", uri(path), headers, null, content));
+        var response = exchange(new HttpTransport.Request(method, uri(path), headers, null, content));
         return reply(response.status(), readAll(response), "");
     }
 

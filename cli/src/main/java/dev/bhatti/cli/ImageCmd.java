@@ -7,6 +7,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "image", description = {"Images sandboxes boot from: the built-in tiers, and your own, pulled from any",
         "OCI registry (Docker Hub, ghcr.io, your own). Create a sandbox of one with: bhatti create --image NAME"},
         mixinStandardHelpOptions = true,
-        subcommands = {ImageCmd.ListCmd.class, ImageCmd.Pull.class, ImageCmd.Save.class, ImageCmd.Inspect.class, ImageCmd.Delete.class,
+        subcommands = {ImageCmd.ListCmd.class, ImageCmd.Pull.class, ImageCmd.Import.class, ImageCmd.Save.class, ImageCmd.Inspect.class, ImageCmd.Delete.class,
                 ImageCmd.Share.class, ImageCmd.Unshare.class})
 final class ImageCmd {
 
@@ -180,6 +186,72 @@ final class ImageCmd {
             if (opts.json) Output.json(r);
             else System.out.println("image/" + image + " deleted");
             return 0;
+        }
+    }
+
+    @Command(name = "import", description = {"Import an image from a `docker save` or OCI archive: --tar FILE ('-' for stdin),",
+            "or REFERENCE, which runs `docker save REFERENCE` here and streams it (Docker must be installed)."},
+            mixinStandardHelpOptions = true)
+    static final class Import implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "REFERENCE", arity = "0..1", description = "A local Docker image (like my-app:latest)") String reference;
+        @Option(names = "--tar", paramLabel = "FILE", description = "The archive (docker save, OCI layout tar, gzipped or not)") String tar;
+        @Option(names = "--name", description = "Name of the image (default: REFERENCE)") String name;
+
+        @Override
+        public Integer call() throws CliException, InterruptedException {
+            if ((tar == null) == (reference == null)) throw new CliException("give either --tar FILE or a REFERENCE to docker save");
+            String imageName = name != null ? name : reference;
+            if (imageName == null) throw new CliException("--name is required with --tar");
+            String path = "/images/import?name=" + URLEncoder.encode(imageName, StandardCharsets.UTF_8);
+            JsonNode i;
+            if (tar != null) {
+                try (InputStream in = tar.equals("-") ? System.in : Files.newInputStream(Path.of(tar))) {
+                    i = opts.client().upload("POST", path, in).body();
+                } catch (IOException e) {
+                    throw new CliException("cannot read " + tar + ": " + e.getMessage());
+                }
+            } else {
+                i = dockerSave(reference, in -> opts.client().upload("POST", path, in).body());
+            }
+            if (opts.json) Output.json(i);
+            else {
+                System.out.println("image/" + Output.text(i, "name") + " imported (" + size(i.path("size_bytes").asLong()) + ")");
+                System.out.println("  boot it: bhatti create --image " + Output.text(i, "name"));
+            }
+            return 0;
+        }
+
+        private interface Upload {
+            JsonNode send(InputStream archive) throws CliException;
+        }
+
+        /** Streams `docker save REFERENCE` to the server; its failure (no Docker, no such image) is said as such. */
+        private static JsonNode dockerSave(String reference, Upload upload) throws CliException, InterruptedException {
+            Process p;
+            try {
+                p = new ProcessBuilder("docker", "save", reference).redirectError(ProcessBuilder.Redirect.PIPE).start();
+            } catch (IOException e) {
+                throw new CliException("cannot run docker save (is Docker installed?): " + e.getMessage() + "; or give --tar FILE");
+            }
+            try {
+                JsonNode result = upload.send(p.getInputStream());
+                p.waitFor();
+                return result;
+            } catch (CliException e) {
+                p.destroy();
+                String err = readQuietly(p);
+                if (p.waitFor() != 0 && !err.isBlank()) throw new CliException("docker save " + reference + " failed: " + err.strip());
+                throw e;
+            }
+        }
+
+        private static String readQuietly(Process p) {
+            try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
         }
     }
 

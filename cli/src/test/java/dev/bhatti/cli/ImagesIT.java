@@ -208,6 +208,44 @@ class ImagesIT {
     }
 
     @Test
+    void dockerSaveAndOciArchivesImportAndBadArchivesAreRefusedLeavingNothing() throws Exception {
+        Path dockerSave = work.resolve("musl-docker.tar");
+        LocalRegistry.run(List.of("skopeo", "copy", "--quiet", "oci:" + work.resolve("oci-musl") + ":latest",
+                "docker-archive:" + dockerSave + ":test/musl:1"));
+        JsonNode imported = json(ok("image", "import", "--tar", dockerSave.toString(), "--name", "imported", "--json").stdout());
+        assertThat(imported.path("source").asString()).isEqualTo("import");
+        Path ociArchive = work.resolve("musl-oci.tar");
+        LocalRegistry.run(List.of("skopeo", "copy", "--quiet", "oci:" + work.resolve("oci-musl") + ":latest", "oci-archive:" + ociArchive + ":latest"));
+        ok("image", "import", "--tar", ociArchive.toString(), "--name", "imported-oci");
+        ok("create", "--name", "imp", "--image", "imported-oci");
+        assertThat(exec("imp", "sh", "-c", "/lib/ld-musl-x86_64.so.1 2>&1 | head -1")).isEqualTo("musl libc (x86_64)\n");
+        ok("destroy", "-y", "imp");
+
+        byte[] whole = Files.readAllBytes(dockerSave);
+        Path truncated = Files.write(work.resolve("truncated.tar"), java.util.Arrays.copyOf(whole, whole.length / 2));
+        var cut = cli("image", "import", "--tar", truncated.toString(), "--name", "cut");
+        assertThat(cut.exit()).isNotZero();
+        assertThat(cut.stderr()).contains("400").contains("cannot import");
+        Path junk = Files.writeString(work.resolve("junk.tar"), "this is no archive\n".repeat(100));
+        assertThat(cli("image", "import", "--tar", junk.toString(), "--name", "junk").stderr()).contains("400").contains("not a tar archive");
+        assertThat(cli("image", "import", "--tar", dockerSave.toString(), "--name", "imported").stderr()).contains("409");
+        assertThat(ok("image", "list").stdout()).doesNotContain("cut").doesNotContain("junk");
+        Path workDir = bhatti.dataDir().resolve("images/work");
+        try (Stream<Path> left = Files.list(workDir)) {
+            assertThat(left.toList()).as("nothing left of the refused archives").isEmpty();
+        }
+    }
+
+    @Test
+    void anImageImportsFromTheLocalDockerWhereThereIsOne() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "docker info >/dev/null 2>&1").start().waitFor() == 0,
+                "no Docker daemon here");
+        LocalRegistry.run(List.of("skopeo", "copy", "--quiet", "oci:" + work.resolve("oci-musl") + ":latest", "docker-daemon:bhatti-test/musl:1"));
+        ok("image", "import", "bhatti-test/musl:1", "--name", "from-docker");
+        assertThat(ok("image", "inspect", "from-docker").stdout()).contains("source:      import");
+    }
+
+    @Test
     void badPullsFailClearlyAndLeaveNothing() throws Exception {
         var unknown = cli("image", "pull", registry.reference("test/nope:1"));
         assertThat(unknown.exit()).isNotZero();

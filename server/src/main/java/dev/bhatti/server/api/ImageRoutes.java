@@ -10,8 +10,10 @@ import dev.bhatti.server.store.ImageRecord;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
+import org.eclipse.jetty.io.Content;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,6 +35,7 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
         return List.of(
                 Route.keyed("GET", "/images", this::list),
                 Route.keyed("POST", "/images/pull", this::pull),
+                Route.keyed("POST", "/images/import", this::importTar),
                 Route.keyed("GET", "/images/{name}", c -> Reply.ok(view(images.get(c.user(), c.param("name")), c.user(), true))),
                 Route.keyed("DELETE", "/images/{name}", this::delete),
                 Route.keyed("POST", "/sandboxes/{id}/save-image", this::save));
@@ -58,6 +61,16 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
         var task = images.pull(c.user(), body.reference(), body.name(), credentials(body.auth()));
         events.record("image.pull", c.user().name(), null, body.reference());
         return new Reply(202, TaskRoutes.view(task), false);
+    }
+
+    /** {@code POST /images/import?name=NAME}: the archive is the body, streamed (never held in memory). */
+    private Reply importTar(Call c) throws IOException {
+        String name = QueryParameters.of(c.request()).getValue("name");
+        try (InputStream body = Content.Source.asInputStream(c.request())) {
+            ImageRecord image = images.importTar(c.user(), name, body);
+            events.record("image.import", c.user().name(), null, image.name());
+            return Reply.created(view(image, c.user(), false));
+        }
     }
 
     private static RegistryClient.Credentials credentials(String auth) {

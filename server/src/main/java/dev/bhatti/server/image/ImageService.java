@@ -15,6 +15,7 @@ import dev.bhatti.server.store.UserRecord;
 import tools.jackson.databind.json.JsonMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -76,6 +77,37 @@ public final class ImageService {
                 throw e;
             }
         });
+    }
+
+    /**
+     * Imports a {@code docker save} or OCI archive streamed in {@code body} as the user's image {@code name}.
+     * The archive may not exceed the room left in the user's storage: refused as it streams, before it fills
+     * the disk. A bad archive is refused with what is wrong and leaves nothing.
+     */
+    public ImageRecord importTar(UserRecord user, String name, InputStream body) throws IOException {
+        if (name == null || name.isEmpty()) throw DomainException.invalid("name is required (?name=NAME)");
+        String imageName = checkNewName(user, name, false);
+        long room = quotas.storageLeft(user);
+        String id = ApiKeys.randomHex(8);
+        Path rootfs = rootfs(id);
+        try {
+            var imported = new ImageImporter(imagesDir.resolve("work"), room).importTar(body, rootfs, ImagePuller.Progress.NONE);
+            return keep(new ImageRecord(id, user.id(), imageName, "import", imported.digest(), 0,
+                    JSON.writeValueAsString(imported.config()), Instant.now()), user);
+        } catch (ImportException e) {
+            Files.deleteIfExists(rootfs);
+            if (e.getCause() instanceof CappedInputStream.TooLarge) {
+                throw quotas.storageLimit(user, "the archive is larger than the " + (room >> 20) + " MB left");
+            }
+            throw DomainException.invalid("cannot import: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Files.deleteIfExists(rootfs);
+            Thread.currentThread().interrupt();
+            throw DomainException.failed("the import was interrupted (the server is stopping)");
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(rootfs);
+            throw e;
+        }
     }
 
     /** Writes a sandbox's disk; how is the sandbox's business (its gate, its state). */

@@ -82,6 +82,15 @@ public final class Quotas {
         if (used + bytes > storageBytes(user)) throw storageLimit(user, used + bytes);
     }
 
+    /** Bytes the user may still store (0 when at or over the limit). */
+    public long storageLeft(UserRecord user) { return Math.max(0, storageBytes(user) - storageUsed(user)); }
+
+    /** The storage limit refusal, with why. */
+    public DomainException storageLimit(UserRecord user, String why) {
+        return DomainException.limitReached("storage limit reached (" + (storageUsed(user) >> 20) + " of " + user.maxStorageMb()
+                + " MB used, snapshots and images together): " + why + "; delete a snapshot or an image");
+    }
+
     private static long storageBytes(UserRecord user) { return (long) user.maxStorageMb() << 20; }
 
     private static DomainException storageLimit(UserRecord user, long bytes) {
