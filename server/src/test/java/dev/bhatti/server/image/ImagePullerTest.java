@@ -1,9 +1,11 @@
 package dev.bhatti.server.image;
 
+import dev.bhatti.server.image.registry.Descriptor;
 import dev.bhatti.server.image.registry.ImageReference;
 import dev.bhatti.server.image.registry.RegistryClient;
-import dev.bhatti.server.image.registry.RegistryClientTest;
+import dev.bhatti.server.testing.DemoRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
@@ -12,19 +14,20 @@ import java.util.ArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A pull from the real registry of {@link RegistryClientTest} to an ext4 root filesystem. */
-class ImagePullerTest extends RegistryClientTest {
+/** A pull from the real registry of {@link DemoRegistry} to an ext4 root filesystem. */
+@ExtendWith(DemoRegistry.Extension.class)
+class ImagePullerTest {
     @TempDir Path work;
 
     @Test
-    void anImageBecomesARootFilesystemAndASecondPullDownloadsNothing() throws Exception {
+    void anImageBecomesARootFilesystemAndASecondPullDownloadsNothing(DemoRegistry demo) throws Exception {
         var client = RegistryClient.create(RegistryClient.Credentials.ANONYMOUS);
-        var ref = ImageReference.parse("127.0.0.1:" + registry.port + "/demo/tool:1");
+        var ref = ImageReference.parse(demo.reference(DemoRegistry.IMAGE));
         var puller = new ImagePuller(work.resolve("blobs"), work.resolve("work"));
         var phases = new ArrayList<String>();
         var progress = new ImagePuller.Progress() {
             long downloaded;
-            @Override public void layer(int index, dev.bhatti.server.image.registry.Descriptor layer, long done) { downloaded = done; }
+            @Override public void layer(int index, Descriptor layer, long done) { downloaded = done; }
             @Override public void phase(String what) { phases.add(what); }
         };
         var pulled = puller.pull(client, ref, RegistryClient.Platform.HOST, work.resolve("rootfs.ext4"), progress);

@@ -3,11 +3,14 @@ package dev.bhatti.server.image;
 import dev.bhatti.server.auth.UserAdmin;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.image.registry.RegistryClient;
-import dev.bhatti.server.image.registry.RegistryClientTest;
 import dev.bhatti.server.store.SqliteStore;
+import dev.bhatti.server.testing.DemoRegistry;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -16,16 +19,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-/** Pulls as tasks into a user's images, against the real registry of {@link RegistryClientTest}. */
-class ImageServiceTest extends RegistryClientTest {
+/** Pulls as tasks into a user's images, against the real registry of {@link DemoRegistry}. */
+@ExtendWith(DemoRegistry.Extension.class)
+class ImageServiceTest {
+    @TempDir Path dir;
 
     @Test
-    void aPullIsATaskThatEndsAsTheUsersImage() throws Exception {
+    void aPullIsATaskThatEndsAsTheUsersImage(DemoRegistry demo) throws Exception {
         try (var store = SqliteStore.open(dir.resolve("images.db"))) {
             var alice = new UserAdmin(store).create("alice", new UserAdmin.Quota(1, 1, 512, 1)).user();
             var bob = new UserAdmin(store).create("bob", new UserAdmin.Quota(1, 1, 512, 1)).user();
             var images = new ImageService(store, dir.resolve("images"), new Tasks(Clock.systemUTC()), () -> List.of("minimal"));
-            String ref = "127.0.0.1:" + registry.port + "/demo/tool:1";
+            String ref = demo.reference(DemoRegistry.IMAGE);
 
             var task = images.pull(alice, ref, "tool", RegistryClient.Credentials.ANONYMOUS);
             await().atMost(Duration.ofSeconds(60)).until(() -> task.state() != Tasks.State.RUNNING);
@@ -42,7 +47,7 @@ class ImageServiceTest extends RegistryClientTest {
             assertThatThrownBy(() -> images.pull(alice, ref, "minimal", RegistryClient.Credentials.ANONYMOUS))
                     .isInstanceOf(DomainException.Conflict.class).hasMessageContaining("built-in");
 
-            var missing = images.pull(alice, "127.0.0.1:" + registry.port + "/demo/none:1", "none", RegistryClient.Credentials.ANONYMOUS);
+            var missing = images.pull(alice, demo.reference("demo/none:1"), "none", RegistryClient.Credentials.ANONYMOUS);
             await().atMost(Duration.ofSeconds(30)).until(() -> missing.state() != Tasks.State.RUNNING);
             assertThat(missing.state()).isEqualTo(Tasks.State.FAILED);
             assertThat(missing.error()).contains("not found");

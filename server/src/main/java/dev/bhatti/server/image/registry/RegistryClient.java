@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,8 +27,10 @@ import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -78,7 +81,7 @@ public final class RegistryClient {
     private final HttpClient http;
     private final Credentials credentials;
     /** The Authorization header that worked for a registry and repository, reused until refused. */
-    private final Map<String, String> authorizations = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, String> authorizations = new ConcurrentHashMap<>();
 
     public RegistryClient(HttpClient http, Credentials credentials) {
         this.http = http;
@@ -164,7 +167,8 @@ public final class RegistryClient {
     /**
      * Streams blob {@code d} into {@code target}, checking its digest; {@code progress} hears the bytes
      * done so far. A partial file left by an interrupted pull ({@code target} + ".part") is resumed where
-     * the registry allows ranges. Nothing is left at {@code target} unless the digest matched.
+     * the registry allows ranges. Nothing is left at {@code target} unless the digest matched, and a
+     * part is kept only while it can still be the start of the blob (a download that broke off).
      */
     public void blob(ImageReference ref, Descriptor d, Path target, LongConsumer progress) throws RegistryException, InterruptedException {
         Path part = target.resolveSibling(target.getFileName() + ".part");
@@ -181,37 +185,70 @@ public final class RegistryClient {
                     for (int n; (n = in.read(buf)) > 0; ) sha.update(buf, 0, n);
                 }
             }
+            if (have == d.size() && d.size() > 0) { // all there, only the rename was missed: asking for more gets a 416
+                progress.accept(have);
+                finish(ref, d, sha, part, target);
+                return;
+            }
             HttpResponse<InputStream> r = send(ref, "/blobs/" + d.digest(), "*/*", have > 0 ? "bytes=" + have + "-" : null);
             boolean resumed = r.statusCode() == 206;
+            if (resumed && !r.headers().firstValue("Content-Range").orElse("").startsWith("bytes " + have + "-")) {
+                close(r);
+                Files.delete(part);
+                throw new RegistryException(Kind.FAILED, "registry " + ref.registry() + " answered a range of blob " + d.digest() + " that was not asked for ("
+                        + r.headers().firstValue("Content-Range").orElse("none") + "); pulling again starts it over");
+            }
             if (have > 0 && !resumed) { // the registry sent the whole blob: start again
                 sha.reset();
                 have = 0;
             }
             progress.accept(have);
+            long done = have;
             try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
                     resumed ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
                 byte[] buf = new byte[1 << 16];
-                long done = have;
-                for (int n; (n = in.read(buf)) > 0; ) {
+                while (true) {
+                    int n;
+                    try {
+                        n = in.read(buf);
+                    } catch (IOException e) { // the connection, not the disk: what arrived is kept for a resume
+                        throw brokeOff(ref, d, done, e);
+                    }
+                    if (n < 0) break;
+                    if (done + n > d.size()) {
+                        out.close();
+                        Files.delete(part);
+                        throw new RegistryException(Kind.INVALID, "blob " + d.digest() + " of " + ref + " is larger than its " + d.size()
+                                + " bytes; refused");
+                    }
                     done += n;
-                    if (done > d.size()) throw new RegistryException(Kind.INVALID, "blob " + d.digest() + " is larger than its " + d.size() + " bytes");
                     sha.update(buf, 0, n);
                     out.write(buf, 0, n);
                     progress.accept(done);
                 }
             }
-            String got = "sha256:" + HexFormat.of().formatHex(sha.digest());
-            if (!got.equals(d.digest())) {
-                Files.deleteIfExists(part);
-                throw new RegistryException(Kind.INVALID, "blob " + d.digest() + " of " + ref + " arrived with digest " + got + "; refused");
-            }
-            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            if (done < d.size()) throw brokeOff(ref, d, done, null);
+            finish(ref, d, sha, part, target);
         } catch (IOException e) {
-            throw new RegistryException(Kind.FAILED, "downloading " + d.digest() + " of " + ref + " failed: " + e.getMessage()
-                    + "; pulling again resumes it", e);
+            throw new RegistryException(Kind.FAILED, "storing blob " + d.digest() + " of " + ref + " failed: " + e.getMessage(), e);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** Moves a complete part to {@code target} if its digest is right, else deletes it: it cannot be resumed. */
+    private static void finish(ImageReference ref, Descriptor d, MessageDigest sha, Path part, Path target) throws IOException, RegistryException {
+        String got = "sha256:" + HexFormat.of().formatHex(sha.digest());
+        if (!got.equals(d.digest())) {
+            Files.deleteIfExists(part);
+            throw new RegistryException(Kind.INVALID, "blob " + d.digest() + " of " + ref + " arrived with digest " + got + "; refused");
+        }
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static RegistryException brokeOff(ImageReference ref, Descriptor d, long done, IOException cause) {
+        return new RegistryException(Kind.FAILED, "the download of blob " + d.digest() + " from " + ref.registry() + " broke off after "
+                + done + " of " + d.size() + " bytes; pulling again resumes it", cause);
     }
 
     /** One GET on the repository, authenticating when the registry asks, following redirects without credentials. */
@@ -240,12 +277,12 @@ public final class RegistryClient {
                 continue;
             }
             throw switch (status) {
-                case 401, 403 -> new RegistryException(Kind.UNAUTHORIZED, credentials.anonymous()
-                        ? ref.registry() + " wants credentials for " + ref.repository() + "; give them with --auth USER:TOKEN"
-                        : ref.registry() + " refused the credentials for " + ref.repository());
-                case 404 -> new RegistryException(Kind.NOT_FOUND, ref + " was not found at " + ref.registry()
-                        + " (check the repository and tag)");
-                default -> new RegistryException(Kind.FAILED, ref.registry() + " answered " + status + " for " + path);
+                case 401, 403 -> credentials.anonymous() ? authenticationRequired(ref) : refused(ref, status);
+                case 404 -> path.startsWith("/blobs/")
+                        ? new RegistryException(Kind.NOT_FOUND, "registry " + ref.registry() + " has no blob "
+                                + path.substring("/blobs/".length()) + ", though the manifest of " + ref + " lists it")
+                        : new RegistryException(Kind.NOT_FOUND, ref + " was not found at " + ref.registry() + " (check the repository and tag)");
+                default -> new RegistryException(Kind.FAILED, "registry " + ref.registry() + " answered " + status + " for " + path);
             };
         }
     }
@@ -263,55 +300,82 @@ public final class RegistryClient {
         }
     }
 
+    private static RegistryException authenticationRequired(ImageReference ref) {
+        return new RegistryException(Kind.UNAUTHORIZED, "registry " + ref.registry() + " requires authentication for " + ref.repository()
+                + ": give credentials with --auth USER:TOKEN");
+    }
+
+    private static RegistryException refused(ImageReference ref, int status) {
+        return new RegistryException(Kind.UNAUTHORIZED, "registry " + ref.registry() + " refused the credentials (" + status + ") for "
+                + ref.repository() + ": check --auth USER:TOKEN");
+    }
+
     /** The Authorization header a 401's challenge asks for: basic credentials, or a bearer token from its realm. */
     private String authorize(ImageReference ref, String challenge) throws RegistryException, InterruptedException {
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
-            if (credentials.anonymous()) {
-                throw new RegistryException(Kind.UNAUTHORIZED, ref.registry() + " wants credentials; give them with --auth USER:TOKEN");
-            }
+            if (credentials.anonymous()) throw authenticationRequired(ref);
             return credentials.basic();
         }
         if (!challenge.regionMatches(true, 0, "Bearer", 0, 6)) {
-            throw new RegistryException(Kind.UNAUTHORIZED, ref.registry() + " asks for an authentication it does not name (" + challenge + ")");
+            throw new RegistryException(Kind.UNAUTHORIZED, "registry " + ref.registry() + " asks for an authentication it does not name ("
+                    + challenge + ")");
         }
         Map<String, String> params = new LinkedHashMap<>();
         Matcher m = CHALLENGE_PARAM.matcher(challenge);
-        while (m.find()) params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
-        String realm = params.get("realm");
-        if (realm == null || !(realm.startsWith("https://") || realm.startsWith("http://"))) {
-            throw new RegistryException(Kind.INVALID, ref.registry() + " sent a token challenge without a usable realm");
+        while (m.find()) params.put(m.group(1).toLowerCase(Locale.ROOT), m.group(2));
+        URI realm;
+        try {
+            realm = new URI(params.getOrDefault("realm", ""));
+        } catch (URISyntaxException e) {
+            realm = URI.create("");
+        }
+        if (realm.getHost() == null || !("https".equals(realm.getScheme()) || "http".equals(realm.getScheme()))) {
+            throw new RegistryException(Kind.INVALID, "registry " + ref.registry() + " sent a token challenge without a usable realm");
+        }
+        // a password crosses plain HTTP only to loopback, as the registry itself does
+        if (!credentials.anonymous() && realm.getScheme().equals("http") && !loopback(realm.getAuthority())) {
+            throw new RegistryException(Kind.INVALID, "registry " + ref.registry() + " wants the credentials sent to " + realm
+                    + " over plain HTTP; refused");
         }
         var query = new StringBuilder();
         if (params.containsKey("service")) query.append("service=").append(URLEncoder.encode(params.get("service"), StandardCharsets.UTF_8));
         String scope = params.getOrDefault("scope", "repository:" + ref.repository() + ":pull");
         query.append(query.isEmpty() ? "" : "&").append("scope=").append(URLEncoder.encode(scope, StandardCharsets.UTF_8));
-        var b = HttpRequest.newBuilder(URI.create(realm + (realm.contains("?") ? "&" : "?") + query)).timeout(Duration.ofSeconds(30)).GET();
+        String url = realm + (realm.getRawQuery() == null ? "?" : "&") + query;
+        var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
         if (!credentials.anonymous()) b.header("Authorization", credentials.basic());
         HttpResponse<byte[]> r;
         try {
             r = http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new RegistryException(Kind.FAILED, "cannot reach the token service of " + ref.registry() + ": " + e.getMessage(), e);
+            throw new RegistryException(Kind.FAILED, "cannot reach " + realm.getAuthority() + ", the token service of registry " + ref.registry()
+                    + ": " + e.getMessage(), e);
         }
         if (r.statusCode() == 401 || r.statusCode() == 403) {
-            throw new RegistryException(Kind.UNAUTHORIZED, ref.registry() + " refused the credentials for a token");
+            throw credentials.anonymous() ? authenticationRequired(ref) : refused(ref, r.statusCode());
         }
-        if (r.statusCode() != 200) throw new RegistryException(Kind.FAILED, "the token service of " + ref.registry() + " answered " + r.statusCode());
+        if (r.statusCode() != 200) {
+            throw new RegistryException(Kind.FAILED, "the token service of registry " + ref.registry() + " answered " + r.statusCode());
+        }
         try {
             JsonNode token = JSON.readTree(r.body());
             String t = token.path("token").asString(token.path("access_token").asString(""));
-            if (t.isEmpty()) throw new RegistryException(Kind.INVALID, "the token service of " + ref.registry() + " sent no token");
+            if (t.isEmpty()) throw new RegistryException(Kind.INVALID, "the token service of registry " + ref.registry() + " sent no token");
             return "Bearer " + t;
         } catch (JacksonException e) {
-            throw new RegistryException(Kind.INVALID, "the token service of " + ref.registry() + " sent no JSON");
+            throw new RegistryException(Kind.INVALID, "the token service of registry " + ref.registry() + " sent no JSON");
         }
     }
 
     /** Plain HTTP for registries on loopback (tests, a local mirror), HTTPS for all others. */
     static String base(String registry) {
-        String host = registry.replaceFirst(":[0-9]+$", "");
-        boolean loopback = host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
-        return (loopback ? "http://" : "https://") + registry;
+        return (loopback(registry) ? "http://" : "https://") + registry;
+    }
+
+    /** Whether {@code hostAndPort} names this machine. */
+    private static boolean loopback(String hostAndPort) {
+        String host = hostAndPort.replaceFirst(":[0-9]+$", "");
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
     }
 
     private static void close(HttpResponse<InputStream> r) {
