@@ -24,8 +24,8 @@ record TaskRoutes(Tasks tasks) {
         m.put("state", t.state().name().toLowerCase(Locale.ROOT));
         m.put("phase", t.phase() == null ? "" : t.phase());
         m.put("started_at", t.started().toString());
-        if (t.error() != null) m.put("error", t.error());
-        if (t.result() != null) m.put("result", t.result());
+        if (t.error() != null && !t.error().isEmpty()) m.put("error", t.error());
+        if (t.result() != null && !t.result().isEmpty()) m.put("result", t.result());
         long done = 0;
         long total = 0;
         var parts = new ArrayList<Map<String, Long>>();

@@ -128,9 +128,14 @@ public final class ImageService {
         Path rootfs = rootfs(id);
         try {
             disk.write(rootfs);
+            Ext4Image.repair(rootfs);
             String config = store.image(user.id(), sandbox.image()).map(ImageRecord::config).orElse(JSON.writeValueAsString(ImageConfig.EMPTY));
             return keep(new ImageRecord(id, user.id(), imageName, "sandbox " + sandbox.name(), "", 0, config, Instant.now()), user);
-        } catch (RuntimeException e) {
+        } catch (InterruptedException e) {
+            Files.deleteIfExists(rootfs);
+            Thread.currentThread().interrupt();
+            throw DomainException.failed("the save was interrupted (the server is stopping)");
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(rootfs);
             throw e;
         }

@@ -4,6 +4,7 @@ import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ public final class Tasks {
         volatile AtomicLongArray done = new AtomicLongArray(0);
         volatile long[] total = new long[0];
         volatile Thread thread;
+        volatile Instant ended;
 
         Task(String id, String userId, String what, Instant started) {
             this.id = id;
@@ -76,8 +78,12 @@ public final class Tasks {
 
     public Tasks(Clock clock) { this.clock = clock; }
 
+    /** How long a finished task can still be read (its client polls it to the end, or comes back later). */
+    static final Duration KEPT = Duration.ofHours(1);
+
     /** Starts {@code work} on a virtual thread and returns its task at once. */
     public Task start(String userId, String what, Work work) {
+        forgetOld();
         var task = new Task("task_" + ApiKeys.randomHex(6), userId, what, clock.instant());
         tasks.put(task.id, task);
         task.thread = Thread.ofVirtual().name(task.id).start(() -> {
@@ -95,9 +101,17 @@ public final class Tasks {
                     task.error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
                     task.state = State.FAILED;
                 }
+            } finally {
+                task.ended = clock.instant();
             }
         });
         return task;
+    }
+
+    /** Finished tasks older than {@link #KEPT} go: the server runs for months. */
+    private void forgetOld() {
+        Instant cutoff = clock.instant().minus(KEPT);
+        tasks.values().removeIf(t -> t.ended != null && t.ended.isBefore(cutoff));
     }
 
     /** The user's task; another user's is not found. */

@@ -1,6 +1,7 @@
 package dev.bhatti.server.image;
 
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.testing.TestClock;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -46,5 +47,22 @@ class TasksTest {
         tasks.cancel("u1", endless.id());
         await().atMost(Duration.ofSeconds(5)).until(() -> endless.state() == Tasks.State.CANCELLED);
         assertThat(endless.result()).isEmpty();
+    }
+
+    @Test
+    void finishedTasksAreForgottenAfterAnHourRunningOnesNever() {
+        var clock = new TestClock();
+        var kept = new Tasks(clock);
+        var finished = kept.start("u1", "pull a", task -> "a");
+        var running = kept.start("u1", "pull b", task -> {
+            new CountDownLatch(1).await();
+            return "never";
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> finished.ended != null);
+        clock.advance(Tasks.KEPT.plusMinutes(1));
+        kept.start("u1", "pull c", task -> "c");
+        assertThatThrownBy(() -> kept.get("u1", finished.id())).isInstanceOf(DomainException.NotFound.class);
+        assertThat(kept.get("u1", running.id()).state()).isEqualTo(Tasks.State.RUNNING);
+        kept.cancel("u1", running.id());
     }
 }
