@@ -466,17 +466,22 @@ chmod 0440 "$ROOT/etc/sudoers.d/bhatti"
 run "checking /etc/sudoers.d/bhatti" in_root visudo -c -q -f /etc/sudoers.d/bhatti
 install -d -o 1000 -g 1000 -m 0755 "$ROOT/workspace"
 install -d -m 0755 "$ROOT/opt/bhatti"
-cat >"$ROOT/opt/bhatti/init" <<'EOF'
-#!/bin/sh
-# bhatti guest init: PID 1 after the initramfs switch_root. Mounts the runtime filesystems,
-# sets the hostname (kernel argument bhatti.hostname=NAME) and hands PID 1 to tini, which
-# reaps orphans and runs the agent.
-PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# The guest init, one script for tiers and (from the tools disk) for any other image.
+guest_init() {
+  cat <<'EOF'
+# bhatti guest init: PID 1 after the initramfs switch_root, in tiers and (from the tools disk) in any
+# other image. Mounts the runtime filesystems, sets the hostname and network (kernel arguments
+# bhatti.hostname=NAME, bhatti.net=...), grows the root file system when asked (bhatti.grow), makes
+# sure there is a uid 1000 user, and hands PID 1 to tini, which reaps orphans and runs the agent.
+# From the tools disk it runs nothing but the disk's busybox: the image may have no shell, no mount, no ip.
+TOOLS=
+[ -x /opt/bhatti/busybox/busybox ] && TOOLS=1
+if [ -n "$TOOLS" ]; then PATH=/opt/bhatti/busybox; else PATH=/usr/sbin:/usr/bin:/sbin:/bin; fi
 export PATH
 
 warn() { echo "bhatti-init: $*" >/dev/console; }
 
-mkdir -p /dev/pts /dev/shm
+mkdir -p /dev/pts /dev/shm /tmp /run /etc /root
 mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts || warn "cannot mount /dev/pts"
 ln -sf pts/ptmx /dev/ptmx
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm || warn "cannot mount /dev/shm"
@@ -502,6 +507,7 @@ case $name in
   ''|-*|*[!A-Za-z0-9.-]*) warn "ignoring bad bhatti.hostname '$name'"; name=bhatti ;;
 esac
 hostname "$name" || warn "cannot set hostname $name"
+rm -f /etc/hostname /etc/hosts
 echo "$name" >/etc/hostname
 cat >/etc/hosts <<HOSTS
 127.0.0.1	localhost
@@ -514,7 +520,9 @@ ip link set lo up || warn "cannot bring lo up"
 # bhatti.grow: the disk was made larger than the image's file system (create --disk); grow it online
 if [ -n "$grow" ]; then
   rootdev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
-  resize2fs "$rootdev" >/dev/null 2>&1 || warn "could not grow the root file system on $rootdev"
+  resize2fs=resize2fs
+  [ -n "$TOOLS" ] && resize2fs=/opt/bhatti/bin/resize2fs
+  "$resize2fs" "$rootdev" >/dev/null 2>&1 || warn "could not grow the root file system on $rootdev"
 fi
 
 # bhatti.net=ADDRESS/PREFIX,GATEWAY,MAC: eth0's identity; the gateway is also the only nameserver
@@ -531,6 +539,19 @@ NET
   printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$gw" >/etc/resolv.conf
 fi
 
+# Commands run as uid 1000 by default: an image without that user gets one (scratch images get a
+# passwd file with root too). The image's own users and files are otherwise left alone.
+[ -s /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
+[ -s /etc/group ] || echo 'root:x:0:' >/etc/group
+if ! cut -d: -f3 /etc/passwd | grep -qx 1000; then
+  user=bhatti
+  cut -d: -f1 /etc/passwd | grep -qx bhatti && user=bhatti1000
+  echo "$user:x:1000:1000:bhatti:/home/$user:/bin/sh" >>/etc/passwd
+  cut -d: -f3 /etc/group | grep -qx 1000 || echo "$user:x:1000:" >>/etc/group
+  mkdir -p "/home/$user" && chown 1000:1000 "/home/$user"
+fi
+[ -e /workspace ] || { mkdir -p /workspace && chown 1000:1000 /workspace; }
+
 # Ports that appeared after the initramfs looked (no udev).
 for f in /sys/class/virtio-ports/*/name; do
   [ -r "$f" ] || continue
@@ -543,8 +564,15 @@ done
 
 cd /
 exec </dev/null >/dev/console 2>&1
+if [ -n "$TOOLS" ]; then
+  # the agent finds setsid and setpriv in /opt/bhatti/bin first; the image's tools, then busybox, for the rest
+  PATH=/opt/bhatti/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bhatti/busybox
+  exec /opt/bhatti/bin/tini -- /opt/bhatti/agent-run
+fi
 exec /usr/bin/tini -- /opt/bhatti/agent-run
 EOF
+}
+{ echo "#!/bin/sh"; guest_init; } >"$ROOT/opt/bhatti/init"
 chmod 0755 "$ROOT/opt/bhatti/init"
 cat >"$ROOT/opt/bhatti/agent-run" <<'EOF'
 #!/bin/sh
@@ -710,95 +738,7 @@ for f in "${ELVES[@]}"; do
     run "patching ${f#"$TOOLS"/}" patchelf --force-rpath --set-rpath "$RPATH" "$f"
   fi
 done
-cat >"$TOOLS/init" <<'EOF'
-#!/opt/bhatti/busybox/sh
-# bhatti guest init for images that are not tiers (PID 1 after the initramfs switch_root). Everything it
-# runs is the tools disk's busybox: the image may have no shell, no mount, no ip. Same job as a tier's
-# init, plus what an image may lack: /tmp and /run, a uid 1000 user, /workspace.
-PATH=/opt/bhatti/busybox
-export PATH
-
-warn() { echo "bhatti-init: $*" >/dev/console; }
-
-mkdir -p /dev/pts /dev/shm /tmp /run /etc /root
-mount -t devpts -o newinstance,ptmxmode=0666,gid=5,mode=620 devpts /dev/pts || warn "cannot mount /dev/pts"
-ln -sf pts/ptmx /dev/ptmx
-mount -t tmpfs -o mode=1777,nosuid,nodev shm /dev/shm || warn "cannot mount /dev/shm"
-mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp || warn "cannot mount /tmp"
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || warn "cannot mount /run"
-mkdir -p /run/lock && chmod 1777 /run/lock
-[ -e /dev/fd ] || ln -sf /proc/self/fd /dev/fd
-[ -e /dev/stdin ] || ln -sf /proc/self/fd/0 /dev/stdin
-[ -e /dev/stdout ] || ln -sf /proc/self/fd/1 /dev/stdout
-[ -e /dev/stderr ] || ln -sf /proc/self/fd/2 /dev/stderr
-
-name=bhatti
-net=
-grow=
-for arg in $(cat /proc/cmdline); do
-  case $arg in
-    bhatti.hostname=*) name=${arg#bhatti.hostname=} ;;
-    bhatti.net=*) net=${arg#bhatti.net=} ;;
-    bhatti.grow=*) grow=1 ;;
-  esac
-done
-case $name in
-  ''|-*|*[!A-Za-z0-9.-]*) warn "ignoring bad bhatti.hostname '$name'"; name=bhatti ;;
-esac
-hostname "$name" || warn "cannot set hostname $name"
-rm -f /etc/hostname /etc/hosts
-echo "$name" >/etc/hostname
-cat >/etc/hosts <<HOSTS
-127.0.0.1	localhost
-127.0.1.1	$name
-::1		localhost ip6-localhost ip6-loopback
-HOSTS
-ip link set lo up || warn "cannot bring lo up"
-# bhatti.grow: the disk was made larger than the image's file system (create --disk); grow it online
-if [ -n "$grow" ]; then
-  rootdev=$(awk '$2 == "/" { d = $1 } END { print d }' /proc/mounts)
-  /opt/bhatti/bin/resize2fs "$rootdev" >/dev/null 2>&1 || warn "could not grow the root file system on $rootdev"
-fi
-if [ -n "$net" ]; then
-  IFS=, read -r addr gw mac <<NET
-$net
-NET
-  ip link set dev eth0 address "$mac" || warn "cannot set the MAC of eth0"
-  ip addr add "$addr" dev eth0 || warn "cannot address eth0 as $addr"
-  ip link set dev eth0 up || warn "cannot bring eth0 up"
-  ip route add default via "$gw" dev eth0 || warn "cannot route via $gw"
-  rm -f /etc/resolv.conf
-  printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$gw" >/etc/resolv.conf
-fi
-
-# Commands run as uid 1000 by default: an image without that user gets one (scratch images get a
-# passwd file with root too). The image's own users and files are otherwise left alone.
-[ -s /etc/passwd ] || echo 'root:x:0:0:root:/root:/bin/sh' >/etc/passwd
-[ -s /etc/group ] || echo 'root:x:0:' >/etc/group
-if ! cut -d: -f3 /etc/passwd | grep -qx 1000; then
-  user=bhatti
-  cut -d: -f1 /etc/passwd | grep -qx bhatti && user=bhatti1000
-  echo "$user:x:1000:1000:bhatti:/home/$user:/bin/sh" >>/etc/passwd
-  cut -d: -f3 /etc/group | grep -qx 1000 || echo "$user:x:1000:" >>/etc/group
-  mkdir -p "/home/$user" && chown 1000:1000 "/home/$user"
-fi
-[ -e /workspace ] || { mkdir -p /workspace && chown 1000:1000 /workspace; }
-
-for f in /sys/class/virtio-ports/*/name; do
-  [ -r "$f" ] || continue
-  port=$(cat "$f")
-  [ -n "$port" ] || continue
-  dev=${f%/name}
-  mkdir -p /dev/virtio-ports
-  [ -e "/dev/virtio-ports/$port" ] || ln -sf "../${dev##*/}" "/dev/virtio-ports/$port"
-done
-
-# The agent finds setsid and setpriv in /opt/bhatti/bin first; the image's tools, then busybox, for the rest.
-PATH=/opt/bhatti/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bhatti/busybox
-cd /
-exec </dev/null >/dev/console 2>&1
-exec /opt/bhatti/bin/tini -- /opt/bhatti/agent-run
-EOF
+{ echo "#!/opt/bhatti/busybox/sh"; guest_init; } >"$TOOLS/init"
 sed -e '1s|.*|#!/opt/bhatti/busybox/sh|' "$ROOT$TL/agent-run" >"$TOOLS/agent-run"
 chmod 0755 "$TOOLS/init" "$TOOLS/agent-run"
 # Proof that it needs nothing from an image: the agent's self-test in a root holding only the tools
