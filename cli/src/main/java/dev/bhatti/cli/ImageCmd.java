@@ -68,6 +68,8 @@ final class ImageCmd {
         String name;
         @Option(names = "--auth", paramLabel = "USER:TOKEN", description = "Credentials for the registry (a password or a token)")
         String auth;
+        @Option(names = "--platform", paramLabel = "OS/ARCH[/VARIANT]", description = "Which image of a multi-platform index (default: the server's)")
+        String platform;
         @Option(names = "--detach", description = "Return once the pull has started; follow it with GET /tasks/ID") boolean detach;
 
         @Override
@@ -76,6 +78,7 @@ final class ImageCmd {
             body.put("reference", reference);
             if (name != null) body.put("name", name);
             if (auth != null) body.put("auth", auth);
+            if (platform != null) body.put("platform", platform);
             ApiClient client = opts.client();
             JsonNode task = client.post("/images/pull", body).body();
             String id = task.path("id").asString();

@@ -130,7 +130,23 @@ class ImagesIT {
         ok("stop", "deb");
         assertThat(exec("deb", "sh", "-c", "echo $GREETING; pwd")).isEqualTo("from-the-image\n/srv/app\n");
         assertThat(cli("create", "--name", "deb2", "--image", "debian:1").stderr()).contains("unknown image 'debian:1'");
+        Path pins = bhatti.dataDir().resolve("images/users/.versions");
+        assertThat(orphans(pins)).as("the deleted image's file, kept for its sandbox").hasSize(1);
         ok("destroy", "-y", "deb");
+        assertThat(orphans(pins)).as("gone with its last sandbox").isEmpty();
+    }
+
+    /** Kept files of images whose own file is gone (their only link is the pin). */
+    static List<Path> orphans(Path pins) throws Exception {
+        try (Stream<Path> files = Files.list(pins)) {
+            return files.filter(p -> {
+                try {
+                    return (Integer) Files.getAttribute(p, "unix:nlink") == 1;
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            }).toList();
+        }
     }
 
     @Test

@@ -83,6 +83,12 @@ public interface Engine extends AutoCloseable {
      */
     long exportDisk(String vmId, Path target) throws EngineException;
 
+    /**
+     * Lets go of base images that are gone (a deleted image, a rebuilt tier) once no VM or snapshot uses
+     * them any more; returns how many files were removed. Destroys and snapshot deletes do it themselves.
+     */
+    int pruneUnusedBases();
+
     /** Stops the VM if it runs and removes every file it owned. Idempotent. */
     void destroy(String vmId) throws EngineException;
 

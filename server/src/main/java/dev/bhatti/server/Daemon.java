@@ -91,7 +91,7 @@ public final class Daemon implements AutoCloseable {
         var secrets = new SecretService(store,
                 SecretBox.open(data, store.countAllSecrets()));
         var tasks = new Tasks(Clock.systemUTC());
-        var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers);
+        var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers, engine::pruneUnusedBases);
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
                         b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())));
@@ -104,6 +104,7 @@ public final class Daemon implements AutoCloseable {
         }
         var snapshots = new SnapshotService(store, engine, sandboxes);
         snapshots.reconcile();
+        engine.pruneUnusedBases(); // what deletes and rebuilds while the daemon was down left unused
         thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);
         thermal.start();
 

@@ -14,6 +14,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -296,7 +297,25 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
-    public void deleteSnapshot(String snapshotId) throws EngineException { snapshots.delete(snapshotId); }
+    public void deleteSnapshot(String snapshotId) throws EngineException {
+        snapshots.delete(snapshotId);
+        pruneUnusedBases();
+    }
+
+    @Override
+    public int pruneUnusedBases() {
+        var dirs = new ArrayList<Path>();
+        for (Path parent : List.of(config.sandboxesDir(), config.snapshotsDir())) {
+            if (!Files.isDirectory(parent)) continue;
+            try (var children = Files.list(parent)) {
+                children.filter(Files::isDirectory).forEach(dirs::add);
+            } catch (IOException e) {
+                log.warn("cannot list {}: {}; keeping every pinned base", parent, e.getMessage());
+                return 0;
+            }
+        }
+        return BasePins.prune(config.imagesDir(), dirs);
+    }
 
     @Override
     public List<String> snapshots() { return snapshots.list(); }
@@ -354,6 +373,7 @@ public final class QemuEngine implements Engine {
         if (Files.exists(vm.paths.dir())) {
             throw new EngineException(Kind.FAILED, "could not remove " + vm.paths.dir());
         }
+        pruneUnusedBases(); // the last VM of a deleted image lets its file go
     }
 
     @Override

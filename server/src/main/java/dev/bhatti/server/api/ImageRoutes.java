@@ -26,7 +26,7 @@ import java.util.Map;
 record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, Events events) {
 
     /** {@code POST /images/pull}: {@code auth} is user:password or user:token for the registry. */
-    record PullBody(String reference, String name, String auth) {}
+    record PullBody(String reference, String name, String auth, String platform) {}
 
     /** {@code POST /sandboxes/{id}/save-image}. */
     record SaveBody(String name) {}
@@ -58,7 +58,7 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
     private Reply pull(Call c) throws IOException {
         var body = c.json(PullBody.class);
         if (body.reference() == null || body.reference().isBlank()) throw DomainException.invalid("reference is required (like python:3.12)");
-        var task = images.pull(c.user(), body.reference(), body.name(), credentials(body.auth()));
+        var task = images.pull(c.user(), body.reference(), body.name(), credentials(body.auth()), body.platform());
         events.record("image.pull", c.user().name(), null, body.reference());
         return new Reply(202, TaskRoutes.view(task), false);
     }

@@ -44,8 +44,14 @@ public final class ImageService {
     private final Supplier<List<String>> tiers;
     private final Quotas quotas;
 
-    /** {@code tiers}: the engine's built-in images, whose files lie in {@code imagesDir} too. */
-    public ImageService(Store store, Path imagesDir, Tasks tasks, Supplier<List<String>> tiers) {
+    private final Runnable releaseFiles;
+
+    /**
+     * {@code tiers}: the engine's built-in images, whose files lie in {@code imagesDir} too; {@code releaseFiles}
+     * lets the engine free the files of deleted images that no VM or snapshot uses.
+     */
+    public ImageService(Store store, Path imagesDir, Tasks tasks, Supplier<List<String>> tiers, Runnable releaseFiles) {
+        this.releaseFiles = releaseFiles;
         this.store = store;
         this.imagesDir = imagesDir;
         this.tasks = tasks;
@@ -56,11 +62,22 @@ public final class ImageService {
 
     /** Starts pulling {@code reference} as image {@code name} (the reference itself when null); returns the task. */
     public Tasks.Task pull(UserRecord user, String reference, String name, RegistryClient.Credentials credentials) {
+        return pull(user, reference, name, credentials, null);
+    }
+
+    /** A pull of the image for {@code platform} (OS/ARCH[/VARIANT]; the host's when null) from an index. */
+    public Tasks.Task pull(UserRecord user, String reference, String name, RegistryClient.Credentials credentials, String platform) {
         ImageReference ref;
+        RegistryClient.Platform wanted;
         try {
             ref = ImageReference.parse(reference);
+            wanted = platform == null ? RegistryClient.Platform.HOST : RegistryClient.Platform.parse(platform);
         } catch (IllegalArgumentException e) {
             throw DomainException.invalid(e.getMessage());
+        }
+        if (!wanted.os().equals("linux") || !wanted.architecture().equals(RegistryClient.Platform.HOST.architecture())) {
+            throw DomainException.invalid("sandboxes here run " + RegistryClient.Platform.HOST + " programs; " + wanted
+                    + " would not start (choose a variant of " + RegistryClient.Platform.HOST + ")");
         }
         String imageName = checkNewName(user, name == null ? defaultName(ref) : name, name == null);
         quotas.admitImage(user, 0);
@@ -68,7 +85,7 @@ public final class ImageService {
             String id = ApiKeys.randomHex(8);
             Path rootfs = rootfs(id);
             try {
-                var pulled = puller.pull(RegistryClient.create(credentials), ref, RegistryClient.Platform.HOST, rootfs, progress(task, user));
+                var pulled = puller.pull(RegistryClient.create(credentials), ref, wanted, rootfs, progress(task, user));
                 keep(new ImageRecord(id, user.id(), imageName, ref.toString(), pulled.manifestDigest(), 0,
                         JSON.writeValueAsString(pulled.config()), Instant.now()), user);
                 return imageName;
@@ -228,6 +245,7 @@ public final class ImageService {
         if (!i.userId().equals(user.id())) throw DomainException.conflict(name + " is shared with you, not yours to delete");
         store.deleteImage(i.id());
         Files.deleteIfExists(imagesDir.resolve("users").resolve(i.id() + ".ext4"));
+        releaseFiles.run();
     }
 
     /** The host file of an image a user may boot. */

@@ -29,7 +29,7 @@ class ImageServiceTest {
         try (var store = SqliteStore.open(dir.resolve("images.db"))) {
             var alice = new UserAdmin(store).create("alice", new UserAdmin.Quota(1, 1, 512, 1)).user();
             var bob = new UserAdmin(store).create("bob", new UserAdmin.Quota(1, 1, 512, 1)).user();
-            var images = new ImageService(store, dir.resolve("images"), new Tasks(Clock.systemUTC()), () -> List.of("minimal"));
+            var images = new ImageService(store, dir.resolve("images"), new Tasks(Clock.systemUTC()), () -> List.of("minimal"), () -> { });
             String ref = demo.reference(DemoRegistry.IMAGE);
 
             var task = images.pull(alice, ref, "tool", RegistryClient.Credentials.ANONYMOUS);

@@ -207,6 +207,8 @@ public final class InMemoryEngine implements Engine {
 
     @Override public long diskUsage(String vmId) { return 0; }
 
+    @Override public int pruneUnusedBases() { return 0; }
+
     @Override
     public long exportDisk(String vmId, Path target) throws EngineException {
         call("exportDisk", vmId);

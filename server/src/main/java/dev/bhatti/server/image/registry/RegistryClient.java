@@ -76,6 +76,15 @@ public final class RegistryClient {
         }
 
         @Override public String toString() { return os + "/" + architecture + (variant.isEmpty() ? "" : "/" + variant); }
+
+        /** OS/ARCH[/VARIANT], like linux/amd64 or linux/arm/v7. */
+        public static Platform parse(String s) {
+            if (s == null || !s.matches("[a-z0-9]{1,32}/[a-z0-9_]{1,32}(/[a-z0-9]{1,32})?")) {
+                throw new IllegalArgumentException("a platform is OS/ARCH[/VARIANT], like linux/amd64, got '" + s + "'");
+            }
+            String[] p = s.split("/");
+            return new Platform(p[0], p[1], p.length > 2 ? p[2] : "");
+        }
     }
 
     private final HttpClient http;
