@@ -170,6 +170,8 @@ final class ImageCmd {
             System.out.printf("%-12s %s%n", "user:", c.path("user").asString(""));
             System.out.printf("%-12s %s%n", "entrypoint:", c.path("entrypoint").toString());
             System.out.printf("%-12s %s%n", "cmd:", c.path("cmd").toString());
+            System.out.printf("%-12s %d%n", "layers:", i.path("layers").size());
+            for (JsonNode l : i.path("layers")) System.out.printf("  %s%n", l.asString());
             return 0;
         }
     }

@@ -112,6 +112,7 @@ class ImagesIT {
         assertThat(inspect.path("digest").asString()).startsWith("sha256:");
         assertThat(inspect.path("config").path("workdir").asString()).isEqualTo("/srv/app");
         assertThat(inspect.path("config").path("cmd").toString()).isEqualTo("[\"bash\"]");
+        assertThat(inspect.path("layers")).as("the two layers' diff_ids").hasSize(2);
 
         ok("create", "--name", "deb", "--image", "debian:1", "--env", "EXTRA=from-create");
         assertThat(exec("deb", "sh", "-c", "echo $GREETING $EXTRA; pwd; id -u; cat /etc/debian_version; cat hello-link.txt"))

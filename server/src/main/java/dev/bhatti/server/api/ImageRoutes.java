@@ -109,6 +109,7 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
             ImageConfig cfg = ImageService.config(i);
             m.put("config", Map.of("env", cfg.env(), "workdir", cfg.workingDir(), "user", cfg.user(),
                     "entrypoint", cfg.entrypoint(), "cmd", cfg.cmd()));
+            m.put("layers", cfg.layers());
         }
         return m;
     }
