@@ -123,6 +123,12 @@ class ImagesIT {
         assertThat(exec("deb", "sh", "-c", "findmnt -n -o OPTIONS /opt/bhatti | tr , '\\n' | head -1")).as("the tools disk is read-only")
                 .isEqualTo("ro\n");
 
+        // a named snapshot resumes as a new VM with the image and tools disk it was taken with
+        ok("snapshot", "create", "deb", "--name", "debsnap");
+        ok("snapshot", "resume", "debsnap", "--name", "deb-clone");
+        assertThat(exec("deb-clone", "sh", "-c", "echo $GREETING; cat hello.txt")).isEqualTo("from-the-image\nhello from layer 2\n");
+        ok("destroy", "-y", "deb-clone");
+
         // the image goes; its sandbox keeps its disk through a pause and a stop (which boot it again)
         ok("image", "delete", "-y", "debian:1");
         assertThat(ok("image", "list").stdout()).doesNotContain("debian:1");
@@ -134,7 +140,9 @@ class ImagesIT {
         Path pins = bhatti.dataDir().resolve("images/users/.versions");
         assertThat(orphans(pins)).as("the deleted image's file, kept for its sandbox").hasSize(1);
         ok("destroy", "-y", "deb");
-        assertThat(orphans(pins)).as("gone with its last sandbox").isEmpty();
+        assertThat(orphans(pins)).as("the snapshot still needs it").hasSize(1);
+        ok("snapshot", "delete", "-y", "debsnap");
+        assertThat(orphans(pins)).as("gone with its last sandbox and snapshot").isEmpty();
     }
 
     /** Kept files of images whose own file is gone (their only link is the pin). */
