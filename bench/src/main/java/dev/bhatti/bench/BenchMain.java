@@ -34,6 +34,7 @@ public final class BenchMain {
         try {
             run(new CreateSection(), ctx);   // with the bare boots
             run(new FloorSection(), ctx);
+            run(new ImageSection(), ctx);    // after the create section: its create to first exec is the baseline
             createMain(ctx, facts);
             run(new ExecSection(), ctx);
             run(new ConcurrentSection(), ctx);

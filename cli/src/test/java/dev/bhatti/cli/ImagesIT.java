@@ -1,7 +1,7 @@
 package dev.bhatti.cli;
 
-import dev.bhatti.server.testing.LocalRegistry;
-import dev.bhatti.server.testing.OciImage;
+import dev.bhatti.testkit.LocalRegistry;
+import dev.bhatti.testkit.OciImage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

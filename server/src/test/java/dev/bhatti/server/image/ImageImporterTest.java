@@ -1,8 +1,8 @@
 package dev.bhatti.server.image;
 
 import dev.bhatti.server.image.registry.Descriptor;
-import dev.bhatti.server.testing.LocalRegistry;
-import dev.bhatti.server.testing.OciImage;
+import dev.bhatti.testkit.LocalRegistry;
+import dev.bhatti.testkit.OciImage;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeAll;

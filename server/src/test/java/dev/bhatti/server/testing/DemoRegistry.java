@@ -1,5 +1,7 @@
 package dev.bhatti.server.testing;
 
+import dev.bhatti.testkit.LocalRegistry;
+import dev.bhatti.testkit.OciImage;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;

@@ -2,8 +2,8 @@ package dev.bhatti.server.image.registry;
 
 import dev.bhatti.server.image.registry.RegistryClient.Credentials;
 import dev.bhatti.server.image.registry.RegistryClient.Platform;
-import dev.bhatti.server.testing.LocalRegistry;
-import dev.bhatti.server.testing.OciImage;
+import dev.bhatti.testkit.LocalRegistry;
+import dev.bhatti.testkit.OciImage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

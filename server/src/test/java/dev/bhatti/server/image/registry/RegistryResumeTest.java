@@ -3,7 +3,7 @@ package dev.bhatti.server.image.registry;
 import dev.bhatti.server.image.registry.RegistryClient.Credentials;
 import dev.bhatti.server.image.registry.RegistryClient.Platform;
 import dev.bhatti.server.testing.DemoRegistry;
-import dev.bhatti.server.testing.OciImage;
+import dev.bhatti.testkit.OciImage;
 import dev.bhatti.server.testing.TcpProxy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -2,9 +2,9 @@ package dev.bhatti.server.image.registry;
 
 import dev.bhatti.server.image.registry.RegistryClient.Credentials;
 import dev.bhatti.server.image.registry.RegistryClient.Platform;
-import dev.bhatti.server.testing.LocalRegistry;
-import dev.bhatti.server.testing.OciImage;
-import dev.bhatti.server.testing.TokenServer;
+import dev.bhatti.testkit.LocalRegistry;
+import dev.bhatti.testkit.OciImage;
+import dev.bhatti.testkit.TokenServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

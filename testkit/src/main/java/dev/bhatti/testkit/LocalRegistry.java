@@ -1,4 +1,4 @@
-package dev.bhatti.server.testing;
+package dev.bhatti.testkit;
 
 import org.bouncycastle.crypto.generators.OpenBSDBCrypt;
 

@@ -1,4 +1,4 @@
-package dev.bhatti.server.testing;
+package dev.bhatti.testkit;
 
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;

@@ -1,4 +1,4 @@
-package dev.bhatti.server.testing;
+package dev.bhatti.testkit;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
