@@ -28,6 +28,11 @@ final class BasePins {
 
     /** Deletes unused pins under {@code imagesDir}, looking for users in {@code vmDirs} (VMs' and snapshots' directories). */
     static int prune(Path imagesDir, List<Path> vmDirs) {
+        if (Files.isSymbolicLink(imagesDir)) {
+            // a directory shared with other daemons (a benchmark's, a test's): their VMs' pins are not ours to judge
+            log.debug("{} is a link to a shared images directory; pins left alone", imagesDir);
+            return 0;
+        }
         Set<Path> inUse = new HashSet<>();
         for (Path dir : vmDirs) {
             // a VM's directory and a snapshot's hold the same two files: disk.qcow2 and vm.properties

@@ -22,6 +22,8 @@ import java.util.concurrent.TimeoutException;
 /** Starts QEMU processes in their jails: a VM's disk, its boot up to its agent's hello, and why a boot failed. */
 record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images, QemuCommand command, Jailer jailer, ExitWatcher exits) {
     private static final Logger log = LoggerFactory.getLogger(VmBoot.class);
+    /** Free space a sandbox of an image gets beyond the image's own, unless its create says how large (like a tier's 2 GB disk). */
+    static final int IMAGE_ROOM_MB = 2048;
 
     /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
     void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
@@ -63,8 +65,11 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
      */
     VmSpec pinned(VmSpec spec) throws IOException {
         if (!spec.fromImage()) return spec;
-        return spec.withImage(HostFiles.pinned(spec.rootfs()), spec.tools() != null ? spec.tools() : HostFiles.pinned(images.tools()));
+        VmSpec pinned = spec.withImage(HostFiles.pinned(spec.rootfs()), spec.tools() != null ? spec.tools() : HostFiles.pinned(images.tools()));
+        // an image's file system is sized to its content: without room of its own the first install would fill it
+        return pinned.diskMb() > 0 ? pinned : pinned.withDiskMb((int) (Files.size(spec.rootfs()) >> 20) + IMAGE_ROOM_MB);
     }
+
 
     /** The VM's copy-on-write disk over its base image (the tier's, or the image's pinned rootfs). */
     void createDisk(VmSpec spec, VmPaths paths) throws IOException, InterruptedException, EngineException {

@@ -59,6 +59,17 @@ class BasePinsTest {
     }
 
     @Test
+    void anImagesDirectorySharedThroughALinkIsLeftAlone() throws Exception {
+        Path shared = Files.createDirectories(dir.resolve("shared-images"));
+        Path gonePin = HostFiles.pinned(file(shared.resolve("rootfs-minimal-amd64.ext4")));
+        Files.delete(shared.resolve("rootfs-minimal-amd64.ext4"));
+        Path link = Files.createSymbolicLink(dir.resolve("images"), shared);
+        assertThat(BasePins.prune(link, List.of())).as("another daemon's VMs may use it").isZero();
+        assertThat(gonePin).exists();
+        assertThat(BasePins.prune(shared, List.of())).isEqualTo(1);
+    }
+
+    @Test
     void aFileThatIsNoQcow2LayerNamesNoBacking() throws Exception {
         assertThat(BasePins.backing(file(dir.resolve("raw.img")))).isEmpty();
         assertThat(BasePins.backing(dir.resolve("missing.qcow2"))).isEmpty();
