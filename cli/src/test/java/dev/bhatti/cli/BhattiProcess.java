@@ -68,7 +68,8 @@ final class BhattiProcess {
         if (build.exit() != 0) throw new AssertionError("tier build failed: " + build);
         Path images = Files.createDirectory(dataDir.resolve("images"));
         try (var files = Files.list(IMAGE_CACHE.resolve("images"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".")).toList()) {
+            // the boot files only: what a daemon writes there (user images, blobs) stays in its own data directory
+            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)).toList()) {
                 Files.createSymbolicLink(images.resolve(f.getFileName()), f);
             }
         }

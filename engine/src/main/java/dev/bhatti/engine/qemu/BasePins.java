@@ -36,11 +36,11 @@ final class BasePins {
         Set<Path> inUse = new HashSet<>();
         for (Path dir : vmDirs) {
             // a VM's directory and a snapshot's hold the same two files: disk.qcow2 and vm.properties
-            backing(new VmPaths(dir).disk()).ifPresent(inUse::add);
+            backing(new VmPaths(dir).disk()).ifPresent(p -> inUse.add(real(p)));
             try {
                 var spec = SpecFile.read(new VmPaths(dir).spec());
-                if (spec.tools() != null) inUse.add(spec.tools());
-                if (spec.rootfs() != null) inUse.add(spec.rootfs());
+                if (spec.tools() != null) inUse.add(real(spec.tools()));
+                if (spec.rootfs() != null) inUse.add(real(spec.rootfs()));
             } catch (IOException e) {
                 // none yet (a VM being made) or unreadable: its disk's backing file still counts
             }
@@ -50,7 +50,7 @@ final class BasePins {
             if (!Files.isDirectory(versions)) continue;
             try (Stream<Path> pins = Files.list(versions)) {
                 for (Path pin : pins.toList()) {
-                    if (inUse.contains(pin) || links(pin) != 1) continue;
+                    if (inUse.contains(real(pin)) || links(pin) != 1) continue;
                     Files.deleteIfExists(pin);
                     removed++;
                     log.info("removed {}: its image is gone and nothing uses it", pin);
@@ -60,6 +60,15 @@ final class BasePins {
             }
         }
         return removed;
+    }
+
+    /** One name per file, whatever links led to it (specs name pins by their real path, a listing may not). */
+    private static Path real(Path p) {
+        try {
+            return p.toRealPath();
+        } catch (IOException e) {
+            return p.toAbsolutePath().normalize();
+        }
     }
 
     private static int links(Path p) {

@@ -70,6 +70,20 @@ class BasePinsTest {
     }
 
     @Test
+    void aPinInUseIsKeptWhenItsDirectoryIsReachedThroughALink() throws Exception {
+        Path images = Files.createDirectories(dir.resolve("images"));
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.createSymbolicLink(images.resolve("users"), elsewhere);
+        Path image = file(images.resolve("users/img.ext4"));
+        Path pin = HostFiles.pinned(image); // named by its real path, under elsewhere/
+        Path vm = dir.resolve("sandboxes/vm1");
+        layer(pin, new VmPaths(vm).disk());
+        Files.delete(image);
+        assertThat(BasePins.prune(images, List.of(vm))).isZero();
+        assertThat(pin).exists();
+    }
+
+    @Test
     void aFileThatIsNoQcow2LayerNamesNoBacking() throws Exception {
         assertThat(BasePins.backing(file(dir.resolve("raw.img")))).isEmpty();
         assertThat(BasePins.backing(dir.resolve("missing.qcow2"))).isEmpty();
