@@ -122,6 +122,7 @@ class ImagesIT {
         assertThat(exec("deb", "sh", "-c", "test -e /etc/motd && echo present || echo whited-out; stat -c %h hello.txt"))
                 .isEqualTo("whited-out\n2\n");
         assertThat(ok("exec", "deb", "-w", "/", "--", "pwd").stdout()).isEqualTo("/\n");
+        assertThat(exec("deb", "sudo", "-n", "id", "-u")).as("the image's own sudo, with a rule for the user it lacked").isEqualTo("0\n");
         assertThat(exec("deb", "sh", "-c", "findmnt -n -o OPTIONS /opt/bhatti | tr , '\\n' | head -1")).as("the tools disk is read-only")
                 .isEqualTo("ro\n");
 
@@ -168,7 +169,11 @@ class ImagesIT {
                 .as("room beyond the image's own content by default").isEqualTo("roomy\n");
         assertThat(exec("musl", "sh", "-c", "ls /lib; /lib/ld-musl-x86_64.so.1 2>&1 | head -1; id -u; pwd"))
                 .isEqualTo("ld-musl-x86_64.so.1\nx86_64-linux-musl\nmusl libc (x86_64)\n1000\n/workspace\n");
-        assertThat(exec("musl", "sh", "-c", "grep -c ^ /etc/passwd")).as("uid 1000 was provided").isEqualTo("2\n");
+        assertThat(exec("musl", "sh", "-c", "busybox grep -c ^ /etc/passwd")).as("uid 1000 was provided").isEqualTo("2\n");
+        assertThat(exec("musl", "sudo", "busybox", "id", "-u")).as("and sudo, which the image lacks").isEqualTo("0\n");
+        assertThat(exec("musl", "sudo", "-u", "bhatti", "busybox", "id", "-u")).isEqualTo("1000\n");
+        assertThat(exec("musl", "sh", "-c", "echo x | sudo busybox tee /etc/written-as-root >/dev/null; busybox stat -c %u /etc/written-as-root"))
+                .isEqualTo("0\n");
         ok("destroy", "-y", "musl");
     }
 

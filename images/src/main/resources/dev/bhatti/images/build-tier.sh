@@ -547,10 +547,21 @@ if ! cut -d: -f3 /etc/passwd | grep -qx 1000; then
   user=bhatti
   cut -d: -f1 /etc/passwd | grep -qx bhatti && user=bhatti1000
   echo "$user:x:1000:1000:bhatti:/home/$user:/bin/sh" >>/etc/passwd
+  # PAM (an image's own sudo, su) refuses an account shadow does not know: no password, no ageing
+  [ -f /etc/shadow ] && echo "$user:*:::::::" >>/etc/shadow
   cut -d: -f3 /etc/group | grep -qx 1000 || echo "$user:x:1000:" >>/etc/group
   mkdir -p "/home/$user" && chown 1000:1000 "/home/$user"
+  # an image with sudo of its own: the user it did not know gets the rule the tiers' bhatti has
+  if [ -d /etc/sudoers.d ]; then
+    echo "$user ALL=(ALL:ALL) NOPASSWD: ALL" >/etc/sudoers.d/bhatti-uid-1000
+    chmod 0440 /etc/sudoers.d/bhatti-uid-1000
+  fi
 fi
 [ -e /workspace ] || { mkdir -p /workspace && chown 1000:1000 /workspace; }
+# an image without sudo gets the tools disk's (the default user may run anything as root, as in tiers)
+if [ -n "$TOOLS" ] && [ ! -e /usr/bin/sudo ] && [ ! -e /bin/sudo ] && [ ! -e /usr/local/bin/sudo ]; then
+  if [ -d /usr/bin ] && [ ! -L /usr/bin ]; then ln -s /opt/bhatti/bin/sudo /usr/bin/sudo; else ln -s /opt/bhatti/bin/sudo /bin/sudo; fi
+fi
 
 # Ports that appeared after the initramfs looked (no udev).
 for f in /sys/class/virtio-ports/*/name; do
@@ -741,6 +752,38 @@ done
 { echo "#!/opt/bhatti/busybox/sh"; guest_init; } >"$TOOLS/init"
 sed -e '1s|.*|#!/opt/bhatti/busybox/sh|' "$ROOT$TL/agent-run" >"$TOOLS/agent-run"
 chmod 0755 "$TOOLS/init" "$TOOLS/agent-run"
+# sudo for images without one, as tiers give it: the default user (group 1000) may run anything as root.
+# A setuid-root setpriv that only group 1000 may execute does the switch; the script reads sudo's options.
+cp -a "$TOOLS/bin/setpriv" "$TOOLS/bin/sudo-setpriv"
+chown 0:1000 "$TOOLS/bin/sudo-setpriv"
+chmod 4750 "$TOOLS/bin/sudo-setpriv"
+cat >"$TOOLS/bin/sudo" <<'EOF'
+#!/opt/bhatti/busybox/sh
+# bhatti's sudo, in images that have none: sudo [-u USER] [-i|-s] [-E] [-H] [-n] [COMMAND [ARGS...]]
+# The environment is kept (as with -E). Only the default user's group (gid 1000) may use it.
+user=root
+shell=
+while [ $# -gt 0 ]; do
+  case $1 in
+    -u) [ $# -ge 2 ] || { echo "sudo: -u needs a user" >&2; exit 1; }; user=$2; shift 2 ;;
+    -u*) user=${1#-u}; shift ;;
+    -i|-s|--login|--shell) shell=1; shift ;;
+    -E|-H|-n|-S|--preserve-env|--preserve-env=*|--non-interactive|--set-home) shift ;;
+    --) shift; break ;;
+    -*) echo "sudo: $1 is not supported by this sudo (bhatti's: -u USER, -i, -s, -E, -H, -n)" >&2; exit 1 ;;
+    *) break ;;
+  esac
+done
+if [ $# -eq 0 ]; then
+  [ -n "$shell" ] || { echo "usage: sudo [-u USER] COMMAND [ARGS...]" >&2; exit 1; }
+  set -- /bin/sh
+fi
+gid=$(/opt/bhatti/busybox/id -g "$user" 2>/dev/null) || { echo "sudo: unknown user: $user" >&2; exit 1; }
+uid=$(/opt/bhatti/busybox/id -u "$user")
+[ "$user" = root ] && export HOME=/root
+exec /opt/bhatti/bin/sudo-setpriv --reuid="$uid" --regid="$gid" --init-groups -- "$@"
+EOF
+chmod 0755 "$TOOLS/bin/sudo"
 # Proof that it needs nothing from an image: the agent's self-test in a root holding only the tools
 # (and busybox as /bin/sh, which the self-test runs).
 EMPTY=$WORK/empty
