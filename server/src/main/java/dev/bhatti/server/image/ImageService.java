@@ -160,7 +160,7 @@ public final class ImageService {
 
     /** The row of an image whose file is written: its size measured and held to the user's storage. */
     private ImageRecord keep(ImageRecord image, UserRecord user) {
-        long used = Ext4Image.usedBytes(imagesDir.resolve("users").resolve(image.id() + ".ext4"));
+        long used = Ext4Image.usedBytes(file(image.id()));
         quotas.admitImage(user, used);
         var row = new ImageRecord(image.id(), image.userId(), image.name(), image.source(), image.digest(), used, image.config(),
                 image.createdAt().truncatedTo(ChronoUnit.MILLIS));
@@ -181,7 +181,14 @@ public final class ImageService {
         return imageName;
     }
 
-    private Path rootfs(String id) throws IOException { return Files.createDirectories(imagesDir.resolve("users")).resolve(id + ".ext4"); }
+    /** Where a new image's file goes (its directory made). */
+    private Path rootfs(String id) throws IOException {
+        Files.createDirectories(file(id).getParent());
+        return file(id);
+    }
+
+    /** The one place that says where an image's file lies. */
+    private Path file(String id) { return imagesDir.resolve("users").resolve(id + ".ext4"); }
 
     /** python:3.12 for docker.io/library/python:3.12, devbox:1 for registry.example:5000/team/devbox:1. */
     static String defaultName(ImageReference ref) {
@@ -244,10 +251,10 @@ public final class ImageService {
         ImageRecord i = get(user, name);
         if (!i.userId().equals(user.id())) throw DomainException.conflict(name + " is shared with you, not yours to delete");
         store.deleteImage(i.id());
-        Files.deleteIfExists(imagesDir.resolve("users").resolve(i.id() + ".ext4"));
+        Files.deleteIfExists(file(i.id()));
         releaseFiles.run();
     }
 
     /** The host file of an image a user may boot. */
-    public Path rootfs(ImageRecord i) { return imagesDir.resolve("users").resolve(i.id() + ".ext4"); }
+    public Path rootfs(ImageRecord i) { return file(i.id()); }
 }
