@@ -146,6 +146,7 @@ public final class AgentMain {
             case Message.FileListRequest l -> new FileSession(config, stream).run(l);
             case Message.ForwardOpen f -> new ForwardSession(stream, f).run();
             case Message.Resumed r -> new ResumeSession(stream).run(r);
+            case Message.Mount m -> new MountSession(stream).run(m);
             case Message.SessionStart r -> sessionCall(stream, () -> sessions.start(stream, r));
             case Message.SessionAttach a -> sessionCall(stream, () -> sessions.attach(stream, a));
             case Message.SessionListRequest r -> sessionCall(stream, () -> stream.send(sessions.list()));

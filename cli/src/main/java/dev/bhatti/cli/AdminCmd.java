@@ -1,6 +1,7 @@
 package dev.bhatti.cli;
 
 import dev.bhatti.server.DataUsage;
+import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.store.EventRecord;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SandboxStatus;
@@ -59,7 +60,7 @@ final class AdminCmd {
 
         record Report(Map<String, Integer> byStatus, int cold, int cpusRunning, int memoryRunningMb, long diskBytes,
                       List<UserRecord> users, Map<String, List<SandboxRecord>> sandboxesByUser, Map<String, Integer> snapshotsByUser,
-                      List<EventRecord> recent) {}
+                      Map<String, Long> storageByUser, Map<String, Integer> volumesByUser, List<EventRecord> recent) {}
 
         @Override
         public Integer call() throws CliException {
@@ -68,9 +69,14 @@ final class AdminCmd {
                 int cold = 0, cpus = 0, memory = 0;
                 var byUser = new TreeMap<String, List<SandboxRecord>>();
                 var snaps = new TreeMap<String, Integer>();
+                var storage = new TreeMap<String, Long>();
+                var volumes = new TreeMap<String, Integer>();
+                var quotas = new Quotas(store);
                 var users = store.users();
                 for (UserRecord u : users) {
                     snaps.put(u.name(), store.snapshots(u.id()).size());
+                    storage.put(u.name(), quotas.storageUsed(u));
+                    volumes.put(u.name(), store.volumes(u.id()).size());
                     byUser.put(u.name(), store.sandboxes(u.id()));
                 }
                 for (SandboxRecord s : store.allSandboxes()) {
@@ -83,7 +89,7 @@ final class AdminCmd {
                 }
                 long disk = DataUsage.diskBytes(local.dataDir);
                 var recent = store.events(new EventRecord.Filter("", "", "", Instant.EPOCH, 10));
-                return new Report(byStatus, cold, cpus, memory, disk, users, byUser, snaps, recent);
+                return new Report(byStatus, cold, cpus, memory, disk, users, byUser, snaps, storage, volumes, recent);
             });
             if (local.json) {
                 ObjectNode n = ApiClient.JSON.createObjectNode();
@@ -108,6 +114,9 @@ final class AdminCmd {
                     un.put("max_memory_mb", u.maxMemoryMb());
                     un.put("snapshots", r.snapshotsByUser().get(u.name()));
                     un.put("max_snapshots", u.maxSnapshots());
+                    un.put("volumes", r.volumesByUser().get(u.name()));
+                    un.put("storage_mb", r.storageByUser().get(u.name()) >> 20);
+                    un.put("max_storage_mb", u.maxStorageMb());
                 }
                 ArrayNode ev = n.putArray("recent_events");
                 r.recent().forEach(e -> ev.add(json(e)));
@@ -119,16 +128,17 @@ final class AdminCmd {
             System.out.println("host:       load " + loadAverage() + ", " + memAvailableMb() + " MB memory available");
             System.out.println("sandboxes:  " + (states.isEmpty() ? "none" : states) + (r.cold() > 0 ? " (" + r.cold() + " cold, on disk)" : ""));
             System.out.println("committed:  " + r.cpusRunning() + " vCPUs, " + r.memoryRunningMb() + " MB in running sandboxes");
-            System.out.printf("disk:       %.1f MB in sandboxes and snapshots%n", r.diskBytes() / 1048576.0);
+            System.out.printf("disk:       %.1f MB in sandboxes, snapshots and volumes%n", r.diskBytes() / 1048576.0);
             System.out.println();
             var rows = new ArrayList<List<String>>();
             for (UserRecord u : r.users()) {
                 var list = r.sandboxesByUser().get(u.name());
                 rows.add(List.of(u.name(), list.size() + "/" + u.maxSandboxes(), list.stream().mapToInt(SandboxRecord::cpus).sum() + "/" + u.maxCpus(),
                         list.stream().mapToInt(SandboxRecord::memoryMb).sum() + "/" + u.maxMemoryMb() + "MB",
-                        r.snapshotsByUser().get(u.name()) + "/" + u.maxSnapshots()));
+                        r.snapshotsByUser().get(u.name()) + "/" + u.maxSnapshots(), Integer.toString(r.volumesByUser().get(u.name())),
+                        (r.storageByUser().get(u.name()) >> 20) + "/" + u.maxStorageMb() + "MB"));
             }
-            Output.table(List.of("USER", "SANDBOXES", "CPUS", "MEMORY", "SNAPSHOTS"), rows);
+            Output.table(List.of("USER", "SANDBOXES", "CPUS", "MEMORY", "SNAPSHOTS", "VOLUMES", "STORAGE"), rows);
             System.out.println();
             System.out.println("recent events:");
             printEvents(r.recent());

@@ -1,5 +1,6 @@
 package dev.bhatti.engine;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -64,6 +65,24 @@ public interface Engine extends AutoCloseable {
      * {@code spec}'s cpus, memory and tier must be the snapshot's. On failure nothing is left behind.
      */
     VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException;
+
+    /**
+     * The copies of the volumes the VM had when the snapshot was taken, in their order: a resume attaches
+     * files with the same contents at the same positions. Read them, never write them.
+     */
+    List<Path> snapshotVolumes(String snapshotId) throws EngineException;
+
+    /**
+     * Runs {@code work} while the VM's vCPUs stand still and QEMU has flushed its disks, so files attached
+     * to it (its volumes) can be copied consistently; a hot VM runs again afterwards, a warm, cold or
+     * stopped one is left as it is (nothing in it moves).
+     */
+    <T> T whileStill(String vmId, StillWork<T> work) throws EngineException;
+
+    @FunctionalInterface
+    interface StillWork<T> {
+        T run() throws IOException, EngineException;
+    }
 
     /** Whether the snapshot was taken with a network interface (it then resumes only with one). */
     boolean snapshotHasNetwork(String snapshotId) throws EngineException;

@@ -1,6 +1,7 @@
 package dev.bhatti.engine;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -8,9 +9,11 @@ import java.util.Objects;
  * is its network attachment, or null for a VM without a NIC (it still has its agent channel).
  * {@code rootfs} is the root filesystem of an image that is not a tier (pulled, imported, saved), null for
  * a tier; such a VM boots its agent from the engine's tools disk, {@code tools}, which the engine picks at
- * create and keeps with the VM and its snapshots (null until then, and for tiers).
+ * create and keeps with the VM and its snapshots (null until then, and for tiers). {@code volumes} are
+ * attached in their order and mounted by the agent at each boot.
  */
-public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb) {
+public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb,
+                     List<VolumeDisk> volumes) {
     public VmSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(hostname);
@@ -20,6 +23,12 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
         if (memoryMb < 64) throw new IllegalArgumentException("memory must be >= 64 MB");
         if (tools != null && rootfs == null) throw new IllegalArgumentException("a tools disk goes with an image's rootfs");
         if (diskMb < 0) throw new IllegalArgumentException("disk size must be >= 0");
+        volumes = volumes == null ? List.of() : List.copyOf(volumes);
+        if (volumes.size() > VolumeDisk.MAX_PER_VM) throw new IllegalArgumentException("at most " + VolumeDisk.MAX_PER_VM + " volumes");
+    }
+
+    public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb) {
+        this(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, List.of());
     }
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net) {
@@ -29,13 +38,16 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier) { this(id, hostname, cpus, memoryMb, tier, null); }
 
     /** A VM of the image whose root filesystem is {@code rootfs} (named {@code tier} for display). */
-    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb); }
+    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes); }
 
     /**
      * A root disk of {@code diskMb} MB (0: the image's own size); the guest grows its file system to it at
      * its first boot. Only a create reads it: a restored VM keeps the disk it had.
      */
-    public VmSpec withDiskMb(int diskMb) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb); }
+    public VmSpec withDiskMb(int diskMb) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes); }
+
+    /** The VM with these volumes attached, in this order. */
+    public VmSpec withVolumes(List<VolumeDisk> volumes) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes); }
 
     /** Whether the VM boots from an image that is not a tier, with the tools disk. */
     public boolean fromImage() { return rootfs != null; }

@@ -27,7 +27,7 @@ public final class Codec {
     static final int SESSION_START = 0x30, SESSION_ATTACH = 0x31, SESSION_INFO = 0x32, RESIZE = 0x33, DETACH = 0x34,
             SESSION_LIST_REQUEST = 0x35, SESSION_LIST = 0x36, SESSION_KILL = 0x37;
     static final int FORWARD_OPEN = 0x40, FORWARDED = 0x41;
-    static final int RESUMED = 0x50;
+    static final int RESUMED = 0x50, MOUNT = 0x51;
 
     /** Guards against hostile lengths inside a payload (a frame is at most 1 MiB anyway). */
     private static final int MAX_ITEMS = 65_536;
@@ -111,6 +111,7 @@ public final class Codec {
                     writeString(out, r.network());
                     yield RESUMED;
                 }
+                case Message.Mount m -> { writeString(out, m.serial()); writeString(out, m.path()); out.writeBoolean(m.readOnly()); yield MOUNT; }
                 case Message.Data d -> { out.writeByte(d.channel().ordinal()); out.write(d.bytes()); yield DATA; }
                 case Message.Eof e -> { out.writeByte(e.channel().ordinal()); yield EOF; }
                 case Message.Window w -> { out.writeInt(w.bytes()); yield WINDOW; }
@@ -174,6 +175,7 @@ public final class Codec {
                     yield new Message.Resumed(millis, host, entropy, network);
                 }
                 case SESSION_KILL -> new Message.SessionKill(readString(in), in.readInt());
+                case MOUNT -> new Message.Mount(readString(in), readString(in), in.readBoolean());
                 case FILE_LIST -> {
                     int n = count(in.readInt());
                     var entries = new ArrayList<Message.FileInfo>(Math.min(n, 1024));

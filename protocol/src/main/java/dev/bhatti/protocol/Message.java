@@ -184,6 +184,16 @@ public sealed interface Message {
         public Resumed(long epochMillis, String hostname, byte[] entropy) { this(epochMillis, hostname, entropy, ""); }
     }
 
+    /**
+     * Opens a stream that mounts the ext4 volume on the virtio disk whose serial is {@code serial} at
+     * {@code path} (created with its parents if missing), read-only if asked. Sent after each boot; the
+     * mount then lives in the guest's memory, through pauses and snapshots. Answered by {@link Exit} 0 or
+     * {@link Error}.
+     */
+    record Mount(String serial, String path, boolean readOnly) implements Message {
+        public Mount { Objects.requireNonNull(serial); Objects.requireNonNull(path); }
+    }
+
     /** Bytes on one channel. Data frames consume the receiver's window for that stream. */
     record Data(Channel channel, byte[] bytes) implements Message {}
 

@@ -61,7 +61,7 @@ public final class RandomMessages {
             case 27 -> new Message.Kill(anInt(r));
             case 28 -> new Message.Exit(anInt(r), r.nextBoolean());
             case 29 -> new Message.Error(string(r), string(r));
-            case 30 -> new Message.Ping(r.nextLong());
+            case 30 -> new Message.Mount(string(r), string(r), r.nextBoolean());
             default -> new Message.Pong(r.nextLong());
         };
     }

@@ -10,6 +10,8 @@ import dev.bhatti.server.publish.HostCertificates;
 import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.volume.VolumeFiles;
+import dev.bhatti.server.volume.VolumeService;
 import dev.bhatti.server.image.Tasks;
 import dev.bhatti.server.sandbox.ImageLookup;
 import dev.bhatti.server.sandbox.SandboxService;
@@ -92,17 +94,19 @@ public final class Daemon implements AutoCloseable {
                 SecretBox.open(data, store.countAllSecrets()));
         var tasks = new Tasks(Clock.systemUTC());
         var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers, engine::pruneUnusedBases);
+        var volumes = new VolumeService(store, engine, new VolumeFiles(data.resolve("volumes")));
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
-                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())));
+                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), volumes);
         sandboxes.recover();
+        volumes.reconcile(); // after the sandboxes: a create the last daemon left unfinished has let its volumes go
         try {
             network.start();
         } catch (NetworkException e) {
             // a host that cannot give sandboxes their network (say, a clashing pool): the message says why
             throw new IllegalStateException(e.getMessage(), e);
         }
-        var snapshots = new SnapshotService(store, engine, sandboxes);
+        var snapshots = new SnapshotService(store, engine, sandboxes, volumes);
         snapshots.reconcile();
         engine.pruneUnusedBases(); // what deletes and rebuilds while the daemon was down left unused
         thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);
@@ -124,7 +128,7 @@ public final class Daemon implements AutoCloseable {
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks);
+                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes);
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);

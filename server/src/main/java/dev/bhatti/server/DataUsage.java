@@ -9,9 +9,10 @@ import java.nio.file.Path;
 public final class DataUsage {
     private DataUsage() {}
 
-    /** Bytes the sandboxes' and snapshots' files take on disk. */
+    /** Bytes the sandboxes', snapshots' and volumes' files take on disk. */
     public static long diskBytes(Path dataDir) {
-        return HostFiles.usage(dataDir.resolve("sandboxes")) + HostFiles.usage(dataDir.resolve("snapshots"));
+        return HostFiles.usage(dataDir.resolve("sandboxes")) + HostFiles.usage(dataDir.resolve("snapshots"))
+                + HostFiles.usage(dataDir.resolve("volumes"));
     }
 
     /** Whether the sandbox is cold: its memory is on disk. */

@@ -325,6 +325,17 @@ public final class AgentClient implements AutoCloseable {
         }
     }
 
+    /** Mounts the volume on the disk with serial {@code serial} at {@code path} in the guest. */
+    public void mount(String serial, String path, boolean readOnly) throws EngineException, InterruptedException {
+        switch (single(new Message.Mount(serial, path, readOnly))) {
+            case Message.Exit x -> { }
+            case Message.Error e -> throw new EngineException(e.code().equals("unsupported") ? Kind.FAILED : Kind.INVALID,
+                    "mounting a volume at " + path + ": " + e.message()
+                            + (e.code().equals("unsupported") ? " (the guest agent is older than volumes: rebuild the tier)" : ""));
+            case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
+        }
+    }
+
     /**
      * Like {@link #resumed} without waiting: the request is on the wire (ahead of any later request)
      * when this returns, and a failure is handed to {@code onFailure}.

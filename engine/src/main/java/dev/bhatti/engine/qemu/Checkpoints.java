@@ -37,9 +37,9 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
             switch (vm.state) {
                 case SUSPENDED -> {
                     HostFiles.linkOrCopy(vm.paths.memorySnapshot(), files.memory());
-                    HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
+                    copyDisks(vm, staging);
                 }
-                case RUNNING, PAUSED -> captureLive(vm, files, SnapshotStore.disk(staging));
+                case RUNNING, PAUSED -> captureLive(vm, files, staging);
                 default -> throw vm.notRunning();
             }
             HostFiles.sync(staging);
@@ -66,14 +66,14 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
      * Copies a live VM's memory and disk while its vCPUs stand still (so both show the same instant),
      * then puts it back as it was. Called with the lifecycle lock held.
      */
-    private void captureLive(QemuVm vm, SnapshotFiles files, Path diskCopy) throws IOException, EngineException, InterruptedException {
+    private void captureLive(QemuVm vm, SnapshotFiles files, Path staging) throws IOException, EngineException, InterruptedException {
         boolean wasRunning = vm.state == VmState.RUNNING;
         Qmp qmp = vm.qmp();
         if (wasRunning) qmp.execute("stop", null);
         vm.state = VmState.PAUSED;
         try {
             writeMemory(vm, qmp, files);
-            HostFiles.copy(vm.paths.disk(), diskCopy); // QEMU flushed and released the disk when the migration completed
+            copyDisks(vm, staging); // QEMU flushed and released its disks when the migration completed
         } finally {
             if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
             // cont also takes the disk back from a completed migration; a warm VM is then paused again
@@ -85,6 +85,16 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
                 qmp.execute("stop", null);
             }
         }
+    }
+
+    /**
+     * The disk and every attached volume, as they are while the VM stands still: a clone resumed from the
+     * snapshot must see the files its memory remembers, whatever happens to the volumes later.
+     */
+    private static void copyDisks(QemuVm vm, Path staging) throws IOException {
+        HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
+        var volumes = vm.spec.volumes();
+        for (int i = 0; i < volumes.size(); i++) HostFiles.copy(volumes.get(i).file(), SnapshotStore.volume(staging, i));
     }
 
     /** Streams a stopped VM's memory into {@code files} through the socket its QEMU may reach from its jail. */

@@ -30,13 +30,18 @@ final class Jailer {
     /**
      * Opens the VM's disk as fds 3 (read-write) and 4 (read-only), writes the shell's own pid (QEMU's,
      * after the exec) into each cgroup given, then execs the rest:
-     * {@code sh -c SCRIPT bhatti-jail <disk> <tools disk or ""> <n> <cgroup dir>... <qemu argv>} (the tools
+     * {@code bash -c SCRIPT bhatti-jail <disk> <tools disk or ""> <volumes> <rw|ro> <file>... <n> <cgroup dir>... <qemu argv>}
+     * (bash: volumes take fds above 9, which dash cannot redirect) (the tools
      * disk, when there is one, as fd {@value #TOOLS_FD}, read-only). QEMU takes the disk from
      * these fds ({@link QemuCommand#DISK_FDSET}): it reopens its image when a migration hands the disk over
      * and back, which by path would fail inside the chroot.
      */
     static final String PLACE_AND_EXEC = "exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;"
             + " if [ -n \"$1\" ]; then exec 6<\"$1\" || exit 125; fi; shift;"
+            // volumes: <count> then <rw|ro> <file> each, opened from fd 7 up as QemuCommand.volumeFds says
+            + " v=$1; shift; fd=" + QemuCommand.FIRST_VOLUME_FD + "; while [ \"$v\" -gt 0 ]; do f=$2;"
+            + " if [ \"$1\" = rw ]; then eval \"exec $fd<>\\\"\\$f\\\"\" || exit 125; fd=$((fd+1)); fi;"
+            + " eval \"exec $fd<\\\"\\$f\\\"\" || exit 125; fd=$((fd+1)); shift 2; v=$((v-1)); done;"
             + " n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" || exit 125;"
             + " shift; n=$((n-1)); done; exec \"$@\"";
 
@@ -161,10 +166,15 @@ final class Jailer {
     }
 
     /** The command that starts {@code qemu} inside the VM's cgroups, its disk open for it. */
-    List<String> launcher(VmIdentity id, VmPaths paths, Path tools) {
+    List<String> launcher(VmIdentity id, VmPaths paths, VmSpec spec) {
         if (!config.enabled()) return List.of();
-        var a = new ArrayList<>(List.of("sh", "-c", PLACE_AND_EXEC, "bhatti-jail", paths.disk().toString(),
-                tools == null ? "" : tools.toString(), Integer.toString(id.cgroups().size())));
+        var a = new ArrayList<>(List.of("bash", "-c", PLACE_AND_EXEC, "bhatti-jail", paths.disk().toString(),
+                spec.tools() == null ? "" : spec.tools().toString(), Integer.toString(spec.volumes().size())));
+        for (var v : spec.volumes()) {
+            a.add(v.readOnly() ? "ro" : "rw");
+            a.add(v.file().toString());
+        }
+        a.add(Integer.toString(id.cgroups().size()));
         for (Path d : id.cgroups()) a.add(d.toString());
         return a;
     }

@@ -1,6 +1,7 @@
 package dev.bhatti.engine.qemu;
 
 import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VolumeDisk;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -73,6 +74,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                     "-device", "virtio-blk-device,drive=tools,serial=" + TOOLS_SERIAL));
             if (jailed) a.addAll(TOOLS_FDSET);
         }
+        addVolumes(a, spec.volumes(), jailed);
         if (spec.net() != null) {
             // The TAP exists already (the server made it and plugged it into the user's bridge).
             String tap = jailed ? "fd=" + Jailer.TAP_FD : "ifname=" + spec.net().tap() + ",script=no,downscript=no";
@@ -82,6 +84,49 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         a.addAll(List.of(
                 "-append", kernelArgs(spec)));
         return a;
+    }
+
+    /** The first fd the launcher opens volumes as, after the tools disk's. */
+    static final int FIRST_VOLUME_FD = Jailer.TOOLS_FD + 1;
+    /** The fd set of volume 0; the disk and the tools disk have 1 and 2. */
+    private static final int FIRST_VOLUME_SET = 3;
+
+    /**
+     * The fds the launcher opens for each volume, in order: read-write then read-only for a writable one
+     * (QEMU reopens its images when a migration hands them over and back, picking the fd by mode), the
+     * read-only one alone otherwise.
+     */
+    static List<int[]> volumeFds(List<VolumeDisk> volumes) {
+        var fds = new ArrayList<int[]>();
+        int next = FIRST_VOLUME_FD;
+        for (VolumeDisk v : volumes) {
+            if (v.readOnly()) {
+                fds.add(new int[] {next++});
+            } else {
+                fds.add(new int[] {next, next + 1});
+                next += 2;
+            }
+        }
+        return fds;
+    }
+
+    /** Each volume as a raw virtio disk with its serial; the agent finds it by that serial and mounts it. */
+    private static void addVolumes(List<String> a, List<VolumeDisk> volumes, boolean jailed) {
+        var fds = volumeFds(volumes);
+        for (int i = 0; i < volumes.size(); i++) {
+            VolumeDisk v = volumes.get(i);
+            int set = FIRST_VOLUME_SET + i;
+            String file = jailed ? "/dev/fdset/" + set + ",file.locking=off" : v.file().toString();
+            a.addAll(List.of("-drive", "id=vol" + i + ",file=" + file + ",format=raw,if=none,discard=unmap" + (v.readOnly() ? ",read-only=on" : ""),
+                    "-device", "virtio-blk-device,drive=vol" + i + ",serial=" + VolumeDisk.serial(i)));
+            if (jailed) {
+                int[] f = fds.get(i);
+                for (int j = 0; j < f.length; j++) {
+                    boolean ro = v.readOnly() || j == 1;
+                    a.addAll(List.of("-add-fd", "fd=" + f[j] + ",set=" + set + ",opaque=vol" + i + (ro ? "-ro" : "-rw")));
+                }
+            }
+        }
     }
 
     String kernelArgs(VmSpec spec) {

@@ -7,6 +7,7 @@ import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.VolumeDisk;
 import dev.bhatti.engine.agent.AgentGuest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -274,14 +275,55 @@ public final class QemuEngine implements Engine {
         Path dir = snapshots.dir(snapshotId);
         VmSpec saved = snapshots.savedSpec(snapshotId);
         SnapshotStore.checkResumable(saved, requested);
-        // the image and tools disk the snapshot was taken with: its memory knows no other
+        // the image and tools disk the snapshot was taken with: its memory knows no other; its volumes are
+        // the server's files, mounted where the guest's memory has them
         VmSpec spec = saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested;
+        var volumes = new ArrayList<VolumeDisk>();
+        for (int i = 0; i < spec.volumes().size(); i++) {
+            volumes.add(new VolumeDisk(spec.volumes().get(i).file(), saved.volumes().get(i).mount(), saved.volumes().get(i).readOnly()));
+        }
+        spec = spec.withVolumes(volumes);
         boot.checkImages(spec);
-        return build(spec, vm -> {
+        VmSpec resumed = spec;
+        return build(resumed, vm -> {
             HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
             HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());
-            restorer.restore(vm, spec.hostname());
+            restorer.restore(vm, resumed.hostname());
         });
+    }
+
+    @Override
+    public List<Path> snapshotVolumes(String snapshotId) throws EngineException {
+        Path dir = snapshots.dir(snapshotId);
+        int n = snapshots.savedSpec(snapshotId).volumes().size();
+        var files = new ArrayList<Path>();
+        for (int i = 0; i < n; i++) files.add(SnapshotStore.volume(dir, i));
+        return files;
+    }
+
+    @Override
+    public <T> T whileStill(String vmId, StillWork<T> work) throws EngineException {
+        QemuVm vm = known(vmId);
+        vm.lifecycle.lock();
+        try {
+            if (vm.state != VmState.RUNNING) return work.run(); // paused, cold or stopped: nothing moves
+            Qmp qmp = vm.qmp();
+            qmp.execute("stop", null); // also flushes what QEMU buffers to the files
+            vm.state = VmState.PAUSED;
+            try {
+                return work.run();
+            } finally {
+                if (!vm.destroying) {
+                    qmp.execute("cont", null);
+                    vm.state = VmState.RUNNING;
+                    GuestClock.correct(vm);
+                }
+            }
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, e.getMessage(), e);
+        } finally {
+            vm.lifecycle.unlock();
+        }
     }
 
     @Override

@@ -43,6 +43,9 @@ final class SnapshotStore {
 
     static Path disk(Path dir) { return dir.resolve(DISK); }
 
+    /** The copy of the VM's volume {@code index} as it was at the snapshot. */
+    static Path volume(Path dir, int index) { return dir.resolve("volume-" + index + ".raw"); }
+
     /** The description of the VM the snapshot was taken of. */
     VmSpec savedSpec(String snapshotId) throws EngineException {
         Path dir = dir(snapshotId);
@@ -63,6 +66,16 @@ final class SnapshotStore {
         if (saved.cpus() != spec.cpus() || saved.memoryMb() != spec.memoryMb() || !saved.tier().equals(spec.tier())) {
             throw new EngineException(Kind.INVALID, "a snapshot resumes with the cpus, memory and image it was taken with ("
                     + saved.cpus() + " cpu, " + saved.memoryMb() + " MB, " + saved.tier() + ")");
+        }
+        if (saved.volumes().size() != spec.volumes().size()) {
+            throw new EngineException(Kind.INVALID, "this snapshot was taken with " + saved.volumes().size()
+                    + " volume(s) and resumes only with as many, in the same order");
+        }
+        for (int i = 0; i < saved.volumes().size(); i++) {
+            if (saved.volumes().get(i).readOnly() != spec.volumes().get(i).readOnly()) {
+                throw new EngineException(Kind.INVALID, "volume " + i + " of this snapshot was attached "
+                        + (saved.volumes().get(i).readOnly() ? "read-only" : "read-write") + " and resumes only so");
+            }
         }
         if ((saved.net() == null) != (spec.net() == null)) {
             throw new EngineException(Kind.INVALID, "this snapshot was taken " + (saved.net() == null ? "without" : "with")

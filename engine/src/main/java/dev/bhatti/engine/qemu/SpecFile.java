@@ -2,6 +2,7 @@ package dev.bhatti.engine.qemu;
 
 import dev.bhatti.engine.GuestNet;
 import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VolumeDisk;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -10,6 +11,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Properties;
 
 /** A VM's {@link VmSpec} on disk beside it: a restore must rebuild exactly the same QEMU command line. */
@@ -31,6 +34,12 @@ final class SpecFile {
             p.setProperty("net.address", spec.net().address());
             p.setProperty("net.gateway", spec.net().gateway());
         }
+        for (int i = 0; i < spec.volumes().size(); i++) {
+            VolumeDisk v = spec.volumes().get(i);
+            p.setProperty("volume." + i + ".file", v.file().toString());
+            p.setProperty("volume." + i + ".mount", v.mount());
+            p.setProperty("volume." + i + ".read_only", Boolean.toString(v.readOnly()));
+        }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
             p.store(w, "bhatti vm");
@@ -49,9 +58,18 @@ final class SpecFile {
             return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
                     Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net,
                     p.getProperty("rootfs") == null ? null : Path.of(p.getProperty("rootfs")),
-                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0);
+                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0, volumes(p));
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static List<VolumeDisk> volumes(Properties p) {
+        var volumes = new ArrayList<VolumeDisk>();
+        for (int i = 0; p.getProperty("volume." + i + ".file") != null; i++) {
+            volumes.add(new VolumeDisk(Path.of(p.getProperty("volume." + i + ".file")), p.getProperty("volume." + i + ".mount"),
+                    Boolean.parseBoolean(p.getProperty("volume." + i + ".read_only"))));
+        }
+        return volumes;
     }
 }

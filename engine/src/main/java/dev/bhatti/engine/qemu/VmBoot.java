@@ -4,6 +4,7 @@ import dev.bhatti.engine.EngineException;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.VolumeDisk;
 import dev.bhatti.engine.agent.AgentClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,10 +33,29 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         Process process = startQemu(vm, extraArgs);
         vm.process = process.toHandle();
         vm.agent = awaitAgent(vm, process);
+        try {
+            mountVolumes(vm);
+        } catch (EngineException e) {
+            // a VM without the data it was given must not run as if it had it
+            vm.closeConnections();
+            VmProcesses.stop(process.toHandle());
+            vm.process = null;
+            jailer.release(vm.paths, vm.id);
+            vm.state = VmState.STOPPED;
+            throw e;
+        }
         vm.state = VmState.RUNNING;
         vm.detail = "";
         exits.watch(vm, process);
         log.info("vm {} running (pid {}, {} cpu, {} MB, {})", vm.id, process.pid(), vm.spec.cpus(), vm.spec.memoryMb(), accelerator.wire());
+    }
+
+    /** Each boot mounts the VM's volumes; after a restore they are mounted already, in the guest's memory. */
+    private static void mountVolumes(QemuVm vm) throws EngineException, InterruptedException {
+        var volumes = vm.spec.volumes();
+        for (int i = 0; i < volumes.size(); i++) {
+            vm.agent.mount(VolumeDisk.serial(i), volumes.get(i).mount(), volumes.get(i).readOnly());
+        }
     }
 
     void checkImages(VmSpec spec) throws EngineException {
@@ -51,6 +71,9 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
             var known = images.tiers();
             throw new EngineException(Kind.INVALID, "no image for tier '" + spec.tier() + "'"
                     + (known.isEmpty() ? "; build one with: bhatti tier build minimal" : "; available: " + String.join(", ", known)));
+        }
+        for (var v : spec.volumes()) {
+            if (!Files.isRegularFile(v.file())) throw new EngineException(Kind.INVALID, "the volume file " + v.file() + " is missing");
         }
         for (Path p : List.of(images.kernel(), images.initramfs())) {
             if (!Files.isRegularFile(p)) {
@@ -102,7 +125,7 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         // The launcher's shell, `ip netns exec` and setsid all exec in place: the pid stays QEMU's. The
         // launcher goes first: it enters the cgroups through the host's /sys, which `ip netns exec`
         // replaces with the namespace's (where the VM's cgroup directories do not exist).
-        argv.addAll(jailer.launcher(id, paths, spec.tools()));
+        argv.addAll(jailer.launcher(id, paths, spec));
         if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
         argv.addAll(jailer.tapOpener(spec));
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs

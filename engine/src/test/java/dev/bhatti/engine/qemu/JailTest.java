@@ -1,6 +1,7 @@
 package dev.bhatti.engine.qemu;
 
 import dev.bhatti.engine.VmSpec;
+import dev.bhatti.engine.VolumeDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -133,12 +134,38 @@ class JailTest {
         var paths = new VmPaths(Files.createDirectories(dir.resolve("vm")));
         Files.writeString(paths.disk(), "disk\n");
         Path tools = Files.writeString(dir.resolve("tools.ext4"), "tools\n");
-        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, tools));
+        var spec = new VmSpec("vm", "vm", 1, 256, "minimal").withImage(dir.resolve("rootfs.ext4"), tools);
+        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, spec));
         argv.addAll(List.of("sh", "-c", "cat <&6; cat <&4; echo x >&6 2>/dev/null || echo read-only"));
         var p = new ProcessBuilder(argv).start();
         var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         assertThat(p.waitFor()).isZero();
         assertThat(out).isEqualTo("tools\ndisk\nread-only\n");
+    }
+
+    @Test
+    void theLauncherOpensVolumesAsQemuCommandNumbersThem() throws Exception {
+        var jailer = new Jailer(JailConfig.defaults(), dir, new Cgroups(List.of()));
+        var paths = new VmPaths(Files.createDirectories(dir.resolve("vm")));
+        Files.writeString(paths.disk(), "disk\n");
+        Path a = Files.writeString(dir.resolve("a vol.raw"), "a\n");
+        Path b = Files.writeString(dir.resolve("b.raw"), "b\n");
+        Path c = Files.writeString(dir.resolve("c.raw"), "c\n");
+        var volumes = List.of(new VolumeDisk(a, "/a", false), new VolumeDisk(b, "/b", true), new VolumeDisk(c, "/c", false));
+        var fds = QemuCommand.volumeFds(volumes);
+        assertThat(fds.stream().map(java.util.Arrays::toString)).containsExactly("[7, 8]", "[9]", "[10, 11]");
+        var spec = new VmSpec("vm", "vm", 1, 256, "minimal").withVolumes(volumes);
+        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, spec));
+        argv.addAll(List.of("bash", "-c", "cat <&8; cat <&9; cat <&11; readlink /proc/self/fd/7 /proc/self/fd/10;"
+                + " echo x >&9 2>/dev/null || echo b-read-only; echo y >&7 && echo a-writable"));
+        var p = new ProcessBuilder(argv).start();
+        var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(p.waitFor()).isZero();
+        assertThat(out).isEqualTo("a\nb\nc\n" + a + "\n" + c + "\nb-read-only\na-writable\n");
+        var qemu = String.join(" ", new QemuCommand("qemu", Accelerator.TCG, 1).argv(spec, paths, new ImageCatalog(dir), true));
+        assertThat(qemu).contains("id=vol0,file=/dev/fdset/3,file.locking=off,format=raw", "fd=7,set=3,opaque=vol0-rw", "fd=8,set=3,opaque=vol0-ro",
+                "id=vol1,file=/dev/fdset/4,file.locking=off,format=raw,if=none,discard=unmap,read-only=on", "fd=9,set=4,opaque=vol1-ro",
+                "fd=10,set=5,opaque=vol2-rw", "serial=bhatti-vol2");
     }
 
     @Test
@@ -148,7 +175,7 @@ class JailTest {
         var jailer = new Jailer(JailConfig.defaults(), dir, new Cgroups(List.of()));
         var paths = new VmPaths(Files.createDirectories(dir.resolve("vm")));
         Files.writeString(paths.disk(), "disk\n");
-        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of(cg1, cg2)), paths, null));
+        var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of(cg1, cg2)), paths, new VmSpec("vm", "vm", 1, 256, "minimal")));
         argv.addAll(List.of("sh", "-c", "echo $$; cat <&4; readlink /proc/self/fd/3"));
         var p = new ProcessBuilder(argv).start();
         var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip().split("\n");

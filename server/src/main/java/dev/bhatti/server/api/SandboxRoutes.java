@@ -38,7 +38,7 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
 
     /** A sandbox as the API shows it. */
     SandboxView view(SandboxRecord s) {
-        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s));
+        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s)).withVolumes(sandboxes.volumes(s));
     }
 
     private Reply create(Call c) throws IOException {

@@ -68,8 +68,16 @@ public final class Quotas {
         if (usedBefore + size > storageBytes(user)) throw storageLimit(user, usedBefore + size);
     }
 
-    /** Bytes the user's snapshots and own images take: one storage limit holds both. */
+    /**
+     * Bytes the user's storage holds: snapshots and own images as they take on disk, volumes at their full
+     * size (a volume may fill up to it at any time). One storage limit holds them all.
+     */
     public long storageUsed(UserRecord user) {
+        return storageUsedBesidesVolumes(user) + (store.volumeMb(user.id()) << 20);
+    }
+
+    /** Bytes the user's snapshots and own images take. */
+    public long storageUsedBesidesVolumes(UserRecord user) {
         return store.snapshots(user.id()).stream().mapToLong(SnapshotRecord::sizeBytes).sum() + store.imageBytes(user.id());
     }
 
@@ -88,14 +96,15 @@ public final class Quotas {
     /** The storage limit refusal, with why. */
     public DomainException storageLimit(UserRecord user, String why) {
         return DomainException.limitReached("storage limit reached (" + (storageUsed(user) >> 20) + " of " + user.maxStorageMb()
-                + " MB used, snapshots and images together): " + why + "; delete a snapshot or an image");
+                + " MB used by snapshots, images and volumes): " + why + "; delete a snapshot, an image or a volume");
     }
 
     private static long storageBytes(UserRecord user) { return (long) user.maxStorageMb() << 20; }
 
     private static DomainException storageLimit(UserRecord user, long bytes) {
         return DomainException.limitReached("storage limit reached (" + (bytes >> 20) + " of " + user.maxStorageMb()
-                + " MB, snapshots and images together); delete a snapshot (bhatti snapshot delete NAME) or an image (bhatti image delete NAME)");
+                + " MB, snapshots, images and volumes together); delete a snapshot (bhatti snapshot delete NAME), an image "
+                + "(bhatti image delete NAME) or a volume (bhatti volume delete NAME)");
     }
 
     /** Whether the user may add a secret named {@code name} (replacing one is always allowed). */

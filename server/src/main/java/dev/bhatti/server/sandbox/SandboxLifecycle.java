@@ -301,18 +301,7 @@ public final class SandboxLifecycle {
         }
     }
 
-    /** Data still in the guest's page cache would be missing from a copy of its disk. */
-    private void flushGuest(SandboxRecord s) {
-        Guest guest = engine.guest(s.id());
-        try {
-            // an image without coreutils (distroless) has the tools disk's busybox
-            if (guest.exec(ExecCommand.of("sync"), ExecListener.NONE).exitCode() == 127) {
-                guest.exec(ExecCommand.of("/opt/bhatti/busybox/sync"), ExecListener.NONE);
-            }
-        } catch (EngineException e) {
-            log.warn("sandbox {}: could not flush its writes before the copy: {}", s.name(), e.getMessage());
-        }
-    }
+    private void flushGuest(SandboxRecord s) { GuestFlush.flush(engine.guest(s.id()), "sandbox " + s.name()); }
 
     // ---------------------------------------------------------------- cooling when idle
 

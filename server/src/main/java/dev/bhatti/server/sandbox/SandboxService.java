@@ -12,6 +12,8 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.VolumeDisk;
+import dev.bhatti.server.volume.VolumeService;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.auth.ApiKeys;
@@ -48,10 +50,12 @@ public final class SandboxService {
     private final SandboxLifecycle lifecycle;
     private final Quotas quotas;
     private final ImageLookup images;
+    private final VolumeService volumes;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
-                          SandboxNetwork network, ImageLookup images) {
+                          SandboxNetwork network, ImageLookup images, VolumeService volumes) {
         this.images = images;
+        this.volumes = volumes;
         this.events = events;
         this.network = network;
         this.store = store;
@@ -71,15 +75,16 @@ public final class SandboxService {
      * written before it is handed over, {@code init} runs once as session "init" (attachable).
      * {@code egress} is all (default) or none; {@code allowHosts} are reachable under none.
      * {@code runEntrypoint} runs the image's ENTRYPOINT and CMD as that session instead of a script;
-     * {@code diskSizeMb} grows the root file system beyond the image's size.
+     * {@code diskSizeMb} grows the root file system beyond the image's size; {@code volumes} are attached
+     * and mounted before the sandbox is handed over.
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
                                 List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
-                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb) {
+                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeService.Requested> volumes) {
 
         public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
                              String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts) {
-            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null);
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null, null);
         }
     }
 
@@ -110,6 +115,7 @@ public final class SandboxService {
         if (userImage != null) config = config.withImage(userImage);
         if (Boolean.TRUE.equals(req.runEntrypoint())) config = config.withEntrypoint(image, userImage);
         int diskMb = Limits.diskMb(req.diskSizeMb());
+        var wanted = volumes.resolve(user, req.volumes()); // an unknown volume or a bad mount path: no sandbox at all
         Optional<SandboxRecord> existing = store.sandbox(user.id(), name).filter(s -> s.name().equals(name));
         if (existing.isPresent()) return new Created(lifecycle.current(existing.get()), true);
         var record = new SandboxRecord(ApiKeys.randomHex(8), user.id(), name, SandboxStatus.STARTING, "", cpus, memoryMb, image,
@@ -118,9 +124,16 @@ public final class SandboxService {
             // lost a race with a concurrent create of the same name: theirs wins, no second VM
             return new Created(store.sandbox(user.id(), name).orElseThrow(), true);
         }
+        List<VolumeDisk> disks;
+        try {
+            disks = volumes.attach(record, wanted);
+        } catch (RuntimeException e) {
+            store.deleteSandbox(record.id());
+            throw e;
+        }
         try {
             GuestNet net = network.attach(record, egress);
-            var spec = new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net).withDiskMb(diskMb);
+            var spec = new VmSpec(record.id(), hostname(name), cpus, memoryMb, image, net).withDiskMb(diskMb).withVolumes(disks);
             VmInfo vm = engine.create(userImage == null ? spec : spec.withImage(userImage.rootfs(), null));
             try {
                 config.apply(engine.guest(record.id()));
@@ -219,6 +232,14 @@ public final class SandboxService {
         }
         // the clone carries the source's secrets in its memory; remember them for a later cold boot
         store.setSandboxSecrets(record.id(), store.sandboxSecrets(snapshot.sourceSandboxId()));
+        VolumeService.Prepared prepared;
+        try {
+            prepared = volumes.prepareResume(user, record, snapshot.id(), engine.snapshotVolumes(snapshot.id()));
+        } catch (EngineException | RuntimeException e) {
+            store.deleteSandbox(record.id());
+            if (e instanceof RuntimeException r) throw r;
+            throw DomainException.conflict("snapshot " + snapshot.name() + " cannot be resumed: " + e.getMessage());
+        }
         try {
             // the clone gets its own address and MAC (the agent readdresses the guest), with the source's egress
             GuestNet net = engine.snapshotHasNetwork(snapshot.id())
@@ -226,7 +247,7 @@ public final class SandboxService {
                             .orElse(Egress.ALL))
                     : null;
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
-                    snapshot.memoryMb(), snapshot.image(), net));
+                    snapshot.memoryMb(), snapshot.image(), net).withVolumes(prepared.disks()));
             lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
             activity.touch(record.id());
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
@@ -235,6 +256,7 @@ public final class SandboxService {
         } catch (EngineException e) {
             network.detach(record.id());
             store.deleteSandbox(record.id());
+            volumes.discard(prepared.created());
             throw switch (e.kind()) {
                 case INVALID -> DomainException.invalid(e.getMessage());
                 case NOT_FOUND -> DomainException.conflict(e.getMessage() + "; delete it with: bhatti snapshot delete " + snapshot.name());
@@ -242,6 +264,7 @@ public final class SandboxService {
             };
         } catch (RuntimeException e) {
             undo(record.id(), e);
+            volumes.discard(prepared.created());
             throw e;
         }
     }
@@ -349,6 +372,11 @@ public final class SandboxService {
         }
         store.deleteSandbox(s.id());
         log.info("removed sandbox {} ({}): {}", s.name(), s.id(), why);
+    }
+
+    /** The sandbox's volumes, in their order. */
+    public List<SandboxView.Volume> volumes(SandboxRecord s) {
+        return store.sandboxVolumes(s.id()).stream().map(a -> new SandboxView.Volume(a.volumeName(), a.mount(), a.readOnly())).toList();
     }
 
     /** What a user sees of the sandbox's network, if it has one. */

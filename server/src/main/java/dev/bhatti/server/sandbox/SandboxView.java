@@ -12,16 +12,24 @@ import java.util.Optional;
  */
 public record SandboxView(String id, String name, String status, String thermal, String detail, int cpus, int memoryMb,
                           String image, String engine, String accelerator, String ip, String egress,
-                          List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt) {
+                          List<String> allowHosts, boolean keepHot, Long diskBytes, String createdAt, List<Volume> volumes) {
+
+    /** A volume attached to the sandbox. */
+    public record Volume(String name, String mount, boolean readOnly) {}
 
     public static SandboxView of(SandboxRecord r, String thermal, Optional<SandboxNetwork.View> net) {
         return new SandboxView(r.id(), r.name(), r.status().wire(), thermal, r.detail(), r.cpus(), r.memoryMb(), r.image(), r.engine(),
                 r.accelerator(), net.map(n -> n.ip()).orElse(null), net.map(n -> n.egress()).orElse(null),
-                net.map(n -> n.allowHosts()).orElse(null), r.keepHot(), null, r.createdAt().toString());
+                net.map(n -> n.allowHosts()).orElse(null), r.keepHot(), null, r.createdAt().toString(), List.of());
     }
 
     public SandboxView withDiskBytes(long bytes) {
         return new SandboxView(id, name, status, thermal, detail, cpus, memoryMb, image, engine, accelerator, ip, egress, allowHosts,
-                keepHot, bytes, createdAt);
+                keepHot, bytes, createdAt, volumes);
+    }
+
+    public SandboxView withVolumes(List<Volume> volumes) {
+        return new SandboxView(id, name, status, thermal, detail, cpus, memoryMb, image, engine, accelerator, ip, egress, allowHosts,
+                keepHot, diskBytes, createdAt, List.copyOf(volumes));
     }
 }

@@ -9,6 +9,7 @@ import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SnapshotRecord;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
+import dev.bhatti.server.volume.VolumeService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,10 @@ public final class SnapshotService {
     /** Resumes read a snapshot's files, delete removes them: one snapshot is never both at once. */
     private final Map<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
 
-    public SnapshotService(Store store, Engine engine, SandboxService sandboxes) {
+    private final VolumeService volumes;
+
+    public SnapshotService(Store store, Engine engine, SandboxService sandboxes, VolumeService volumes) {
+        this.volumes = volumes;
         this.store = store;
         this.engine = engine;
         this.sandboxes = sandboxes;
@@ -58,6 +62,7 @@ public final class SnapshotService {
                 deleteFiles(record.id());
                 throw e;
             }
+            volumes.recordSnapshot(record.id(), s.id());
             store.markSnapshotReady(record.id(), size);
             log.info("snapshot {} of sandbox {} taken ({} KiB)", name, s.name(), size / 1024);
             return record.ready(size);

@@ -42,4 +42,14 @@ final class Rows {
         return new ImageRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("source"),
                 rs.getString("digest"), rs.getLong("size_bytes"), rs.getString("config"), Instant.parse(rs.getString("created_at")));
     }
+
+    static VolumeRecord volume(ResultSet rs) throws SQLException {
+        return new VolumeRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getInt("size_mb"),
+                rs.getString("status"), rs.getLong("generation"), rs.getString("source"), Instant.parse(rs.getString("created_at")));
+    }
+
+    static VolumeAttachment attachment(ResultSet rs) throws SQLException {
+        return new VolumeAttachment(rs.getString("volume_id"), rs.getString("volume_name"), rs.getString("sandbox_id"),
+                rs.getString("sandbox_name"), rs.getInt("position"), rs.getString("mount"), rs.getInt("read_only") == 1);
+    }
 }

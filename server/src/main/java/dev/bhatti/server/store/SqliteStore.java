@@ -159,6 +159,7 @@ public final class SqliteStore implements Store {
             db.update("DELETE FROM sandbox_networks WHERE sandbox_id = ?", sandboxId);
             db.update("DELETE FROM publish_rules WHERE sandbox_id = ?", sandboxId);
             db.update("DELETE FROM shell_tokens WHERE sandbox_id = ?", sandboxId);
+            db.update("DELETE FROM volume_attachments WHERE sandbox_id = ?", sandboxId);
             return db.update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
         });
     }
@@ -362,7 +363,10 @@ public final class SqliteStore implements Store {
 
     @Override
     public void deleteSnapshot(String snapshotId) {
-        db.query(() -> db.update("DELETE FROM snapshots WHERE id = ?", snapshotId));
+        db.transaction(() -> {
+            db.update("DELETE FROM snapshot_volumes WHERE snapshot_id = ?", snapshotId);
+            return db.update("DELETE FROM snapshots WHERE id = ?", snapshotId);
+        });
     }
 
     @Override
@@ -440,6 +444,141 @@ public final class SqliteStore implements Store {
     public long imageBytes(String userId) {
         return db.query(() -> db.one("SELECT COALESCE(SUM(size_bytes), 0) FROM images WHERE user_id = ?", rs -> rs.getLong(1), userId)
                 .orElse(0L));
+    }
+
+    @Override
+    public VolumeInsert insertVolume(VolumeRecord v, long maxTotalMb) {
+        return db.query(() -> {
+            try {
+                int rows = db.update("INSERT INTO volumes (id, user_id, name, size_mb, status, generation, source, created_at) "
+                        + "SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT COALESCE(SUM(size_mb), 0) FROM volumes WHERE user_id = ?) + ? <= ?",
+                        v.id(), v.userId(), v.name(), v.sizeMb(), v.status(), v.generation(), v.source(), v.createdAt().toString(),
+                        v.userId(), v.sizeMb(), maxTotalMb);
+                return rows == 1 ? VolumeInsert.INSERTED : VolumeInsert.OVER_LIMIT;
+            } catch (SQLException e) {
+                if (Jdbc.isUniqueViolation(e)) return VolumeInsert.NAME_TAKEN;
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public void markVolumeReady(String volumeId) {
+        db.query(() -> db.update("UPDATE volumes SET status = 'ready' WHERE id = ?", volumeId));
+    }
+
+    @Override
+    public Optional<VolumeRecord> volume(String userId, String name) {
+        return db.query(() -> db.one("SELECT * FROM volumes WHERE user_id = ? AND name = ?", Rows::volume, userId, name));
+    }
+
+    @Override
+    public Optional<VolumeRecord> volumeById(String volumeId) {
+        return db.query(() -> db.one("SELECT * FROM volumes WHERE id = ?", Rows::volume, volumeId));
+    }
+
+    @Override
+    public List<VolumeRecord> volumes(String userId) {
+        return db.query(() -> db.many("SELECT * FROM volumes WHERE user_id = ? ORDER BY name", Rows::volume, userId));
+    }
+
+    @Override
+    public List<VolumeRecord> allVolumes() {
+        return db.query(() -> db.many("SELECT * FROM volumes ORDER BY user_id, name", Rows::volume));
+    }
+
+    @Override
+    public long volumeMb(String userId) {
+        return db.query(() -> db.one("SELECT COALESCE(SUM(size_mb), 0) FROM volumes WHERE user_id = ?", rs -> rs.getLong(1), userId).orElse(0L));
+    }
+
+    @Override
+    public boolean resizeVolume(String volumeId, int sizeMb, long maxTotalMb) {
+        return db.query(() -> db.update("UPDATE volumes SET size_mb = ?, generation = generation + 1 WHERE id = ? AND "
+                + "(SELECT COALESCE(SUM(size_mb), 0) FROM volumes v WHERE v.user_id = volumes.user_id AND v.id <> volumes.id) + ? <= ?",
+                sizeMb, volumeId, sizeMb, maxTotalMb) == 1);
+    }
+
+    @Override
+    public void bumpVolumeGeneration(String volumeId) {
+        db.query(() -> db.update("UPDATE volumes SET generation = generation + 1 WHERE id = ?", volumeId));
+    }
+
+    @Override
+    public boolean deleteVolume(String volumeId) {
+        return db.query(() -> db.update("DELETE FROM volumes WHERE id = ? AND NOT EXISTS "
+                + "(SELECT 1 FROM volume_attachments WHERE volume_id = ?)", volumeId, volumeId) == 1);
+    }
+
+    private static final String ATTACHMENTS = "SELECT a.*, v.name AS volume_name, s.name AS sandbox_name FROM volume_attachments a "
+            + "JOIN volumes v ON v.id = a.volume_id JOIN sandboxes s ON s.id = a.sandbox_id ";
+
+    @Override
+    public List<VolumeAttachment> volumeAttachments(String volumeId) {
+        return db.query(() -> db.many(ATTACHMENTS + "WHERE a.volume_id = ? ORDER BY s.name", Rows::attachment, volumeId));
+    }
+
+    @Override
+    public List<VolumeAttachment> sandboxVolumes(String sandboxId) {
+        return db.query(() -> db.many(ATTACHMENTS + "WHERE a.sandbox_id = ? ORDER BY a.position", Rows::attachment, sandboxId));
+    }
+
+    @Override
+    public Optional<String> attachVolumes(String sandboxId, List<VolumeAttachment> attachments) {
+        try {
+            return db.transaction(() -> {
+                for (VolumeAttachment a : attachments) {
+                    var volume = db.one("SELECT * FROM volumes WHERE id = ?", Rows::volume, a.volumeId());
+                    if (volume.isEmpty() || !volume.get().status().equals(VolumeRecord.READY)) {
+                        throw new Refused("volume " + a.volumeName() + " is " + (volume.isEmpty() ? "gone" : "still being made; try again in a moment"));
+                    }
+                    var others = db.many(ATTACHMENTS + "WHERE a.volume_id = ?", Rows::attachment, a.volumeId());
+                    for (VolumeAttachment o : others) {
+                        if (!o.readOnly() || !a.readOnly()) {
+                            throw new Refused("volume " + a.volumeName() + " is attached " + (o.readOnly() ? "read-only" : "read-write")
+                                    + " to sandbox " + o.sandboxName() + (a.readOnly() ? "" : "; a read-write volume is attached to one sandbox at a time")
+                                    + (o.readOnly() ? "" : "; attach it read-only (:ro) only once that sandbox is destroyed"));
+                        }
+                    }
+                    db.update("INSERT INTO volume_attachments (volume_id, sandbox_id, position, mount, read_only) VALUES (?, ?, ?, ?, ?)",
+                            a.volumeId(), sandboxId, a.position(), a.mount(), a.readOnly() ? 1 : 0);
+                    if (!a.readOnly()) db.update("UPDATE volumes SET generation = generation + 1 WHERE id = ?", a.volumeId());
+                }
+                return Optional.<String>empty();
+            });
+        } catch (Refused r) {
+            return Optional.of(r.getMessage());
+        }
+    }
+
+    /** Rolls an attach back with its reason. */
+    private static final class Refused extends RuntimeException {
+        Refused(String why) { super(why, null, false, false); }
+    }
+
+    @Override
+    public void detachVolumes(String sandboxId) {
+        db.query(() -> db.update("DELETE FROM volume_attachments WHERE sandbox_id = ?", sandboxId));
+    }
+
+    @Override
+    public void setSnapshotVolumes(String snapshotId, List<SnapshotVolume> volumes) {
+        db.transaction(() -> {
+            db.update("DELETE FROM snapshot_volumes WHERE snapshot_id = ?", snapshotId);
+            for (SnapshotVolume v : volumes) {
+                db.update("INSERT INTO snapshot_volumes (snapshot_id, position, volume_id, volume_name, generation, mount, read_only) "
+                        + "VALUES (?, ?, ?, ?, ?, ?, ?)", snapshotId, v.position(), v.volumeId(), v.volumeName(), v.generation(), v.mount(),
+                        v.readOnly() ? 1 : 0);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public List<SnapshotVolume> snapshotVolumes(String snapshotId) {
+        return db.query(() -> db.many("SELECT * FROM snapshot_volumes WHERE snapshot_id = ? ORDER BY position", rs -> new SnapshotVolume(
+                rs.getInt("position"), rs.getString("volume_id"), rs.getString("volume_name"), rs.getLong("generation"),
+                rs.getString("mount"), rs.getInt("read_only") == 1), snapshotId));
     }
 
     @Override

@@ -164,6 +164,56 @@ public interface Store extends AutoCloseable {
     /** Bytes the user's own images take. */
     long imageBytes(String userId);
 
+    /** What {@link #insertVolume} did. */
+    enum VolumeInsert { INSERTED, NAME_TAKEN, OVER_LIMIT }
+
+    /**
+     * Adds a volume's row if the user's volumes, counting it, add up to at most {@code maxTotalMb}; nothing
+     * is written unless INSERTED. One statement: concurrent creates cannot pass the limit together.
+     */
+    VolumeInsert insertVolume(VolumeRecord volume, long maxTotalMb);
+
+    void markVolumeReady(String volumeId);
+
+    Optional<VolumeRecord> volume(String userId, String name);
+
+    Optional<VolumeRecord> volumeById(String volumeId);
+
+    List<VolumeRecord> volumes(String userId);
+
+    List<VolumeRecord> allVolumes();
+
+    /** MB the user's volumes are sized to in all. */
+    long volumeMb(String userId);
+
+    /** Records a new size (and a new generation) if the user's volumes then add up to at most {@code maxTotalMb}. */
+    boolean resizeVolume(String volumeId, int sizeMb, long maxTotalMb);
+
+    /** The volume's contents were replaced (a restore): a snapshot's view of it is stale. */
+    void bumpVolumeGeneration(String volumeId);
+
+    /** Removes the volume's row unless it is attached; false if attached (nothing written). */
+    boolean deleteVolume(String volumeId);
+
+    /** The volume's attachments, with their sandboxes' names. */
+    List<VolumeAttachment> volumeAttachments(String volumeId);
+
+    /** The sandbox's volumes in their order. */
+    List<VolumeAttachment> sandboxVolumes(String sandboxId);
+
+    /**
+     * Attaches the volumes to the sandbox, all or none: a read-write one only if it has no attachment, a
+     * read-only one only if it has no read-write attachment, and only ready ones; a read-write attach starts
+     * a new generation. Returns why not, or empty when attached.
+     */
+    Optional<String> attachVolumes(String sandboxId, List<VolumeAttachment> attachments);
+
+    void detachVolumes(String sandboxId);
+
+    void setSnapshotVolumes(String snapshotId, List<SnapshotVolume> volumes);
+
+    List<SnapshotVolume> snapshotVolumes(String snapshotId);
+
     @Override
     void close();
 }

@@ -10,6 +10,7 @@ import dev.bhatti.engine.ExecResult;
 import dev.bhatti.engine.FileListing;
 import dev.bhatti.engine.FileSink;
 import dev.bhatti.engine.Guest;
+import dev.bhatti.engine.VolumeDisk;
 import dev.bhatti.engine.GuestFile;
 import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.ReadRange;
@@ -193,6 +194,24 @@ public final class InMemoryEngine implements Engine {
     }
 
     @Override public boolean snapshotHasNetwork(String snapshotId) { return false; }
+
+    /** No copies here: the volume files the snapshot's VM had (enough for the logic above the engine). */
+    @Override
+    public List<Path> snapshotVolumes(String snapshotId) throws EngineException {
+        VmSpec spec = snapshots.get(snapshotId);
+        if (spec == null) throw new EngineException(Kind.NOT_FOUND, "snapshot " + snapshotId + " is missing");
+        return spec.volumes().stream().map(VolumeDisk::file).toList();
+    }
+
+    @Override
+    public <T> T whileStill(String vmId, StillWork<T> work) throws EngineException {
+        known(vmId);
+        try {
+            return work.run();
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, e.getMessage(), e);
+        }
+    }
 
     @Override
     public void deleteSnapshot(String snapshotId) throws EngineException {

@@ -1,5 +1,8 @@
 package dev.bhatti.server.testing;
 
+import dev.bhatti.server.volume.VolumeFiles;
+import dev.bhatti.server.volume.VolumeService;
+
 import dev.bhatti.server.auth.UserAdmin;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.net.SandboxNetwork;
@@ -31,6 +34,7 @@ public final class Services implements AutoCloseable {
     public final SecretService secrets;
     public final SandboxService sandboxes;
     public final SnapshotService snapshots;
+    public final VolumeService volumes;
 
     public Services(Path dir) {
         store = SqliteStore.open(dir.resolve("state.db"));
@@ -41,8 +45,9 @@ public final class Services implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE);
-        snapshots = new SnapshotService(store, engine, sandboxes);
+        volumes = new VolumeService(store, engine, new VolumeFiles(dir.resolve("volumes")));
+        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE, volumes);
+        snapshots = new SnapshotService(store, engine, sandboxes, volumes);
     }
 
     /** A user with room for {@code maxSandboxes} sandboxes of up to 4 vCPUs and 4 GB in all, and 3 snapshots. */

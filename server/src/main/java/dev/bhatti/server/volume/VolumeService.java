@@ -1,0 +1,431 @@
+package dev.bhatti.server.volume;
+
+import dev.bhatti.engine.Engine;
+import dev.bhatti.engine.EngineException;
+import dev.bhatti.engine.VmInfo;
+import dev.bhatti.engine.VmState;
+import dev.bhatti.engine.VolumeDisk;
+import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.quota.Quotas;
+import dev.bhatti.server.sandbox.GuestFlush;
+import dev.bhatti.server.sandbox.Limits;
+import dev.bhatti.server.store.SandboxRecord;
+import dev.bhatti.server.store.SnapshotVolume;
+import dev.bhatti.server.store.Store;
+import dev.bhatti.server.store.UserRecord;
+import dev.bhatti.server.store.VolumeAttachment;
+import dev.bhatti.server.store.VolumeRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Users' volumes: ext4 file systems that outlive sandboxes, attached at create as extra disks and mounted
+ * by the guest agent. A read-write volume is attached to one sandbox at a time, a read-only one to any
+ * number (and then to none read-write). Volumes count against the user's storage with snapshots and
+ * images. Changes that need the volume detached (resize, restore, delete) claim it in the store first, so
+ * a create cannot attach it meanwhile.
+ */
+public final class VolumeService {
+    private static final Logger log = LoggerFactory.getLogger(VolumeService.class);
+    public static final int MAX_SIZE_MB = 1 << 20;
+    /** Where a volume must not hide what the guest needs to run (or what the sandbox's tools are). */
+    private static final List<String> SYSTEM_DIRS = List.of("/", "/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/run", "/tmp", "/etc",
+            "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/usr", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/local", "/usr/local/bin",
+            "/boot", "/root", "/var", "/var/lib", "/opt", "/opt/bhatti", "/home", "/home/lohar");
+
+    /** A volume a create asks for: {@code readOnly} null means read-write. */
+    public record Requested(String name, String mount, Boolean readOnly) {}
+
+    /** A requested volume found and its mount checked. */
+    public record Resolved(VolumeRecord volume, String mount, boolean readOnly) {}
+
+    /** The volumes a resumed snapshot gets: the disks in order and the volumes made for it. */
+    public record Prepared(List<VolumeDisk> disks, List<VolumeRecord> created) {}
+
+    private final Store store;
+    private final Engine engine;
+    private final VolumeFiles files;
+    private final Quotas quotas;
+    /** One file operation (check, copy) at a time per volume. */
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
+
+    public VolumeService(Store store, Engine engine, VolumeFiles files) {
+        this.store = store;
+        this.engine = engine;
+        this.files = files;
+        this.quotas = new Quotas(store);
+    }
+
+    public Path file(VolumeRecord v) { return files.file(v.userId(), v.id()); }
+
+    public VolumeRecord create(UserRecord user, String name, Integer sizeMb) {
+        if (name == null) throw DomainException.invalid("name is required");
+        Limits.name(name);
+        int size = size(sizeMb, user);
+        var v = insert(user, name, size, "empty");
+        try {
+            files.create(file(v), size, name);
+            store.markVolumeReady(v.id());
+        } catch (RuntimeException e) {
+            store.deleteVolume(v.id());
+            throw e;
+        }
+        log.info("volume {} of {} created ({} MB)", name, user.name(), size);
+        return store.volumeById(v.id()).orElseThrow();
+    }
+
+    public List<VolumeRecord> list(UserRecord user) { return store.volumes(user.id()); }
+
+    public VolumeRecord get(UserRecord user, String name) {
+        return store.volume(user.id(), name == null ? "" : name)
+                .orElseThrow(() -> DomainException.notFound("volume not found: " + Limits.printable(name)
+                        + "; your volumes: bhatti volume list"));
+    }
+
+    public List<VolumeAttachment> attachments(VolumeRecord v) { return store.volumeAttachments(v.id()); }
+
+    /** Bytes of the volume's file actually written (it is sparse). */
+    public long usedBytes(VolumeRecord v) { return VolumeFiles.allocated(file(v)); }
+
+    public void delete(UserRecord user, String name) {
+        VolumeRecord v = get(user, name);
+        refuseIfAttached(v, "delete");
+        withLock(v, () -> {
+            if (!store.deleteVolume(v.id())) refuseIfAttached(v, "delete"); // attached meanwhile
+            files.delete(file(v));
+            return null;
+        });
+        log.info("volume {} of {} deleted", v.name(), user.name());
+    }
+
+    /** Grows the volume and its file system; only while it is attached nowhere. */
+    public VolumeRecord resize(UserRecord user, String name, Integer sizeMb) {
+        VolumeRecord v = get(user, name);
+        int size = size(sizeMb, user);
+        if (size < v.sizeMb()) {
+            throw DomainException.invalid("volumes only grow: " + v.name() + " is " + v.sizeMb() + " MB, asked " + size + " MB");
+        }
+        if (size == v.sizeMb()) return v;
+        refuseIfAttached(v, "resize");
+        return withLock(v, () -> {
+            refuseIfAttached(v, "resize");
+            if (!store.resizeVolume(v.id(), size, volumeLimitMb(user))) {
+                throw quotas.storageLimit(user, "growing " + v.name() + " by " + (size - v.sizeMb()) + " MB does not fit");
+            }
+            try {
+                files.grow(file(v), size);
+            } catch (RuntimeException e) {
+                store.resizeVolume(v.id(), v.sizeMb(), Long.MAX_VALUE); // the file system kept its size
+                throw e;
+            }
+            log.info("volume {} of {} resized {} -> {} MB", v.name(), user.name(), v.sizeMb(), size);
+            return store.volumeById(v.id()).orElseThrow();
+        });
+    }
+
+    /** A new volume with the contents of {@code name} now (consistent even while a sandbox writes it). */
+    public VolumeRecord cloneVolume(UserRecord user, String name, String newName) {
+        VolumeRecord source = get(user, name);
+        if (newName == null) throw DomainException.invalid("name of the clone is required (--name)");
+        Limits.name(newName);
+        var copy = insert(user, newName, source.sizeMb(), "clone of " + source.name());
+        try {
+            withConsistentFile(source, f -> {
+                files.copy(f, file(copy));
+                return null;
+            });
+            store.markVolumeReady(copy.id());
+        } catch (RuntimeException e) {
+            files.delete(file(copy));
+            store.deleteVolume(copy.id());
+            throw e;
+        }
+        log.info("volume {} of {} cloned to {}", source.name(), user.name(), newName);
+        return store.volumeById(copy.id()).orElseThrow();
+    }
+
+    /**
+     * Runs {@code work} on a file holding the volume's contents at one moment: the volume's own file when
+     * no sandbox writes it, else a copy taken while the writer's guest is synced and its vCPUs stand still
+     * (removed afterwards).
+     */
+    public <T> T withConsistentFile(VolumeRecord v, FileWork<T> work) {
+        return withLock(v, () -> {
+            var writer = store.volumeAttachments(v.id()).stream().filter(a -> !a.readOnly()).findFirst();
+            if (writer.isEmpty()) return work.run(file(v));
+            String sandboxId = writer.get().sandboxId();
+            Path staging = file(v).resolveSibling(v.id() + ".snapshot");
+            try {
+                boolean running = engine.info(sandboxId).map(VmInfo::state).orElse(null) == VmState.RUNNING;
+                if (running) GuestFlush.flush(engine.guest(sandboxId), "sandbox " + writer.get().sandboxName());
+                engine.whileStill(sandboxId, () -> {
+                    files.copy(file(v), staging);
+                    return null;
+                });
+                return work.run(staging);
+            } catch (EngineException e) {
+                throw DomainException.failed("could not take a consistent copy of volume " + v.name() + ": " + e.getMessage());
+            } finally {
+                VolumeFiles.deleteQuietly(staging);
+            }
+        });
+    }
+
+    @FunctionalInterface
+    public interface FileWork<T> {
+        T run(Path file);
+    }
+
+    // ---------------------------------------------------------------- attaching at create
+
+    /** Finds the volumes a create asks for and checks where they go; nothing is written. */
+    public List<Resolved> resolve(UserRecord user, List<Requested> requested) {
+        if (requested == null || requested.isEmpty()) return List.of();
+        if (requested.size() > VolumeDisk.MAX_PER_VM) {
+            throw DomainException.invalid("at most " + VolumeDisk.MAX_PER_VM + " volumes per sandbox, asked " + requested.size());
+        }
+        var resolved = new ArrayList<Resolved>();
+        var mounts = new HashSet<String>();
+        var names = new HashSet<String>();
+        for (Requested r : requested) {
+            if (r == null || r.name() == null || r.mount() == null) throw DomainException.invalid("each volume needs a name and a mount path");
+            String mount = mountPath(r.mount());
+            for (String m : mounts) {
+                if (m.equals(mount) || mount.startsWith(m + "/") || m.startsWith(mount + "/")) {
+                    throw DomainException.invalid("volume mount paths must not overlap: " + m + " and " + mount);
+                }
+            }
+            mounts.add(mount);
+            if (!names.add(r.name())) throw DomainException.invalid("volume " + Limits.printable(r.name()) + " is asked for twice");
+            resolved.add(new Resolved(get(user, r.name()), mount, Boolean.TRUE.equals(r.readOnly())));
+        }
+        return resolved;
+    }
+
+    /** A mount path a volume may take: absolute, plain, and not a directory the guest's system needs. */
+    static String mountPath(String path) {
+        if (!path.startsWith("/")) throw DomainException.invalid("a volume's mount path must be absolute, got '" + Limits.printable(path) + "'");
+        if (path.length() > 200) throw DomainException.invalid("a volume's mount path must be at most 200 characters");
+        if (!path.matches("[A-Za-z0-9._/@+-]+")) {
+            throw DomainException.invalid("a volume's mount path may hold letters, digits and . _ - @ + / only, got '" + Limits.printable(path) + "'");
+        }
+        for (String part : path.split("/")) {
+            if (part.equals("..") || part.equals(".")) throw DomainException.invalid("a volume's mount path must not contain . or .. parts: " + path);
+        }
+        String normal = path.replaceAll("/+", "/");
+        if (normal.length() > 1 && normal.endsWith("/")) normal = normal.substring(0, normal.length() - 1);
+        if (SYSTEM_DIRS.contains(normal) || normal.startsWith("/proc/") || normal.startsWith("/sys/") || normal.startsWith("/dev/")) {
+            throw DomainException.invalid("a volume cannot be mounted at " + normal + ": the guest's system needs it; use a directory like /data or /workspace/db");
+        }
+        return normal;
+    }
+
+    /**
+     * Attaches the volumes to a sandbox whose row exists: refused with 409 when a read-write one is in use
+     * or a read-only one is being written. Volumes attached nowhere else are checked (an unclean stop
+     * leaves a journal a read-only mount cannot replay). Returns the disks for the VM, in order.
+     */
+    public List<VolumeDisk> attach(SandboxRecord sandbox, List<Resolved> resolved) {
+        if (resolved.isEmpty()) return List.of();
+        var rows = new ArrayList<VolumeAttachment>();
+        for (int i = 0; i < resolved.size(); i++) {
+            Resolved r = resolved.get(i);
+            rows.add(new VolumeAttachment(r.volume().id(), r.volume().name(), sandbox.id(), sandbox.name(), i, r.mount(), r.readOnly()));
+        }
+        store.attachVolumes(sandbox.id(), rows).ifPresent(why -> { throw DomainException.conflict(why); });
+        try {
+            var disks = new ArrayList<VolumeDisk>();
+            for (Resolved r : resolved) {
+                if (store.volumeAttachments(r.volume().id()).size() == 1) checkFileSystem(r.volume());
+                disks.add(new VolumeDisk(file(r.volume()), r.mount(), r.readOnly()));
+            }
+            return disks;
+        } catch (RuntimeException e) {
+            store.detachVolumes(sandbox.id());
+            throw e;
+        }
+    }
+
+    private void checkFileSystem(VolumeRecord v) {
+        withLock(v, () -> {
+            try {
+                files.check(file(v), false);
+            } catch (IOException e) {
+                throw DomainException.failed("volume " + v.name() + ": " + e.getMessage());
+            }
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** Remembers which volumes a named snapshot carries (their copies are in its files). */
+    public void recordSnapshot(String snapshotId, String sandboxId) {
+        var volumes = new ArrayList<SnapshotVolume>();
+        for (VolumeAttachment a : store.sandboxVolumes(sandboxId)) {
+            long generation = store.volumeById(a.volumeId()).map(VolumeRecord::generation).orElse(-1L);
+            volumes.add(new SnapshotVolume(a.position(), a.volumeId(), a.volumeName(), generation, a.mount(), a.readOnly()));
+        }
+        if (!volumes.isEmpty()) store.setSnapshotVolumes(snapshotId, volumes);
+    }
+
+    /**
+     * The volumes of a sandbox resumed from a snapshot, whose row exists. A read-only volume unchanged
+     * since the snapshot (same generation) is attached again; every other becomes a new volume of the
+     * user, {@code <volume>-<sandbox>}, made from the snapshot's copy, so the clone sees exactly the
+     * files its memory remembers and the original volume is never overwritten.
+     */
+    public Prepared prepareResume(UserRecord user, SandboxRecord sandbox, String snapshotId, List<Path> copies) {
+        var saved = store.snapshotVolumes(snapshotId);
+        if (saved.size() != copies.size()) {
+            throw DomainException.failed("snapshot " + snapshotId + " has " + copies.size() + " volume copies but records " + saved.size());
+        }
+        var created = new ArrayList<VolumeRecord>();
+        var resolved = new ArrayList<Resolved>();
+        try {
+            for (int i = 0; i < saved.size(); i++) {
+                SnapshotVolume s = saved.get(i);
+                Optional<VolumeRecord> original = store.volumeById(s.volumeId());
+                boolean reuse = s.readOnly() && original.isPresent() && original.get().generation() == s.generation()
+                        && original.get().status().equals(VolumeRecord.READY);
+                if (reuse) {
+                    resolved.add(new Resolved(original.get(), s.mount(), true));
+                    continue;
+                }
+                Path copy = copies.get(i);
+                int sizeMb = (int) Math.max(1, sizeOf(copy) >> 20);
+                var v = insert(user, freeName(user, s.volumeName(), sandbox.name()), sizeMb, "snapshot copy of " + s.volumeName());
+                created.add(v);
+                files.copy(copy, file(v));
+                store.markVolumeReady(v.id());
+                resolved.add(new Resolved(store.volumeById(v.id()).orElseThrow(), s.mount(), s.readOnly()));
+            }
+            return new Prepared(attach(sandbox, resolved), created);
+        } catch (RuntimeException e) {
+            discard(created);
+            throw e;
+        }
+    }
+
+    /** Removes volumes made for a resume that failed (their attachments went with the sandbox's row). */
+    public void discard(List<VolumeRecord> created) {
+        for (VolumeRecord v : created) {
+            try {
+                if (store.deleteVolume(v.id())) files.delete(file(v));
+            } catch (RuntimeException e) {
+                log.warn("could not remove volume {} made for a failed resume: {}", v.name(), e.getMessage());
+            }
+        }
+    }
+
+    private String freeName(UserRecord user, String volume, String sandbox) {
+        String name = trim(volume + "-" + sandbox);
+        if (store.volume(user.id(), name).isEmpty()) return name;
+        return trim(volume) + "-" + ApiKeys.randomHex(3);
+    }
+
+    private static String trim(String name) { return name.length() > 56 ? name.substring(0, 56) : name; }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            throw DomainException.failed("the snapshot's volume copy " + file.getFileName() + " is unreadable: " + e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- start
+
+    /**
+     * At daemon start: volumes whose file was being made when the last daemon died are removed; files no
+     * row names are removed. Attachments went with their sandboxes' rows.
+     */
+    public void reconcile() {
+        var known = new HashSet<Path>();
+        for (VolumeRecord v : store.allVolumes()) {
+            Path f = file(v);
+            if (v.status().equals(VolumeRecord.READY) && Files.exists(f)) {
+                known.add(f);
+                continue;
+            }
+            if (v.status().equals(VolumeRecord.READY)) {
+                log.warn("volume {} ({}) has no file {}; it stays listed, and attaching it fails until it is deleted", v.name(), v.id(), f);
+                continue;
+            }
+            if (store.deleteVolume(v.id())) {
+                files.delete(f);
+                log.info("removed volume {} ({}): the daemon stopped while it was being made", v.name(), v.id());
+            }
+        }
+        for (Path f : files.files()) {
+            if (known.contains(f)) continue;
+            VolumeFiles.deleteQuietly(f);
+            log.info("removed volume file {} that no volume names", f);
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** The row of a new volume (status creating) if the user's storage holds it. */
+    private VolumeRecord insert(UserRecord user, String name, int sizeMb, String source) {
+        var v = new VolumeRecord(ApiKeys.randomHex(8), user.id(), name, sizeMb, VolumeRecord.CREATING, 0, source,
+                Instant.now().truncatedTo(ChronoUnit.MILLIS));
+        return switch (store.insertVolume(v, volumeLimitMb(user))) {
+            case INSERTED -> v;
+            case NAME_TAKEN -> throw DomainException.conflict("volume " + name + " exists already; pick another name or delete it first");
+            case OVER_LIMIT -> throw quotas.storageLimit(user, "a volume of " + sizeMb + " MB does not fit");
+        };
+    }
+
+    /** MB the user's volumes may add up to: the storage limit less what snapshots and images take. */
+    private long volumeLimitMb(UserRecord user) {
+        return user.maxStorageMb() - (quotas.storageUsedBesidesVolumes(user) + (1 << 20) - 1 >> 20);
+    }
+
+    private static int size(Integer sizeMb, UserRecord user) {
+        if (sizeMb == null) throw DomainException.invalid("size_mb is required (a volume's size in MB, like 10240 for 10 GB)");
+        if (sizeMb < 1) throw DomainException.invalid("size_mb must be at least 1, got " + sizeMb);
+        int max = Math.min(MAX_SIZE_MB, user.maxStorageMb());
+        if (sizeMb > max) {
+            throw DomainException.invalid("size_mb " + sizeMb + " is over " + (max == user.maxStorageMb() ? "your storage limit of " : "the largest volume, ")
+                    + max + " MB");
+        }
+        if (sizeMb < 8) throw DomainException.invalid("a volume must be at least 8 MB (ext4 needs room for its journal), got " + sizeMb);
+        return sizeMb;
+    }
+
+    private void refuseIfAttached(VolumeRecord v, String what) {
+        var attached = store.volumeAttachments(v.id());
+        if (!attached.isEmpty()) {
+            throw DomainException.conflict("cannot " + what + " volume " + v.name() + ": it is attached to sandbox "
+                    + String.join(", ", attached.stream().map(VolumeAttachment::sandboxName).toList())
+                    + "; destroy that sandbox first (the volume stays)");
+        }
+    }
+
+    private interface Locked<T> { T run(); }
+
+    private <T> T withLock(VolumeRecord v, Locked<T> work) {
+        var lock = locks.computeIfAbsent(v.id(), k -> new ReentrantLock());
+        lock.lock();
+        try {
+            return work.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+}
