@@ -11,7 +11,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.regex.Pattern;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,15 +46,25 @@ final class SandboxCommands {
         @Option(names = "--allow-host", paramLabel = "HOST", description = "Reachable even with --egress none: IPv4, CIDR or host name "
                 + "(a name also opens its subdomains, for the addresses the sandbox resolves; private ranges only if the server allows them; repeatable)")
         List<String> allowHosts;
+        @Option(names = "--volume", paramLabel = "NAME:PATH[:ro]", description = {"Attach volume NAME, mounted at PATH (repeatable);",
+                ":ro attaches it read-only (many sandboxes may share it so); see bhatti volume"})
+        List<String> volumes;
 
-        /** 8G, 8192M, 8192 (MB) as MB. */
-        static int diskMb(String size) throws CliException {
-            var m = Pattern.compile("(\\d{1,7})([MmGg]?)[Bb]?").matcher(size.strip());
-            if (!m.matches()) throw new CliException("--disk must be a size like 8G or 2048M, got " + size);
-            long mb = Long.parseLong(m.group(1)) * (m.group(2).equalsIgnoreCase("g") ? 1024 : 1);
-            if (mb < 1 || mb > Integer.MAX_VALUE) throw new CliException("--disk " + size + " is out of range");
-            return (int) mb;
+        /** NAME:PATH[:ro] as the create body's volume. */
+        static Map<String, Object> volume(String spec) throws CliException {
+            String[] p = spec.split(":", -1);
+            boolean ro = p.length == 3 && (p[2].equals("ro") || p[2].equals("rw"));
+            if (p.length < 2 || p.length > 3 || p[0].isEmpty() || !p[1].startsWith("/") || (p.length == 3 && !ro)) {
+                throw new CliException("--volume must be NAME:PATH or NAME:PATH:ro with an absolute PATH, got " + spec);
+            }
+            var v = new LinkedHashMap<String, Object>();
+            v.put("name", p[0]);
+            v.put("mount", p[1]);
+            if (p.length == 3 && p[2].equals("ro")) v.put("read_only", true);
+            return v;
         }
+
+        static int diskMb(String size) throws CliException { return SizeArg.mb(size, "--disk"); }
 
         @Override
         public Integer call() throws CliException {
@@ -72,6 +81,11 @@ final class SandboxCommands {
             if (disk != null) body.put("disk_size_mb", diskMb(disk));
             if (keepHot) body.put("keep_hot", true);
             if (secrets != null) body.put("secrets", secrets);
+            if (volumes != null) {
+                var list = new ArrayList<Map<String, Object>>();
+                for (String v : volumes) list.add(volume(v));
+                body.put("volumes", list);
+            }
             if (files != null) {
                 var specs = new ArrayList<Map<String, Object>>();
                 for (String f : files) {
