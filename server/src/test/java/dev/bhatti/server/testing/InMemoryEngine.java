@@ -195,6 +195,9 @@ public final class InMemoryEngine implements Engine {
 
     @Override public boolean snapshotHasNetwork(String snapshotId) { return false; }
 
+    /** What the VM was created with. */
+    public VmSpec spec(String vmId) { return vms.get(vmId).spec; }
+
     /** No copies here: the volume files the snapshot's VM had (enough for the logic above the engine). */
     @Override
     public List<Path> snapshotVolumes(String snapshotId) throws EngineException {
