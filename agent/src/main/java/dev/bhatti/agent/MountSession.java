@@ -56,7 +56,7 @@ final class MountSession {
     }
 
     /** Null when mounted, else why not. */
-    private String mount(Message.Mount m) {
+    String mount(Message.Mount m) {
         Path target = Path.of(m.path()).normalize();
         if (!target.isAbsolute() || target.getParent() == null) return "the mount path must be an absolute path below /: " + m.path();
         Optional<String> device = deviceWithSerial(m.serial());

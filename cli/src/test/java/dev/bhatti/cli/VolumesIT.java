@@ -120,7 +120,7 @@ class VolumesIT {
         ok("destroy", "ro1", "-y");
         ok("destroy", "ro2", "-y");
         ok("volume", "delete", "data", "-y");
-        assertThat(ok("volume", "list").stdout()).contains("no volumes");
+        assertThat(ok("volume", "list").stdout()).doesNotContainPattern("(?m)^data\\s");
     }
 
     @Test
@@ -138,7 +138,7 @@ class VolumesIT {
         assertThat(volumes.toString()).contains("\"name\":\"state-snapclone\"").contains("\"sandbox\":\"snapclone\"");
 
         // a daemon restart adopts both VMs with their volumes; a cold boot mounts them again
-        bhatti.daemon().shutDown();
+        bhatti.daemon().stop(); // SIGTERM: the VMs run on
         bhatti.daemon().start();
         assertThat(exec("snapsrc", "cat", "/data/f")).isEqualTo("after\n");
         ok("stop", "snapclone");
@@ -156,7 +156,7 @@ class VolumesIT {
     void clonesAndResizesKeepTheData() throws Exception {
         ok("volume", "create", "--name", "grow", "--size", "64M");
         ok("create", "--name", "writer", "--volume", "grow:/data");
-        exec("writer", "sh", "-c", "head -c 3000000 /dev/urandom > /data/blob; sha256sum /data/blob > /data/blob.sum");
+        exec("writer", "sh", "-c", "cd /data && head -c 3000000 /dev/urandom > blob && sha256sum blob > blob.sum");
         long t0 = System.nanoTime();
         ok("volume", "clone", "grow", "--name", "grow-copy");
         System.out.println("[volumes] clone of an attached 64M volume: " + millis(t0) + " ms");
@@ -167,7 +167,7 @@ class VolumesIT {
         ok("volume", "resize", "grow", "--size", "256M");
         ok("create", "--name", "reader", "--volume", "grow:/a", "--volume", "grow-copy:/b:ro");
         assertThat(exec("reader", "sh", "-c", "cd /a && sha256sum -c blob.sum && cd /b && sha256sum -c blob.sum"))
-                .isEqualTo("/data/blob: OK\n/data/blob: OK\n".replace("/data/blob", "blob"));
+                .isEqualTo("blob: OK\nblob: OK\n");
         int sizeMb = Integer.parseInt(exec("reader", "sh", "-c", "df -m /a | awk 'NR == 2 { print $2 }'").strip());
         assertThat(sizeMb).as("the file system grew with the volume").isGreaterThan(200);
         ok("destroy", "reader", "-y");

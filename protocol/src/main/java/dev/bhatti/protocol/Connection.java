@@ -247,7 +247,7 @@ public final class Connection implements AutoCloseable {
                 || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest
                 || m instanceof Message.SessionStart || m instanceof Message.SessionAttach
                 || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill
-                || m instanceof Message.ForwardOpen || m instanceof Message.Resumed;
+                || m instanceof Message.ForwardOpen || m instanceof Message.Resumed || m instanceof Message.Mount;
     }
 
     private void fail(IOException cause) {

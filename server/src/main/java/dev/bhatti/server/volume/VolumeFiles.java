@@ -1,5 +1,6 @@
 package dev.bhatti.server.volume;
 
+import dev.bhatti.engine.qemu.HostFiles;
 import dev.bhatti.server.error.DomainException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,14 +126,7 @@ public final class VolumeFiles {
     }
 
     /** Bytes the file takes on disk (a sparse file only what was written). */
-    static long allocated(Path file) {
-        try {
-            Object blocks = Files.getAttribute(file, "unix:blocks");
-            return blocks instanceof Long b ? b * 512 : Files.size(file);
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return 0;
-        }
-    }
+    static long allocated(Path file) { return HostFiles.usage(file); }
 
     /** Every volume file on disk with its user id, for reconciling with the store; partial files are removed. */
     List<Path> files() {
