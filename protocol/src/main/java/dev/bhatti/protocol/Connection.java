@@ -161,7 +161,15 @@ public final class Connection implements AutoCloseable {
                     refuse(frame.stream(), e); // the framing held: one malformed request ends only its own stream
                     continue;
                 }
-                if (decoded.isEmpty()) continue; // a newer peer's message type: skip it
+                if (decoded.isEmpty()) {
+                    // a newer peer's message type: skipped, but a request that would open a stream is answered,
+                    // or a newer host waits its full timeout for an older agent (a VM restored from an old snapshot)
+                    if (acceptor != null && frame.stream() != 0 && !streams.containsKey(frame.stream())) {
+                        send(frame.stream(), new Message.Error("unsupported", "this guest agent (" + software
+                                + ") does not know request type 0x" + Integer.toHexString(frame.type())));
+                    }
+                    continue;
+                }
                 dispatch(frame.stream(), decoded.get());
             }
             fail(new IOException("agent channel closed by peer"));

@@ -319,6 +319,33 @@ class ConnectionTest {
         assertThat(((Message.Data) after.take()).bytes()).asString().isEqualTo("third");
     }
 
+    /** A request of a type the agent does not know (a newer host) is answered at once, not left to time out. */
+    @Test
+    @Timeout(30)
+    void aRequestOfAnUnknownTypeIsAnsweredUnsupported() throws Exception {
+        var toHost = Pipe.open();
+        var toAgent = Pipe.open();
+        var rawHost = new FrameIO(Channels.newInputStream(toHost.source()), Channels.newOutputStream(toAgent.sink()));
+        var a = Connection.server(new FrameIO(Channels.newInputStream(toAgent.source()), Channels.newOutputStream(toHost.sink())),
+                "test-agent", (stream, opening) -> { });
+        try {
+            rawHost.write(Codec.encode(0, new Message.Hello(Codec.PROTOCOL_VERSION, "host")));
+            rawHost.write(new Frame(0x7e, 7, new byte[] {1, 2, 3}));
+            Message answer = null;
+            int stream = -1;
+            while (!(answer instanceof Message.Error)) {
+                Frame f = rawHost.read();
+                stream = f.stream();
+                answer = Codec.decode(f).orElseThrow();
+            }
+            assertThat(stream).isEqualTo(7);
+            assertThat(((Message.Error) answer).code()).isEqualTo("unsupported");
+            assertThat(((Message.Error) answer).message()).contains("0x7e").contains("test-agent");
+        } finally {
+            a.close();
+        }
+    }
+
     /** A message too large for one frame is refused on the sender's side, and the connection stays up. */
     @Test
     void aMessageTooLargeForAFrameIsRefusedBeforeItIsSent() throws Exception {
