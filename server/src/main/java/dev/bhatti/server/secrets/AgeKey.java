@@ -90,9 +90,16 @@ public final class AgeKey {
 
     /** One age file for this key's recipient; a fresh file key each call. */
     public byte[] encrypt(byte[] plaintext) throws GeneralSecurityException {
-        var out = new ByteArrayOutputStream(plaintext.length + 256);
+        return encrypt(plaintext, 0, plaintext.length);
+    }
+
+    /** As {@link #encrypt(byte[])} for {@code len} bytes of {@code buf} from {@code off}. */
+    public byte[] encrypt(byte[] buf, int off, int len) throws GeneralSecurityException {
+        // age's payload: 64 KiB segments, each with a 16-byte tag; the header is ~200 bytes
+        var out = new ByteArrayOutputStream(len + (len >> 12) + 512);
         try (WritableByteChannel sink = new StandardEncryptingChannelFactory().newEncryptingChannel(Channels.newChannel(out), List.of(recipient))) {
-            sink.write(ByteBuffer.wrap(plaintext));
+            ByteBuffer src = ByteBuffer.wrap(buf, off, len);
+            while (src.hasRemaining()) sink.write(src);
         } catch (IOException e) {
             throw new GeneralSecurityException("age encryption failed: " + e.getMessage(), e);
         }
