@@ -55,7 +55,7 @@ public final class LocalS3 implements AutoCloseable {
                 .endpoint(URI.create("http://127.0.0.1:" + port))
                 .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
                 .ignoreUnknownHeaders(true)
-                .stopTimeout(1000)
+                .stopTimeout(0) // no graceful wait: idle keep-alive connections of clients would hold it for the whole timeout
                 .build();
         proxy.start();
         // start() returns once Jetty is starting; its port is known when it is started
