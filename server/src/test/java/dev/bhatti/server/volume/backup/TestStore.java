@@ -33,10 +33,10 @@ final class TestStore implements AutoCloseable {
 
     /** A config for the local store, from YAML like config.yaml's, with {@code extra} lines added under {@code backup:}. */
     BackupConfig config(String... extra) {
-        return config(s3.endpoint().toString(), s3.accessKey(), s3.secretKey(), extra);
+        return configFor(s3.endpoint().toString(), s3.accessKey(), s3.secretKey(), extra);
     }
 
-    BackupConfig config(String endpoint, String accessKey, String secretKey, String... extra) {
+    BackupConfig configFor(String endpoint, String accessKey, String secretKey, String... extra) {
         var yaml = new StringBuilder("backup:\n  endpoint: " + endpoint + "\n  bucket: " + s3.bucket() + "\n  access_key: " + accessKey
                 + "\n  secret_key: " + secretKey + "\n");
         for (String e : extra) yaml.append("  ").append(e).append('\n');
