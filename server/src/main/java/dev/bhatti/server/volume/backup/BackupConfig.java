@@ -69,7 +69,7 @@ public record BackupConfig(URI endpoint, String bucket, String region, String ac
         String secretKey = required(b, "secret_key");
         String prefix = text(b, "prefix", "bhatti");
         while (prefix.endsWith("/")) prefix = prefix.substring(0, prefix.length() - 1);
-        if (!PREFIX.matcher(prefix).matches()) throw new IllegalArgumentException("backup.prefix must be path segments of letters, digits, '.', '_' or '-', got '" + prefix + "'");
+        if (!PREFIX.matcher(prefix).matches() || List.of(prefix.split("/")).stream().anyMatch(seg -> seg.equals(".") || seg.equals(".."))) throw new IllegalArgumentException("backup.prefix must be path segments of letters, digits, '.', '_' or '-', got '" + prefix + "'");
         int chunkSize = chunkSize(b.path("chunk_size"));
         return new BackupConfig(endpoint, bucket, region, accessKey, secretKey, prefix, chunkSize, schedule(b.path("schedule")));
     }
