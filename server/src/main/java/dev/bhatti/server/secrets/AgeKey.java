@@ -25,6 +25,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.util.List;
+import java.util.Locale;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * One age X25519 key pair kept in a file of age-keygen's layout ({@code # public key: age1...} then the
@@ -117,8 +120,21 @@ public final class AgeKey {
     }
 
     /**
-     * The secret identity ({@code AGE-SECRET-KEY-1...}, upper case), for deriving further keys from it.
-     * Never log it.
+     * 32 bytes derived from the secret identity with HKDF-SHA256 (RFC 5869, one output block): a key for
+     * another purpose, named by {@code label}, that reveals nothing of this one. The same file and label
+     * always give the same bytes.
      */
-    public String identity() { return identity.toUpperCase(java.util.Locale.ROOT); }
+    public byte[] deriveKey(String label) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec("bhatti age-key derivation".getBytes(StandardCharsets.US_ASCII), "HmacSHA256"));
+            byte[] prk = mac.doFinal(identity.toUpperCase(Locale.ROOT).getBytes(StandardCharsets.US_ASCII)); // Bech32 is case-blind
+            mac.init(new SecretKeySpec(prk, "HmacSHA256"));
+            mac.update(label.getBytes(StandardCharsets.UTF_8));
+            mac.update((byte) 1);
+            return mac.doFinal();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

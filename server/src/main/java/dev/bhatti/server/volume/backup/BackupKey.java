@@ -5,7 +5,6 @@ import dev.bhatti.server.secrets.AgeKey;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.HexFormat;
@@ -21,15 +20,13 @@ public final class BackupKey {
 
     public static final String KEY_FILE = "backup.key";
     private static final String HMAC = "HmacSHA256";
-    private static final byte[] SALT = "bhatti volume backup".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] INFO = "chunk-id v1".getBytes(StandardCharsets.US_ASCII);
 
     private final AgeKey age;
     private final SecretKeySpec chunkIdKey;
 
     private BackupKey(AgeKey age) {
         this.age = age;
-        this.chunkIdKey = new SecretKeySpec(hkdf(age.identity().getBytes(StandardCharsets.US_ASCII)), HMAC);
+        this.chunkIdKey = new SecretKeySpec(age.deriveKey("bhatti volume backup chunk-id v1"), HMAC);
     }
 
     /** The key of {@code <dataDir>/backup.key}, created there on first use. */
@@ -51,21 +48,6 @@ public final class BackupKey {
             mac.init(chunkIdKey);
             mac.update(buf, off, len);
             return HexFormat.of().formatHex(mac.doFinal());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** HKDF-SHA256 (RFC 5869) with one output block: extract with a fixed salt, expand with a fixed label. */
-    private static byte[] hkdf(byte[] ikm) {
-        try {
-            Mac mac = Mac.getInstance(HMAC);
-            mac.init(new SecretKeySpec(SALT, HMAC));
-            byte[] prk = mac.doFinal(ikm);
-            mac.init(new SecretKeySpec(prk, HMAC));
-            mac.update(INFO);
-            mac.update((byte) 1);
-            return mac.doFinal();
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

@@ -97,7 +97,6 @@ public final class VolumeBackups implements AutoCloseable {
         BackupNames.volume(volumeName);
         long started = System.nanoTime();
         Instant createdAt = clock.instant();
-        String id = BackupNames.newBackupId(createdAt);
         Lock shared = lock(userId).readLock();
         shared.lock();
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -152,6 +151,8 @@ public final class VolumeBackups implements AutoCloseable {
             long millis = (System.nanoTime() - started) / 1_000_000;
             var manifest = new Manifest(volumeName, userId, createdAt, size, chunkSize, Arrays.asList(ids),
                     HexFormat.of().formatHex(whole.digest()), uploadedChunks.get(), uploadedBytes.get(), millis);
+            String id = BackupNames.newBackupId(createdAt);
+            while (store.head(store.manifestKey(userId, volumeName, id)).isPresent()) id = BackupNames.newBackupId(createdAt); // same second
             store.put(store.manifestKey(userId, volumeName, id), key.encrypt(manifest.toJson()), manifest.metadata());
             LOG.info("backup {} of volume {} (user {}): {} bytes in {} chunks, {} new ({} bytes sent), {} ms", id, volumeName, userId,
                     size, ids.length, uploadedChunks.get(), uploadedBytes.get(), millis);
