@@ -87,26 +87,7 @@ final class ImageCmd {
                 else System.out.println("pulling " + reference + " as task " + id);
                 return 0;
             }
-            var progress = new TaskProgress(!opts.json && System.console() != null);
-            // Ctrl-C: the server stops the pull and removes what it had made
-            Thread cancel = new Thread(() -> {
-                try {
-                    client.delete("/tasks/" + ApiClient.segment(id));
-                } catch (CliException e) {
-                    // the daemon is gone: nothing left to cancel
-                }
-            });
-            Runtime.getRuntime().addShutdownHook(cancel);
-            try {
-                while (task.path("state").asString().equals("running")) {
-                    progress.show(task);
-                    Thread.sleep(250); // polling the server's task, not waiting for a local event
-                    task = client.get("/tasks/" + ApiClient.segment(id)).body();
-                }
-            } finally {
-                Runtime.getRuntime().removeShutdownHook(cancel);
-                progress.done();
-            }
+            task = TaskFollow.follow(client, task, !opts.json && System.console() != null, "layers");
             if (opts.json) Output.json(task);
             String state = task.path("state").asString();
             if (!state.equals("done")) {
@@ -118,32 +99,6 @@ final class ImageCmd {
                 System.out.println("  boot it: bhatti create --image " + image);
             }
             return 0;
-        }
-    }
-
-    /** One line per pull on a terminal: phase, bytes and a bar. */
-    static final class TaskProgress {
-        private final boolean terminal;
-        private boolean drawn;
-
-        TaskProgress(boolean terminal) { this.terminal = terminal; }
-
-        void show(JsonNode task) {
-            if (!terminal) return;
-            long done = task.path("bytes_done").asLong();
-            long total = task.path("bytes_total").asLong();
-            int layers = task.path("parts").size();
-            int complete = 0;
-            for (JsonNode p : task.path("parts")) if (p.path("total").asLong() > 0 && p.path("done").asLong() >= p.path("total").asLong()) complete++;
-            int width = 30;
-            int filled = total == 0 ? 0 : (int) Math.min(width, done * width / total);
-            System.err.printf("\r%-24s [%s%s] %s / %s, layers %d/%d  ", task.path("phase").asString(""), "#".repeat(filled),
-                    " ".repeat(width - filled), size(done), size(total), complete, layers);
-            drawn = true;
-        }
-
-        void done() {
-            if (drawn) System.err.println();
         }
     }
 

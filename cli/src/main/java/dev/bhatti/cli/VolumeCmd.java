@@ -7,6 +7,7 @@ import picocli.CommandLine.Parameters;
 import tools.jackson.databind.JsonNode;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -16,7 +17,8 @@ import java.util.concurrent.Callable;
         "Attach one at create (bhatti create --volume NAME:/path[:ro]); it stays when the sandbox is destroyed."},
         mixinStandardHelpOptions = true,
         subcommands = {VolumeCmd.Create.class, VolumeCmd.ListCmd.class, VolumeCmd.Inspect.class, VolumeCmd.Resize.class,
-                VolumeCmd.CloneCmd.class, VolumeCmd.Delete.class})
+                VolumeCmd.CloneCmd.class, VolumeCmd.Delete.class, VolumeCmd.Backup.class, VolumeCmd.BackupList.class,
+                VolumeCmd.Restore.class, VolumeCmd.BackupDelete.class})
 final class VolumeCmd {
 
     static String used(JsonNode v) {
@@ -142,6 +144,116 @@ final class VolumeCmd {
             JsonNode r = opts.client().delete("/volumes/" + ApiClient.segment(volume)).body();
             if (opts.json) Output.json(r);
             else System.out.println("volume/" + volume + " deleted");
+            return 0;
+        }
+    }
+
+    /** Runs a volume task to its end (or returns it at once with --detach); throws with the task's error. */
+    static JsonNode runTask(ClientOptions opts, ApiClient client, JsonNode task, boolean detach, String what) throws CliException, InterruptedException {
+        if (detach) return task;
+        task = TaskFollow.follow(client, task, !opts.json && System.console() != null, "parts");
+        String state = task.path("state").asString();
+        if (!state.equals("done")) throw new CliException(what + " " + state + (task.has("error") ? ": " + task.path("error").asString() : ""));
+        return task;
+    }
+
+    @Command(name = "backup", description = {"Back a volume up to the server's S3-compatible store (config.yaml: backup).",
+            "Incremental and deduplicated (only chunks the store lacks are sent), encrypted before they leave the server;",
+            "taken from a consistent state (a sandbox writing the volume stands still while it is copied)."},
+            mixinStandardHelpOptions = true)
+    static final class Backup implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "VOLUME", description = "Volume name") String volume;
+        @Option(names = "--detach", description = "Return once the backup has started; follow it with GET /tasks/ID") boolean detach;
+
+        @Override
+        public Integer call() throws CliException, InterruptedException {
+            ApiClient client = opts.client();
+            JsonNode task = runTask(opts, client, client.post("/volumes/" + ApiClient.segment(volume) + "/backups", Map.of()).body(), detach,
+                    "backup of " + volume);
+            if (opts.json || detach) {
+                if (opts.json) Output.json(task);
+                else System.out.println("backing up " + volume + " as task " + task.path("id").asString());
+                return 0;
+            }
+            String id = task.path("result").asString();
+            JsonNode b = client.get("/volumes/" + ApiClient.segment(volume) + "/backups").body();
+            for (JsonNode x : b) {
+                if (x.path("id").asString().equals(id)) {
+                    System.out.println("backup " + id + " of volume " + volume + " done: " + ImageCmd.size(x.path("uploaded_bytes").asLong())
+                            + " uploaded (" + x.path("uploaded_chunks").asInt() + " of " + x.path("chunks").asInt() + " chunks new)");
+                    return 0;
+                }
+            }
+            System.out.println("backup " + id + " of volume " + volume + " done");
+            return 0;
+        }
+    }
+
+    @Command(name = "backup-list", description = "List a volume's backups, newest first.", mixinStandardHelpOptions = true)
+    static final class BackupList implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "VOLUME", description = "Volume name (its backups are listed even once it is deleted)") String volume;
+
+        @Override
+        public Integer call() throws CliException {
+            JsonNode list = opts.client().get("/volumes/" + ApiClient.segment(volume) + "/backups").body();
+            if (opts.json) {
+                Output.json(list);
+                return 0;
+            }
+            var rows = new ArrayList<List<String>>();
+            for (JsonNode b : list) {
+                rows.add(List.of(Output.text(b, "id"), ImageCmd.size(b.path("size_bytes").asLong()), ImageCmd.size(b.path("uploaded_bytes").asLong()),
+                        Output.age(b.path("created_at").asString(""))));
+            }
+            if (rows.isEmpty()) System.out.println("no backups of " + volume + "; take one with: bhatti volume backup " + volume);
+            else Output.table(List.of("ID", "SIZE", "UPLOADED", "AGE"), rows);
+            return 0;
+        }
+    }
+
+    @Command(name = "restore", description = {"Restore a backup: into the volume itself (attached to no sandbox; its contents are replaced),",
+            "or with --as into a new volume. Every chunk is verified; a damaged backup changes nothing."},
+            mixinStandardHelpOptions = true)
+    static final class Restore implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(paramLabel = "VOLUME", description = "The volume the backup was taken of") String volume;
+        @Option(names = "--backup-id", required = true, paramLabel = "ID", description = "Which backup (bhatti volume backup-list VOLUME)") String id;
+        @Option(names = "--as", paramLabel = "NAME", description = "Restore into a new volume of this name") String as;
+        @Option(names = "--detach", description = "Return once the restore has started; follow it with GET /tasks/ID") boolean detach;
+
+        @Override
+        public Integer call() throws CliException, InterruptedException {
+            ApiClient client = opts.client();
+            var body = new LinkedHashMap<String, Object>();
+            if (as != null) body.put("as", as);
+            JsonNode task = runTask(opts, client, client.post("/volumes/" + ApiClient.segment(volume) + "/backups/" + ApiClient.segment(id)
+                    + "/restore", body).body(), detach, "restore of " + id);
+            if (opts.json) Output.json(task);
+            else if (detach) System.out.println("restoring " + id + " as task " + task.path("id").asString());
+            else System.out.println("volume/" + task.path("result").asString() + " restored from backup " + id);
+            return 0;
+        }
+    }
+
+    @Command(name = "backup-delete", description = "Delete a backup (chunks that newer backups use stay in the store).",
+            mixinStandardHelpOptions = true)
+    static final class BackupDelete implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Option(names = {"-y", "--yes"}, description = "Do not ask for confirmation") boolean yes;
+        @Parameters(index = "0", paramLabel = "VOLUME", description = "Volume name") String volume;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "ID", description = "Backup id (or --backup-id)") String idArg;
+        @Option(names = "--backup-id", paramLabel = "ID", description = "Backup id") String idOption;
+
+        @Override
+        public Integer call() throws CliException {
+            String id = idOption != null ? idOption : idArg;
+            if (id == null) throw new CliException("which backup? give its id (bhatti volume backup-list " + volume + ")");
+            if (!Confirm.proceed(yes, "delete backup " + id, "delete backup " + id + " of volume " + volume + "?")) return 1;
+            JsonNode r = opts.client().delete("/volumes/" + ApiClient.segment(volume) + "/backups/" + ApiClient.segment(id)).body();
+            if (opts.json) Output.json(r);
+            else System.out.println("backup " + id + " of volume " + volume + " deleted");
             return 0;
         }
     }

@@ -10,9 +10,14 @@ import dev.bhatti.server.publish.HostCertificates;
 import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.volume.VolumeBackupService;
 import dev.bhatti.server.volume.VolumeFiles;
+import dev.bhatti.server.volume.backup.BackupConfig;
+import dev.bhatti.server.volume.backup.BackupKey;
+import dev.bhatti.server.volume.backup.BackupScheduler;
+import dev.bhatti.server.volume.backup.VolumeBackups;
 import dev.bhatti.server.volume.VolumeService;
-import dev.bhatti.server.image.Tasks;
+import dev.bhatti.server.task.Tasks;
 import dev.bhatti.server.sandbox.ImageLookup;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.store.SqliteStore;
@@ -63,6 +68,8 @@ public final class Daemon implements AutoCloseable {
     private ThermalManager thermal;
     private Thread retention;
     private SandboxNetwork network;
+    private VolumeBackups backups;
+    private BackupScheduler backupSchedule;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -111,6 +118,10 @@ public final class Daemon implements AutoCloseable {
         engine.pruneUnusedBases(); // what deletes and rebuilds while the daemon was down left unused
         thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);
         thermal.start();
+        var volumeBackups = new VolumeBackupService(volumes, startBackups(data, secrets), tasks, store);
+        if (backups != null && !config.backup().schedule().isEmpty()) {
+            backupSchedule = BackupScheduler.start(config.backup().schedule(), volumeBackups::scheduled);
+        }
 
         var threads = new QueuedThreadPool();
         threads.setName("bhatti-http");
@@ -128,7 +139,7 @@ public final class Daemon implements AutoCloseable {
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes);
+                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes, volumeBackups);
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);
@@ -147,6 +158,26 @@ public final class Daemon implements AutoCloseable {
     /** The API's routes, as the router holds them. */
     public List<Route> apiRoutes() { return api.routes(); }
 
+    /**
+     * The backup store of config.yaml, or null without one. Its credentials may name the admin's secrets;
+     * a store that does not answer now is logged, not fatal: backups say why when they are asked for.
+     */
+    private VolumeBackups startBackups(Path data, SecretService secrets) throws IOException {
+        BackupConfig cfg = config.backup();
+        if (cfg == null) return null;
+        var admin = store.userByName("admin").orElse(null);
+        var credentials = cfg.credentials(name -> admin == null ? null
+                : secrets.remainingValues(admin, List.of(name)).get(name));
+        backups = new VolumeBackups(cfg, credentials, BackupKey.open(data));
+        try {
+            backups.check();
+            log.info("volume backups go to {} bucket {} (key {})", cfg.endpoint(), cfg.bucket(), data.resolve(BackupKey.KEY_FILE));
+        } catch (RuntimeException e) {
+            log.warn("the volume backup store does not answer now: {}", e.getMessage());
+        }
+        return backups;
+    }
+
     /** The port the API actually listens on (useful with port 0). */
     public int port() { return ((ServerConnector) http.getConnectors()[0]).getLocalPort(); }
 
@@ -161,6 +192,14 @@ public final class Daemon implements AutoCloseable {
         }
         if (backends != null) backends.close();
         if (thermal != null) thermal.close();
+        if (backupSchedule != null) {
+            try {
+                backupSchedule.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (backups != null) backups.close();
         if (retention != null) retention.interrupt();
         if (forwards != null) forwards.close();
         if (engine != null) engine.close();

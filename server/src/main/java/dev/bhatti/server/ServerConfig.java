@@ -8,6 +8,7 @@ import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
 import dev.bhatti.server.tls.TlsConfig;
 import tools.jackson.databind.JsonNode;
+import dev.bhatti.server.volume.backup.BackupConfig;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
 import java.io.IOException;
@@ -46,11 +47,17 @@ import java.util.Map;
  *   enabled: true
  *   pool: 10.200.0.0/16
  *   allow_private: [10.0.5.0/24]   # private ranges sandboxes may reach (all denied by default)
+ * backup:                  # volume backups to an S3-compatible store; see BackupConfig and docs/volumes.md
+ *   endpoint: https://s3.example.com
+ *   bucket: bhatti-backups
+ *   access_key: secret:S3_ACCESS_KEY   # a literal, or the admin user's secret of that name
+ *   secret_key: secret:S3_SECRET_KEY
+ *   schedule: [{volume: data, user: alice, cron: "0 3 * * *", retention: 7}]
  * </pre>
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
                            ThermalManager.Policy thermal, Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
-                           NetworkConfig network, ProxyConfig proxy, boolean jail) {
+                           NetworkConfig network, ProxyConfig proxy, boolean jail, BackupConfig backup) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -64,6 +71,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         var rateLimits = new EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
         ProxyConfig proxy = null;
+        BackupConfig backup = null;
         Path file = dataDir.resolve("config.yaml");
         if (Files.exists(file)) {
             JsonNode root = new YAMLMapper().readTree(file.toFile());
@@ -82,6 +90,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 tick = thermal.path("tick_sec").asDouble(tick);
                 network = network(root.path("network"));
                 proxy = proxy(root.path("proxy"));
+                backup = BackupConfig.parse(root.path("backup"));
                 JsonNode limits = root.path("rate_limits");
                 for (RateLimits.Kind kind : RateLimits.Kind.values()) {
                     JsonNode l = limits.path(kind.name().toLowerCase(Locale.ROOT));
@@ -104,7 +113,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment());
+                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup);
     }
 
     private static ProxyConfig proxy(JsonNode p) {
@@ -183,7 +192,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail, backup);
     }
 
 

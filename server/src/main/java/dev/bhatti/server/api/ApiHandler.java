@@ -5,8 +5,9 @@ import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.volume.VolumeBackupService;
 import dev.bhatti.server.volume.VolumeService;
-import dev.bhatti.server.image.Tasks;
+import dev.bhatti.server.task.Tasks;
 import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.ratelimit.RateLimits;
@@ -48,7 +49,8 @@ public final class ApiHandler extends Handler.Abstract {
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
                       ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events,
-                      PublishService publishes, ProxyBackends backends, ImageService images, Tasks tasks, VolumeService volumes) {
+                      PublishService publishes, ProxyBackends backends, ImageService images, Tasks tasks, VolumeService volumes,
+                      VolumeBackupService backups) {
         this.events = events;
         var authentication = new Authentication(store, rateLimits, events);
         this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
@@ -66,7 +68,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new SecretRoutes(secrets, events).routes());
         table.addAll(new ImageRoutes(images, sandboxes, store, events).routes());
         table.addAll(new TaskRoutes(tasks).routes());
-        table.addAll(new VolumeRoutes(volumes, events).routes());
+        table.addAll(new VolumeRoutes(volumes, backups, events).routes());
         // keyed routes are wrapped once, here: a request pays only for the lookup
         this.routes = new ApiRoutes(table.stream().map(r -> r.keyed() ? r.with(authentication.around(r)) : r).toList());
     }

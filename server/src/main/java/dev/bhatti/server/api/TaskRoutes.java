@@ -1,6 +1,6 @@
 package dev.bhatti.server.api;
 
-import dev.bhatti.server.image.Tasks;
+import dev.bhatti.server.task.Tasks;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

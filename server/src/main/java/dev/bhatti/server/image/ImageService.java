@@ -1,5 +1,6 @@
 package dev.bhatti.server.image;
 
+import dev.bhatti.server.task.Tasks;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.image.registry.ImageReference;

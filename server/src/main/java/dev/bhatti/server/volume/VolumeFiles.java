@@ -148,6 +148,15 @@ public final class VolumeFiles {
         return found;
     }
 
+    /** Makes the directory a new volume file goes in. */
+    void prepare(Path file) {
+        try {
+            prepareDir(file.getParent());
+        } catch (IOException e) {
+            throw hostFailure("could not make the volumes directory", e, file);
+        }
+    }
+
     private void prepareDir(Path dir) throws IOException {
         var owner = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
         if (!Files.isDirectory(root)) Files.createDirectories(root, owner);

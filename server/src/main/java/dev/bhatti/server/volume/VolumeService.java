@@ -190,6 +190,58 @@ public final class VolumeService {
         T run(Path file);
     }
 
+    /** Writes a volume's file at the path given, from another source (a backup). */
+    @FunctionalInterface
+    public interface FileWriter {
+        void write(Path target);
+    }
+
+    /**
+     * A new volume {@code name} of {@code sizeBytes} (rounded up to MB) whose file {@code writer} makes;
+     * nothing is left when it fails.
+     */
+    public VolumeRecord createFrom(UserRecord user, String name, long sizeBytes, String source, FileWriter writer) {
+        Limits.name(name);
+        int sizeMb = (int) Math.max(1, (sizeBytes + (1 << 20) - 1) >> 20);
+        var v = insert(user, name, sizeMb, source);
+        try {
+            files.prepare(file(v));
+            writer.write(file(v));
+            store.markVolumeReady(v.id());
+        } catch (RuntimeException e) {
+            files.delete(file(v));
+            store.deleteVolume(v.id());
+            throw e;
+        }
+        log.info("volume {} of {} made from {}", name, user.name(), source);
+        return store.volumeById(v.id()).orElseThrow();
+    }
+
+    /**
+     * Replaces the contents of a volume attached nowhere with what {@code writer} puts at its path (which
+     * must replace the file atomically, or leave it as it was); its size becomes {@code sizeBytes}.
+     */
+    public VolumeRecord replaceContents(UserRecord user, String name, long sizeBytes, FileWriter writer) {
+        VolumeRecord v = get(user, name);
+        int sizeMb = (int) Math.max(1, (sizeBytes + (1 << 20) - 1) >> 20);
+        refuseIfAttached(v, "restore into");
+        return withLock(v, () -> {
+            refuseIfAttached(v, "restore into");
+            if (sizeMb != v.sizeMb() && !store.resizeVolume(v.id(), sizeMb, volumeLimitMb(user))) {
+                throw quotas.storageLimit(user, "the backup is " + sizeMb + " MB");
+            }
+            try {
+                writer.write(file(v));
+            } catch (RuntimeException e) {
+                if (sizeMb != v.sizeMb()) store.resizeVolume(v.id(), v.sizeMb(), Long.MAX_VALUE);
+                throw e;
+            }
+            store.bumpVolumeGeneration(v.id()); // a snapshot's view of it is stale now
+            log.info("volume {} of {} restored", v.name(), user.name());
+            return store.volumeById(v.id()).orElseThrow();
+        });
+    }
+
     // ---------------------------------------------------------------- attaching at create
 
     /** Finds the volumes a create asks for and checks where they go; nothing is written. */

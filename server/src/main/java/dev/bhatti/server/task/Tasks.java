@@ -1,4 +1,4 @@
-package dev.bhatti.server.image;
+package dev.bhatti.server.task;
 
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
