@@ -35,6 +35,7 @@ public final class BenchMain {
             run(new CreateSection(), ctx);   // with the bare boots
             run(new FloorSection(), ctx);
             run(new ImageSection(), ctx);    // after the create section: its create to first exec is the baseline
+            run(new VolumeSection(), ctx);   // the same baseline
             createMain(ctx, facts);
             run(new ExecSection(), ctx);
             run(new ConcurrentSection(), ctx);

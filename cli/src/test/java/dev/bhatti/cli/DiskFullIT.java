@@ -91,4 +91,25 @@ class DiskFullIT {
         assertThat(json(call("GET", "/sandboxes/big", null).body()).path("thermal").asString()).isEqualTo("hot");
         assertThat(cli("exec", "big", "--", "echo", "still-here").stdout()).isEqualTo("still-here\n");
     }
+
+    /** A volume clone that does not fit: a clear 503 saying the disk is full, and no volume or file of it left. */
+    @Test
+    void aCloneThatDoesNotFitLeavesNothing() throws Exception {
+        var created = cli("volume", "create", "--name", "full-src", "--size", "40M");
+        assertThat(created.exit()).as(created.toString()).isZero();
+        Path file;
+        try (var files = Files.walk(dataDir.resolve("volumes"))) {
+            file = files.filter(f -> f.toString().endsWith(".ext4")).findFirst().orElseThrow();
+        }
+        // 28 MB of written blocks (the contents need not be a file system for a copy): a copy cannot fit in what is left of 48 MB
+        run("dd", "if=/dev/urandom", "of=" + file, "bs=1M", "count=28", "seek=4", "conv=notrunc,fsync");
+        var clone = cli("volume", "clone", "full-src", "--name", "full-copy");
+        assertThat(clone.exit()).isNotZero();
+        assertThat(clone.stderr()).as(clone.toString()).contains("disk is full");
+        assertThat(cli("volume", "list").stdout()).contains("full-src").doesNotContain("full-copy");
+        try (var files = Files.walk(dataDir.resolve("volumes"))) {
+            assertThat(files.filter(Files::isRegularFile)).as("only the source's file").containsExactly(file);
+        }
+        assertThat(cli("volume", "delete", "full-src", "-y").exit()).isZero();
+    }
 }
