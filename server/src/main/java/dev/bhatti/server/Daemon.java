@@ -11,6 +11,7 @@ import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.image.ImageService;
 import dev.bhatti.server.volume.VolumeBackupService;
+import dev.bhatti.server.volume.VolumeAttachments;
 import dev.bhatti.server.volume.VolumeFiles;
 import dev.bhatti.server.volume.backup.BackupConfig;
 import dev.bhatti.server.volume.backup.BackupKey;
@@ -102,9 +103,10 @@ public final class Daemon implements AutoCloseable {
         var tasks = new Tasks(Clock.systemUTC());
         var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers, engine::pruneUnusedBases);
         var volumes = new VolumeService(store, engine, new VolumeFiles(data.resolve("volumes")));
+        var attachments = new VolumeAttachments(store, volumes);
         var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
-                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), volumes);
+                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments);
         sandboxes.recover();
         volumes.reconcile(); // after the sandboxes: a create the last daemon left unfinished has let its volumes go
         try {
@@ -113,7 +115,7 @@ public final class Daemon implements AutoCloseable {
             // a host that cannot give sandboxes their network (say, a clashing pool): the message says why
             throw new IllegalStateException(e.getMessage(), e);
         }
-        var snapshots = new SnapshotService(store, engine, sandboxes, volumes);
+        var snapshots = new SnapshotService(store, engine, sandboxes, attachments);
         snapshots.reconcile();
         engine.pruneUnusedBases(); // what deletes and rebuilds while the daemon was down left unused
         thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);

@@ -2,8 +2,6 @@ package dev.bhatti.server.sandbox;
 
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
-import dev.bhatti.engine.ExecCommand;
-import dev.bhatti.engine.ExecListener;
 import dev.bhatti.engine.Guest;
 import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmState;

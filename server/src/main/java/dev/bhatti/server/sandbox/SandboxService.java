@@ -13,7 +13,7 @@ import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.engine.VolumeDisk;
-import dev.bhatti.server.volume.VolumeService;
+import dev.bhatti.server.volume.VolumeAttachments;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.auth.ApiKeys;
@@ -50,10 +50,10 @@ public final class SandboxService {
     private final SandboxLifecycle lifecycle;
     private final Quotas quotas;
     private final ImageLookup images;
-    private final VolumeService volumes;
+    private final VolumeAttachments volumes;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
-                          SandboxNetwork network, ImageLookup images, VolumeService volumes) {
+                          SandboxNetwork network, ImageLookup images, VolumeAttachments volumes) {
         this.images = images;
         this.volumes = volumes;
         this.events = events;
@@ -80,7 +80,7 @@ public final class SandboxService {
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
                                 List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
-                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeService.Requested> volumes) {
+                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeAttachments.Requested> volumes) {
 
         public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
                              String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts) {
@@ -232,7 +232,7 @@ public final class SandboxService {
         }
         // the clone carries the source's secrets in its memory; remember them for a later cold boot
         store.setSandboxSecrets(record.id(), store.sandboxSecrets(snapshot.sourceSandboxId()));
-        VolumeService.Prepared prepared;
+        VolumeAttachments.Prepared prepared;
         try {
             prepared = volumes.prepareResume(user, record, snapshot.id(), engine.snapshotVolumes(snapshot.id()));
         } catch (EngineException | RuntimeException e) {

@@ -9,7 +9,7 @@ import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SnapshotRecord;
 import dev.bhatti.server.store.Store;
 import dev.bhatti.server.store.UserRecord;
-import dev.bhatti.server.volume.VolumeService;
+import dev.bhatti.server.volume.VolumeAttachments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,9 +37,9 @@ public final class SnapshotService {
     /** Resumes read a snapshot's files, delete removes them: one snapshot is never both at once. */
     private final Map<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
 
-    private final VolumeService volumes;
+    private final VolumeAttachments volumes;
 
-    public SnapshotService(Store store, Engine engine, SandboxService sandboxes, VolumeService volumes) {
+    public SnapshotService(Store store, Engine engine, SandboxService sandboxes, VolumeAttachments volumes) {
         this.volumes = volumes;
         this.store = store;
         this.engine = engine;

@@ -1,5 +1,6 @@
 package dev.bhatti.server.testing;
 
+import dev.bhatti.server.volume.VolumeAttachments;
 import dev.bhatti.server.volume.VolumeFiles;
 import dev.bhatti.server.volume.VolumeService;
 
@@ -35,6 +36,7 @@ public final class Services implements AutoCloseable {
     public final SandboxService sandboxes;
     public final SnapshotService snapshots;
     public final VolumeService volumes;
+    public final VolumeAttachments attachments;
 
     public Services(Path dir) {
         store = SqliteStore.open(dir.resolve("state.db"));
@@ -46,8 +48,9 @@ public final class Services implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         volumes = new VolumeService(store, engine, new VolumeFiles(dir.resolve("volumes")));
-        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE, volumes);
-        snapshots = new SnapshotService(store, engine, sandboxes, volumes);
+        attachments = new VolumeAttachments(store, volumes);
+        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE, attachments);
+        snapshots = new SnapshotService(store, engine, sandboxes, attachments);
     }
 
     /** A user with room for {@code maxSandboxes} sandboxes of up to 4 vCPUs and 4 GB in all, and 3 snapshots. */

@@ -35,13 +35,13 @@ class VolumeServiceTest {
     @AfterEach
     void tearDown() { services.close(); }
 
-    static SandboxService.CreateRequest withVolumes(String name, VolumeService.Requested... volumes) {
+    static SandboxService.CreateRequest withVolumes(String name, VolumeAttachments.Requested... volumes) {
         return new SandboxService.CreateRequest(name, null, null, null, null, null, null, null, null, null, null, null, null, List.of(volumes));
     }
 
-    static VolumeService.Requested rw(String name, String mount) { return new VolumeService.Requested(name, mount, false); }
+    static VolumeAttachments.Requested rw(String name, String mount) { return new VolumeAttachments.Requested(name, mount, false); }
 
-    static VolumeService.Requested ro(String name, String mount) { return new VolumeService.Requested(name, mount, true); }
+    static VolumeAttachments.Requested ro(String name, String mount) { return new VolumeAttachments.Requested(name, mount, true); }
 
     @Test
     void aReadWriteVolumeHasOneSandboxAndReadOnlyOnesAreShared() {
@@ -67,11 +67,11 @@ class VolumeServiceTest {
 
     @Test
     void mountPathsMustBeAbsolutePlainAndNotTheSystems() {
-        assertThat(VolumeService.mountPath("/var/lib/postgresql")).isEqualTo("/var/lib/postgresql");
-        assertThat(VolumeService.mountPath("//data//x/")).isEqualTo("/data/x");
+        assertThat(MountPaths.check("/var/lib/postgresql")).isEqualTo("/var/lib/postgresql");
+        assertThat(MountPaths.check("//data//x/")).isEqualTo("/data/x");
         for (String bad : List.of("data", "", "/", "/proc", "/proc/1", "/sys", "/dev", "/dev/shm", "/etc", "/usr", "/a/../etc", "/a/./b",
                 "/a b", "/a\nb", "/opt/bhatti")) {
-            assertThatThrownBy(() -> VolumeService.mountPath(bad)).as(bad).isInstanceOf(DomainException.Invalid.class);
+            assertThatThrownBy(() -> MountPaths.check(bad)).as(bad).isInstanceOf(DomainException.Invalid.class);
         }
     }
 
