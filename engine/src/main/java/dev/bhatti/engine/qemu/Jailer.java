@@ -36,7 +36,7 @@ final class Jailer {
      * these fds ({@link QemuCommand#DISK_FDSET}): it reopens its image when a migration hands the disk over
      * and back, which by path would fail inside the chroot.
      */
-    static final String PLACE_AND_EXEC = "exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;"
+    static final String PLACE_AND_EXEC = "unset SHLVL; exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;" // bash exports SHLVL; QEMU gets PATH only
             + " if [ -n \"$1\" ]; then exec 6<\"$1\" || exit 125; fi; shift;"
             // volumes: <count> then <rw|ro> <file> each, opened from fd 7 up as QemuCommand.volumeFds says
             + " v=$1; shift; fd=" + QemuCommand.FIRST_VOLUME_FD + "; while [ \"$v\" -gt 0 ]; do f=$2;"
