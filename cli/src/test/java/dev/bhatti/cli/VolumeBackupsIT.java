@@ -198,11 +198,23 @@ class VolumeBackupsIT {
         var secret = BhattiProcess.cliWithInput(bhatti.daemon().env, Files.writeString(bhatti.dataDir().resolve("s3-secret.txt"), s3.secretKey()),
                 "secret", "set", "S3_SECRET");
         assertThat(secret.exit()).as(secret.toString()).isZero();
-        Files.writeString(bhatti.dataDir().resolve("config.yaml"), config(s3.accessKey(), "secret:S3_SECRET"));
+        // and a schedule: every minute, keeping one backup
+        Files.writeString(bhatti.dataDir().resolve("config.yaml"), config(s3.accessKey(), "secret:S3_SECRET")
+                + "  schedule:\n    - {volume: cut, user: admin, cron: \"* * * * *\", retention: 1}\n");
         bhatti.daemon().stop();
         bhatti.daemon().start();
         String viaSecret = backup("cut").path("id").asString();
         assertThat(ok("volume", "backup-list", "cut").stdout()).contains(viaSecret);
+
+        // the scheduled one comes within a minute and its retention leaves it alone
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(150);
+        JsonNode after = json(ok("volume", "backup-list", "cut", "--json").stdout());
+        while (!(after.size() == 1 && !after.get(0).path("id").asString().equals(viaSecret))) {
+            assertThat(System.nanoTime()).as("a scheduled backup within 150 s; the list: " + after).isLessThan(deadline);
+            Thread.sleep(1000); // polling the store's list
+            after = json(ok("volume", "backup-list", "cut", "--json").stdout());
+        }
+        assertThat(after.get(0).path("id").asString()).isGreaterThan(viaSecret);
         ok("volume", "delete", "cut", "-y");
     }
 

@@ -36,14 +36,15 @@ final class Jailer {
      * these fds ({@link QemuCommand#DISK_FDSET}): it reopens its image when a migration hands the disk over
      * and back, which by path would fail inside the chroot.
      */
-    static final String PLACE_AND_EXEC = "unset SHLVL; exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;" // bash exports SHLVL; QEMU gets PATH only
+    static final String PLACE_AND_EXEC = "exec 3<>\"$1\" 4<\"$1\" || exit 125; shift;"
             + " if [ -n \"$1\" ]; then exec 6<\"$1\" || exit 125; fi; shift;"
             // volumes: <count> then <rw|ro> <file> each, opened from fd 7 up as QemuCommand.volumeFds says
             + " v=$1; shift; fd=" + QemuCommand.FIRST_VOLUME_FD + "; while [ \"$v\" -gt 0 ]; do f=$2;"
             + " if [ \"$1\" = rw ]; then eval \"exec $fd<>\\\"\\$f\\\"\" || exit 125; fd=$((fd+1)); fi;"
             + " eval \"exec $fd<\\\"\\$f\\\"\" || exit 125; fd=$((fd+1)); shift 2; v=$((v-1)); done;"
             + " n=$1; shift; while [ \"$n\" -gt 0 ]; do echo $$ > \"$1/cgroup.procs\" || exit 125;"
-            + " shift; n=$((n-1)); done; exec \"$@\"";
+            // bash's exec exports SHLVL (even unset); QEMU gets PATH alone
+            + " shift; n=$((n-1)); done; exec env -u SHLVL \"$@\"";
 
     /**
      * Attaches to the VM's TAP (by name, in the network namespace it runs in) as fd {@value #TAP_FD} and

@@ -156,13 +156,23 @@ class JailTest {
         assertThat(fds.stream().map(java.util.Arrays::toString)).containsExactly("[7, 8]", "[9]", "[10, 11]");
         var spec = new VmSpec("vm", "vm", 1, 256, "minimal").withVolumes(volumes);
         var argv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, spec));
-        argv.addAll(List.of("bash", "-c", "env | grep -c SHLVL=1; cat <&8; cat <&9; cat <&11; readlink /proc/self/fd/7 /proc/self/fd/10;"
+        argv.addAll(List.of("bash", "-c", "cat <&8; cat <&9; cat <&11; readlink /proc/self/fd/7 /proc/self/fd/10;"
                 + " echo x >&9 2>/dev/null || echo b-read-only; echo y >&7 && echo a-writable"));
         var p = new ProcessBuilder(argv).start();
         var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
         assertThat(p.waitFor()).isZero();
-        assertThat(out).as("the launcher's own SHLVL is not passed on (the child bash counts from 1)")
-                .isEqualTo("1\na\nb\nc\n" + a + "\n" + c + "\nb-read-only\na-writable\n");
+        assertThat(out).isEqualTo("a\nb\nc\n" + a + "\n" + c + "\nb-read-only\na-writable\n");
+
+        // what QEMU's environment holds: the launcher's (bash's) own variables are not passed on
+        var envArgv = new ArrayList<>(jailer.launcher(new VmIdentity(100_000, List.of()), paths, spec));
+        envArgv.add("env");
+        var pb = new ProcessBuilder(envArgv);
+        pb.environment().clear();
+        pb.environment().putAll(Jailer.ENVIRONMENT);
+        var env = pb.start();
+        var vars = new String(env.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip().split("\n");
+        assertThat(env.waitFor()).isZero();
+        assertThat(vars).allMatch(v -> v.startsWith("PATH=") || v.startsWith("PWD="));
         var qemu = String.join(" ", new QemuCommand("qemu", Accelerator.TCG, 1).argv(spec, paths, new ImageCatalog(dir), true));
         assertThat(qemu).contains("id=vol0,file=/dev/fdset/3,file.locking=off,format=raw", "fd=7,set=3,opaque=vol0-rw", "fd=8,set=3,opaque=vol0-ro",
                 "id=vol1,file=/dev/fdset/4,file.locking=off,format=raw,if=none,discard=unmap,read-only=on", "fd=9,set=4,opaque=vol1-ro",
