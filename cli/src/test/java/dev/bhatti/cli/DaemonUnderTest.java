@@ -5,6 +5,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import tools.jackson.databind.JsonNode;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,6 +140,27 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
 
     /** {@code bhatti args...} as the admin user. */
     BhattiProcess.Result cli(String... args) throws Exception { return BhattiProcess.cli(daemon.env, args); }
+
+    /** {@code bhatti args...} that must succeed. */
+    BhattiProcess.Result ok(String... args) throws Exception {
+        var r = cli(args);
+        assertThat(r.exit()).as(r.toString()).isZero();
+        return r;
+    }
+
+    /** {@code bhatti args...} that must be refused (a non-zero exit). */
+    BhattiProcess.Result refused(String... args) throws Exception {
+        var r = cli(args);
+        assertThat(r.exit()).as(r.toString()).isNotZero();
+        return r;
+    }
+
+    /** {@code bhatti exec SANDBOX -- cmd...}, which must succeed; its stdout. */
+    String exec(String sandbox, String... cmd) throws Exception {
+        var args = new ArrayList<>(List.of("exec", sandbox, "--"));
+        args.addAll(List.of(cmd));
+        return ok(args.toArray(String[]::new)).stdout();
+    }
 
     JsonNode inspect(String name) throws Exception { return json(call("GET", "/sandboxes/" + name, null).body()); }
 

@@ -10,7 +10,6 @@ import tools.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
@@ -48,27 +47,13 @@ class VolumeBackupsIT {
         if (s3 != null) s3.close();
     }
 
-    static BhattiProcess.Result cli(String... args) throws Exception { return bhatti.cli(args); }
+    static BhattiProcess.Result ok(String... args) throws Exception { return bhatti.ok(args); }
 
-    static BhattiProcess.Result ok(String... args) throws Exception {
-        var r = cli(args);
-        assertThat(r.exit()).as(r.toString()).isZero();
-        return r;
-    }
-
-    static BhattiProcess.Result refused(String... args) throws Exception {
-        var r = cli(args);
-        assertThat(r.exit()).as(r.toString()).isNotZero();
-        return r;
-    }
+    static BhattiProcess.Result refused(String... args) throws Exception { return bhatti.refused(args); }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 
-    static String exec(String sandbox, String... cmd) throws Exception {
-        var args = new ArrayList<>(List.of("exec", sandbox, "--"));
-        args.addAll(List.of(cmd));
-        return ok(args.toArray(String[]::new)).stdout();
-    }
+    static String exec(String sandbox, String... cmd) throws Exception { return bhatti.exec(sandbox, cmd); }
 
     static JsonNode backup(String volume) throws Exception {
         long t0 = System.nanoTime();

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import tools.jackson.databind.JsonNode;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,27 +32,13 @@ class VolumesIT {
         assertThat(ok("volume", "list").stdout()).contains("no volumes");
     }
 
-    static BhattiProcess.Result cli(String... args) throws Exception { return bhatti.cli(args); }
+    static BhattiProcess.Result ok(String... args) throws Exception { return bhatti.ok(args); }
 
-    static BhattiProcess.Result ok(String... args) throws Exception {
-        var r = cli(args);
-        assertThat(r.exit()).as(r.toString()).isZero();
-        return r;
-    }
-
-    static BhattiProcess.Result refused(String... args) throws Exception {
-        var r = cli(args);
-        assertThat(r.exit()).as(r.toString()).isNotZero();
-        return r;
-    }
+    static BhattiProcess.Result refused(String... args) throws Exception { return bhatti.refused(args); }
 
     static JsonNode json(String s) { return ApiClient.JSON.readTree(s); }
 
-    static String exec(String sandbox, String... cmd) throws Exception {
-        var args = new ArrayList<>(List.of("exec", sandbox, "--"));
-        args.addAll(List.of(cmd));
-        return ok(args.toArray(String[]::new)).stdout();
-    }
+    static String exec(String sandbox, String... cmd) throws Exception { return bhatti.exec(sandbox, cmd); }
 
     static String sql(String sandbox, String db, String statement) throws Exception {
         return exec(sandbox, "env", "LD_LIBRARY_PATH=/workspace/.sqlite", "/workspace/.sqlite/sqlite3", db, statement);
