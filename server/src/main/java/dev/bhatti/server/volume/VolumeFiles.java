@@ -137,7 +137,8 @@ public final class VolumeFiles {
                 try (var files = Files.list(dir)) {
                     for (Path f : files.toList()) {
                         String n = f.getFileName().toString();
-                        if (n.endsWith(".partial") || n.endsWith(".restore-tmp")) deleteQuietly(f);
+                        // what an operation cut short by a crash left: a copy being made, a restore, a backup's staging copy
+                        if (n.endsWith(".partial") || n.endsWith(".restore-tmp") || n.endsWith(".snapshot")) deleteQuietly(f);
                         else if (n.endsWith(".ext4")) found.add(f);
                     }
                 }

@@ -146,9 +146,12 @@ class VolumeServiceTest {
         Files.writeString(stray, "no row names me");
         var partial = services.volumes.file(kept).resolveSibling("fedcba9876543210.ext4.partial");
         Files.writeString(partial, "half made");
+        var staging = services.volumes.file(kept).resolveSibling(kept.id() + ".snapshot");
+        Files.writeString(staging, "a backup's copy");
         services.volumes.reconcile();
         assertThat(stray).doesNotExist();
         assertThat(partial).doesNotExist();
+        assertThat(staging).doesNotExist();
         assertThat(services.volumes.file(kept)).exists();
     }
 }
