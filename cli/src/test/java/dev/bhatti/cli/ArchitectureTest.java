@@ -44,7 +44,8 @@ class ArchitectureTest {
     void theServersCoreKnowsNoHttp() {
         noClasses().that().resideInAnyPackage("dev.bhatti.server.sandbox..", "dev.bhatti.server.store..", "dev.bhatti.server.secrets..",
                         "dev.bhatti.server.net..", "dev.bhatti.server.events..", "dev.bhatti.server.auth..", "dev.bhatti.server.ratelimit..",
-                        "dev.bhatti.server.forward..", "dev.bhatti.server.error..", "dev.bhatti.server.publish..", "dev.bhatti.server.quota..")
+                        "dev.bhatti.server.forward..", "dev.bhatti.server.error..", "dev.bhatti.server.publish..", "dev.bhatti.server.quota..",
+                        "dev.bhatti.server.volume..", "dev.bhatti.server.task..")
                 .should().dependOnClassesThat().resideInAnyPackage(HTTP)
                 .orShould().dependOnClassesThat().resideInAnyPackage("dev.bhatti.server.api..", "dev.bhatti.server.proxy..")
                 .check(classes);
@@ -66,7 +67,7 @@ class ArchitectureTest {
                 .should().onlyDependOnClassesThat().resideOutsideOfPackages("dev.bhatti.engine..", "dev.bhatti.server.api..",
                         "dev.bhatti.server.sandbox..", "dev.bhatti.server.net..", "dev.bhatti.server.proxy..", "dev.bhatti.server.publish..",
                         "dev.bhatti.server.secrets..", "dev.bhatti.server.forward..", "dev.bhatti.server.tls..", "dev.bhatti.server.ratelimit..",
-                        "dev.bhatti.server.events..")
+                        "dev.bhatti.server.events..", "dev.bhatti.server.volume..")
                 .check(classes);
     }
 }
