@@ -93,10 +93,10 @@ public final class VolumeBackupService {
             Limits.name(as);
             if (store.volume(user.id(), as).isPresent()) throw DomainException.conflict("volume " + as + " exists already; pick another --as");
         } else {
-            volumes.get(user, name); // restoring into it: it must exist (and be detached, checked again in the task)
-            if (!volumes.attachments(volumes.get(user, name)).isEmpty()) {
-                throw DomainException.conflict("volume " + name + " is attached to sandbox "
-                        + volumes.attachments(volumes.get(user, name)).getFirst().sandboxName()
+            // restoring into it: it must exist and be detached (checked again in the task)
+            var attached = volumes.attachments(volumes.get(user, name));
+            if (!attached.isEmpty()) {
+                throw DomainException.conflict("volume " + name + " is attached to sandbox " + attached.getFirst().sandboxName()
                         + "; destroy that sandbox first, or restore into a new volume with --as NAME");
             }
         }
