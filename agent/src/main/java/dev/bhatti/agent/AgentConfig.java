@@ -35,6 +35,19 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
         return new AgentConfig(passwd, workspace, setsid, setpriv, runningAsRoot, environ, c);
     }
 
+    /** Puts a freshly spawned exec into a pooled cgroup of its own; null where there are none. Give it back with {@link #release}. */
+    Path lease(long pid) {
+        return cgroups == null ? null : cgroups.lease(pid);
+    }
+
+    /**
+     * Hands an exec's cgroup back: to the pool when {@code reusable} and the command left nothing running
+     * in it, otherwise to the sweep.
+     */
+    void release(Path group, boolean reusable) {
+        if (cgroups != null) cgroups.giveBack(group, reusable);
+    }
+
     /** Puts a freshly spawned command into its own cgroup; null where there are none. */
     Path contain(String kind, long pid) {
         return cgroups == null ? null : cgroups.adopt(kind, pid);

@@ -53,6 +53,7 @@ public final class AgentMain {
                 // service manager (systemctl/journalctl in the guest talk to it).
                 var config = AgentConfig.guest().withCgroups(Cgroups.setUp(Path.of("/sys/fs/cgroup")));
                 startServices(config);
+                if (config.cgroups() != null) Thread.ofVirtual().name("cgroup-pool").start(() -> config.cgroups().prepare(2));
                 new AgentMain(config).serveDevice(Path.of(args[1]));
             }
             case "--listen-unix" -> new AgentMain(AgentConfig.guest()).serveUnix(Path.of(args[1]));
@@ -89,6 +90,7 @@ public final class AgentMain {
     void serveDevice(Path device) throws InterruptedException {
         if (!Libc.limitUserProcesses(USER_PROCESS_LIMIT)) Log.info("could not cap user processes");
         Log.info("ready on " + device);
+        ReadyStamp.write();
         int failures = 0;
         while (true) {
             long started = System.nanoTime();

@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -11,6 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * and process count are capped below the VM's, so a runaway command (a fork bomb, a memory hog) hits
  * its own limits while the agent keeps its memory and can still answer. Killing a command kills its
  * cgroup, which reaches every descendant atomically, even ones that fork while being killed.
+ * Creating and removing a cgroup costs tens of milliseconds in an emulated guest, so execs lease
+ * groups from a pool and give them back once empty: an exec only writes its pid.
  */
 final class Cgroups {
 
@@ -18,8 +23,14 @@ final class Cgroups {
     /** Memory kept back from user commands for the kernel and the agent: a quarter, at least 160 MiB. */
     static final long MIN_RESERVED_BYTES = 160L * 1024 * 1024;
 
+    /** Empty groups kept for reuse; more than this many idle ones are removed. */
+    static final int POOL_MAX = 8;
+
     private final Path user;
     private final AtomicLong counter = new AtomicLong();
+    private final ConcurrentLinkedDeque<Path> idle = new ConcurrentLinkedDeque<>();
+    /** Idle or leased groups: never swept. */
+    private final Set<Path> pooled = ConcurrentHashMap.newKeySet();
 
     private Cgroups(Path user) { this.user = user; }
 
@@ -82,6 +93,63 @@ final class Cgroups {
         }
     }
 
+    /** Creates {@code n} idle groups ahead of the first execs (call off the critical path). */
+    void prepare(int n) {
+        for (int i = 0; i < n && idle.size() < POOL_MAX; i++) {
+            Path g = user.resolve("pool-" + counter.incrementAndGet());
+            try {
+                Files.createDirectory(g);
+                pooled.add(g);
+                idle.push(g);
+            } catch (IOException e) {
+                Log.info("could not prepare " + g + ": " + e.getMessage());
+                return;
+            }
+        }
+    }
+
+    /** A pooled group holding {@code pid}; give it back with {@link #giveBack(Path, boolean)} when the command is done. */
+    Path lease(long pid) {
+        Path g = idle.poll();
+        if (g == null) {
+            g = user.resolve("pool-" + counter.incrementAndGet());
+            try {
+                Files.createDirectory(g);
+            } catch (IOException e) {
+                Log.info("could not create " + g + ": " + e.getMessage());
+                return null;
+            }
+            pooled.add(g);
+        }
+        try {
+            Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
+        } catch (IOException e) {
+            // the command is already gone (a fast one), or the pid is not ours: the group is still good
+            giveBack(g, true);
+            return null;
+        }
+        return g;
+    }
+
+    /**
+     * Returns a leased group once its command is done. A group that still holds processes (a background
+     * child) leaves the pool and is removed by {@link #sweep} when they end.
+     */
+    void giveBack(Path g, boolean reusable) {
+        if (g == null || !pooled.contains(g)) return;
+        boolean empty;
+        try {
+            empty = reusable && Files.readString(g.resolve("cgroup.procs")).isBlank();
+        } catch (IOException e) {
+            empty = false;
+        }
+        if (empty && idle.size() < POOL_MAX) {
+            idle.push(g);
+        } else {
+            pooled.remove(g); // now the sweep's
+        }
+    }
+
     /** Kills every process in the group at once. */
     static void kill(Path group) {
         if (group == null) return;
@@ -96,6 +164,7 @@ final class Cgroups {
     void sweep() {
         try (DirectoryStream<Path> groups = Files.newDirectoryStream(user, p -> Files.isDirectory(p))) {
             for (Path g : groups) {
+                if (pooled.contains(g)) continue;
                 try {
                     if (Files.readString(g.resolve("cgroup.procs")).isBlank()) Files.delete(g);
                 } catch (IOException e) {

@@ -7,9 +7,13 @@ import dev.bhatti.protocol.Stream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -63,18 +67,28 @@ final class ExecSession {
         try {
             child = PipedChild.spawn(ready, request.stdin());
         } catch (IOException e) {
-            stream.send(new Message.Error("spawn_failed", "could not start " + request.argv().getFirst() + ": " + e.getMessage()));
+            if (e instanceof Native.SpawnError se && (se.errno == Native.EACCES || se.errno == Native.ENOENT)) {
+                // said as a shell says it: the user may not run the program, or may not enter the directory
+                boolean denied = se.errno == Native.EACCES;
+                String who = ready.user().name().isEmpty() ? "uid " + ready.user().uid() : ready.user().name();
+                String line = "bhatti: " + request.argv().getFirst()
+                        + (denied ? ": permission denied (as " + who + " in " + ready.cwd() + ")\n" : ": not found\n");
+                stream.send(new Message.Data(Channel.STDERR, line.getBytes(StandardCharsets.UTF_8)));
+                stream.send(new Message.Exit(denied ? Launch.EXIT_NOT_EXECUTABLE : Launch.EXIT_NOT_FOUND, false));
+            } else {
+                stream.send(new Message.Error("spawn_failed", "could not start " + request.argv().getFirst() + ": " + e.getMessage()));
+            }
             return;
         }
         long pgid = child.pid; // the leader of its own session and process group
         Libc.resetOomScore(pgid);
-        Path group = config.contain("exec", pgid);
+        Path group = config.lease(pgid);
 
-        // read(2) and waitpid(2) block in native code: platform threads, not virtual ones
-        Thread out = Thread.ofPlatform().daemon().start(() -> pump(child.stdout, Channel.STDOUT));
-        Thread err = Thread.ofPlatform().daemon().start(() -> pump(child.stderr, Channel.STDERR));
+        // read(2) and waitpid(2) block in native code: pooled platform threads, not virtual ones
+        Future<?> out = BLOCKING.submit(() -> pump(child.stdout, Channel.STDOUT));
+        Future<?> err = BLOCKING.submit(() -> pump(child.stderr, Channel.STDERR));
         var exit = new CompletableFuture<Integer>();
-        Thread.ofPlatform().daemon().start(() -> {
+        BLOCKING.execute(() -> {
             try {
                 exit.complete(Native.waitpid(pgid));
             } catch (IOException e) {
@@ -99,12 +113,28 @@ final class ExecSession {
         // Output written before exit is already in the pipes; children that keep them open
         // (e.g. a server started with '&') must not hold the reply hostage.
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
-        out.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-        err.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        awaitUntil(out, deadline);
+        awaitUntil(err, deadline);
         finished = true;
         control.interrupt();
         child.closeStdin();
         stream.send(new Message.Exit(code, timedOut));
+        // After the reply. Nothing may signal the group once it serves the next command: a control
+        // thread stuck writing to a stdin nobody reads leaves the group out of the pool.
+        boolean quiet = control.join(Duration.ofSeconds(2));
+        config.release(group, quiet);
+    }
+
+    /** Platform threads for the calls that block in native code, kept between commands. */
+    private static final ExecutorService BLOCKING = Executors.newCachedThreadPool(
+            Thread.ofPlatform().daemon().name("exec-io-", 0).factory());
+
+    private static void awaitUntil(Future<?> f, long deadlineNanos) throws InterruptedException {
+        try {
+            f.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // a pump held open by a background child, or one that failed: the exit is what matters
+        }
     }
 
     private static void kill(long pgid, Path group) {

@@ -3,6 +3,8 @@ package dev.bhatti.agent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.Optional;
 
 /** A user from the guest's {@code /etc/passwd}. Commands run as uid 1000 unless root is asked for. */
@@ -31,5 +33,25 @@ record GuestUser(String name, int uid, int gid, String home, String shell) {
             return Optional.of(new GuestUser("", DEFAULT_UID, DEFAULT_UID, "/", "/bin/sh"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * The groups a login gives this user (what initgroups(3) and {@code setpriv --init-groups} give): its
+     * primary group and every group of {@code groupFile} that lists it. A user without a name gets none.
+     */
+    int[] groups(Path groupFile) {
+        if (name.isEmpty()) return new int[0];
+        var ids = new LinkedHashSet<Integer>();
+        ids.add(gid);
+        try {
+            for (String line : Files.readAllLines(groupFile)) {
+                String[] f = line.split(":", -1);
+                if (f.length < 4 || f[3].isEmpty()) continue;
+                if (Arrays.asList(f[3].split(",")).contains(name)) ids.add(Integer.parseInt(f[2]));
+            }
+        } catch (IOException | NumberFormatException e) {
+            // an unreadable group file: the primary group only
+        }
+        return ids.stream().mapToInt(Integer::intValue).toArray();
     }
 }

@@ -23,8 +23,8 @@ final class Launch {
      * Ready to start: {@code argv} already drops to {@code user} (setpriv) when needed; the new session
      * is made by whoever spawns it (setsid for pipes, posix_spawn for terminals).
      */
-    record Ready(String program, List<String> argv, Map<String, String> env, String cwd, GuestUser user, AgentConfig config)
-            implements Outcome {
+    record Ready(String program, List<String> argv, Map<String, String> env, String cwd, GuestUser user, AgentConfig config,
+                 Direct direct) implements Outcome {
         /** A process builder that gives the command its own session and process group. */
         ProcessBuilder builder() {
             var cmd = new ArrayList<String>(List.of(config.setsid(), "-w", "--", program));
@@ -36,6 +36,13 @@ final class Launch {
             return pb;
         }
     }
+
+    /**
+     * The same command without the setpriv hop: the program found in the command's PATH and its argv,
+     * for a spawner that switches to {@code dropTo} itself (null: run as the agent's own user).
+     * Every exec of a helper costs tens of milliseconds where CPUs are emulated.
+     */
+    record Direct(String program, List<String> argv, GuestUser dropTo) {}
 
     /** The request itself is wrong (unknown user, missing directory): an error, not an exit code. */
     record Invalid(String message) implements Outcome {}
@@ -66,18 +73,20 @@ final class Launch {
             case CommandPath.Found f -> resolved = f.path();
         }
         var cmd = new ArrayList<String>();
-        if (config.runningAsRoot() && user.uid() != 0) {
+        boolean drop = config.runningAsRoot() && user.uid() != 0;
+        var direct = new Direct(resolved.toString(), List.copyOf(argv), drop ? user : null);
+        if (drop) {
             cmd.add(config.setpriv());
             cmd.add("--reuid=" + user.uid());
             cmd.add("--regid=" + user.gid());
             cmd.add(user.name().isEmpty() ? "--clear-groups" : "--init-groups");
             cmd.add("--");
             cmd.addAll(argv); // setpriv finds the program in the command's own PATH
-            return new Ready(config.setpriv(), cmd, env, cwd, user, config);
+            return new Ready(config.setpriv(), cmd, env, cwd, user, config, direct);
         }
         // Spawned directly: the program is the one found in the command's PATH, not the agent's.
         cmd.addAll(argv);
-        return new Ready(resolved.toString(), cmd, env, cwd, user, config);
+        return new Ready(resolved.toString(), cmd, env, cwd, user, config, direct);
     }
 
     /**

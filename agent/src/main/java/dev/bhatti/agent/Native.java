@@ -61,6 +61,18 @@ final class Native {
 
     private Native() {}
 
+    static final int ENOENT = 2, EACCES = 13;
+
+    /** posix_spawn refused: {@code errno} says why (ENOENT, EACCES, ...). */
+    static final class SpawnError extends IOException {
+        final int errno;
+
+        SpawnError(String program, int errno) {
+            super("could not start " + program + " (errno " + errno + ")");
+            this.errno = errno;
+        }
+    }
+
     /** Adds the child's stdin/stdout/stderr set-up to the file actions. */
     interface StdioActions {
         void add(Arena arena, MemorySegment actions) throws Throwable;
@@ -90,7 +102,7 @@ final class Native {
                 MemorySegment pidOut = arena.allocate(JAVA_INT);
                 int rc = (int) POSIX_SPAWNP.invokeExact(pidOut, arena.allocateFrom(program), actions, attr,
                         strings(arena, argv), strings(arena, env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList()));
-                if (rc != 0) throw new IOException("could not start " + program + " (errno " + rc + ")");
+                if (rc != 0) throw new SpawnError(program, rc);
                 return pidOut.get(JAVA_INT, 0);
             } finally {
                 int ignored = (int) FA_DESTROY.invokeExact(actions);

@@ -24,7 +24,10 @@ final class PipedChild {
         if (stdin < 0) stdinClosed.set(true);
     }
 
-    /** Spawns the command; without {@code withStdin} its stdin is /dev/null. */
+    /**
+     * Spawns the command; without {@code withStdin} its stdin is /dev/null. A command for another user
+     * is spawned as that user directly where the agent can switch a thread's identity, else through setpriv.
+     */
     static PipedChild spawn(Launch.Ready r, boolean withStdin) throws IOException {
         int[] in = withStdin ? Native.pipe() : null;
         int[] out = null;
@@ -33,7 +36,7 @@ final class PipedChild {
             out = Native.pipe();
             err = Native.pipe();
             int[] o = out, e = err;
-            long pid = Native.spawn(r.program(), r.argv(), r.env(), r.cwd(), (arena, actions) -> {
+            Native.StdioActions stdio = (arena, actions) -> {
                 if (in != null) {
                     Native.check((int) Native.FA_DUP2.invokeExact(actions, in[0], 0), "adddup2");
                 } else {
@@ -42,7 +45,17 @@ final class PipedChild {
                 }
                 Native.check((int) Native.FA_DUP2.invokeExact(actions, o[1], 1), "adddup2");
                 Native.check((int) Native.FA_DUP2.invokeExact(actions, e[1], 2), "adddup2");
-            });
+            };
+            Launch.Direct d = r.direct();
+            long pid;
+            if (d.dropTo() == null) {
+                pid = Native.spawn(d.program(), d.argv(), r.env(), r.cwd(), stdio);
+            } else if (ThreadCredentials.supported()) {
+                int[] groups = d.dropTo().groups(r.config().passwd().resolveSibling("group"));
+                pid = UserSpawner.as(d.dropTo(), groups, () -> Native.spawn(d.program(), d.argv(), r.env(), r.cwd(), stdio));
+            } else {
+                pid = Native.spawn(r.program(), r.argv(), r.env(), r.cwd(), stdio);
+            }
             if (in != null) Native.close(in[0]);
             Native.close(out[1]);
             Native.close(err[1]);

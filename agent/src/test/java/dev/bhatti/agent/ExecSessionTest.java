@@ -14,6 +14,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.Pipe;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +34,8 @@ class ExecSessionTest {
 
     @BeforeEach
     void start() throws Exception {
+        // @TempDir is root's alone (0700): uid 1000 must be able to enter it, as it can enter /workspace in a guest
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path passwd = dir.resolve("passwd");
         Files.writeString(passwd, "root:x:0:0:root:/root:/bin/sh\ntester:x:1000:1000::" + dir + ":/bin/sh\n");
         Path workspace = Files.createDirectory(dir.resolve("workspace"));
@@ -86,6 +89,29 @@ class ExecSessionTest {
         var o = sh("id -u; id -g; pwd; echo $HOME", "", 0);
         assertThat(o.stdout().lines().toList()).containsExactly("1000", "1000", dir.resolve("workspace").toString(), dir.toString());
         assertThat(sh("id -u", "root", 0).stdout()).isEqualTo("0\n");
+    }
+
+    @Test
+    void aCommandForAUserRunsWithItsGroupsAndNoWayBackToRoot() throws Exception {
+        assumeTrue(Libc.geteuid() == 0, "dropping privileges needs root");
+        Files.writeString(dir.resolve("group"), "root:x:0:\nwheel:x:27:someone,tester\nother:x:50:someone\n");
+        var o = sh("id -G; grep -E '^(Uid|Gid|CapPrm|CapEff|CapAmb):' /proc/self/status", "", 0);
+        assertThat(o.stdout().lines().toList()).containsExactly("1000 27",
+                "Uid:\t1000\t1000\t1000\t1000", "Gid:\t1000\t1000\t1000\t1000",
+                "CapPrm:\t0000000000000000", "CapEff:\t0000000000000000", "CapAmb:\t0000000000000000");
+        // the agent's own threads are still root: the next root command is root
+        assertThat(sh("id -u; id -G", "root", 0).stdout()).isEqualTo("0\n0\n");
+    }
+
+    @Test
+    void aUserCannotStartInADirectoryItMayNotEnter() throws Exception {
+        assumeTrue(Libc.geteuid() == 0, "dropping privileges needs root");
+        Path closed = Files.createDirectory(dir.resolve("closed"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        var o = run(new Message.ExecRequest(List.of("pwd"), Map.of(), closed.toString(), "", 0, false), null);
+        assertThat(o.exitCode()).isEqualTo(126);
+        assertThat(o.stderr()).isEqualTo("bhatti: pwd: permission denied (as tester in " + closed + ")\n");
+        assertThat(run(new Message.ExecRequest(List.of("pwd"), Map.of(), closed.toString(), "root", 0, false), null).stdout())
+                .isEqualTo(closed + "\n");
     }
 
     @Test

@@ -556,6 +556,12 @@ class SandboxLifecycleIT {
         var bomb = cli("exec", "--timeout", "10", "dev", "--", "bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 60");
         assertThat(bomb.exit()).isEqualTo(124);
         assertThat(cli("exec", "dev", "--", "echo", "alive").stdout()).isEqualTo("alive\n");
+        // the timeout killed the whole bomb through its (pooled) cgroup, and the group that serves the next
+        // command holds that command alone: sh, cat and wc
+        assertThat(cli("exec", "dev", "--", "sh", "-c", "pgrep -c bash || true").stdout().strip()).isEqualTo("0");
+        var group = cli("exec", "dev", "--", "sh", "-c", "g=$(cut -d: -f3 /proc/self/cgroup); echo $g; cat /sys/fs/cgroup$g/cgroup.procs | wc -l");
+        assertThat(group.stdout().lines().toList()).satisfiesExactly(
+                g -> assertThat(g).startsWith("/bhatti-user/pool-"), n -> assertThat(n).isEqualTo("3"));
 
         // the agent itself crashing: the request in flight fails at once, the agent comes back
         var killed = call("POST", "/sandboxes/dev/exec", "{\"cmd\":[\"sh\",\"-c\",\"pkill -9 -f agent.jar; sleep 5\"],\"user\":\"root\"}");

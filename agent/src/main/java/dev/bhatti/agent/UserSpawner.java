@@ -1,0 +1,45 @@
+package dev.bhatti.agent;
+
+import java.io.IOException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Spawns commands as their user without a setpriv process in between: two platform threads of the
+ * agent switch their own credentials around each posix_spawn ({@link ThreadCredentials}). No other
+ * code runs on these threads, so nothing else ever sees a switched identity.
+ */
+final class UserSpawner {
+
+    interface Spawn {
+        long start() throws IOException;
+    }
+
+    private static final ExecutorService THREADS = Executors.newFixedThreadPool(2,
+            Thread.ofPlatform().daemon().name("spawn-as-user-", 0).factory());
+
+    private UserSpawner() {}
+
+    /** Runs {@code spawn} as {@code user} (its uid, gid and groups) and returns the child's pid. */
+    static long as(GuestUser user, int[] groups, Spawn spawn) throws IOException {
+        Future<Long> pid = THREADS.submit(() -> {
+            ThreadCredentials.become(user.uid(), user.gid(), groups);
+            try {
+                return spawn.start();
+            } finally {
+                ThreadCredentials.restoreRoot();
+            }
+        });
+        try {
+            return pid.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) throw io;
+            throw new IOException("spawning as " + user.name() + " failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while spawning", e);
+        }
+    }
+}
