@@ -558,7 +558,8 @@ class SandboxLifecycleIT {
         assertThat(cli("exec", "dev", "--", "echo", "alive").stdout()).isEqualTo("alive\n");
         // the timeout killed the whole bomb through its (pooled) cgroup, and the group that serves the next
         // command holds that command alone: sh, cat and wc
-        assertThat(cli("exec", "dev", "--", "sh", "-c", "pgrep -c bash || true").stdout().strip()).isEqualTo("0");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                assertThat(cli("exec", "dev", "--", "sh", "-c", "pgrep -c bash || true").stdout().strip()).isEqualTo("0"));
         var group = cli("exec", "dev", "--", "sh", "-c", "g=$(cut -d: -f3 /proc/self/cgroup); echo $g; cat /sys/fs/cgroup$g/cgroup.procs | wc -l");
         assertThat(group.stdout().lines().toList()).satisfiesExactly(
                 g -> assertThat(g).startsWith("/bhatti-user/pool-"), n -> assertThat(n).isEqualTo("3"));
