@@ -4,9 +4,10 @@ set -euo pipefail
 # iproute2, nftables and conntrack: sandbox networking; dnsmasq: the upstream resolver of the network
 # tests; chromium: the browser the web shell test drives; pebble (an ACME CA) and openssl: the TLS tests;
 # docker-registry and skopeo: a real registry to pull images from, and the tool that pushes test images to it;
-# patchelf: the tools disk (build-tier.sh); musl: the C library of a test image without glibc.
+# patchelf: the tools disk (build-tier.sh); musl: the C library of a test image without glibc; gcc and
+# libc6-dev: the benchmark's static spawn-floor program (bench/src/main/c).
 PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
-  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo patchelf musl)
+  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo patchelf musl gcc libc6-dev)
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 

@@ -54,6 +54,7 @@ public final class AgentMain {
                 var config = AgentConfig.guest().withCgroups(Cgroups.setUp(Path.of("/sys/fs/cgroup")));
                 startServices(config);
                 if (config.cgroups() != null) Thread.ofVirtual().name("cgroup-pool").start(() -> config.cgroups().prepare(2));
+                IdleTrim.start();
                 new AgentMain(config).serveDevice(Path.of(args[1]));
             }
             case "--listen-unix" -> new AgentMain(AgentConfig.guest()).serveUnix(Path.of(args[1]));
@@ -125,6 +126,7 @@ public final class AgentMain {
     }
 
     void onStream(Stream stream, Message opening) {
+        IdleTrim.touch();
         try {
             dispatch(stream, opening);
         } catch (RuntimeException e) {

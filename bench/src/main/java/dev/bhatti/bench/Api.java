@@ -79,16 +79,26 @@ public final class Api {
 
     /** Runs argv in the sandbox; returns the response (status 200 with exit_code, or an error). */
     public Resp exec(String id, List<String> argv) throws IOException, InterruptedException {
+        return exec(id, argv, null);
+    }
+
+    /** Runs argv as {@code user} (null: the sandbox's default user). */
+    public Resp exec(String id, List<String> argv, String user) throws IOException, InterruptedException {
         var body = JSON.createObjectNode();
         var cmd = body.putArray("cmd");
         argv.forEach(cmd::add);
         body.put("timeout_sec", 60);
+        if (user != null) body.put("user", user);
         return request("POST", "/sandboxes/" + id + "/exec", JSON.writeValueAsString(body));
     }
 
     /** Runs argv and insists on exit code 0; returns its stdout. */
     public String execOk(String id, List<String> argv) throws IOException, InterruptedException {
-        Resp r = exec(id, argv);
+        return execOk(id, argv, null);
+    }
+
+    public String execOk(String id, List<String> argv, String user) throws IOException, InterruptedException {
+        Resp r = exec(id, argv, user);
         if (r.status != 200 || r.json().path("exit_code").asInt(-1) != 0) {
             throw new BenchFailure("exec " + String.join(" ", argv) + " -> HTTP " + r.status + ": " + r.body);
         }

@@ -40,6 +40,7 @@ public final class BenchMain {
             run(new ExecSection(), ctx);
             run(new ConcurrentSection(), ctx);
             run(new FilesSection(), ctx);
+            run(new GuestSection(), ctx);      // after exec and files: the agent's memory after that work
             run(new ShellSection(), ctx);
             run(new ApiSection(), ctx);
             for (int mb : o.thermalMemory) run(new ThermalSection(mb), ctx);

@@ -7,6 +7,8 @@ import java.util.List;
 /** Create to the first successful exec, the create call alone, and destroy. Floors: the bare QEMU boot. */
 final class CreateSection implements Section {
     static final String SECTION = "create and destroy";
+    static final String BOOT_TO_READY = "guest: kernel boot to agent ready (guest clock)";
+    static final String JVM_TO_READY = "guest: JVM start to agent ready (guest clock)";
 
     @Override public String title() { return "create to first exec, destroy; bare QEMU boots interleaved"; }
 
@@ -23,6 +25,8 @@ final class CreateSection implements Section {
         Samples first = r.add(SECTION, "create to first exec true", FloorSection.BOOT_EXEC);
         Samples post = r.add(SECTION, "POST /sandboxes (create call)", FloorSection.BOOT);
         Samples del = r.add(SECTION, "DELETE /sandboxes/{id} (destroy)", null);
+        Samples kernel = r.add(SECTION, BOOT_TO_READY, null);
+        Samples jvm = r.add(SECTION, JVM_TO_READY, BOOT_TO_READY);
         for (int i = 0; i < Math.max(o.nCreate, bare ? o.nBare : 0); i++) {
             if (bare && i < o.nBare) FloorSection.bootBare(ctx, i); // the floor, interleaved: bare boot, create, bare boot, ...
             if (i >= o.nCreate) continue;
@@ -42,6 +46,9 @@ final class CreateSection implements Section {
             long t2 = System.nanoTime();
             post.add(t1 - t0);
             first.add(t2 - t0);
+            var ready = GuestSection.readyTimes(api, id);
+            kernel.add(ready.getOrDefault("boot_to_ready_ms", 0L) * 1_000_000);
+            jvm.add(ready.getOrDefault("jvm_start_to_ready_ms", 0L) * 1_000_000);
             del.add(Timer.time(() -> api.destroy(id)));
             System.out.printf(Locale.ROOT, "  #%d  create %.0f ms, first exec after %.0f ms (attempts: %d)%n",
                     i + 1, (t1 - t0) / 1e6, (t2 - t0) / 1e6, attempts);

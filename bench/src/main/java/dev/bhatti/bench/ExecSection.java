@@ -16,6 +16,8 @@ final class ExecSection implements Section {
     static String cli(String name) { return "bhatti exec -- " + name + " (CLI)"; }
 
     static final String VERSION = "bhatti --version (CLI start)";
+    static final String HELLO = "java hello-world (launcher script, the CLI's JVM flags, own AOT cache)";
+    static final String CLI_VS_HELLO = "bhatti exec -- true (CLI), against a Java hello-world";
 
     @Override public String title() { return "exec via HTTP and via the CLI"; }
 
@@ -55,9 +57,17 @@ final class ExecSection implements Section {
             ctx.cli().run("--version");
             ctx.cli().run(cliArgs(ctx.mainName, cases.getFirst().argv()));
         }
+        Cli hello = o.hello == null ? null : new Cli(o.hello);
+        Samples helloRuns = hello == null ? null : r.add(SECTION, HELLO, null);
+        Samples cliTrue = hello == null ? null : r.add(SECTION, CLI_VS_HELLO, HELLO);
+        if (hello != null) hello.run();
         for (int i = 0; i < o.nCli; i++) {
             version.add(ctx.cli().run("--version"));
             for (int c = 0; c < cases.size(); c++) cli[c].add(ctx.cli().run(cliArgs(ctx.mainName, cases.get(c).argv())));
+            if (hello != null) {                 // interleaved with the same command again
+                helloRuns.add(hello.run());
+                cliTrue.add(ctx.cli().run(cliArgs(ctx.mainName, cases.getFirst().argv())));
+            }
         }
         r.print(SECTION);
     }

@@ -41,6 +41,16 @@ final class MarkdownReport {
             }
             b.append('\n');
         }
+        if (!results.measures().isEmpty()) {
+            b.append("## sizes and counts\n\n| measure | value | unit | floor | ratio | target |\n|---|---:|---|---|---:|---|\n");
+            for (var m : results.measures()) {
+                double r = results.ratio(m);
+                b.append(String.format(Locale.ROOT, "| %s | %.1f | %s | %s | %s | %s |%n", cell(m.label()), m.value(), m.unit(),
+                        m.floor() == null ? "" : cell(m.floor()), Double.isNaN(r) ? "" : String.format(Locale.ROOT, "%.2f×", r),
+                        m.target() == null ? "" : cell(m.target())));
+            }
+            b.append('\n');
+        }
         if (!results.jmh().isEmpty()) {
             b.append("## JMH: host hot paths\n\n| benchmark | mode | score | ± error (99.9%) | unit |\n|---|---|---:|---:|---|\n");
             for (var j : results.jmh()) {

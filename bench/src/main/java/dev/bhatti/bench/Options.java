@@ -12,6 +12,13 @@ public final class Options {
     Path daemonLog;
     Path dataDir;
     Path images;
+    /** The static program that times the guest's own spawn of /bin/true (bench/src/main/c), or null. */
+    Path spawnFloor;
+    /** A launcher of a Java hello-world with the CLI's JVM flags, the floor for the CLI's start, or null. */
+    String hello;
+    /** Execs and file transfers the guest section does before it reads the agent's memory. */
+    int agentExecs = 100;
+    int agentTransfers = 10;
     Path outDir = Path.of("bench/results");
     String hostLabel;
     boolean quick;
@@ -87,6 +94,8 @@ public final class Options {
                 case "--daemon-log" -> o.daemonLog = Path.of(v);
                 case "--data-dir" -> o.dataDir = Path.of(v);
                 case "--images" -> o.images = Path.of(v);
+                case "--spawn-floor" -> o.spawnFloor = Path.of(v);
+                case "--hello" -> o.hello = v;
                 case "--out" -> o.outDir = Path.of(v);
                 case "--host" -> o.hostLabel = v;
                 case "--proxy-port" -> o.proxyPort = Integer.parseInt(v);

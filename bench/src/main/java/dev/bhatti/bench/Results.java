@@ -20,6 +20,27 @@ public final class Results {
     private final Map<String, Scenario> scenarios = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
     private final List<JmhRow> jmh = new ArrayList<>();
+    private final List<Measure> measures = new ArrayList<>();
+
+    /**
+     * A quantity that is not a time (a resident size, a count): {@code floor} names another measure of the
+     * run to compare with, {@code target} says what the value should be at most (free text), either may be null.
+     */
+    public record Measure(String label, double value, String unit, String floor, String target) {}
+
+    public synchronized void measure(String label, double value, String unit, String floor, String target) {
+        measures.add(new Measure(label, value, unit, floor, target));
+        System.out.printf(Locale.ROOT, "  %-60s %10.1f %s%s%n", label, value, unit, target == null ? "" : "   (target " + target + ")");
+    }
+
+    public synchronized List<Measure> measures() { return List.copyOf(measures); }
+
+    /** value / the floor measure's value, or NaN. */
+    public synchronized double ratio(Measure m) {
+        if (m.floor() == null) return Double.NaN;
+        return measures.stream().filter(x -> x.label().equals(m.floor()) && x.value() > 0).findFirst()
+                .map(f -> m.value() / f.value()).orElse(Double.NaN);
+    }
 
     /** One JMH benchmark's primary result (score ± error, e.g. in ns/op). */
     public record JmhRow(String benchmark, String mode, int samples, double score, double error, String unit) {}
