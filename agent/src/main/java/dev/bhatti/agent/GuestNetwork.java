@@ -49,10 +49,8 @@ final class GuestNetwork {
     static String apply(String wire) {
         var id = parse(wire);
         if (id.isEmpty()) return "bad network identity '" + wire + "'";
-        for (List<String> cmd : commands(id.get())) {
-            String err = run(cmd);
-            if (err != null) return String.join(" ", cmd) + ": " + err;
-        }
+        String err = runBatch(commands(id.get()));
+        if (err != null) return err;
         try {
             Files.writeString(Path.of("/etc/resolv.conf"), resolvConf(id.get().gateway()));
         } catch (IOException e) {
@@ -66,9 +64,23 @@ final class GuestNetwork {
         return "nameserver " + gateway + "\noptions timeout:2 attempts:2\n";
     }
 
-    private static String run(List<String> cmd) {
+    /** The lines {@code ip -batch -} reads for {@code commands} (each without its leading "ip"). */
+    static String batch(List<List<String>> commands) {
+        var b = new StringBuilder();
+        for (List<String> cmd : commands) b.append(String.join(" ", cmd.subList(1, cmd.size()))).append('\n');
+        return b.toString();
+    }
+
+    /**
+     * Runs the commands in one {@code ip -batch} process, which stops at the first that fails: one
+     * process instead of seven, where each start costs tens of milliseconds (emulated CPUs).
+     */
+    private static String runBatch(List<List<String>> commands) {
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+            Process p = new ProcessBuilder("ip", "-batch", "-").redirectErrorStream(true).start();
+            try (var in = p.getOutputStream()) {
+                in.write(batch(commands).getBytes(StandardCharsets.UTF_8));
+            }
             byte[] out = p.getInputStream().readNBytes(4096);
             if (!p.waitFor(10, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

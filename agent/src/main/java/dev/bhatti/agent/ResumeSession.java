@@ -43,6 +43,8 @@ final class ResumeSession {
         if (!setClock(r.epochMillis())) problems.append("cannot set the clock; ");
         if (!r.hostname().isEmpty() && !setHostname(r.hostname())) problems.append("cannot set the hostname; ");
         if (r.entropy().length > 0 && !reseed(r.entropy())) problems.append("cannot reseed the random generator; ");
+        // a new machine (a clone, or a VM from a booted template) gets its own machine id, drawn after the reseed
+        if (!r.hostname().isEmpty() && !newMachineId()) problems.append("cannot write /etc/machine-id; ");
         if (!r.network().isEmpty()) {
             String err = GuestNetwork.apply(r.network());
             if (err != null) problems.append("cannot take the new network identity: ").append(err).append("; ");
@@ -101,6 +103,21 @@ final class ResumeSession {
         if (out.length() > 0) out.setLength(out.length() - 1);
         if (!found) out.append(hosts.endsWith("\n") || hosts.isEmpty() ? "" : "\n").append("127.0.1.1\t").append(name).append('\n');
         return out.toString();
+    }
+
+    static final Path MACHINE_ID = Path.of("/etc/machine-id");
+
+    private static boolean newMachineId() {
+        // straight from the kernel's generator: java.security's SecureRandom would load its providers here,
+        // seconds of class loading in an emulated guest on the path of every create
+        try (var random = Files.newInputStream(Path.of("/dev/urandom"))) {
+            byte[] id = random.readNBytes(16);
+            Files.writeString(MACHINE_ID, java.util.HexFormat.of().formatHex(id) + "\n");
+            return true;
+        } catch (IOException e) {
+            Log.info("cannot write " + MACHINE_ID + ": " + e.getMessage());
+            return false;
+        }
     }
 
     private static boolean reseed(byte[] entropy) {

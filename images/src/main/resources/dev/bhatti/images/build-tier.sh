@@ -507,6 +507,8 @@ case $name in
   ''|-*|*[!A-Za-z0-9.-]*) warn "ignoring bad bhatti.hostname '$name'"; name=bhatti ;;
 esac
 hostname "$name" || warn "cannot set hostname $name"
+# each machine its own id (images ship an empty one); a VM restored from a template gets a new one from the agent
+[ -s /etc/machine-id ] || tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id 2>/dev/null || warn "cannot write /etc/machine-id"
 rm -f /etc/hostname /etc/hosts
 echo "$name" >/etc/hostname
 cat >/etc/hosts <<HOSTS

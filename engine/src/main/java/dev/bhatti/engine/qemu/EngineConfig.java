@@ -30,4 +30,7 @@ public record EngineConfig(Path dataDir, String accel, String qemuBinary, String
 
     /** Named snapshots, one directory each; they outlive the VMs they were taken from. */
     public Path snapshotsDir() { return dataDir.resolve("snapshots"); }
+
+    /** Booted templates that creates restore instead of booting (engine-owned; no sandbox's data). */
+    public Path templatesDir() { return dataDir.resolve("templates"); }
 }

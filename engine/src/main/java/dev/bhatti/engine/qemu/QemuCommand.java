@@ -38,6 +38,15 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
      * path) and the TAP as fd 5 ({@link Jailer#OPEN_TAP_AND_EXEC}).
      */
     List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images, boolean jailed) {
+        return argv(spec, paths, images, jailed, false);
+    }
+
+    /**
+     * {@code neutral}: the guest boots as no sandbox in particular (hostname and network identity of
+     * {@link #NEUTRAL_HOSTNAME} and {@link #NEUTRAL_NET}), so that its memory can become a template that
+     * VMs of other users restore; it takes its real identity from the agent once it runs.
+     */
+    List<String> argv(VmSpec spec, VmPaths paths, ImageCatalog images, boolean jailed, boolean neutral) {
         var a = new ArrayList<String>();
         a.add(qemuBinary);
         if (accelerator == Accelerator.KVM) {
@@ -82,7 +91,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
                     "-device", "virtio-net-device,netdev=net0,mac=" + spec.net().mac()));
         }
         a.addAll(List.of(
-                "-append", kernelArgs(spec)));
+                "-append", kernelArgs(spec, neutral)));
         return a;
     }
 
@@ -129,15 +138,21 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         }
     }
 
-    String kernelArgs(VmSpec spec) {
+    static final String NEUTRAL_HOSTNAME = "bhatti";
+    /** address/prefix,gateway,mac of a template's boot: link-local, reaching nothing, no sandbox's. */
+    static final String NEUTRAL_NET = "169.254.0.2/30,169.254.0.1,02:00:00:00:00:01";
+
+    String kernelArgs(VmSpec spec) { return kernelArgs(spec, false); }
+
+    String kernelArgs(VmSpec spec, boolean neutral) {
         var k = new StringBuilder("console=ttyS0 panic=-1 quiet root=/dev/vda");
         if (accelerator == Accelerator.TCG) {
             k.append(" tsc_early_khz=").append(tscKhz).append(" tsc=reliable");
         }
         if (spec.tools() != null) k.append(" bhatti.root=").append(ROOT_SERIAL).append(" bhatti.tools=").append(TOOLS_SERIAL);
-        k.append(" bhatti.hostname=").append(spec.hostname());
+        k.append(" bhatti.hostname=").append(neutral ? NEUTRAL_HOSTNAME : spec.hostname());
         if (spec.diskMb() > 0) k.append(" bhatti.grow=1"); // the disk is larger than its file system
-        if (spec.net() != null) k.append(" bhatti.net=").append(spec.net().wire());
+        if (spec.net() != null) k.append(" bhatti.net=").append(neutral ? NEUTRAL_NET : spec.net().wire());
         return k.toString();
     }
 }

@@ -42,6 +42,7 @@ public final class QemuEngine implements Engine {
     private final Checkpoints checkpoints;
     private final DiskExport exports;
     private final Adoption adoption;
+    private final Templates templates;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
 
     public QemuEngine(EngineConfig config) {
@@ -57,6 +58,7 @@ public final class QemuEngine implements Engine {
         this.checkpoints = new Checkpoints(snapshots, jailer);
         this.exports = new DiskExport(config);
         this.adoption = new Adoption(jailer, exits);
+        this.templates = new Templates(config.templatesDir(), jailer, command, images, config.qemuBinary());
         log.info("qemu engine: accelerator {}, images in {}", accelerator.wire(), config.imagesDir());
         Thread.ofVirtual().name("console-logs").start(this::boundConsoleLogs);
     }
@@ -92,10 +94,46 @@ public final class QemuEngine implements Engine {
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "cannot pin the base image of " + requested.id() + ": " + e.getMessage(), e);
         }
-        return build(spec, vm -> {
-            boot.createDisk(spec, vm.paths);
-            boot.boot(vm, List.of());
+        Optional<String> template = templates.idFor(spec);
+        if (template.isPresent()) {
+            Optional<Path> dir = templates.find(template.get());
+            if (dir.isPresent()) {
+                try {
+                    return fromTemplate(template.get(), dir.get(), spec);
+                } catch (EngineException e) {
+                    // whatever failed, a boot still gives the user the VM; the next one takes a fresh template
+                    log.warn("vm {}: restoring template {} failed, booting instead: {}", spec.id(), template.get(), e.getMessage());
+                    templates.discard(template.get());
+                }
+            }
+        }
+        // The first VM of its kind boots neutral, becomes the template, then takes its own identity.
+        boolean capture = template.isPresent() && templates.claim(template.get());
+        try {
+            return build(spec, vm -> {
+                boot.createDisk(spec, vm.paths);
+                boot.boot(vm, List.of(), capture);
+                if (capture) {
+                    templates.capture(vm, template.get());
+                    restorer.takeNewIdentity(vm, spec.hostname());
+                }
+            });
+        } finally {
+            if (capture) templates.release(template.get());
+        }
+    }
+
+    /** A new VM from a booted template: the template's memory and disk, then its own identity. */
+    private VmInfo fromTemplate(String templateId, Path dir, VmSpec spec) throws EngineException {
+        SnapshotStore.checkResumable(templates.savedSpec(templateId), spec);
+        long started = System.nanoTime();
+        VmInfo info = build(spec, vm -> {
+            HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
+            HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());
+            restorer.restore(vm, spec.hostname());
         });
+        log.info("vm {} created from template {} in {} ms", spec.id(), templateId, (System.nanoTime() - started) / 1_000_000);
+        return info;
     }
 
     private interface Build {
@@ -346,7 +384,8 @@ public final class QemuEngine implements Engine {
 
     @Override
     public int pruneUnusedBases() {
-        var dirs = new ArrayList<Path>();
+        templates.dropStale();
+        var dirs = new ArrayList<Path>(templates.dirs());
         for (Path parent : List.of(config.sandboxesDir(), config.snapshotsDir())) {
             if (!Files.isDirectory(parent)) continue;
             try (var children = Files.list(parent)) {

@@ -76,6 +76,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         // The guest runs from here: the disk moves on and the memory snapshot is stale.
         Files.deleteIfExists(vm.paths.memorySnapshot());
         vm.agent = awaitRestoredAgent(vm, process, agentChannel);
+        long answered = System.nanoTime();
         vm.state = VmState.RUNNING;
         vm.detail = "";
         exits.watch(vm, process);
@@ -93,7 +94,8 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         } else if (vm.agent != null) {
             GuestClock.correct(vm);
         }
-        log.info("vm {} restored in {} ms (load {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000, (loaded - started) / 1_000_000);
+        log.info("vm {} restored in {} ms (load {} ms, agent answered after {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000,
+                (loaded - started) / 1_000_000, (answered - loaded) / 1_000_000);
     }
 
     /** Whether QEMU has ended, or ends within a moment. */
@@ -165,7 +167,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
      * A VM restored from a named snapshot is a new machine: it gets its own hostname and fresh entropy
      * for its random generator (clones must never draw the same random numbers), and the right time.
      */
-    private void takeNewIdentity(QemuVm vm, String hostname) throws EngineException, InterruptedException {
+    void takeNewIdentity(QemuVm vm, String hostname) throws EngineException, InterruptedException {
         byte[] entropy = new byte[64];
         RANDOM.nextBytes(entropy);
         String network = vm.spec.net() == null ? "" : vm.spec.net().wire();

@@ -89,6 +89,17 @@ final class SnapshotStore {
         if (Files.exists(dir)) throw new EngineException(Kind.FAILED, "could not remove " + dir);
     }
 
+    /** The ids of the complete snapshots, leaving directories being written alone. */
+    List<String> complete() {
+        if (!Files.isDirectory(root)) return List.of();
+        try (var entries = Files.list(root)) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> ID.matcher(n).matches()).toList();
+        } catch (IOException e) {
+            log.warn("could not list {}: {}", root, e.getMessage());
+            return List.of();
+        }
+    }
+
     /** The ids of the complete snapshots; directories staged by snapshots that never finished are removed. */
     List<String> list() {
         if (!Files.isDirectory(root)) return List.of();

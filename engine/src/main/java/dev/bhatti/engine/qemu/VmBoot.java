@@ -28,9 +28,17 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
 
     /** Starts QEMU from the VM's disk and waits for its agent. Called with the lifecycle lock held. */
     void boot(QemuVm vm, List<String> extraArgs) throws IOException, EngineException, InterruptedException {
+        boot(vm, extraArgs, false);
+    }
+
+    /**
+     * {@code neutral}: the guest boots with no sandbox's identity (to become a template); the caller gives
+     * it its own once the agent answers.
+     */
+    void boot(QemuVm vm, List<String> extraArgs, boolean neutral) throws IOException, EngineException, InterruptedException {
         VmProcesses.deleteSockets(vm.paths);
         vm.state = VmState.STARTING;
-        Process process = startQemu(vm, extraArgs);
+        Process process = startQemu(vm, extraArgs, neutral);
         vm.process = process.toHandle();
         vm.agent = awaitAgent(vm, process);
         try {
@@ -117,6 +125,10 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
      * chroot, seccomp, and an environment holding nothing but PATH.
      */
     Process startQemu(QemuVm vm, List<String> extraArgs) throws IOException {
+        return startQemu(vm, extraArgs, false);
+    }
+
+    Process startQemu(QemuVm vm, List<String> extraArgs, boolean neutral) throws IOException {
         VmSpec spec = vm.spec;
         VmPaths paths = vm.paths;
         VmIdentity id = jailer.prepare(paths, spec, accelerator);
@@ -129,7 +141,7 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         if (config.netns() != null) argv.addAll(List.of("ip", "netns", "exec", config.netns()));
         argv.addAll(jailer.tapOpener(spec));
         argv.add("setsid"); // own session: a Ctrl-C to the daemon must not kill the VMs
-        argv.addAll(command.argv(spec, paths, images, jailer.enabled()));
+        argv.addAll(command.argv(spec, paths, images, jailer.enabled(), neutral));
         argv.addAll(jailer.qemuArgs(id, paths));
         argv.addAll(extraArgs);
         var pb = new ProcessBuilder(argv).directory(paths.dir().toFile());
