@@ -150,6 +150,24 @@ class NetworkIT {
         assertThat(ips.get("b1")).startsWith(POOL_PREFIX).doesNotStartWith(adminNet + ".");
         // the guest was configured at boot with exactly that address
         assertThat(admin("a1", "ip", "-4", "-o", "addr", "show", "dev", "eth0").stdout()).contains(ips.get("a1") + "/24");
+        // a1 booted with a neutral identity and became the booted template of its kind; a2 and b1 were restored
+        // from it and took their own identity: hostname, address, MAC, machine id; none holds a1's name
+        assertThat(daemon.log()).contains("created from template");
+        var macs = new java.util.HashSet<String>();
+        var machineIds = new java.util.HashSet<String>();
+        for (var s : List.of(List.of("a1", ""), List.of("a2", ""), List.of("b1", bobKey))) {
+            String key = s.get(1).isEmpty() ? null : s.get(1);
+            String name = s.getFirst();
+            var id = exec(key, name, "root", "sh", "-c", "hostname; cat /etc/machine-id; cat /sys/class/net/eth0/address; "
+                    + "ip -4 -o addr show dev eth0; cat /proc/cmdline").stdout().lines().toList();
+            assertThat(id.get(0)).isEqualTo(name);
+            machineIds.add(id.get(1));
+            macs.add(id.get(2));
+            assertThat(id.get(3)).contains(ips.get(name) + "/24");
+            assertThat(id.get(4)).contains("bhatti.hostname=bhatti").doesNotContain("a1").doesNotContain(ips.get("a1"));
+        }
+        assertThat(machineIds).hasSize(3);
+        assertThat(macs).hasSize(3);
         // in the namespace too, QEMU is jailed, and its TAP was opened for it (it holds no name to open one by)
         Path a1Dir = dataDir.resolve("sandboxes").resolve(json(a1.stdout()).path("id").asString());
         QemuJail.assertJailed(a1Dir, 256, 1);
