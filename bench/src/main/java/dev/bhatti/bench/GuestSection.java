@@ -2,6 +2,7 @@ package dev.bhatti.bench;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -65,6 +66,45 @@ final class GuestSection implements Section {
         r.measure("agent RSS, anonymous (heap, metaspace, stacks, CDS relocated)", status.getOrDefault("RssAnon", -1L) / 1024.0, "MiB", null, null);
         r.measure("agent RSS, file-backed (libjvm, CDS, modules, libc)", status.getOrDefault("RssFile", -1L) / 1024.0, "MiB", null, null);
         r.measure("agent threads", status.getOrDefault("Threads", -1L), "threads", null, null);
+
+        // the host's side of the same idle VM: QEMU's resident memory against what the guest has touched
+        long qemuKb = qemuRssKb(id);
+        Map<String, Long> mem = meminfo(api, id);
+        long touchedKb = mem.getOrDefault("MemTotal", 0L) - mem.getOrDefault("MemFree", 0L);
+        if (qemuKb > 0 && touchedKb > 0) {
+            r.measure("QEMU host RSS, idle " + o.memoryMb + " MiB guest", qemuKb / 1024.0, "MiB", null, null);
+            r.measure("guest memory touched (MemTotal - MemFree, guest)", touchedKb / 1024.0, "MiB", null, null);
+            r.measure("QEMU's own memory: host RSS - guest touched", (qemuKb - touchedKb) / 1024.0, "MiB", null, "≤ 96 MiB");
+        } else {
+            r.note("QEMU host RSS not measured: no QEMU process found for sandbox " + id);
+        }
+    }
+
+    /** VmRSS of the QEMU process whose command line names the sandbox's directory, or 0. */
+    static long qemuRssKb(String sandboxId) {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().commandLine().map(c -> c.contains("qemu-system") && c.contains("/sandboxes/" + sandboxId + "/")).orElse(false))
+                .findFirst()
+                .map(p -> {
+                    try {
+                        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
+                            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                        }
+                    } catch (Exception e) {
+                        // gone
+                    }
+                    return 0L;
+                }).orElse(0L);
+    }
+
+    /** The guest's /proc/meminfo in kB. */
+    static Map<String, Long> meminfo(Api api, String id) throws Exception {
+        var values = new TreeMap<String, Long>();
+        for (String line : api.execOk(id, List.of("cat", "/proc/meminfo")).split("\n")) {
+            String[] kv = line.split(":\\s*", 2);
+            if (kv.length == 2 && kv[1].matches("\\d+ kB")) values.put(kv[0], Long.parseLong(kv[1].replace(" kB", "")));
+        }
+        return values;
     }
 
     /** The agent's /proc/PID/status numbers (kB for sizes). */
