@@ -108,7 +108,7 @@ public final class QemuEngine implements Engine {
             }
         }
         // The first VM of its kind boots neutral, becomes the template, then takes its own identity.
-        boolean capture = template.isPresent() && templates.claim(template.get());
+        boolean capture = template.isPresent() && templates.claim(template.get(), spec);
         try {
             return build(spec, vm -> {
                 boot.createDisk(spec, vm.paths);

@@ -97,10 +97,28 @@ final class Templates {
 
     VmSpec savedSpec(String id) throws EngineException { return store.savedSpec(id); }
 
-    /** Claims the capture of template {@code id}: false if it exists or another create is capturing it. */
-    boolean claim(String id) {
-        if (find(id).isPresent()) return false;
+    /** Free disk a template never takes: it is an optimisation, and must not fill the disk sandboxes need. */
+    static final long RESERVE_BYTES = 1L << 30;
+
+    /**
+     * Claims the capture of template {@code id} for a VM like {@code spec}: false if it exists, another
+     * create is capturing it, or the data directory's disk has no more free than the guest's memory (the
+     * most its snapshot can take) plus {@link #RESERVE_BYTES}.
+     */
+    boolean claim(String id, VmSpec spec) {
+        if (find(id).isPresent() || freeBytes() < ((long) spec.memoryMb() << 20) + RESERVE_BYTES) return false;
         return capturing.add(id);
+    }
+
+    private long freeBytes() {
+        for (Path p = root; p != null; p = p.getParent()) {
+            try {
+                if (Files.exists(p)) return Files.getFileStore(p).getUsableSpace();
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+        return 0;
     }
 
     /**

@@ -88,20 +88,24 @@ class TemplatesTest {
 
     @Test
     void aTemplateIsFoundOnlyWhenCompleteAndOneCaptureAtATime() throws Exception {
-        String id = templates.idFor(spec("aaaa", "alpha", 1, 512, "minimal", null)).orElseThrow();
+        var spec = spec("aaaa", "alpha", 1, 512, "minimal", null);
+        String id = templates.idFor(spec).orElseThrow();
         assertThat(templates.find(id)).isEmpty();
-        assertThat(templates.claim(id)).isTrue();
-        assertThat(templates.claim(id)).as("a second create boots as usual").isFalse();
+        assertThat(templates.claim(id, spec)).isTrue();
+        assertThat(templates.claim(id, spec)).as("a second create boots as usual").isFalse();
         templates.release(id);
-        assertThat(templates.claim(id)).isTrue();
+        assertThat(templates.claim(id, spec)).isTrue();
         templates.release(id);
+        long free = Files.getFileStore(dir).getUsableSpace();
+        var huge = spec("aaaa", "alpha", 1, (int) Math.min(Integer.MAX_VALUE, (free >> 20) + 1), "minimal", null);
+        assertThat(templates.claim(templates.idFor(huge).orElseThrow(), huge)).as("never the last of the disk").isFalse();
 
         Path t = Files.createDirectories(dir.resolve("templates").resolve(id));
         Files.writeString(SnapshotStore.disk(t), "layer");
         assertThat(templates.find(id)).as("no memory yet").isEmpty();
         Files.writeString(new SnapshotFiles(t).memory(), "memory");
         assertThat(templates.find(id)).contains(t);
-        assertThat(templates.claim(id)).as("there is one").isFalse();
+        assertThat(templates.claim(id, spec)).as("there is one").isFalse();
         templates.discard(id);
         assertThat(t).doesNotExist();
     }
