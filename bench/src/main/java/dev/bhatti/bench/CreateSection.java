@@ -7,6 +7,7 @@ import java.util.List;
 /** Create to the first successful exec, the create call alone, and destroy. Floors: the bare QEMU boot. */
 final class CreateSection implements Section {
     static final String SECTION = "create and destroy";
+    static final String FIRST_OF_KIND = "create to first exec true, first of its kind (boots, leaves the template)";
     static final String BOOT_TO_READY = "guest: kernel boot to agent ready (guest clock)";
     static final String JVM_TO_READY = "guest: JVM start to agent ready (guest clock)";
 
@@ -22,6 +23,9 @@ final class CreateSection implements Section {
             r.add(FloorSection.SECTION, FloorSection.BOOT, null);
             r.add(FloorSection.SECTION, FloorSection.BOOT_EXEC, null);
         }
+        // The first create of its kind boots (with a neutral identity) and leaves the booted template the
+        // later ones restore; it is reported on its own row, the rest is what a user sees from then on.
+        Samples firstOfKind = r.add(SECTION, FIRST_OF_KIND, FloorSection.BOOT_EXEC);
         Samples first = r.add(SECTION, "create to first exec true", FloorSection.BOOT_EXEC);
         Samples post = r.add(SECTION, "POST /sandboxes (create call)", FloorSection.BOOT);
         Samples del = r.add(SECTION, "DELETE /sandboxes/{id} (destroy)", null);
@@ -45,7 +49,7 @@ final class CreateSection implements Section {
             }
             long t2 = System.nanoTime();
             post.add(t1 - t0);
-            first.add(t2 - t0);
+            (i == 0 ? firstOfKind : first).add(t2 - t0);
             var ready = GuestSection.readyTimes(api, id);
             kernel.add(ready.getOrDefault("boot_to_ready_ms", 0L) * 1_000_000);
             jvm.add(ready.getOrDefault("jvm_start_to_ready_ms", 0L) * 1_000_000);

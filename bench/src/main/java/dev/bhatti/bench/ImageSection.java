@@ -121,7 +121,7 @@ final class ImageSection implements Section {
     private void createAndSave(Context ctx) throws Exception {
         Options o = ctx.opt();
         Api api = ctx.api();
-        Samples first = ctx.results().add(SECTION, "create to first exec, pulled image", "create to first exec true");
+        Samples first = ctx.results().add(SECTION, "create to first exec, pulled image (first of its kind: boots)", FloorSection.BOOT_EXEC);
         Samples save = ctx.results().add(SECTION, String.format(Locale.ROOT, "image save, hot sandbox with %d MB written", o.quick ? 64 : 512), null);
         int n = o.quick ? 1 : 3;
         for (int i = 0; i < n; i++) {

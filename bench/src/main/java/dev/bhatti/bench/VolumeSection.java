@@ -26,7 +26,7 @@ final class VolumeSection implements Section {
         int n = o.quick ? 1 : 3;
         int ioMb = o.quick ? 128 : 512;
         var create = ctx.results().add(SECTION, "volume create 1 GB", null);
-        var attach = ctx.results().add(SECTION, "create to first exec, one volume attached", "create to first exec true");
+        var attach = ctx.results().add(SECTION, "create to first exec, one volume attached (boots: no template with volumes)", FloorSection.BOOT_EXEC);
         var rootWrite = ctx.results().add(SECTION, "guest write " + ioMb + " MB, root disk", null);
         var volWrite = ctx.results().add(SECTION, "guest write " + ioMb + " MB, volume", "guest write " + ioMb + " MB, root disk");
         var rootRead = ctx.results().add(SECTION, "guest read " + ioMb + " MB, root disk", null);

@@ -97,6 +97,8 @@ final class Templates {
 
     VmSpec savedSpec(String id) throws EngineException { return store.savedSpec(id); }
 
+    static final int WARM_UP_EXECS = 8;
+
     /** Free disk a template never takes: it is an optimisation, and must not fill the disk sandboxes need. */
     static final long RESERVE_BYTES = 1L << 30;
 
@@ -148,7 +150,8 @@ final class Templates {
     private static void warmUp(QemuVm vm) throws EngineException {
         try {
             var agent = vm.liveAgent();
-            agent.exec(ExecCommand.of("true"), ExecListener.NONE);
+            // a few: the first ones load and link what every exec needs (threads, cgroup pool, native calls)
+            for (int i = 0; i < WARM_UP_EXECS; i++) agent.exec(ExecCommand.of("true"), ExecListener.NONE);
             agent.resumed(System.currentTimeMillis(), "", new byte[0], "");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
