@@ -12,7 +12,8 @@ import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -125,9 +126,12 @@ final class ExecSession {
         config.release(group, quiet);
     }
 
-    /** Platform threads for the calls that block in native code, kept between commands. */
-    private static final ExecutorService BLOCKING = Executors.newCachedThreadPool(
-            Thread.ofPlatform().daemon().name("exec-io-", 0).factory());
+    /**
+     * Platform threads for the calls that block in native code, kept between commands, and let go 5 s
+     * after a burst: an idle agent holds no stacks for the execs it ran (IdleTrim then gives the rest back).
+     */
+    private static final ExecutorService BLOCKING = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
+            new SynchronousQueue<>(), Thread.ofPlatform().daemon().name("exec-io-", 0).factory());
 
     private static void awaitUntil(Future<?> f, long deadlineNanos) throws InterruptedException {
         try {
