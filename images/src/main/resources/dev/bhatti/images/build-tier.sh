@@ -31,7 +31,7 @@ readonly BASE_PACKAGES=(sudo tini iproute2 ca-certificates)
 # virtio modules for the initramfs, in load order (vmm-recipe.md section 4).
 readonly INITRAMFS_MODULES=(virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev
   virtio_pci virtio_mmio virtio_blk failover net_failover virtio_net virtio_console virtio-rng
-  vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport)
+  vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport virtio_balloon)
 # Without these the guest cannot boot on microvm (disk) or talk to the host (virtio-serial).
 readonly REQUIRED_MODULES=(virtio_mmio virtio_blk virtio_console)
 

@@ -47,7 +47,7 @@ public final class BareVm implements AutoCloseable {
         var paths = new VmPaths(workDir);
         Files.createDirectories(workDir);
         if (!paths.socketPathsFit()) throw new IOException("work dir path too long for Unix sockets: " + workDir);
-        var spec = new VmSpec(Long.toHexString(System.nanoTime()), "bare", cpus, memoryMb, tier);
+        var spec = new VmSpec(Long.toHexString(System.nanoTime()), "bare", cpus, memoryMb, tier).withBalloon(true); // as the engine creates them
         var accel = Accelerator.detect("auto");
         var command = new QemuCommand("qemu-system-x86_64", accel, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
 

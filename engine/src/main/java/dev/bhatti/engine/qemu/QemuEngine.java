@@ -90,7 +90,7 @@ public final class QemuEngine implements Engine {
         boot.checkImages(requested);
         VmSpec spec;
         try {
-            spec = boot.pinned(requested);
+            spec = boot.pinned(requested).withBalloon(true);
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "cannot pin the base image of " + requested.id() + ": " + e.getMessage(), e);
         }
@@ -315,7 +315,7 @@ public final class QemuEngine implements Engine {
         SnapshotStore.checkResumable(saved, requested);
         // the image and tools disk the snapshot was taken with: its memory knows no other; its volumes are
         // the server's files, mounted where the guest's memory has them
-        VmSpec spec = saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested;
+        VmSpec spec = (saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested).withBalloon(saved.balloon());
         var volumes = new ArrayList<VolumeDisk>();
         for (int i = 0; i < spec.volumes().size(); i++) {
             volumes.add(new VolumeDisk(spec.volumes().get(i).file(), saved.volumes().get(i).mount(), saved.volumes().get(i).readOnly()));

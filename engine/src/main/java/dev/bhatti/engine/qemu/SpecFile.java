@@ -28,6 +28,7 @@ final class SpecFile {
         p.setProperty("tier", spec.tier());
         if (spec.rootfs() != null) p.setProperty("rootfs", spec.rootfs().toString());
         if (spec.tools() != null) p.setProperty("tools", spec.tools().toString());
+        if (spec.balloon()) p.setProperty("balloon", "true");
         if (spec.net() != null) {
             p.setProperty("net.tap", spec.net().tap());
             p.setProperty("net.mac", spec.net().mac());
@@ -58,7 +59,8 @@ final class SpecFile {
             return new VmSpec(p.getProperty("id"), p.getProperty("hostname"), Integer.parseInt(p.getProperty("cpus")),
                     Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net,
                     p.getProperty("rootfs") == null ? null : Path.of(p.getProperty("rootfs")),
-                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0, volumes(p));
+                    p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0, volumes(p),
+                    Boolean.parseBoolean(p.getProperty("balloon", "false")));
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }

@@ -237,7 +237,7 @@ final class Templates {
     private static VmSpec canonical(VmSpec spec) {
         GuestNet net = spec.net() == null ? null : new GuestNet("tap0", "02:00:00:00:00:01", "169.254.0.2/30", "169.254.0.1");
         return new VmSpec("template", "template", spec.cpus(), spec.memoryMb(), spec.tier(), net, spec.rootfs(), spec.tools(),
-                spec.diskMb(), List.of());
+                spec.diskMb(), List.of(), spec.balloon());
     }
 
     private static String identity(Path file) throws IOException {

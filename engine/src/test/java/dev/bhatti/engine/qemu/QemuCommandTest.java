@@ -72,6 +72,24 @@ class QemuCommandTest {
     }
 
     @Test
+    void aBalloonWithFreePageReportingComesLastAndOnlyForVmsThatHaveOne() throws Exception {
+        var net = new dev.bhatti.engine.GuestNet("bt0123456789abc", "02:aa:bb:cc:dd:ee", "10.200.3.7/24", "10.200.3.1");
+        var q = new QemuCommand("qemu-system-x86_64", Accelerator.TCG, 1);
+        var with = q.argv(new VmSpec("abc", "web", 1, 256, "minimal", net).withBalloon(true), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
+        int balloon = with.indexOf("virtio-balloon-device,free-page-reporting=on");
+        assertThat(balloon).as("after every other device: VMs made before it keep their devices' places").isGreaterThan(with.lastIndexOf("-netdev"))
+                .isEqualTo(with.indexOf("-append") - 1);
+        var without = q.argv(new VmSpec("abc", "web", 1, 256, "minimal", net), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
+        assertThat(String.join(" ", without)).doesNotContain("balloon");
+        // recorded with the VM: a VM made before keeps none through cold wakes and adoption
+        Path file = dir.resolve("vm.properties");
+        SpecFile.write(file, new VmSpec("abc", "web", 1, 256, "minimal").withBalloon(true));
+        assertThat(SpecFile.read(file).balloon()).isTrue();
+        SpecFile.write(file, new VmSpec("abc", "web", 1, 256, "minimal"));
+        assertThat(SpecFile.read(file).balloon()).isFalse();
+    }
+
+    @Test
     void kvmCommandLineUsesTheHostCpuAndNoTscHint() {
         var q = new QemuCommand("qemu-system-x86_64", Accelerator.KVM, 1);
         var argv = q.argv(new VmSpec("abc", "h", 1, 256, "minimal"), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
