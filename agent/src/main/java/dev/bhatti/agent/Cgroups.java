@@ -96,31 +96,30 @@ final class Cgroups {
     /** Creates {@code n} idle groups ahead of the first execs (call off the critical path). */
     void prepare(int n) {
         for (int i = 0; i < n && idle.size() < POOL_MAX; i++) {
-            Path g = user.resolve("pool-" + counter.incrementAndGet());
-            try {
-                Files.createDirectory(g);
-                pooled.add(g);
-                idle.push(g);
-            } catch (IOException e) {
-                Log.info("could not prepare " + g + ": " + e.getMessage());
-                return;
-            }
+            Path g = newPooledGroup();
+            if (g == null) return;
+            idle.push(g);
         }
+    }
+
+    /** A new empty group of the pool, or null (logged) if it cannot be made. */
+    private Path newPooledGroup() {
+        Path g = user.resolve("pool-" + counter.incrementAndGet());
+        try {
+            Files.createDirectory(g);
+        } catch (IOException e) {
+            Log.info("could not create " + g + ": " + e.getMessage());
+            return null;
+        }
+        pooled.add(g);
+        return g;
     }
 
     /** A pooled group holding {@code pid}; give it back with {@link #giveBack(Path, boolean)} when the command is done. */
     Path lease(long pid) {
         Path g = idle.poll();
-        if (g == null) {
-            g = user.resolve("pool-" + counter.incrementAndGet());
-            try {
-                Files.createDirectory(g);
-            } catch (IOException e) {
-                Log.info("could not create " + g + ": " + e.getMessage());
-                return null;
-            }
-            pooled.add(g);
-        }
+        if (g == null) g = newPooledGroup();
+        if (g == null) return null;
         try {
             Files.writeString(g.resolve("cgroup.procs"), Long.toString(pid));
         } catch (IOException e) {

@@ -25,8 +25,9 @@ final class UserSpawner {
     /** Runs {@code spawn} as {@code user} (its uid, gid and groups) and returns the child's pid. */
     static long as(GuestUser user, int[] groups, Spawn spawn) throws IOException {
         Future<Long> pid = THREADS.submit(() -> {
-            ThreadCredentials.become(user.uid(), user.gid(), groups);
             try {
+                // inside the try: a switch that fails half-way (groups changed, uid not) is undone too
+                ThreadCredentials.become(user.uid(), user.gid(), groups);
                 return spawn.start();
             } finally {
                 ThreadCredentials.restoreRoot();

@@ -87,31 +87,27 @@ final class GuestSection implements Section {
                 .findFirst()
                 .map(p -> {
                     try {
-                        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
-                            if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-                        }
+                        return procNumbers(Files.readString(Path.of("/proc", Long.toString(p.pid()), "status"))).getOrDefault("VmRSS", 0L);
                     } catch (Exception e) {
-                        // gone
+                        return 0L; // gone
                     }
-                    return 0L;
                 }).orElse(0L);
     }
 
     /** The guest's /proc/meminfo in kB. */
     static Map<String, Long> meminfo(Api api, String id) throws Exception {
-        var values = new TreeMap<String, Long>();
-        for (String line : api.execOk(id, List.of("cat", "/proc/meminfo")).split("\n")) {
-            String[] kv = line.split(":\\s*", 2);
-            if (kv.length == 2 && kv[1].matches("\\d+ kB")) values.put(kv[0], Long.parseLong(kv[1].replace(" kB", "")));
-        }
-        return values;
+        return procNumbers(api.execOk(id, List.of("cat", "/proc/meminfo")));
     }
 
     /** The agent's /proc/PID/status numbers (kB for sizes). */
     static Map<String, Long> agentStatus(Api api, String id) throws Exception {
-        String out = api.execOk(id, List.of("sh", "-c", "cat /proc/$(pgrep -o -f agent.jar)/status"), "root");
+        return procNumbers(api.execOk(id, List.of("sh", "-c", "cat /proc/$(pgrep -o -f agent.jar)/status"), "root"));
+    }
+
+    /** The {@code Name: number [kB]} lines of a /proc file (status, meminfo), sizes in kB. */
+    static Map<String, Long> procNumbers(String text) {
         var values = new TreeMap<String, Long>();
-        for (String line : out.split("\n")) {
+        for (String line : text.split("\n")) {
             String[] kv = line.split(":\\s*", 2);
             if (kv.length == 2 && kv[1].matches("\\d+( kB)?")) values.put(kv[0], Long.parseLong(kv[1].replace(" kB", "")));
         }

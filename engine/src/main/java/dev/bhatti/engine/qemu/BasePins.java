@@ -71,7 +71,8 @@ final class BasePins {
         }
     }
 
-    private static int links(Path p) {
+    /** The file's hard link count, or -1 when it cannot be read. */
+    static int links(Path p) {
         try {
             return (Integer) Files.getAttribute(p, "unix:nlink");
         } catch (IOException | RuntimeException e) {

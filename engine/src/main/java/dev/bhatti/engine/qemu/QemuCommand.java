@@ -1,5 +1,6 @@
 package dev.bhatti.engine.qemu;
 
+import dev.bhatti.engine.GuestNet;
 import dev.bhatti.engine.VmSpec;
 import dev.bhatti.engine.VolumeDisk;
 
@@ -142,8 +143,8 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
     }
 
     static final String NEUTRAL_HOSTNAME = "bhatti";
-    /** address/prefix,gateway,mac of a template's boot: link-local, reaching nothing, no sandbox's. */
-    static final String NEUTRAL_NET = "169.254.0.2/30,169.254.0.1,02:00:00:00:00:01";
+    /** The network identity of a template's boot: link-local, reaching nothing, no sandbox's. */
+    static final GuestNet NEUTRAL_NET = new GuestNet("tap0", "02:00:00:00:00:01", "169.254.0.2/30", "169.254.0.1");
 
     String kernelArgs(VmSpec spec) { return kernelArgs(spec, false); }
 
@@ -155,7 +156,7 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         if (spec.tools() != null) k.append(" bhatti.root=").append(ROOT_SERIAL).append(" bhatti.tools=").append(TOOLS_SERIAL);
         k.append(" bhatti.hostname=").append(neutral ? NEUTRAL_HOSTNAME : spec.hostname());
         if (spec.diskMb() > 0) k.append(" bhatti.grow=1"); // the disk is larger than its file system
-        if (spec.net() != null) k.append(" bhatti.net=").append(neutral ? NEUTRAL_NET : spec.net().wire());
+        if (spec.net() != null) k.append(" bhatti.net=").append((neutral ? NEUTRAL_NET : spec.net()).wire());
         return k.toString();
     }
 }

@@ -124,8 +124,8 @@ final class Templates {
     }
 
     /**
-     * Takes the template of {@code vm}, booted neutral and not yet given to anyone, then releases the
-     * claim. A failure costs only the template: the VM goes on.
+     * Takes the template of {@code vm}, booted neutral and not yet given to anyone. A failure costs only
+     * the template: the VM goes on. The caller releases the claim, whatever happened to the boot.
      */
     void capture(QemuVm vm, String id) {
         try {
@@ -135,8 +135,6 @@ final class Templates {
             evict();
         } catch (EngineException | RuntimeException e) {
             log.warn("could not take template {} of vm {}: {}", id, vm.id, e.getMessage());
-        } finally {
-            capturing.remove(id);
         }
     }
 
@@ -183,8 +181,7 @@ final class Templates {
     }
 
     /** Removes templates whose base image or tools disk is gone (deleted, rebuilt): none fits again. */
-    int dropStale() {
-        int dropped = 0;
+    void dropStale() {
         for (Path dir : dirs()) {
             try {
                 VmSpec saved = SpecFile.read(SnapshotStore.spec(dir));
@@ -192,19 +189,14 @@ final class Templates {
                 boolean stale = base.isEmpty() || orphaned(base.get()) || (saved.tools() != null && orphaned(saved.tools()));
                 if (stale) {
                     HostFiles.deleteTree(dir);
-                    dropped++;
                     log.info("template {} removed: its base image is gone", dir.getFileName());
                 }
             } catch (IOException e) {
                 HostFiles.deleteTree(dir);
-                dropped++;
             }
         }
-        return dropped;
     }
 
-    /** Bytes the templates take on disk. */
-    long usage() { return HostFiles.usage(root); }
 
     private void evict() {
         var dirs = dirs();
@@ -224,18 +216,14 @@ final class Templates {
         }
     }
 
-    /** A pin whose original is gone has one link left: only VMs and snapshots keep it. */
+    /** A pin whose original is gone has one link left: only VMs and snapshots keep it. Unknown counts as gone. */
     private static boolean orphaned(Path pin) {
-        try {
-            return !Files.exists(pin) || ((Integer) Files.getAttribute(pin, "unix:nlink")) <= 1;
-        } catch (IOException | RuntimeException e) {
-            return true;
-        }
+        return !Files.exists(pin) || BasePins.links(pin) <= 1;
     }
 
     /** The spec as every VM of its kind has it: no id, name or address of its own. */
     private static VmSpec canonical(VmSpec spec) {
-        GuestNet net = spec.net() == null ? null : new GuestNet("tap0", "02:00:00:00:00:01", "169.254.0.2/30", "169.254.0.1");
+        GuestNet net = spec.net() == null ? null : QemuCommand.NEUTRAL_NET;
         return new VmSpec("template", "template", spec.cpus(), spec.memoryMb(), spec.tier(), net, spec.rootfs(), spec.tools(),
                 spec.diskMb(), List.of(), spec.balloon());
     }
