@@ -4,6 +4,7 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoField;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -15,7 +16,10 @@ final class BackupNames {
 
     /** Volume names and user ids: the shapes of sandbox names and {@code usr_...} ids. */
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
-    /** {@code 20261206T110512Z-3fa9}: UTC to the second, then 4 random hex digits; sorts by time. */
+    /**
+     * {@code 20261206T110512Z-3fa9}: UTC to the second, then 4 hex digits: the millisecond (10 bits) and 6
+     * random bits. Sorts by time, also within a second (retention keeps the newest by this order).
+     */
     static final Pattern BACKUP_ID = Pattern.compile("\\d{8}T\\d{6}Z-[0-9a-f]{4}");
     /** HMAC-SHA256 in hex. */
     static final Pattern CHUNK_ID = Pattern.compile("[0-9a-f]{64}");
@@ -26,9 +30,8 @@ final class BackupNames {
     private BackupNames() {}
 
     static String newBackupId(Instant now) {
-        byte[] b = new byte[2];
-        RANDOM.nextBytes(b);
-        return STAMP.format(now) + "-" + HexFormat.of().formatHex(b);
+        int suffix = (now.get(ChronoField.MILLI_OF_SECOND) << 6) | RANDOM.nextInt(64);
+        return STAMP.format(now) + "-" + HexFormat.of().toHexDigits((short) suffix);
     }
 
     static Instant instantOf(String backupId) {
