@@ -12,6 +12,7 @@ import tools.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 
@@ -157,7 +158,11 @@ class ThermalIT {
         assertThat(BhattiProcess.processesMentioning(dataDir)).as("the VM process ended; its memory is free").isEmpty();
         Path dir = dataDir.resolve("sandboxes").resolve(cold.path("id").asString());
         assertThat(dir.resolve("memory.zst")).exists();
-        assertThat(cold.path("disk_bytes").asLong()).isPositive();
+        // the RAM is a file of its own, the daemon's alone; the snapshot beside it is the device state only
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("memory.ram")))).isEqualTo("rw-------");
+        assertThat(Files.getOwner(dir.resolve("memory.ram")).getName()).isEqualTo("root");
+        assertThat(Files.size(dir.resolve("memory.zst"))).as("no memory streamed").isLessThan(1 << 20);
+        assertThat(cold.path("disk_bytes").asLong()).as("the memory file counts").isGreaterThan(256L << 20);
         assertThat(cli("stop", "hot").exit()).as("stopping twice is fine").isZero();
         var pauseCold = call("POST", "/sandboxes/hot/pause", null);
         assertThat(pauseCold.statusCode()).isEqualTo(409);
@@ -180,8 +185,11 @@ class ThermalIT {
 
     @Test @Order(3)
     void aStoppedSandboxWakesOnTheNextRequest() throws Exception {
+        // a second stop writes what changed since the first: both states must come back
+        assertThat(cli("exec", "hot", "--", "sh", "-c", "head -c 2000000 /dev/urandom > /tmp/blob2; md5sum /tmp/blob2 > /tmp/blob2.md5").exit()).isZero();
         assertThat(cli("stop", "hot").exit()).isZero();
         assertThat(cli("exec", "hot", "--", "cat", "/workspace/before.txt").stdout()).isEqualTo("kept\n");
+        assertThat(cli("exec", "hot", "--", "sh", "-c", "md5sum -c /tmp/blob.md5 && md5sum -c /tmp/blob2.md5").exit()).as("memory of both stops").isZero();
         assertThat(inspect("hot").path("status").asString()).isEqualTo("running");
     }
 

@@ -10,10 +10,11 @@ import java.util.Objects;
  * {@code rootfs} is the root filesystem of an image that is not a tier (pulled, imported, saved), null for
  * a tier; such a VM boots its agent from the engine's tools disk, {@code tools}, which the engine picks at
  * create and keeps with the VM and its snapshots (null until then, and for tiers). {@code volumes} are
- * attached in their order and mounted by the agent at each boot. {@code balloon}: see {@link #withBalloon}.
+ * attached in their order and mounted by the agent at each boot. {@code balloon}: see {@link #withBalloon};
+ * {@code memoryFile}: see {@link #withMemoryFile}.
  */
 public record VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb,
-                     List<VolumeDisk> volumes, boolean balloon) {
+                     List<VolumeDisk> volumes, boolean balloon, boolean memoryFile) {
     public VmSpec {
         Objects.requireNonNull(id);
         Objects.requireNonNull(hostname);
@@ -29,7 +30,7 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb,
                   List<VolumeDisk> volumes) {
-        this(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, false);
+        this(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, false, false);
     }
 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier, GuestNet net, Path rootfs, Path tools, int diskMb) {
@@ -43,23 +44,31 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
     public VmSpec(String id, String hostname, int cpus, int memoryMb, String tier) { this(id, hostname, cpus, memoryMb, tier, null); }
 
     /** A VM of the image whose root filesystem is {@code rootfs} (named {@code tier} for display). */
-    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon); }
+    public VmSpec withImage(Path rootfs, Path tools) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
 
     /**
      * A root disk of {@code diskMb} MB (0: the image's own size); the guest grows its file system to it at
      * its first boot. Only a create reads it: a restored VM keeps the disk it had.
      */
-    public VmSpec withDiskMb(int diskMb) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon); }
+    public VmSpec withDiskMb(int diskMb) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
 
     /** The VM with these volumes attached, in this order. */
-    public VmSpec withVolumes(List<VolumeDisk> volumes) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon); }
+    public VmSpec withVolumes(List<VolumeDisk> volumes) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
 
     /**
      * The VM with a virtio balloon whose free page reporting hands the memory its guest frees back to
      * the host. The engine gives one to every VM it creates; a VM or snapshot made before it existed
      * keeps none (its saved device state has no such device).
      */
-    public VmSpec withBalloon(boolean balloon) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon); }
+    public VmSpec withBalloon(boolean balloon) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
+
+    /**
+     * The VM with its RAM in a file of its own directory, mapped shared: going cold then writes only the
+     * device state and the pages changed since the file was last synced, and waking maps the file again,
+     * its pages read as the guest touches them. A VM or snapshot made before it existed keeps its RAM in
+     * QEMU's own memory (streamed to a compressed file when cold).
+     */
+    public VmSpec withMemoryFile(boolean memoryFile) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
 
     /** Whether the VM boots from an image that is not a tier, with the tools disk. */
     public boolean fromImage() { return rootfs != null; }

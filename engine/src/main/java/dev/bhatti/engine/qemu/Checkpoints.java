@@ -37,9 +37,9 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
             switch (vm.state) {
                 case SUSPENDED -> {
                     HostFiles.linkOrCopy(vm.paths.memorySnapshot(), files.memory());
-                    copyDisks(vm, staging);
+                    copyFiles(vm, files);
                 }
-                case RUNNING, PAUSED -> captureLive(vm, files, staging);
+                case RUNNING, PAUSED -> captureLive(vm, files);
                 default -> throw vm.notRunning();
             }
             HostFiles.sync(staging);
@@ -66,14 +66,14 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
      * Copies a live VM's memory and disk while its vCPUs stand still (so both show the same instant),
      * then puts it back as it was. Called with the lifecycle lock held.
      */
-    private void captureLive(QemuVm vm, SnapshotFiles files, Path staging) throws IOException, EngineException, InterruptedException {
+    private void captureLive(QemuVm vm, SnapshotFiles files) throws IOException, EngineException, InterruptedException {
         boolean wasRunning = vm.state == VmState.RUNNING;
         Qmp qmp = vm.qmp();
         if (wasRunning) qmp.execute("stop", null);
         vm.state = VmState.PAUSED;
         try {
             writeMemory(vm, qmp, files);
-            copyDisks(vm, staging); // QEMU flushed and released its disks when the migration completed
+            copyFiles(vm, files); // QEMU flushed and released its disks when the migration completed
         } finally {
             if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
             // cont also takes the disk back from a completed migration; a warm VM is then paused again
@@ -88,10 +88,12 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
     }
 
     /**
-     * The disk and every attached volume, as they are while the VM stands still: a clone resumed from the
-     * snapshot must see the files its memory remembers, whatever happens to the volumes later.
+     * The memory file, the disk and every attached volume, as they are while the VM stands still: a clone
+     * resumed from the snapshot must see the files its memory remembers, whatever happens to the volumes later.
      */
-    private static void copyDisks(QemuVm vm, Path staging) throws IOException {
+    private static void copyFiles(QemuVm vm, SnapshotFiles files) throws IOException {
+        Path staging = files.dir();
+        if (vm.spec.memoryFile()) HostFiles.copy(vm.paths.ram(), files.ram());
         HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
         var volumes = vm.spec.volumes();
         for (int i = 0; i < volumes.size(); i++) HostFiles.copy(volumes.get(i).file(), SnapshotStore.volume(staging, i));
@@ -102,6 +104,7 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
         VmIdentity id = vm.identity != null ? vm.identity : jailer.recorded(vm.paths);
         jailer.openDir(vm.paths, id); // its directory's mode may have been reset since QEMU started
         Path socket = vm.paths.migrateSocket();
-        MemorySnapshot.write(qmp, files, socket, "unix:" + jailer.inside(vm.paths, socket), s -> jailer.handOver(s, id), SNAPSHOT_TIMEOUT);
+        MemorySnapshot.write(qmp, files, socket, "unix:" + jailer.inside(vm.paths, socket), s -> jailer.handOver(s, id),
+                vm.spec.memoryFile() ? vm.paths.ram() : null, SNAPSHOT_TIMEOUT);
     }
 }

@@ -8,7 +8,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Watches VM processes end: an exit nobody asked for (a crash, a guest shutdown) becomes the VM's state
@@ -73,13 +72,7 @@ final class ExitWatcher {
             // QEMU closes the socket as it quits
         }
         vm.closeConnections();
-        if (p != null) {
-            try {
-                p.onExit().get(VmProcesses.STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                VmProcesses.stop(p);
-            }
-        }
+        if (p != null && !VmProcesses.awaitEnd(p, VmProcesses.STOP_GRACE)) VmProcesses.stop(p);
         clearLeftovers(vm.paths, vm.id);
     }
 

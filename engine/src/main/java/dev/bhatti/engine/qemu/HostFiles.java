@@ -24,6 +24,12 @@ public final class HostFiles {
      * sparse everywhere (holes stay holes).
      */
     static void copy(Path from, Path to) throws IOException {
+        copyUnsynced(from, to);
+        sync(to);
+    }
+
+    /** {@link #copy} without waiting for the copy to reach the disk. */
+    static void copyUnsynced(Path from, Path to) throws IOException {
         var p = new ProcessBuilder("cp", "--reflink=auto", "--sparse=always", "--", from.toString(), to.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -37,7 +43,6 @@ public final class HostFiles {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while copying " + from.getFileName(), e);
         }
-        sync(to);
     }
 
     /** Hard-links an immutable file (no bytes copied), or copies it across filesystems. */

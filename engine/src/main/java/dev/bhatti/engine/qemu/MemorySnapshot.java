@@ -46,9 +46,11 @@ final class MemorySnapshot {
     /**
      * Writes the stopped VM's state into {@code files}; throws (leaving no snapshot file behind) if
      * anything fails. The daemon listens on {@code socket}, which QEMU reaches as {@code qemuUri};
-     * {@code handOver} lets the VM's QEMU connect to it.
+     * {@code handOver} lets the VM's QEMU connect to it. {@code ram} is the VM's memory file, or null: with
+     * one, QEMU writes the device state alone (the file is the memory) and the file is synced before the
+     * snapshot is complete, so that the two always match on disk.
      */
-    static void write(Qmp qmp, SnapshotFiles files, Path socket, String qemuUri, SocketHandOver handOver, Duration timeout)
+    static void write(Qmp qmp, SnapshotFiles files, Path socket, String qemuUri, SocketHandOver handOver, Path ram, Duration timeout)
             throws IOException, EngineException, InterruptedException {
         Files.deleteIfExists(files.memory());
         for (Path stale : files.pieces()) Files.deleteIfExists(stale);
@@ -74,6 +76,7 @@ final class MemorySnapshot {
             });
             // QEMU throttles migration to 128 MiB/s by default; a local file takes what the disk gives.
             qmp.execute("migrate-set-parameters", "{\"max-bandwidth\":107374182400}");
+            if (ram != null) qmp.execute("migrate-set-capabilities", IGNORE_SHARED);
             qmp.execute("migrate", Qmp.object(Map.of("uri", Qmp.jsonString(qemuUri))));
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
@@ -106,6 +109,7 @@ final class MemorySnapshot {
             try (FileChannel c = FileChannel.open(files.partial(), StandardOpenOption.WRITE)) {
                 c.force(true);
             }
+            if (ram != null) MemoryFile.sync(ram);
             Files.move(files.partial(), files.memory(), StandardCopyOption.ATOMIC_MOVE);
             Files.deleteIfExists(files.log());
         } catch (IOException | EngineException | InterruptedException | RuntimeException e) {
@@ -119,6 +123,12 @@ final class MemorySnapshot {
             Files.deleteIfExists(socket);
         }
     }
+
+    /**
+     * Leaves shared memory out of the migration stream: a VM's memory file is its memory on both sides
+     * (QEMU 7.2's name; both the writing and the loading QEMU must have it set).
+     */
+    static final String IGNORE_SHARED = "{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}";
 
     /** Lets the VM's QEMU connect to a socket the daemon listens on. */
     interface SocketHandOver {

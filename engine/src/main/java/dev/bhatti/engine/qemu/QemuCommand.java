@@ -57,8 +57,14 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
             // bounded here so that the VM's memory limit can be its RAM plus a known overhead
             a.addAll(List.of("-accel", "tcg,tb-size=" + VmLimits.TCG_CODE_MIB));
         }
+        if (spec.memoryFile()) {
+            // opened by its full path while QEMU is still root, before its chroot; the engine made the file
+            a.addAll(List.of("-M", "microvm,memory-backend=ram0",
+                    "-object", "memory-backend-file,id=ram0,size=" + spec.memoryMb() + "M,mem-path=" + paths.ram() + ",share=on"));
+        } else {
+            a.addAll(List.of("-M", "microvm"));
+        }
         a.addAll(List.of(
-                "-M", "microvm",
                 "-m", spec.memoryMb() + "M",
                 "-smp", Integer.toString(spec.cpus()),
                 "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
@@ -93,7 +99,9 @@ record QemuCommand(String qemuBinary, Accelerator accelerator, long tscKhz) {
         }
         // Last, so that the devices of VMs made before it sit where their snapshots expect them. The guest
         // reports pages it has freed (2 MiB at a time); QEMU drops them, so the host holds what is in use.
-        if (spec.balloon()) a.addAll(List.of("-device", "virtio-balloon-device,free-page-reporting=on"));
+        // Not into a memory file: dropping punches holes, and a page refilled on a full disk kills QEMU
+        // (its pages are the host's page cache, which the host reclaims by writing them to the file).
+        if (spec.balloon()) a.addAll(List.of("-device", "virtio-balloon-device,free-page-reporting=" + (spec.memoryFile() ? "off" : "on")));
         a.addAll(List.of(
                 "-append", kernelArgs(spec, neutral)));
         return a;

@@ -90,7 +90,7 @@ public final class QemuEngine implements Engine {
         boot.checkImages(requested);
         VmSpec spec;
         try {
-            spec = boot.pinned(requested).withBalloon(true);
+            spec = boot.pinned(requested).withBalloon(true).withMemoryFile(true);
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "cannot pin the base image of " + requested.id() + ": " + e.getMessage(), e);
         }
@@ -124,16 +124,28 @@ public final class QemuEngine implements Engine {
     }
 
     /** A new VM from a booted template: the template's memory and disk, then its own identity. */
-    private VmInfo fromTemplate(String templateId, Path dir, VmSpec spec) throws EngineException {
-        SnapshotStore.checkResumable(templates.savedSpec(templateId), spec);
+    private VmInfo fromTemplate(String templateId, Path dir, VmSpec requested) throws EngineException {
+        VmSpec saved = templates.savedSpec(templateId);
+        SnapshotStore.checkResumable(saved, requested);
+        VmSpec spec = requested.withMemoryFile(saved.memoryFile());
         long started = System.nanoTime();
         VmInfo info = build(spec, vm -> {
-            HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
-            HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());
+            copySnapshot(dir, vm, spec);
             restorer.restore(vm, spec.hostname());
         });
         log.info("vm {} created from template {} in {} ms", spec.id(), templateId, (System.nanoTime() - started) / 1_000_000);
         return info;
+    }
+
+    /**
+     * A snapshot's disk, device state and memory file into a new VM's directory. The memory file's copy is
+     * not synced: it is the new VM's live memory, made durable by its first stop.
+     */
+    private static void copySnapshot(Path dir, QemuVm vm, VmSpec spec) throws IOException {
+        var files = new SnapshotFiles(dir);
+        if (spec.memoryFile()) HostFiles.copyUnsynced(files.ram(), vm.paths.ram());
+        HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
+        HostFiles.linkOrCopy(files.memory(), vm.paths.memorySnapshot());
     }
 
     private interface Build {
@@ -315,7 +327,8 @@ public final class QemuEngine implements Engine {
         SnapshotStore.checkResumable(saved, requested);
         // the image and tools disk the snapshot was taken with: its memory knows no other; its volumes are
         // the server's files, mounted where the guest's memory has them
-        VmSpec spec = (saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested).withBalloon(saved.balloon());
+        VmSpec spec = (saved.fromImage() ? requested.withImage(saved.rootfs(), saved.tools()) : requested)
+                .withBalloon(saved.balloon()).withMemoryFile(saved.memoryFile());
         var volumes = new ArrayList<VolumeDisk>();
         for (int i = 0; i < spec.volumes().size(); i++) {
             volumes.add(new VolumeDisk(spec.volumes().get(i).file(), saved.volumes().get(i).mount(), saved.volumes().get(i).readOnly()));
@@ -324,8 +337,7 @@ public final class QemuEngine implements Engine {
         boot.checkImages(spec);
         VmSpec resumed = spec;
         return build(resumed, vm -> {
-            HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
-            HostFiles.linkOrCopy(new SnapshotFiles(dir).memory(), vm.paths.memorySnapshot());
+            copySnapshot(dir, vm, resumed);
             restorer.restore(vm, resumed.hostname());
         });
     }

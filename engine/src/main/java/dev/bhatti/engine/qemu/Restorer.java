@@ -37,6 +37,7 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
     void restore(QemuVm vm, String cloneHostname) throws IOException, EngineException, InterruptedException {
         long started = System.nanoTime();
         VmProcesses.deleteSockets(vm.paths);
+        if (vm.spec.memoryFile()) ensureMemoryFile(vm);
         vm.state = VmState.STARTING;
         Process process = boot.startQemu(vm, MemorySnapshot.incomingArgs(vm.paths.migrateSocket()));
         vm.process = process.toHandle();
@@ -46,6 +47,8 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
             long listenDeadline = System.nanoTime() + QEMU_LISTEN_TIMEOUT.toNanos();
             Qmp qmp = Qmp.over(VmProcesses.connectWhenListening(vm.paths.qmpSocket(), process.toHandle(), listenDeadline));
             vm.qmp = qmp;
+            // before the stream arrives: the loading side must expect the memory to be left out as well
+            if (vm.spec.memoryFile()) qmp.execute("migrate-set-capabilities", MemorySnapshot.IGNORE_SHARED);
             try (var feed = MemorySnapshot.Feed.start(vm.paths.memorySnapshot(), vm.paths.migrateSocket(), process.toHandle(), listenDeadline)) {
                 MemorySnapshot.awaitLoaded(qmp, process.toHandle(), feed, config.bootTimeout());
             }
@@ -96,6 +99,24 @@ record Restorer(EngineConfig config, VmBoot boot, Jailer jailer, ExitWatcher exi
         }
         log.info("vm {} restored in {} ms (load {} ms, agent answered after {} ms)", vm.id, (System.nanoTime() - started) / 1_000_000,
                 (loaded - started) / 1_000_000, (answered - loaded) / 1_000_000);
+    }
+
+    /**
+     * The memory file the snapshot resumes with, its blocks allocated (a copy of a template's or a named
+     * snapshot's has holes). A missing one makes the snapshot useless; a full disk only delays the wake.
+     */
+    private static void ensureMemoryFile(QemuVm vm) throws IOException, EngineException {
+        if (!Files.isRegularFile(vm.paths.ram())) {
+            Files.move(vm.paths.memorySnapshot(), vm.paths.memorySnapshotFailed(), StandardCopyOption.REPLACE_EXISTING);
+            vm.state = VmState.STOPPED;
+            vm.detail = "its memory file is missing; start --force boots it from its disk";
+            throw new EngineException(Kind.FAILED, "could not restore the sandbox: its memory file is missing; start --force boots it from its disk");
+        }
+        try {
+            MemoryFile.allocate(vm.paths.ram(), vm.spec.memoryMb());
+        } catch (MemoryFile.NoSpace e) {
+            throw new EngineException(Kind.FAILED, "could not restore the sandbox: " + e.getMessage() + "; its snapshot is kept", e);
+        }
     }
 
     /** Whether QEMU has ended, or ends within a moment. */

@@ -29,6 +29,7 @@ final class SpecFile {
         if (spec.rootfs() != null) p.setProperty("rootfs", spec.rootfs().toString());
         if (spec.tools() != null) p.setProperty("tools", spec.tools().toString());
         if (spec.balloon()) p.setProperty("balloon", "true");
+        if (spec.memoryFile()) p.setProperty("memory_file", "true");
         if (spec.net() != null) {
             p.setProperty("net.tap", spec.net().tap());
             p.setProperty("net.mac", spec.net().mac());
@@ -60,7 +61,7 @@ final class SpecFile {
                     Integer.parseInt(p.getProperty("memory_mb")), p.getProperty("tier"), net,
                     p.getProperty("rootfs") == null ? null : Path.of(p.getProperty("rootfs")),
                     p.getProperty("tools") == null ? null : Path.of(p.getProperty("tools")), 0, volumes(p),
-                    Boolean.parseBoolean(p.getProperty("balloon", "false")));
+                    Boolean.parseBoolean(p.getProperty("balloon", "false")), Boolean.parseBoolean(p.getProperty("memory_file", "false")));
         } catch (RuntimeException e) {
             throw new IOException("unreadable " + file + ": " + e.getMessage(), e);
         }

@@ -225,7 +225,7 @@ final class Templates {
     private static VmSpec canonical(VmSpec spec) {
         GuestNet net = spec.net() == null ? null : QemuCommand.NEUTRAL_NET;
         return new VmSpec("template", "template", spec.cpus(), spec.memoryMb(), spec.tier(), net, spec.rootfs(), spec.tools(),
-                spec.diskMb(), List.of(), spec.balloon());
+                spec.diskMb(), List.of(), spec.balloon(), spec.memoryFile());
     }
 
     private static String identity(Path file) throws IOException {

@@ -37,6 +37,7 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
      */
     void boot(QemuVm vm, List<String> extraArgs, boolean neutral) throws IOException, EngineException, InterruptedException {
         VmProcesses.deleteSockets(vm.paths);
+        if (vm.spec.memoryFile()) freshMemoryFile(vm);
         vm.state = VmState.STARTING;
         Process process = startQemu(vm, extraArgs, neutral);
         vm.process = process.toHandle();
@@ -56,6 +57,21 @@ record VmBoot(EngineConfig config, Accelerator accelerator, ImageCatalog images,
         vm.detail = "";
         exits.watch(vm, process);
         log.info("vm {} running (pid {}, {} cpu, {} MB, {})", vm.id, process.pid(), vm.spec.cpus(), vm.spec.memoryMb(), accelerator.wire());
+    }
+
+    /**
+     * A booting guest starts from zeroed memory. Where the disk has no room for all of it, the VM keeps
+     * its memory in QEMU's instead (recorded in its spec): it runs all the same, and a stop then streams
+     * and compresses its memory, failing with a clear error if that does not fit either.
+     */
+    private static void freshMemoryFile(QemuVm vm) throws IOException {
+        try {
+            MemoryFile.createFresh(vm.paths.ram(), vm.spec.memoryMb());
+        } catch (MemoryFile.NoSpace e) {
+            log.warn("vm {}: {}; its memory stays in QEMU's own", vm.id, e.getMessage());
+            vm.spec = vm.spec.withMemoryFile(false);
+            SpecFile.write(vm.paths.spec(), vm.spec);
+        }
     }
 
     /** Each boot mounts the VM's volumes; after a restore they are mounted already, in the guest's memory. */

@@ -20,6 +20,8 @@ record VmPaths(Path dir) {
     Path spec() { return dir.resolve("vm.properties"); }
     /** The memory and device state of a suspended VM, zstd-compressed; present only while it is cold. */
     Path memorySnapshot() { return snapshotFiles().memory(); }
+    /** The guest's RAM of a VM with a memory file (see {@link dev.bhatti.engine.VmSpec#withMemoryFile}). */
+    Path ram() { return snapshotFiles().ram(); }
     Path memorySnapshotPartial() { return snapshotFiles().partial(); }
     Path memorySnapshotWritten() { return snapshotFiles().written(); }
     Path memorySnapshotError() { return snapshotFiles().error(); }

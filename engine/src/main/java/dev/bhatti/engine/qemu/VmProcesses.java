@@ -102,17 +102,31 @@ final class VmProcesses {
     static void stop(ProcessHandle p) {
         if (!p.isAlive()) return;
         p.destroy();
+        if (awaitEnd(p, STOP_GRACE)) return;
+        p.destroyForcibly();
+        if (!awaitEnd(p, STOP_GRACE)) log.error("pid {} survived SIGKILL", p.pid());
+    }
+
+    /**
+     * Whether {@code p} ended within {@code timeout}. Looks every few milliseconds: the JDK learns of the
+     * end of a process that is not the daemon's child (a VM adopted after a restart) only by polling,
+     * seconds apart, which a stop would wait out.
+     */
+    static boolean awaitEnd(ProcessHandle p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            p.destroyForcibly();
-            try {
-                p.onExit().get(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception ignored) {
-                log.error("pid {} survived SIGKILL", p.pid());
+            while (p.isAlive()) {
+                if (System.nanoTime() > deadline) return false;
+                Thread.sleep(END_POLL);
             }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return !p.isAlive();
         }
     }
+
+    private static final Duration END_POLL = Duration.ofMillis(3);
 
     /** Waits until each of {@code processes} has ended, for {@code timeout} in all; one still running then is logged. */
     static void awaitExit(List<ProcessHandle> processes, Duration timeout) {

@@ -90,6 +90,49 @@ class QemuCommandTest {
     }
 
     @Test
+    void aMemoryFileBacksTheGuestRamSharedAndStopsTheBalloonPunchingHolesInIt() throws Exception {
+        var q = new QemuCommand("qemu-system-x86_64", Accelerator.TCG, 1);
+        var paths = new VmPaths(dir);
+        var spec = new VmSpec("abc", "web", 1, 256, "minimal").withBalloon(true).withMemoryFile(true);
+        String line = String.join(" ", q.argv(spec, paths, new ImageCatalog(dir, "amd64"), true));
+        assertThat(line).contains("-M microvm,memory-backend=ram0 -object memory-backend-file,id=ram0,size=256M,mem-path="
+                + paths.ram() + ",share=on", "-m 256M", "virtio-balloon-device,free-page-reporting=off");
+        assertThat(String.join(" ", q.argv(spec.withMemoryFile(false), paths, new ImageCatalog(dir, "amd64"))))
+                .contains("-M microvm -m 256M").doesNotContain("memory-backend");
+        Path file = dir.resolve("vm.properties");
+        SpecFile.write(file, spec);
+        assertThat(SpecFile.read(file).memoryFile()).isTrue();
+        SpecFile.write(file, spec.withMemoryFile(false));
+        assertThat(SpecFile.read(file).memoryFile()).as("VMs made before keep their memory in QEMU").isFalse();
+    }
+
+    @Test
+    void aMemoryFileIsTheDaemonsAloneFullyAllocatedAndZeroedOnEachBoot() throws Exception {
+        Path ram = dir.resolve("memory.ram");
+        Files.write(ram, new byte[] {1, 2, 3});
+        MemoryFile.createFresh(ram, 64);
+        assertThat(Files.size(ram)).isEqualTo(64L << 20);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(ram))).isEqualTo("rw-------");
+        try (var in = Files.newInputStream(ram)) {
+            assertThat(in.readNBytes(3)).as("the old content is gone").containsExactly(0, 0, 0);
+        }
+        // a sparse copy (a template's, a snapshot's) gets its holes allocated, its content kept
+        Path copy = dir.resolve("copy.ram");
+        try (var ch = java.nio.channels.FileChannel.open(copy, java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {7}), 10L << 20);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0}), (64L << 20) - 1);
+        }
+        MemoryFile.allocate(copy, 64);
+        assertThat(HostFiles.usage(copy)).isGreaterThanOrEqualTo(64L << 20);
+        try (var ch = java.nio.channels.FileChannel.open(copy)) {
+            var b = java.nio.ByteBuffer.allocate(1);
+            ch.read(b, 10L << 20);
+            assertThat(b.get(0)).isEqualTo((byte) 7);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> MemoryFile.allocate(dir.resolve("none.ram"), 64)).hasMessageContaining("missing");
+    }
+
+    @Test
     void kvmCommandLineUsesTheHostCpuAndNoTscHint() {
         var q = new QemuCommand("qemu-system-x86_64", Accelerator.KVM, 1);
         var argv = q.argv(new VmSpec("abc", "h", 1, 256, "minimal"), new VmPaths(dir), new ImageCatalog(dir, "amd64"));
