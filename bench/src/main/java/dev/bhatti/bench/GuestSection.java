@@ -68,30 +68,35 @@ final class GuestSection implements Section {
         r.measure("agent threads", status.getOrDefault("Threads", -1L), "threads", null, null);
 
         // the host's side of the same idle VM: QEMU's resident memory against what the guest has touched
-        long qemuKb = qemuRssKb(id);
+        Map<String, Long> qemu = qemuStatus(id);
+        long qemuKb = qemu.getOrDefault("VmRSS", 0L);
         Map<String, Long> mem = meminfo(api, id);
         long touchedKb = mem.getOrDefault("MemTotal", 0L) - mem.getOrDefault("MemFree", 0L);
         if (qemuKb > 0 && touchedKb > 0) {
             r.measure("QEMU host RSS, idle " + o.memoryMb + " MiB guest", qemuKb / 1024.0, "MiB", null, null);
             r.measure("guest memory touched (MemTotal - MemFree, guest)", touchedKb / 1024.0, "MiB", null, null);
             r.measure("QEMU's own memory: host RSS - guest touched", (qemuKb - touchedKb) / 1024.0, "MiB", null, "≤ 96 MiB");
+            // a guest with a memory file has its RAM as the host's page cache (file pages the host may write
+            // back and drop under pressure); QEMU's own is what is anonymous
+            r.measure("QEMU RSS, anonymous (QEMU's heap, TCG code, buffers)", qemu.getOrDefault("RssAnon", -1L) / 1024.0, "MiB", null, null);
+            r.measure("QEMU RSS, file-backed (guest RAM in its memory file, libraries)", qemu.getOrDefault("RssFile", -1L) / 1024.0, "MiB", null, null);
         } else {
             r.note("QEMU host RSS not measured: no QEMU process found for sandbox " + id);
         }
     }
 
-    /** VmRSS of the QEMU process whose command line names the sandbox's directory, or 0. */
-    static long qemuRssKb(String sandboxId) {
+    /** The numbers of /proc/PID/status (kB) of the sandbox's QEMU, or none. */
+    static Map<String, Long> qemuStatus(String sandboxId) {
         return ProcessHandle.allProcesses()
                 .filter(p -> p.info().commandLine().map(c -> c.contains("qemu-system") && c.contains("/sandboxes/" + sandboxId + "/")).orElse(false))
                 .findFirst()
                 .map(p -> {
                     try {
-                        return procNumbers(Files.readString(Path.of("/proc", Long.toString(p.pid()), "status"))).getOrDefault("VmRSS", 0L);
+                        return procNumbers(Files.readString(Path.of("/proc", Long.toString(p.pid()), "status")));
                     } catch (Exception e) {
-                        return 0L; // gone
+                        return Map.<String, Long>of(); // gone
                     }
-                }).orElse(0L);
+                }).orElse(Map.of());
     }
 
     /** The guest's /proc/meminfo in kB. */
