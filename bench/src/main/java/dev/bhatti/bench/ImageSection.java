@@ -96,9 +96,9 @@ final class ImageSection implements Section {
             cachedSamples.add(pull(ctx.api(), ref, name));
             if (!name.equals(BOOTED)) ctx.api().ok("DELETE", "/images/" + name, null);
         }
-        double downloadMs = (coldSamples.p50() - cachedSamples.p50()) / 1e6;
+        double downloadMs = coldSamples.p50() - cachedSamples.p50(); // percentiles are in ms
         // a difference lost in the pulls' own spread says nothing about the download but that it is short
-        if (downloadMs < coldSamples.p50() / 1e6 * 0.05) {
+        if (downloadMs < coldSamples.p50() * 0.05) {
             ctx.results().note(String.format(Locale.ROOT, "~%d MB image (%d MB compressed): download from loopback within the noise of the conversion (p50 cold minus cached %.0f ms)",
                     mb, compressed >> 20, downloadMs));
         } else {
