@@ -44,6 +44,7 @@ public final class BenchMain {
             run(new ShellSection(), ctx);
             run(new ApiSection(), ctx);
             for (int mb : o.thermalMemory) run(new ThermalSection(mb), ctx);
+            if (o.density > 0) run(new DensitySection(), ctx);
             ctx.closeBare();
             run(new ProxySection(), ctx);
             run(new LoadSection(), ctx);

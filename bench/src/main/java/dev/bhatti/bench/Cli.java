@@ -11,15 +11,20 @@ final class Cli {
 
     /** Runs {@code bhatti args...}, insists on exit code 0 and returns the wall-clock duration in ns. */
     long run(String... args) throws Exception {
+        long t0 = System.nanoTime();
+        output(args);
+        return System.nanoTime() - t0;
+    }
+
+    /** Runs {@code bhatti args...}, insists on exit code 0 and returns what it printed. */
+    String output(String... args) throws Exception {
         var cmd = new ArrayList<String>();
         cmd.add(executable);
         cmd.addAll(Arrays.asList(args));
-        long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
         int rc = p.waitFor();
-        long dt = System.nanoTime() - t0;
         if (rc != 0) throw new BenchFailure(String.join(" ", cmd) + " exited " + rc + ": " + new String(out));
-        return dt;
+        return new String(out, java.nio.charset.StandardCharsets.UTF_8);
     }
 }

@@ -65,8 +65,10 @@ public record VmSpec(String id, String hostname, int cpus, int memoryMb, String 
     /**
      * The VM with its RAM in a file of its own directory, mapped shared: going cold then writes only the
      * device state and the pages changed since the file was last synced, and waking maps the file again,
-     * its pages read as the guest touches them. A VM or snapshot made before it existed keeps its RAM in
-     * QEMU's own memory (streamed to a compressed file when cold).
+     * its pages read as the guest touches them. The price is paid while hot: the guest's memory writes
+     * are the host's dirty page cache, written back to the disk and throttled with every other writer's
+     * when the disk is busy. Off by default ({@code engine.memory_file}); a VM or snapshot made without it
+     * keeps its RAM in QEMU's own memory (streamed to a compressed file when cold).
      */
     public VmSpec withMemoryFile(boolean memoryFile) { return new VmSpec(id, hostname, cpus, memoryMb, tier, net, rootfs, tools, diskMb, volumes, balloon, memoryFile); }
 

@@ -94,7 +94,7 @@ public final class Daemon implements AutoCloseable {
         retention = events.startRetention();
         var net = config.network();
         var engineConfig = new EngineConfig(data, config.accel(), config.qemuBinary(), "qemu-img", config.bootTimeout(),
-                net.enabled() ? net.netns() : null, JailConfig.enabled(config.jail()));
+                net.enabled() ? net.netns() : null, JailConfig.enabled(config.jail()), config.memoryFile());
         network = net.enabled() ? new BridgedNetwork(net, store) : new SandboxNetwork.None();
         engine = new QemuEngine(engineConfig);
         var activity = new Activity(Clock.systemUTC());

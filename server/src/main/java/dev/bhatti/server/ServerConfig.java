@@ -32,6 +32,8 @@ import java.util.Map;
  *   boot_timeout_sec: 120
  *   qemu_binary: qemu-system-x86_64
  *   jail: true           # each VM's QEMU in its own uid, chroot, cgroups and seccomp (BHATTI_JAIL=off overrides)
+ *   memory_file: false   # true: new VMs keep their RAM in a file on the data disk (fast stop and start;
+ *                        # guest memory writes slow down when the host's disk is busy: README, thermal states)
  * thermal:
  *   warm_after_sec: 30     # idle hot sandboxes pause (0 = never)
  *   cold_after_sec: 1800   # idle warm sandboxes go to disk (0 = never)
@@ -57,7 +59,7 @@ import java.util.Map;
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
                            ThermalManager.Policy thermal, Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
-                           NetworkConfig network, ProxyConfig proxy, boolean jail, BackupConfig backup) {
+                           NetworkConfig network, ProxyConfig proxy, boolean jail, BackupConfig backup, boolean memoryFile) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -67,6 +69,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         long bootTimeout = 120;
         String qemu = "qemu-system-x86_64";
         boolean jail = true;
+        boolean memoryFile = false;
         double warmAfter = 30, coldAfter = 1800, tick = 5;
         var rateLimits = new EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
@@ -84,6 +87,9 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 JsonNode jailNode = engine.path("jail");
                 if (!jailNode.isMissingNode() && !jailNode.isBoolean()) throw new IllegalArgumentException("engine.jail must be true or false");
                 jail = jailNode.asBoolean(jail);
+                JsonNode memoryFileNode = engine.path("memory_file");
+                if (!memoryFileNode.isMissingNode() && !memoryFileNode.isBoolean()) throw new IllegalArgumentException("engine.memory_file must be true or false");
+                memoryFile = memoryFileNode.asBoolean(memoryFile);
                 JsonNode thermal = root.path("thermal");
                 warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
                 coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
@@ -113,7 +119,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup);
+                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup, memoryFile);
     }
 
     private static ProxyConfig proxy(JsonNode p) {
@@ -192,7 +198,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail, backup);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail, backup, memoryFile);
     }
 
 

@@ -63,5 +63,8 @@ class ServerConfigTest {
         assertThat(load("listen: 127.0.0.1:9\n").jail()).isEqualTo(!envOff);
         assertThat(load("engine: {jail: false}\n").jail()).isFalse();
         assertThatThrownBy(() -> load("engine: {jail: sometimes}\n")).hasMessage("engine.jail must be true or false");
+        assertThat(load("listen: 127.0.0.1:9\n").memoryFile()).as("off unless asked for").isFalse();
+        assertThat(load("engine: {memory_file: true}\n").memoryFile()).isTrue();
+        assertThatThrownBy(() -> load("engine: {memory_file: yes please}\n")).hasMessage("engine.memory_file must be true or false");
     }
 }

@@ -47,12 +47,11 @@ public final class BareVm implements AutoCloseable {
         var paths = new VmPaths(workDir);
         Files.createDirectories(workDir);
         if (!paths.socketPathsFit()) throw new IOException("work dir path too long for Unix sockets: " + workDir);
-        var spec = new VmSpec(Long.toHexString(System.nanoTime()), "bare", cpus, memoryMb, tier).withBalloon(true).withMemoryFile(true); // as the engine creates them
+        var spec = new VmSpec(Long.toHexString(System.nanoTime()), "bare", cpus, memoryMb, tier).withBalloon(true); // as the engine creates them by default
         var accel = Accelerator.detect("auto");
         var command = new QemuCommand("qemu-system-x86_64", accel, HostCpu.tscKhz(Path.of("/proc/cpuinfo")));
 
         long t0 = System.nanoTime();
-        MemoryFile.createFresh(paths.ram(), memoryMb);
         run("qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", catalog.rootfs(tier).toString(), paths.disk().toString());
         Process qemu = new ProcessBuilder(command.argv(spec, paths, catalog))
                 .redirectErrorStream(true)

@@ -7,10 +7,15 @@ import java.time.Duration;
  * Settings of the QEMU engine. {@code accel} is auto, kvm or tcg; {@code bootTimeout} bounds the wait
  * for the agent's first answer (software emulation boots in seconds, not milliseconds);
  * {@code netns} names the network namespace QEMU runs in (where the TAPs are), or is null; {@code jail}
- * says how each VM's QEMU is confined.
+ * says how each VM's QEMU is confined; {@code memoryFile}: whether new VMs keep their RAM in a file
+ * ({@link dev.bhatti.engine.VmSpec#withMemoryFile}).
  */
 public record EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns,
-                           JailConfig jail) {
+                           JailConfig jail, boolean memoryFile) {
+
+    public EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns, JailConfig jail) {
+        this(dataDir, accel, qemuBinary, qemuImg, bootTimeout, netns, jail, false);
+    }
 
     public EngineConfig(Path dataDir, String accel, String qemuBinary, String qemuImg, Duration bootTimeout, String netns) {
         this(dataDir, accel, qemuBinary, qemuImg, bootTimeout, netns, JailConfig.defaults());

@@ -90,7 +90,7 @@ public final class QemuEngine implements Engine {
         boot.checkImages(requested);
         VmSpec spec;
         try {
-            spec = boot.pinned(requested).withBalloon(true).withMemoryFile(true);
+            spec = boot.pinned(requested).withBalloon(true).withMemoryFile(config.memoryFile());
         } catch (IOException e) {
             throw new EngineException(Kind.FAILED, "cannot pin the base image of " + requested.id() + ": " + e.getMessage(), e);
         }
