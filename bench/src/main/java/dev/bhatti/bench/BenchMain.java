@@ -32,6 +32,10 @@ public final class BenchMain {
 
         String failure = null;
         try {
+            if (o.densityOnly) {
+                run(new DensitySection(), ctx);
+                throw new Done();
+            }
             run(new CreateSection(), ctx);   // with the bare boots
             run(new FloorSection(), ctx);
             run(new ImageSection(), ctx);    // after the create section: its create to first exec is the baseline
@@ -50,6 +54,8 @@ public final class BenchMain {
             run(new LoadSection(), ctx);
             api.destroyAll(o.prefix); // no VM running while JMH measures the host
             run(new JmhSection(), ctx);
+        } catch (Done e) {
+            // the one section asked for ran
         } catch (Exception e) {
             failure = e.getClass().getSimpleName() + ": " + e.getMessage();
             System.out.println("\nFAILED: " + failure);
@@ -79,6 +85,11 @@ public final class BenchMain {
         System.out.println("result: " + outcome);
         System.out.flush();
         Runtime.getRuntime().halt(failure == null ? 0 : 1); // skip the hook: already cleaned up
+    }
+
+    /** Ends a run of one section early, as a success. */
+    private static final class Done extends Exception {
+        Done() { super(null, null, false, false); }
     }
 
     private static void run(Section s, Context ctx) throws Exception {

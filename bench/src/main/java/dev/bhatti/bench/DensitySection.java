@@ -25,7 +25,7 @@ final class DensitySection implements Section {
     public void run(Context ctx) throws Exception {
         Options o = ctx.opt();
         Results r = ctx.results();
-        int n = o.density;
+        int n = o.density > 0 ? o.density : 8;
         int mb = o.memoryMb;
         String section = SECTION + " " + mb + "M";
         String user = o.prefix + "-density";

@@ -48,6 +48,8 @@ public final class Options {
     int nKeys = 100;
     /** Idle sandboxes the density section creates at most; 0 skips it (it holds the host for minutes). */
     int density = 0;
+    /** {@code --only density}: that section alone (it needs nothing the others set up). */
+    boolean densityOnly;
     int loadClients = 50;
     int loadSeconds = 5;
     boolean jmh = true;
@@ -124,6 +126,10 @@ public final class Options {
                 case "--n-shells" -> o.nShells = Integer.parseInt(v);
                 case "--n-keys" -> o.nKeys = Integer.parseInt(v);
                 case "--density" -> o.density = Integer.parseInt(v);
+                case "--only" -> {
+                    if (!v.equals("density")) throw new IllegalArgumentException("--only takes: density");
+                    o.densityOnly = true;
+                }
                 case "--load-clients" -> o.loadClients = Integer.parseInt(v);
                 case "--load-seconds" -> o.loadSeconds = Integer.parseInt(v);
                 case "--jmh-args" -> o.jmhArgs = v;
@@ -147,7 +153,7 @@ public final class Options {
                   [--proxy-port P] [--proxy-domain D] [--cpus 1] [--memory 512]
                   [--n-create 5] [--n-bare 3] [--n-floor 100] [--n-http 100] [--warmup-http 5] [--n-cli 10] [--warmup-cli 2]
                   [--n-concurrent 10] [--concurrency 5,10,20] [--n-files 30] [--file-sizes 1024,10240,102400,1048576]
-                  [--n-api 100] [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--n-proxy 50] [--n-shells 5] [--n-keys 100] [--density N (0: skip)]
+                  [--n-api 100] [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--n-proxy 50] [--n-shells 5] [--n-keys 100] [--density N (0: skip)] [--only density]
                   [--load-clients 50] [--load-seconds 5 (0: skip)] [--no-jmh] [--jmh-args '-f 1 -wi 3 -i 5 -w 1s -r 1s']
                 Normally started by bench/run, which starts and stops a private daemon. See bench/README.md.""");
         System.exit(2);
