@@ -89,7 +89,7 @@ final class DensitySection implements Section {
             double diskPerMiB = diskBytes / 1048576.0 / held;
             long free = Files.getFileStore(o.dataDir).getUsableSpace();
             r.measure("QEMU processes left with " + held + " cold", qemus, "processes", null, null);
-            r.measure("disk per cold sandbox (disk layer, memory file, device state)", diskPerMiB, "MiB", null, null);
+            r.measure("disk per cold sandbox (disk layer and memory)", diskPerMiB, "MiB", null, null);
             r.measure("more cold sandboxes the data dir's free disk holds (extrapolated)", Math.floor(free / 1048576.0 / diskPerMiB), "sandboxes", null, null);
             Samples coldWake = r.add(section, "cold wake by exec true, " + held + " held cold", null);
             for (int i = 0; i < Math.min(WAKE_CHECKS, held); i++) {

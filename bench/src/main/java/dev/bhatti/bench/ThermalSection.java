@@ -96,7 +96,7 @@ final class ThermalSection implements Section {
             Samples s = r.add(section, e.label(), null);
             log.collect(e, s);
         }
-        r.note(String.format(Locale.ROOT, "%d MiB guest: a cold sandbox takes %.1f MB on disk (disk layer, memory file, device state), a named snapshot %.1f MB",
+        r.note(String.format(Locale.ROOT, "%d MiB guest: a cold sandbox takes %.1f MB on disk (disk layer and memory), a named snapshot %.1f MB",
                 mb, onDisk / 1048576.0, snapBytes / 1048576.0));
         r.print(section);
     }
