@@ -132,8 +132,13 @@ class MemoryFileIT {
     }
 
     @Test @Order(3)
-    void aStartForceBootsAFreshZeroedMemoryFile() throws Exception {
+    void aLostMemoryFileGivesAClearErrorAndStartForceBootsAFreshOne() throws Exception {
         stop("mf");
+        Files.delete(sandboxDir("mf").resolve("memory.ram"));
+        var failed = cli("start", "mf");
+        assertThat(failed.exit()).isNotZero();
+        assertThat(failed.stderr()).as(failed.toString()).contains("memory file is missing").contains("--force");
+        assertThat(cli("start", "mf").stderr()).as("no retry loop").contains("--force");
         var forced = cli("start", "--force", "mf");
         assertThat(forced.exit()).as(forced.toString()).isZero();
         assertThat(cli("exec", "mf", "--", "sh", "-c", "test -e /tmp/b && echo kept || echo gone").stdout()).as("a boot: /tmp is new").isEqualTo("gone\n");
