@@ -30,6 +30,7 @@ final class HostFacts {
         f.put("filesystem", o.dataDir == null ? "unknown" : fileSystem(o.dataDir));
         f.put("qemu", firstLine("qemu-system-x86_64", "--version"));
         f.put("host kernel", readFirst("/proc/sys/kernel/osrelease"));
+        f.put("host zero page", ZeroPageProbe.describe());
         f.put("bench JVM", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"));
         f.put("load average at start", loadAvg());
         return f;
