@@ -47,9 +47,6 @@ final class ZeroPageProbe {
     }
 
     private static long rssKb() throws Exception {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith("VmRSS:")) return Long.parseLong(line.substring(6).replace("kB", "").strip());
-        }
-        return 0;
+        return GuestSection.procNumbers(Files.readString(Path.of("/proc/self/status"))).getOrDefault("VmRSS", 0L);
     }
 }

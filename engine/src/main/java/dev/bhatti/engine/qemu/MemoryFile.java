@@ -1,11 +1,9 @@
 package dev.bhatti.engine.qemu;
 
 import java.io.IOException;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 /**
@@ -56,12 +54,5 @@ final class MemoryFile {
             throw new IOException("interrupted while allocating the VM's memory file", e);
         }
         if (Files.size(file) != bytes) throw new IOException("the VM's memory file " + file + " is not of its memory's size");
-    }
-
-    /** Writes the pages the guest changed since the last sync to the disk, and waits for it. */
-    static void sync(Path file) throws IOException {
-        try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            c.force(true);
-        }
     }
 }

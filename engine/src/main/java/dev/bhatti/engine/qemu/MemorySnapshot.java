@@ -109,7 +109,7 @@ final class MemorySnapshot {
             try (FileChannel c = FileChannel.open(files.partial(), StandardOpenOption.WRITE)) {
                 c.force(true);
             }
-            if (ram != null) MemoryFile.sync(ram);
+            if (ram != null) HostFiles.sync(ram); // the pages the guest changed since the kernel last wrote them back
             Files.move(files.partial(), files.memory(), StandardCopyOption.ATOMIC_MOVE);
             Files.deleteIfExists(files.log());
         } catch (IOException | EngineException | InterruptedException | RuntimeException e) {

@@ -14,9 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 
 /** The host side of QEMU processes: finding, stopping and waiting for them, and reading their logs. */
 final class VmProcesses {
@@ -132,15 +129,9 @@ final class VmProcesses {
     static void awaitExit(List<ProcessHandle> processes, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (ProcessHandle p : processes) {
-            try {
-                p.onExit().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-            } catch (TimeoutException e) {
+            if (!awaitEnd(p, Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) {
+                if (Thread.currentThread().isInterrupted()) return;
                 log.warn("pid {} ({}) still runs after {} s", p.pid(), p.info().command().orElse("?"), timeout.toSeconds());
-            } catch (ExecutionException e) {
-                log.warn("could not wait for pid {}: {}", p.pid(), e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
             }
         }
     }
