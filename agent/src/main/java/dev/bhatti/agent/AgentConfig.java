@@ -76,7 +76,7 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
 
     private static void read(Path file, Map<String, String> into) {
         try {
-            for (String entry : Files.readString(file).split("\0")) {
+            for (String entry : CachedFile.read(file).split("\0")) {
                 int eq = entry.indexOf('=');
                 if (eq > 0) into.put(entry.substring(0, eq), entry.substring(eq + 1));
             }

@@ -24,10 +24,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class ExecSession {
 
-    /** Output a command's exited children may still flush after it exits, before we stop waiting. */
-    private static final long DRAIN_GRACE_MILLIS = 2_000;
-    static final int EXIT_TIMEOUT = 124;
-
     private final AgentConfig config;
     private final Stream stream;
     private final Message.ExecRequest request;
@@ -39,7 +35,23 @@ final class ExecSession {
         this.request = request;
     }
 
+    /**
+     * Runs the command on a pooled platform thread (the spawn, the credential switch and poll(2) block in
+     * native code, which would pin a virtual thread's carrier) and returns when it is answered.
+     */
     void run() {
+        Future<?> done = BLOCKING.submit(this::runHere);
+        try {
+            done.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r; // reported by the dispatcher as an internal error
+            if (e.getCause() instanceof Error err) throw err;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void runHere() {
         try {
             runChecked();
         } catch (IOException e) {
@@ -84,42 +96,17 @@ final class ExecSession {
         long pgid = child.pid; // the leader of its own session and process group
         Libc.resetOomScore(pgid);
         Path group = config.lease(pgid);
-
-        // read(2) and waitpid(2) block in native code: pooled platform threads, not virtual ones
-        Future<?> out = BLOCKING.submit(() -> pump(child.stdout, Channel.STDOUT));
-        Future<?> err = BLOCKING.submit(() -> pump(child.stderr, Channel.STDERR));
-        var exit = new CompletableFuture<Integer>();
-        BLOCKING.execute(() -> {
-            try {
-                exit.complete(Native.waitpid(pgid));
-            } catch (IOException e) {
-                exit.completeExceptionally(e);
-            }
-        });
         Thread control = Thread.ofVirtual().start(() -> control(child, pgid, group));
-
-        boolean timedOut = false;
-        int code;
+        ChildWatch.Result end;
         try {
-            code = request.timeoutMillis() > 0 ? exit.get(request.timeoutMillis(), TimeUnit.MILLISECONDS) : exit.get();
-        } catch (TimeoutException e) {
-            timedOut = true;
-            kill(pgid, group);
-            code = EXIT_TIMEOUT;
-            awaitQuietly(exit);
-            kill(pgid, group); // stragglers that forked while we killed
-        } catch (ExecutionException e) {
-            code = -1;
+            end = ChildWatch.watch(child, request.timeoutMillis(),
+                    (channel, bytes) -> stream.send(new Message.Data(channel, bytes)), () -> kill(pgid, group));
+        } finally {
+            finished = true;
+            control.interrupt();
+            child.closeStdin();
         }
-        // Output written before exit is already in the pipes; children that keep them open
-        // (e.g. a server started with '&') must not hold the reply hostage.
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DRAIN_GRACE_MILLIS);
-        awaitUntil(out, deadline);
-        awaitUntil(err, deadline);
-        finished = true;
-        control.interrupt();
-        child.closeStdin();
-        stream.send(new Message.Exit(code, timedOut));
+        stream.send(new Message.Exit(end.exitCode(), end.timedOut()));
         // After the reply. Nothing may signal the group once it serves the next command: a control
         // thread stuck writing to a stdin nobody reads leaves the group out of the pool.
         boolean quiet = control.join(Duration.ofSeconds(2));
@@ -131,42 +118,11 @@ final class ExecSession {
      * after a burst: an idle agent holds no stacks for the execs it ran (IdleTrim then gives the rest back).
      */
     private static final ExecutorService BLOCKING = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS,
-            new SynchronousQueue<>(), Thread.ofPlatform().daemon().name("exec-io-", 0).factory());
-
-    private static void awaitUntil(Future<?> f, long deadlineNanos) throws InterruptedException {
-        try {
-            f.get(Math.max(1, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // a pump held open by a background child, or one that failed: the exit is what matters
-        }
-    }
+            new SynchronousQueue<>(), Thread.ofPlatform().daemon().name("exec-", 0).factory());
 
     private static void kill(long pgid, Path group) {
         Cgroups.kill(group); // every descendant at once, even ones forking right now
         Libc.killGroup(pgid, Libc.SIGKILL);
-    }
-
-    private static void awaitQuietly(CompletableFuture<Integer> exit) throws InterruptedException {
-        try {
-            exit.get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            // reported as a timeout either way
-        }
-    }
-
-    private void pump(int fd, Channel channel) {
-        byte[] buf = new byte[32 * 1024];
-        try {
-            int n;
-            while ((n = Native.read(fd, buf)) > 0) {
-                if (finished) break;
-                stream.send(new Message.Data(channel, Arrays.copyOf(buf, n)));
-            }
-        } catch (IOException e) {
-            // channel gone; the exit path reports what matters
-        } finally {
-            Native.close(fd); // the pump owns its descriptor; a pump held by a background child closes late
-        }
     }
 
     /** Host-to-guest messages while the command runs: stdin, end of stdin, signals. */

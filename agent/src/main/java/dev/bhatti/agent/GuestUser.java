@@ -1,7 +1,6 @@
 package dev.bhatti.agent;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -18,7 +17,7 @@ record GuestUser(String name, int uid, int gid, String home, String shell) {
     static Optional<GuestUser> resolve(Path passwd, String requested) {
         String key = requested.isEmpty() ? Integer.toString(DEFAULT_UID) : requested;
         try {
-            for (String line : Files.readAllLines(passwd)) {
+            for (String line : CachedFile.read(passwd).lines().toList()) {
                 String[] f = line.split(":", -1);
                 if (f.length < 7) continue;
                 if (f[0].equals(key) || f[2].equals(key)) {
@@ -44,7 +43,7 @@ record GuestUser(String name, int uid, int gid, String home, String shell) {
         var ids = new LinkedHashSet<Integer>();
         ids.add(gid);
         try {
-            for (String line : Files.readAllLines(groupFile)) {
+            for (String line : CachedFile.read(groupFile).lines().toList()) {
                 String[] f = line.split(":", -1);
                 if (f.length < 4 || f[3].isEmpty()) continue;
                 if (Arrays.asList(f[3].split(",")).contains(name)) ids.add(Integer.parseInt(f[2]));

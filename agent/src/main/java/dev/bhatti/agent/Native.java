@@ -52,6 +52,12 @@ final class Native {
     private static final MethodHandle ATTR_SETSIGDEFAULT = fn("posix_spawnattr_setsigdefault", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
     private static final MethodHandle SIGEMPTYSET = fn("sigemptyset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle SIGFILLSET = fn("sigfillset", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle POLL = fn("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO);
+    /** syscall(2) with one variadic int argument after the number and before the flags. */
+    private static final MethodHandle SYSCALL_2 = fn("syscall", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT),
+            ERRNO, Linker.Option.firstVariadicArg(1));
+    /** pidfd_open: the same number on every architecture (the generic system call table). */
+    private static final long SYS_PIDFD_OPEN = 434;
     private static final MethodHandle POSIX_SPAWNP = fn("posix_spawnp",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
 
@@ -112,6 +118,49 @@ final class Native {
             throw e;
         } catch (Throwable t) {
             throw new IOException("spawning " + program + " failed: " + t, t);
+        }
+    }
+
+    static final short POLLIN = 0x1;
+
+    /**
+     * Waits until one of {@code fds} can be read (or has hung up), at most {@code timeoutMillis} (-1: no
+     * limit). Returns each descriptor's revents, all 0 on a timeout or an interrupted wait. Blocks.
+     */
+    static short[] poll(int[] fds, int timeoutMillis) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment set = arena.allocate(8L * fds.length, 4); // struct pollfd {int fd; short events; short revents;}
+            for (int i = 0; i < fds.length; i++) {
+                set.set(JAVA_INT, 8L * i, fds[i]);
+                set.set(JAVA_SHORT, 8L * i + 4, POLLIN);
+            }
+            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            int rc = (int) POLL.invokeExact(state, set, (long) fds.length, timeoutMillis);
+            short[] revents = new short[fds.length];
+            if (rc < 0) {
+                if ((int) ERRNO_HANDLE.get(state, 0L) == EINTR) return revents;
+                throw new IOException("poll failed (errno " + (int) ERRNO_HANDLE.get(state, 0L) + ")");
+            }
+            for (int i = 0; i < fds.length; i++) revents[i] = set.get(JAVA_SHORT, 8L * i + 6);
+            return revents;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("poll failed", t);
+        }
+    }
+
+    /** A descriptor that becomes readable when child {@code pid} exits (pidfd_open(2), Linux 5.3), closed on exec. */
+    static int pidfdOpen(long pid) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(Linker.Option.captureStateLayout());
+            long fd = (long) SYSCALL_2.invokeExact(state, SYS_PIDFD_OPEN, (int) pid, 0);
+            if (fd < 0) throw new IOException("pidfd_open failed (errno " + (int) ERRNO_HANDLE.get(state, 0L) + ")");
+            return (int) fd;
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException("pidfd_open failed", t);
         }
     }
 

@@ -7,9 +7,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * Spawns commands as their user without a setpriv process in between: two platform threads of the
- * agent switch their own credentials around each posix_spawn ({@link ThreadCredentials}). No other
- * code runs on these threads, so nothing else ever sees a switched identity.
+ * Spawns commands as their user without a setpriv process in between: a platform thread switches its
+ * own credentials around the posix_spawn alone ({@link ThreadCredentials}) and back before it returns,
+ * so no other code ever runs with a switched identity. A virtual thread cannot (its carrier runs other
+ * virtual threads), so it hands the spawn to one of two dedicated platform threads.
  */
 final class UserSpawner {
 
@@ -24,15 +25,8 @@ final class UserSpawner {
 
     /** Runs {@code spawn} as {@code user} (its uid, gid and groups) and returns the child's pid. */
     static long as(GuestUser user, int[] groups, Spawn spawn) throws IOException {
-        Future<Long> pid = THREADS.submit(() -> {
-            try {
-                // inside the try: a switch that fails half-way (groups changed, uid not) is undone too
-                ThreadCredentials.become(user.uid(), user.gid(), groups);
-                return spawn.start();
-            } finally {
-                ThreadCredentials.restoreRoot();
-            }
-        });
+        if (!Thread.currentThread().isVirtual()) return switched(user, groups, spawn); // no hand-off: an exec's own thread
+        Future<Long> pid = THREADS.submit(() -> switched(user, groups, spawn));
         try {
             return pid.get();
         } catch (ExecutionException e) {
@@ -41,6 +35,16 @@ final class UserSpawner {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while spawning", e);
+        }
+    }
+
+    private static long switched(GuestUser user, int[] groups, Spawn spawn) throws IOException {
+        try {
+            // inside the try: a switch that fails half-way (groups changed, uid not) is undone too
+            ThreadCredentials.become(user.uid(), user.gid(), groups);
+            return spawn.start();
+        } finally {
+            ThreadCredentials.restoreRoot();
         }
     }
 }

@@ -169,6 +169,39 @@ class ExecSessionTest {
     }
 
     @Test
+    void aCommandThatNeverStopsWritingStillTimesOut() throws Exception {
+        var o = sh("yes", "root", 500);
+        assertThat(o.end()).isEqualTo(new Message.Exit(124, true));
+        assertThat(o.stdout()).startsWith("y\ny\n");
+    }
+
+    @Test
+    void aChangedEnvironmentOrUserAppliesToTheNextCommandEvenWhenItsTimeIsOld() throws Exception {
+        Path environ = dir.resolve("environ");
+        var anHourAgo = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+        Files.writeString(environ, "COLOUR=red\0");
+        Files.setLastModifiedTime(environ, anHourAgo); // old enough to be cached
+        assertThat(sh("echo $COLOUR", "root", 0).stdout()).isEqualTo("red\n");
+        assertThat(sh("echo $COLOUR", "root", 0).stdout()).isEqualTo("red\n");
+        // edited in place to another size, its time forged back
+        Files.writeString(environ, "COLOUR=green\0");
+        Files.setLastModifiedTime(environ, anHourAgo);
+        assertThat(sh("echo $COLOUR", "root", 0).stdout()).isEqualTo("green\n");
+        // replaced by a rename (a new inode) of the same size and time
+        Path next = dir.resolve("environ.next");
+        Files.writeString(next, "COLOUR=brown\0");
+        Files.setLastModifiedTime(next, anHourAgo);
+        Files.move(next, environ, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        assertThat(sh("echo $COLOUR", "root", 0).stdout()).isEqualTo("brown\n");
+
+        Path passwd = dir.resolve("passwd");
+        Files.setLastModifiedTime(passwd, anHourAgo);
+        assertThat(sh("true", "newcomer", 0).end()).isInstanceOf(Message.Error.class);
+        Files.writeString(passwd, "newcomer:x:0:0::/:/bin/sh\n", java.nio.file.StandardOpenOption.APPEND); // useradd, say
+        assertThat(sh("id -u", "newcomer", 0).stdout()).isEqualTo("0\n");
+    }
+
+    @Test
     void backgroundChildrenHoldingThePipesDoNotHoldTheReply() throws Exception {
         var o = sh("sleep 5 & echo started", "root", 0);
         assertThat(o.stdout()).isEqualTo("started\n");
