@@ -17,7 +17,15 @@ import java.io.StringWriter;
 public final class BhattiCli {
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int code = run(args);
+        if (args.length > 0 && args[0].equals("serve")) System.exit(code);
+        // A client is done once its output is out. System.exit would first start the JDK's System.Logger (to
+        // log the exit at debug level), which loads java.util.logging and reads its configuration: some 15 ms
+        // of every command. Client commands leave no shutdown hook behind (forward's and a followed task's
+        // serve Ctrl-C, which still runs them).
+        System.out.flush();
+        System.err.flush();
+        Runtime.getRuntime().halt(code);
     }
 
     /** Runs one command line and returns its exit code. */
@@ -52,6 +60,9 @@ public final class BhattiCli {
             err.flush();
             return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
         });
-        return cli.execute(args);
+        int code = cli.execute(args);
+        cli.getOut().flush(); // help and version text
+        cli.getErr().flush();
+        return code;
     }
 }

@@ -45,9 +45,7 @@ final class Subcommands {
             new Entry(List.of("tier"), TierCmd::new),
             new Entry(List.of("image"), ImageCmd::new),
             new Entry(List.of("volume"), VolumeCmd::new),
-            // a lambda, not CommandLine.HelpCommand::new: picocli's classes are Java 5 class files, which the AOT cache
-            // skips, and JDK 25.0.3 crashes creating a cache in which a method reference points into a skipped class
-            new Entry(List.of("help"), () -> new CommandLine.HelpCommand()));
+            new Entry(List.of("help"), CommandLine.HelpCommand::new));
 
     /** Commands that read the whole tree (the root's own help and completion scripts). */
     private static final List<String> NEED_WHOLE_TREE = List.of("help", "completion");
