@@ -85,7 +85,10 @@ final class ChildWatch {
                 }
                 if (System.nanoTime() < deadline) continue;
                 if (exited) break; // the drain grace is over
-                if (timedOut) break; // killed, yet not dead after KILL_WAIT_MILLIS: reply without its exit
+                if (timedOut) { // killed, yet not dead after KILL_WAIT_MILLIS (stuck in the kernel): reply without its exit
+                    reapLater(child.pid);
+                    break;
+                }
                 timedOut = true;
                 kill.run();
                 deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(KILL_WAIT_MILLIS);
@@ -94,6 +97,17 @@ final class ChildWatch {
             for (int slot = 0; slot < fds.length; slot++) closeSlot(fds, slot);
         }
         return new Result(timedOut ? EXIT_TIMEOUT : code, timedOut);
+    }
+
+    /** A SIGKILLed command dies once the kernel lets it; reap it then, so it never stays a zombie. */
+    private static void reapLater(long pid) {
+        Thread.ofPlatform().daemon().name("reap-" + pid).start(() -> {
+            try {
+                Native.waitpid(pid);
+            } catch (IOException e) {
+                // already reaped
+            }
+        });
     }
 
     private static int waitMillis(long deadlineNanos) {

@@ -63,7 +63,7 @@ final class GuestSection implements Section {
         Thread.sleep(AT_REST_MILLIS); // the agent trims itself once idle: what a sandbox holds between bursts
         Map<String, Long> status = agentStatus(api, id);
         r.measure(RSS + " " + after + ", at rest", status.getOrDefault("VmRSS", -1L) / 1024.0, "MiB", null, "≤ 24 MiB");
-        r.measure("agent RSS, anonymous (heap, metaspace, stacks, CDS relocated)", status.getOrDefault("RssAnon", -1L) / 1024.0, "MiB", null, null);
+        r.measure("agent RSS, anonymous (heap, metaspace, code, stacks, written class-archive pages)", status.getOrDefault("RssAnon", -1L) / 1024.0, "MiB", null, null);
         r.measure("agent RSS, file-backed (libjvm, CDS, modules, libc)", status.getOrDefault("RssFile", -1L) / 1024.0, "MiB", null, null);
         r.measure("agent threads", status.getOrDefault("Threads", -1L), "threads", null, null);
 
