@@ -50,12 +50,27 @@ final class PlainHttp implements HttpTransport {
             socket.setSoTimeout((int) readTimeout.toMillis());
             socket.setTcpNoDelay(true);
             var out = new BufferedOutputStream(socket.getOutputStream(), 16 * 1024);
-            writeHead(out, request, uri.getHost() + (uri.getPort() < 0 ? "" : ":" + port));
-            if (request.stream() != null) writeChunked(out, request.stream());
-            else if (request.body() != null) out.write(request.body());
-            out.flush();
+            IOException unsent = null;
+            try {
+                writeHead(out, request, uri.getHost() + (uri.getPort() < 0 ? "" : ":" + port));
+                if (request.stream() != null) writeChunked(out, request.stream());
+                else if (request.body() != null) out.write(request.body());
+                out.flush();
+            } catch (SocketTimeoutException e) {
+                throw e;
+            } catch (IOException e) {
+                // A server may refuse a request before reading its whole body (an import whose name is taken)
+                // and close: its answer is what the user needs, not the broken pipe it left us with.
+                unsent = e;
+            }
             var in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
-            return readResponse(in, request.method(), socket);
+            if (unsent == null) return readResponse(in, request.method(), socket);
+            try {
+                return readResponse(in, request.method(), socket);
+            } catch (IOException e) {
+                unsent.addSuppressed(e);
+                throw unsent;
+            }
         } catch (SocketTimeoutException e) {
             socket.close();
             throw e.getMessage() != null && e.getMessage().startsWith("HTTP connect") ? e : new SocketTimeoutException("request timed out");

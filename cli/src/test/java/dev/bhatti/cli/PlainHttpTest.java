@@ -101,6 +101,40 @@ class PlainHttpTest {
     }
 
     @Test
+    void anAnswerSentBeforeTheWholeUploadIsReadIsWhatTheCallerGets() throws Exception {
+        try (var server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            var refuser = Thread.ofPlatform().start(() -> {
+                try (var s = server.accept()) {
+                    var in = s.getInputStream();
+                    while (!new String(in.readNBytes(1), StandardCharsets.ISO_8859_1).equals("\n")) { } // the request line
+                    s.getOutputStream().write("HTTP/1.1 409 Conflict\r\nContent-Length: 5\r\nConnection: close\r\n\r\ntaken"
+                            .getBytes(StandardCharsets.US_ASCII));
+                    s.getOutputStream().flush();
+                } catch (IOException ignored) {
+                    // the test fails on the client side
+                }
+            });
+            // far more than the socket buffers hold: the client is still writing when the server closes
+            var endless = new java.io.InputStream() {
+                private long left = 512L * 1024 * 1024;
+                @Override public int read() { return left-- > 0 ? 'x' : -1; }
+                @Override public int read(byte[] b, int off, int len) {
+                    if (left <= 0) return -1;
+                    int n = (int) Math.min(len, left);
+                    java.util.Arrays.fill(b, off, off + n, (byte) 'x');
+                    left -= n;
+                    return n;
+                }
+            };
+            var r = http.exchange(new HttpTransport.Request("PUT", URI.create("http://127.0.0.1:" + server.getLocalPort() + "/images"),
+                    Map.of(), null, endless));
+            assertThat(r.status()).isEqualTo(409);
+            assertThat(text(r)).isEqualTo("taken");
+            refuser.join();
+        }
+    }
+
+    @Test
     void httpsUrlsGoThroughTheJdkClient() {
         assertThat(HttpTransport.forUrl("http://127.0.0.1:8080", Duration.ofSeconds(1), Duration.ZERO)).isInstanceOf(PlainHttp.class);
         assertThat(HttpTransport.forUrl("HTTP://host", Duration.ofSeconds(1), Duration.ZERO)).isInstanceOf(PlainHttp.class);
