@@ -14,8 +14,9 @@ import java.util.function.Function;
  * they open its database directly, so they need access to it rather than an API key.
  */
 final class LocalStore {
-    @Option(names = "--data-dir", description = "The daemon's data directory (default /var/lib/bhatti)")
-    Path dataDir = Path.of("/var/lib/bhatti");
+    @Option(names = "--data-dir", description = "The daemon's data directory (default: data_dir of "
+            + dev.bhatti.server.ServerConfig.SYSTEM_CONFIG + ", else /var/lib/bhatti)")
+    Path dataDir = dev.bhatti.server.ServerConfig.installedDataDir();
 
     @Option(names = "--json", description = "Print machine-readable JSON") boolean json;
 

@@ -18,7 +18,7 @@ final class TierCmd {
             mixinStandardHelpOptions = true)
     static final class Build implements Callable<Integer> {
         @Parameters(paramLabel = "TIER", description = "Tier to build, e.g. minimal") String tier;
-        @Option(names = "--data-dir", description = "Daemon data directory (default /var/lib/bhatti)") Path dataDir = Path.of("/var/lib/bhatti");
+        @Option(names = "--data-dir", description = "Daemon data directory (default: data_dir of " + dev.bhatti.server.ServerConfig.SYSTEM_CONFIG + ", else /var/lib/bhatti)") Path dataDir = dev.bhatti.server.ServerConfig.installedDataDir();
         @Option(names = "--suite", description = "Debian/Ubuntu suite (default bookworm)") String suite;
         @Option(names = "--mirror", description = "Package mirror for the suite") String mirror;
         @Option(names = "--cache", description = "Download cache (default /var/cache/bhatti-build)") Path cache;

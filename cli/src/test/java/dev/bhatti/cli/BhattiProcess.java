@@ -102,7 +102,7 @@ final class BhattiProcess {
 
         Daemon start() throws Exception {
             var pb = new ProcessBuilder(JAVA, "--enable-native-access=ALL-UNNAMED", "-jar", JAR.toString(), "serve",
-                    "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port)
+                    "--config", "none", "--data-dir", dataDir.toString(), "--listen", "127.0.0.1:" + port)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("daemon.log").toFile()));
             pb.environment().putAll(env);

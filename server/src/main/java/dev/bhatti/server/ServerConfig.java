@@ -63,7 +63,99 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
+    /** The settings of {@code <dataDir>/config.yaml} (if present) and the listen flag; nothing else is read. */
     public static ServerConfig load(Path dataDir, String listenFlag) throws IOException {
+        Path file = dataDir.resolve("config.yaml");
+        JsonNode root = Files.exists(file) ? new YAMLMapper().readTree(file.toFile()) : null;
+        return fromTree(root, dataDir, listenFlag);
+    }
+
+    /**
+     * The layered settings a daemon runs with: built-in defaults, then {@code systemFile} (normally
+     * {@link #SYSTEM_CONFIG}; null for none), then {@code <data_dir>/config.yaml}, then the flags. The data
+     * directory is the flag's, else the system file's {@code data_dir}, else {@link #DEFAULT_DATA_DIR}.
+     * A file that cannot be read, is not YAML or holds a bad or unknown setting is refused with its
+     * path, the line and the setting's name.
+     */
+    public static ServerConfig load(Path systemFile, Path dataDirFlag, String listenFlag) {
+        ConfigFile system = systemFile == null ? ConfigFile.none(Path.of("(none)")) : ConfigFile.read(systemFile);
+        checkKnown(system);
+        JsonNode dataDirNode = system.tree().path("data_dir");
+        if (!dataDirNode.isMissingNode() && (!dataDirNode.isString() || dataDirNode.asString().isBlank()
+                || !Path.of(dataDirNode.asString()).isAbsolute())) {
+            throw located(system, "data_dir", "data_dir must be an absolute path, got " + dataDirNode);
+        }
+        Path dataDir = (dataDirFlag != null ? dataDirFlag
+                : dataDirNode.isMissingNode() ? Path.of(DEFAULT_DATA_DIR) : Path.of(dataDirNode.asString())).toAbsolutePath();
+        Path local = dataDir.resolve("config.yaml");
+        ConfigFile data = Files.exists(local) ? ConfigFile.read(local) : ConfigFile.none(local);
+        checkKnown(data);
+        if (data.tree().has("data_dir")) {
+            throw located(data, "data_dir", "data_dir cannot be set in the data directory's own config.yaml; set it in "
+                    + SYSTEM_CONFIG + " or with --data-dir");
+        }
+        var merged = ConfigFile.merge(system.tree(), data.tree());
+        merged.remove("data_dir");
+        try {
+            return fromTree(merged, dataDir, listenFlag);
+        } catch (IllegalArgumentException e) {
+            // the later layer wins, so a bad value comes from it if it sets the key
+            String key = ConfigFile.keyOf(e.getMessage()).orElse("");
+            ConfigFile from = !key.isEmpty() && data.lineOf(key).isPresent() ? data : system.lineOf(key).isPresent() ? system : data;
+            throw located(from, key, e.getMessage());
+        }
+    }
+
+    /**
+     * The data directory the installed daemon uses: {@code data_dir} of {@link #SYSTEM_CONFIG} if it sets one,
+     * else {@link #DEFAULT_DATA_DIR}. For the commands that work on the data directory directly.
+     */
+    public static Path installedDataDir() {
+        Path system = Path.of(SYSTEM_CONFIG);
+        if (!Files.isReadable(system)) return Path.of(DEFAULT_DATA_DIR);
+        JsonNode dir;
+        try {
+            dir = ConfigFile.read(system).tree().path("data_dir");
+        } catch (IllegalArgumentException e) {
+            return Path.of(DEFAULT_DATA_DIR); // the daemon refuses the file and says why; these commands need not
+        }
+        return dir.isString() && Path.of(dir.asString()).isAbsolute() ? Path.of(dir.asString()) : Path.of(DEFAULT_DATA_DIR);
+    }
+
+    /** Where the daemon's system-wide settings live. */
+    public static final String SYSTEM_CONFIG = "/etc/bhatti/config.yaml";
+    public static final String DEFAULT_DATA_DIR = "/var/lib/bhatti";
+    private static final java.util.Set<String> KNOWN = java.util.Set.of("listen", "data_dir", "engine", "thermal",
+            "rate_limits", "proxy", "network", "backup", "metrics");
+    private static final java.util.Set<String> KNOWN_ENGINE = java.util.Set.of("accel", "boot_timeout_sec", "qemu_binary",
+            "jail", "memory_file");
+    private static final java.util.Set<String> KNOWN_THERMAL = java.util.Set.of("warm_after_sec", "cold_after_sec", "tick_sec");
+
+    /** A misspelt setting would otherwise be ignored without a word. */
+    private static void checkKnown(ConfigFile file) {
+        for (String key : file.tree().propertyNames()) {
+            if (!KNOWN.contains(key)) throw located(file, key, "unknown setting '" + key + "' (known: " + String.join(", ", new java.util.TreeSet<>(KNOWN)) + ")");
+        }
+        checkKnown(file, "engine", KNOWN_ENGINE);
+        checkKnown(file, "thermal", KNOWN_THERMAL);
+    }
+
+    private static void checkKnown(ConfigFile file, String section, java.util.Set<String> known) {
+        JsonNode node = file.tree().path(section);
+        if (!node.isObject()) return;
+        for (String key : node.propertyNames()) {
+            if (!known.contains(key)) {
+                throw located(file, section + "." + key, "unknown setting '" + section + "." + key + "' (known: "
+                        + String.join(", ", new java.util.TreeSet<>(known)) + ")");
+            }
+        }
+    }
+
+    private static IllegalArgumentException located(ConfigFile file, String key, String message) {
+        return new IllegalArgumentException(file.path() + file.lineOf(key).map(l -> " line " + l).orElse("") + ": " + message);
+    }
+
+    private static ServerConfig fromTree(JsonNode root, Path dataDir, String listenFlag) {
         String listen = DEFAULT_LISTEN;
         String accel = "auto";
         long bootTimeout = 120;
@@ -75,14 +167,12 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         NetworkConfig network = NetworkConfig.DISABLED;
         ProxyConfig proxy = null;
         BackupConfig backup = null;
-        Path file = dataDir.resolve("config.yaml");
-        if (Files.exists(file)) {
-            JsonNode root = new YAMLMapper().readTree(file.toFile());
+        {
             if (root != null && root.isObject()) {
                 listen = root.path("listen").asString(listen);
                 JsonNode engine = root.path("engine");
                 accel = engine.path("accel").asString(accel);
-                bootTimeout = engine.path("boot_timeout_sec").asLong(bootTimeout);
+                bootTimeout = (long) number(engine, "engine.boot_timeout_sec", bootTimeout);
                 qemu = engine.path("qemu_binary").asString(qemu);
                 JsonNode jailNode = engine.path("jail");
                 if (!jailNode.isMissingNode() && !jailNode.isBoolean()) throw new IllegalArgumentException("engine.jail must be true or false");
@@ -91,9 +181,9 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 if (!memoryFileNode.isMissingNode() && !memoryFileNode.isBoolean()) throw new IllegalArgumentException("engine.memory_file must be true or false");
                 memoryFile = memoryFileNode.asBoolean(memoryFile);
                 JsonNode thermal = root.path("thermal");
-                warmAfter = thermal.path("warm_after_sec").asDouble(warmAfter);
-                coldAfter = thermal.path("cold_after_sec").asDouble(coldAfter);
-                tick = thermal.path("tick_sec").asDouble(tick);
+                warmAfter = number(thermal, "thermal.warm_after_sec", warmAfter);
+                coldAfter = number(thermal, "thermal.cold_after_sec", coldAfter);
+                tick = number(thermal, "thermal.tick_sec", tick);
                 network = network(root.path("network"));
                 proxy = proxy(root.path("proxy"));
                 backup = BackupConfig.parse(root.path("backup"));
@@ -193,6 +283,14 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
             }
         }
         return new NetworkConfig(enabled, pool, netns, upstreams, PrivateRanges.of(allowPrivate));
+    }
+
+    /** A number setting; a value that is not one (say {@code 30s}) is refused rather than replaced by the default. */
+    private static double number(JsonNode section, String key, double otherwise) {
+        JsonNode n = section.path(key.substring(key.lastIndexOf('.') + 1));
+        if (n.isMissingNode() || n.isNull()) return otherwise;
+        if (!n.isNumber()) throw new IllegalArgumentException(key + " must be a number, got " + n);
+        return n.asDouble();
     }
 
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
