@@ -26,6 +26,11 @@ final class ServeCmd implements Callable<Integer> {
             description = "System config file (default " + ServerConfig.SYSTEM_CONFIG + " when it exists; none: read no system file)")
     String config;
 
+    @Option(names = "--cli-config", paramLabel = "FILE|none",
+            description = "Where the first start writes the admin's CLI config (default: the invoking user's ~/.bhatti/config.yaml; "
+                    + "none: only <data dir>/admin-api-key, as the installed service does)")
+    String cliConfig;
+
     @Override
     public Integer call() throws Exception {
         ServerConfig settings;
@@ -37,7 +42,9 @@ final class ServeCmd implements Callable<Integer> {
         var daemon = new Daemon(settings);
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "bhatti-shutdown"));
         String owner = System.getenv("BHATTI_CONFIG") == null ? CliConfig.sudoUser(System.getenv()).orElse(null) : null;
-        daemon.start(CliConfig.file(System.getenv()), owner);
+        if ("none".equals(cliConfig)) daemon.start(null, null);
+        else if (cliConfig != null) daemon.start(Path.of(cliConfig), null);
+        else daemon.start(CliConfig.file(System.getenv()), owner);
         daemon.join();
         return 0;
     }

@@ -155,6 +155,7 @@ final class Cgroups {
     /** In v2 a controller reaches a cgroup only when every ancestor enables it for its children. */
     private static void enableControllers(Hierarchy h) throws IOException {
         Path dir = under(h.mount(), h.ownPath());
+        if (!h.ownPath().equals("/")) moveProcessesToLeaf(dir);
         String enable = String.join(" ", h.controllers().stream().map(c -> "+" + c).toList());
         for (Path name : dir.relativize(h.parentDir())) {
             enableIn(dir, enable);
@@ -162,6 +163,31 @@ final class Cgroups {
             if (!Files.isDirectory(dir)) Files.createDirectory(dir);
         }
         enableIn(dir, enable);
+    }
+
+    /** The leaf the daemon's own processes move to, beside its VMs' cgroups. */
+    static final String DAEMON_LEAF = "daemon";
+
+    /**
+     * cgroup v2 lets a cgroup give controllers to its children only while no process lives in it, and a
+     * service manager starts the daemon right in its unit's cgroup (systemd's bhatti.service, delegated).
+     * So the processes there (the daemon; after a restart, nothing else: the VMs live below) move to a
+     * leaf of their own first, and the VMs' cgroups stay siblings of it, where a restart finds them.
+     */
+    static void moveProcessesToLeaf(Path own) throws IOException {
+        Path procs = own.resolve("cgroup.procs");
+        if (!Files.exists(procs) || Files.readString(procs).isBlank()) return;
+        Path leaf = own.resolve(DAEMON_LEAF);
+        if (!Files.isDirectory(leaf)) Files.createDirectory(leaf);
+        for (String pid : Files.readString(procs).split("\\s+")) {
+            if (pid.isEmpty()) continue;
+            try {
+                write(leaf.resolve("cgroup.procs"), pid);
+            } catch (IOException e) {
+                // a process that ended meanwhile; one that cannot move shows up when the controllers are enabled
+                log.debug("could not move process {} to {}: {}", pid, leaf, e.getMessage());
+            }
+        }
     }
 
     private static void enableIn(Path dir, String enable) throws IOException {

@@ -32,6 +32,22 @@ class JailTest {
     static final String HYBRID_SELF = "9:name=systemd:/\n8:pids:/\n4:memory:/jobs/j1\n1:cpu,cpuacct:/\n0::/\n";
 
     @Test
+    void underAServiceManagersCgroupTheDaemonMovesToALeafSoItsVmsCanHaveControllers() throws Exception {
+        // systemd starts the daemon in bhatti.service; v2 gives children controllers only from a cgroup without processes
+        Path own = Files.createDirectories(dir.resolve("system.slice/bhatti.service"));
+        Files.writeString(own.resolve("cgroup.procs"), "4242\n");
+        Files.createDirectories(own.resolve(Cgroups.DAEMON_LEAF));
+        Files.writeString(own.resolve(Cgroups.DAEMON_LEAF + "/cgroup.procs"), ""); // the kernel makes it with the directory
+        Cgroups.moveProcessesToLeaf(own);
+        assertThat(own.resolve(Cgroups.DAEMON_LEAF + "/cgroup.procs")).hasContent("4242");
+        // a restart that finds the leaf already there uses it; an empty cgroup is left alone
+        Files.writeString(own.resolve("cgroup.procs"), "");
+        Files.delete(own.resolve(Cgroups.DAEMON_LEAF + "/cgroup.procs"));
+        Cgroups.moveProcessesToLeaf(own);
+        assertThat(own.resolve(Cgroups.DAEMON_LEAF + "/cgroup.procs")).doesNotExist();
+    }
+
+    @Test
     void v1ControllersAreUsedWhereMountedBelowTheDaemonsOwnCgroup() {
         var layout = Cgroups.layout(HYBRID_MOUNTS, HYBRID_SELF, p -> "hugetlb\n", "bhatti");
         assertThat(layout).extracting(Cgroups.Hierarchy::parentDir).containsExactly(
