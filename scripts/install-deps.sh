@@ -6,8 +6,13 @@ set -euo pipefail
 # docker-registry and skopeo: a real registry to pull images from, and the tool that pushes test images to it;
 # patchelf: the tools disk (build-tier.sh); musl: the C library of a test image without glibc; gcc and
 # libc6-dev: the benchmark's static spawn-floor program (bench/src/main/c).
-PACKAGES=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
-  iproute2 nftables conntrack dnsmasq-base chromium pebble openssl docker-registry skopeo patchelf musl gcc libc6-dev)
+# systemd: systemd-analyze, which checks the installer's unit in the tests.
+# --runtime: only what a server running bhatti needs (the installer's choice), not the tests' tools.
+RUNTIME=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
+  iproute2 nftables conntrack patchelf)
+PACKAGES=("${RUNTIME[@]}" dnsmasq-base chromium pebble openssl docker-registry skopeo musl gcc libc6-dev systemd)
+ONLY_RUNTIME=0
+[[ ${1:-} == --runtime ]] && { PACKAGES=("${RUNTIME[@]}"); ONLY_RUNTIME=1; }
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
@@ -24,6 +29,7 @@ else
   echo "==> host packages already installed"
 fi
 
+((ONLY_RUNTIME)) && exit 0 # the installer finds its JDK itself
 JDK=/usr/lib/jvm/temurin-25-jdk-amd64
 if [[ -n "${JAVA_HOME:-}" ]] && "$JAVA_HOME/bin/java" -version 2>&1 | grep -q 'version "2[5-9]'; then
   JDK="$JAVA_HOME"

@@ -29,7 +29,7 @@ import java.util.regex.Pattern;
 
 /** The server at a glance and its event log, read from the data directory (run on the server). */
 @Command(name = "admin", description = "Server status and the event log (run on the server; reads the data directory).",
-        mixinStandardHelpOptions = true, subcommands = {AdminCmd.Status.class, AdminCmd.Events.class})
+        mixinStandardHelpOptions = true, subcommands = {AdminCmd.Status.class, AdminCmd.Events.class, AdminSandboxesCmd.class})
 final class AdminCmd {
 
     static ObjectNode json(EventRecord e) {

@@ -40,6 +40,7 @@ final class Subcommands {
             new Entry(List.of("secret"), SecretCmd::new),
             new Entry(List.of("user"), UserCmd::new),
             new Entry(List.of("admin"), AdminCmd::new),
+            new Entry(List.of("update"), UpdateCmd::new),
             new Entry(List.of("version"), VersionCmd::new),
             new Entry(List.of("completion"), CompletionCmd::new),
             new Entry(List.of("tier"), TierCmd::new),

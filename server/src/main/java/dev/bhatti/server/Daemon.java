@@ -71,6 +71,13 @@ public final class Daemon implements AutoCloseable {
     private SandboxNetwork network;
     private VolumeBackups backups;
     private BackupScheduler backupSchedule;
+    private SandboxService sandboxes;
+
+    /**
+     * A file in the data directory that asks the next shutdown to put every running sandbox to disk (cold)
+     * instead of leaving its VM running: the uninstaller's way to leave no VM behind and lose no state.
+     */
+    public static final String DRAIN_MARKER = "drain-on-stop";
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -104,7 +111,7 @@ public final class Daemon implements AutoCloseable {
         var images = new ImageService(store, engineConfig.imagesDir(), tasks, engine::tiers, engine::pruneUnusedBases);
         var volumes = new VolumeService(store, engine, new VolumeFiles(data.resolve("volumes")));
         var attachments = new VolumeAttachments(store, volumes);
-        var sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
+        sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
                         b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments);
         sandboxes.recover();
@@ -183,7 +190,27 @@ public final class Daemon implements AutoCloseable {
     /** The port the API actually listens on (useful with port 0). */
     public int port() { return ((ServerConnector) http.getConnectors()[0]).getLocalPort(); }
 
-    /** Stops serving. Running VMs are left running: the next daemon adopts them. */
+    /** With {@link #DRAIN_MARKER} present: every running sandbox goes to disk, one by one; failures are logged and left running. */
+    private void drainIfAsked() {
+        Path marker = config.dataDir().resolve(DRAIN_MARKER);
+        if (sandboxes == null || !Files.exists(marker)) return;
+        for (var s : store.allSandboxes()) {
+            if (s.status() != dev.bhatti.server.store.SandboxStatus.RUNNING) continue;
+            try {
+                sandboxes.lifecycle().stop(s);
+                log.info("drain: sandbox {} ({}) is on disk", s.name(), s.id());
+            } catch (RuntimeException e) {
+                log.warn("drain: sandbox {} ({}) could not go to disk and is left running: {}", s.name(), s.id(), e.getMessage());
+            }
+        }
+        try {
+            Files.deleteIfExists(marker);
+        } catch (IOException e) {
+            log.warn("drain: could not remove {}: {}", marker, e.getMessage());
+        }
+    }
+
+    /** Stops serving. Running VMs are left running (the next daemon adopts them), unless a drain was asked for. */
     @Override
     public void close() {
         try {
@@ -194,6 +221,7 @@ public final class Daemon implements AutoCloseable {
         }
         if (backends != null) backends.close();
         if (thermal != null) thermal.close();
+        drainIfAsked();
         if (backupSchedule != null) {
             try {
                 backupSchedule.close();
