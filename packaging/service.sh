@@ -66,19 +66,19 @@ daemon_stop() {
   local pid
   pid=$(daemon_pid) || return 0
   kill -TERM "$pid"
-  for _ in $(seq 1 240); do
+  for _ in $(seq 1 1200); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$(pid_file)"; return 0; }
-    sleep 0.5
+    sleep 0.1
   done
   die "the daemon (pid $pid) did not stop within 120 s; see $LOG_DIR/daemon.log"
 }
 
 wait_healthy() {
   local url; url=$(api_url)
-  for _ in $(seq 1 240); do
+  for _ in $(seq 1 1200); do
     curl -fsS --max-time 2 "$url/health" >/dev/null 2>&1 && return 0
     if ! uses_systemd && ! daemon_pid >/dev/null; then break; fi
-    sleep 0.5
+    sleep 0.1
   done
   echo "the daemon did not come up at $url; its log:" >&2
   if uses_systemd; then journalctl -u bhatti -n 30 --no-pager >&2 || true; else tail -30 "$LOG_DIR/daemon.log" >&2 || true; fi

@@ -21,8 +21,11 @@ while (($#)); do
 done
 if [[ -r $HERE/share/service.sh ]]; then source "$HERE/share/service.sh"; else source "$HERE/service.sh"; fi
 need_root "bhatti uninstall"
-[[ -d $PREFIX || -e $CONF || -e $UNIT ]] || { say "bhatti is not installed$( [[ -n $ROOT ]] && echo " in $ROOT")"; exit 0; }
 DATA_DIR=$(data_dir)
+if [[ ! -d $PREFIX && ! -e $CONF && ! -e $UNIT ]] && ! ((PURGE)) || [[ ! -d $PREFIX && ! -e $CONF && ! -e $UNIT && ! -d $DATA_DIR ]]; then
+  say "bhatti is not installed$( [[ -n $ROOT ]] && echo " in $ROOT")"
+  exit 0
+fi
 
 confirm() { # confirm QUESTION: yes with -y; no without a terminal to ask on
   ((YES)) && return 0
@@ -102,7 +105,7 @@ if ((PURGE)); then
   rm -rf "$DATA_DIR"
   say "deleted $DATA_DIR"
   # the tier build cache (debootstrap downloads) belongs to a real install only, not to a scratch root's
-  [[ -z $ROOT ]] && rm -rf /var/cache/bhatti-build
+  if [[ -z $ROOT ]]; then rm -rf /var/cache/bhatti-build; fi
 else
   say "kept $DATA_DIR (sandboxes, images, volumes, snapshots, the store and its keys); --purge deletes it"
 fi
