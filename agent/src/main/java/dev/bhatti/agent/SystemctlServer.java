@@ -21,10 +21,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The guest's {@code systemctl}: a small script sends its arguments (tab-separated, one line) to this
@@ -102,20 +99,23 @@ final class SystemctlServer {
             return;
         }
         // A caller that sends nothing, or reads nothing back, loses its connection instead of holding it.
-        var done = new AtomicBoolean();
-        CompletableFuture.delayedExecutor(caller.root() ? limits.requestTimeoutMillis() : limits.unprivilegedTimeoutMillis(), TimeUnit.MILLISECONDS)
-                .execute(() -> {
-                    if (!done.get()) close(client);
-                });
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(caller.root() ? limits.requestTimeoutMillis() : limits.unprivilegedTimeoutMillis());
+                close(client);
+            } catch (InterruptedException e) {
+                // done in time
+            }
+        });
         try (client) {
             byte[] request = readRequest(new BufferedInputStream(Channels.newInputStream(client)));
-            if (caller.root()) done.set(true); // root's own commands (a start) may take long
+            if (caller.root()) watchdog.interrupt(); // root's own commands (a start) may take long
             if (request == null) return;
             reply(client, answer(request, caller));
         } catch (IOException e) {
-            // the client went away, or the deadline closed it
+            // the client went away, or the watchdog closed it
         } finally {
-            done.set(true);
+            watchdog.interrupt();
             if (!caller.root()) unprivileged.release();
         }
     }
