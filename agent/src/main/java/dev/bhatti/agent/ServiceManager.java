@@ -1,6 +1,7 @@
 package dev.bhatti.agent;
 
 import dev.bhatti.agent.services.UnitFile;
+import dev.bhatti.agent.services.UnitName;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.nio.file.LinkOption;
 import java.util.Locale;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -46,9 +49,12 @@ final class ServiceManager {
         this.notifyDir = notifyDir;
     }
 
-    static String normalize(String name) { return name.contains(".") ? name : name + ".service"; }
+    /** The full name of a unit ({@code nginx} is {@code nginx.service}); a name that is not one is refused. */
+    static String normalize(String name) throws ServiceException {
+        return UnitName.parse(name).orElseThrow(() -> new ServiceException("Unit name " + name + " is not valid."));
+    }
 
-    Optional<UnitFile> load(String name) throws IOException {
+    Optional<UnitFile> load(String name) throws IOException, ServiceException {
         String unit = normalize(name);
         for (Path dir : unitDirs) {
             Path f = dir.resolve(unit);
@@ -57,7 +63,7 @@ final class ServiceManager {
         return Optional.empty();
     }
 
-    Path log(String unit) { return logDir.resolve(normalize(unit) + ".log"); }
+    Path log(String unit) throws ServiceException { return logDir.resolve(normalize(unit) + ".log"); }
 
     /** Starts a unit and what it Requires/Wants first. */
     void start(String name) throws ServiceException {
@@ -125,7 +131,7 @@ final class ServiceManager {
         }
     }
 
-    boolean enabled(String name) {
+    boolean enabled(String name) throws ServiceException {
         String unit = normalize(name);
         try (var dirs = Files.newDirectoryStream(unitDirs.getFirst(), "*.wants")) {
             for (Path d : dirs) if (Files.exists(d.resolve(unit), LinkOption.NOFOLLOW_LINKS)) return true;
@@ -134,6 +140,31 @@ final class ServiceManager {
         }
         return false;
     }
+
+    /** The units that have run since boot, by name: what {@code systemctl list-units} shows. */
+    List<Status> loaded() {
+        return services.values().stream().map(ServiceProcess::status)
+                .sorted(java.util.Comparator.comparing(Status::unit)).toList();
+    }
+
+    /** Every unit file in the unit directories, by name; a name found in two is the first directory's. */
+    SortedMap<String, Path> unitFiles() {
+        var files = new TreeMap<String, Path>();
+        for (Path dir : unitDirs) {
+            try (var entries = Files.newDirectoryStream(dir)) {
+                for (Path f : entries) {
+                    String name = f.getFileName().toString();
+                    if (UnitName.isFull(name) && Files.isRegularFile(f)) files.putIfAbsent(name, f);
+                }
+            } catch (IOException e) {
+                // a unit directory that does not exist holds no units
+            }
+        }
+        return files;
+    }
+
+    /** The file a unit is read from (what {@code systemctl cat} shows). */
+    Path fragment(String name) throws ServiceException { return source(normalize(name)); }
 
     /**
      * At boot: every unit enabled for multi-user.target, each after the enabled units it names in

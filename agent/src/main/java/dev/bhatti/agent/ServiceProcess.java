@@ -12,6 +12,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.LinkOption;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * One unit's processes and state: started by its Type= (simple, exec, oneshot, forking, notify), watched,
@@ -44,7 +47,29 @@ final class ServiceProcess {
         this.notifyDir = notifyDir;
     }
 
-    private Path log(String unit) { return logDir.resolve(ServiceManager.normalize(unit) + ".log"); }
+    /** Unit files carry their full name (the file name they were read from). */
+    private Path log(String unit) { return logDir.resolve(unit + ".log"); }
+
+    /**
+     * The unit's log, created readable by everyone whatever the agent's umask: {@code journalctl -u}
+     * runs as the caller (uid 1000 too, as on a Debian system); only root writes there.
+     */
+    private Path openLog() throws IOException {
+        if (!Files.isDirectory(logDir)) {
+            Files.createDirectories(logDir);
+            Files.setPosixFilePermissions(logDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
+        Path log = log(file.name());
+        if (!Files.exists(log, LinkOption.NOFOLLOW_LINKS)) {
+            try {
+                Files.createFile(log);
+                Files.setPosixFilePermissions(log, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (FileAlreadyExistsException e) {
+                // created by a concurrent start of the same unit
+            }
+        }
+        return log;
+    }
 
     synchronized ServiceManager.Status status() { return new ServiceManager.Status(file.name(), state, mainPid, lastExit, file.description(), statusText); }
 
@@ -320,10 +345,9 @@ final class ServiceProcess {
             case Launch.NotRunnable n -> throw new ServiceManager.ServiceException(file.name() + ": " + n.message());
             case Launch.Ready r -> {
                 try {
-                    Files.createDirectories(logDir);
                     Process p = r.builder().redirectErrorStream(true)
                             .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                            .redirectOutput(ProcessBuilder.Redirect.appendTo(log(file.name()).toFile())).start();
+                            .redirectOutput(ProcessBuilder.Redirect.appendTo(openLog().toFile())).start();
                     Libc.resetOomScore(p.pid());
                     Path g = config.contain("svc", p.pid());
                     if (g != null) group = g;
@@ -381,9 +405,7 @@ final class ServiceProcess {
 
     private void appendLog(String line) {
         try {
-            Files.createDirectories(logDir);
-            Files.writeString(log(file.name()), line + "\n", StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
+            Files.writeString(openLog(), line + "\n", StandardOpenOption.APPEND);
         } catch (IOException ignored) {
             // nowhere to log
         }

@@ -1,180 +1,190 @@
 package dev.bhatti.agent;
 
-import java.io.BufferedReader;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
+import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.ArrayList;
+import java.nio.file.attribute.UserPrincipal;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Semaphore;
 
 /**
  * The guest's {@code systemctl}: a small script sends its arguments (tab-separated, one line) to this
- * Unix socket and prints what comes back; the last line, {@code \0EXIT n}, is its exit status.
- * The socket is root's only (uid 1000 uses {@code sudo systemctl}, as on any Debian machine).
+ * Unix socket and prints what comes back: lines for stdout, lines starting {@code \0E } for stderr, and
+ * last {@code \0EXIT n}, its exit status. Everyone may connect (mode 0666); the kernel names the caller
+ * (SO_PEERCRED) and {@link SystemctlPolicy} lets uid 1000 look at services and only root change them.
+ * A caller that is not root is held to a short request, a few connections at once and a deadline.
  */
 final class SystemctlServer {
 
-    private final ServiceManager services;
+    /**
+     * What one connection may cost the agent.
+     *
+     * @param maxRequestBytes           the longest command line read; a longer one is refused unread
+     * @param unprivilegedAtOnce        connections of non-root callers served at once; more are answered "busy"
+     * @param requestTimeoutMillis      how long anyone may take to send the command line
+     * @param unprivilegedTimeoutMillis how long a non-root caller's whole connection may last (its verbs answer at once)
+     */
+    record Limits(int maxRequestBytes, int unprivilegedAtOnce, long requestTimeoutMillis, long unprivilegedTimeoutMillis) {
+        static final Limits DEFAULT = new Limits(64 * 1024, 8, 10_000, 30_000);
+    }
 
-    SystemctlServer(ServiceManager services) { this.services = services; }
+    private final SystemctlCommands commands;
+    private final Limits limits;
+    private final Semaphore unprivileged;
+    /** uid 0 whatever its name ("0" is looked up as a number: no user may be named so). */
+    private final UserPrincipal root;
 
-    void serve(Path socket) throws IOException {
+    SystemctlServer(ServiceManager services) throws IOException { this(services, Limits.DEFAULT); }
+
+    SystemctlServer(ServiceManager services, Limits limits) throws IOException {
+        this.commands = new SystemctlCommands(services);
+        this.limits = limits;
+        this.unprivileged = new Semaphore(limits.unprivilegedAtOnce());
+        this.root = FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName("0");
+    }
+
+    /** Connections of non-root callers that could be served now. */
+    int unprivilegedFree() { return unprivileged.availablePermits(); }
+
+    /** Listens on {@code socket} until the returned channel is closed. */
+    ServerSocketChannel serve(Path socket) throws IOException {
         Files.createDirectories(socket.getParent());
         Files.deleteIfExists(socket);
         var server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socket));
-        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-        Thread.ofVirtual().name("systemctl").start(() -> {
-            while (server.isOpen()) {
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Thread.ofVirtual().name("systemctl").start(() -> accept(server));
+        return server;
+    }
+
+    private void accept(ServerSocketChannel server) {
+        while (server.isOpen()) {
+            try {
+                SocketChannel client = server.accept();
+                Thread.ofVirtual().start(() -> handle(client));
+            } catch (IOException e) {
+                if (!server.isOpen()) return;
+                // out of descriptors, say: keep serving once some are free, without spinning
+                Log.info("systemctl: accept failed: " + e.getMessage());
                 try {
-                    SocketChannel client = server.accept();
-                    Thread.ofVirtual().start(() -> handle(client));
-                } catch (IOException e) {
+                    Thread.sleep(100);
+                } catch (InterruptedException ie) {
                     return;
                 }
             }
-        });
+        }
     }
 
     private void handle(SocketChannel client) {
+        var caller = caller(client);
+        if (!caller.root() && !unprivileged.tryAcquire()) {
+            reply(client, SystemctlCommands.Reply.error("systemctl: too many requests at once; try again", 1));
+            close(client);
+            return;
+        }
+        // A caller that sends nothing, or reads nothing back, loses its connection instead of holding it.
+        Thread watchdog = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep(caller.root() ? limits.requestTimeoutMillis() : limits.unprivilegedTimeoutMillis());
+                close(client);
+            } catch (InterruptedException e) {
+                // done in time
+            }
+        });
         try (client) {
-            var in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client), StandardCharsets.UTF_8));
-            String line = in.readLine();
-            OutputStream out = Channels.newOutputStream(client);
-            var text = new StringBuilder();
-            int code = run(line == null || line.isEmpty() ? List.of() : Arrays.asList(line.split("\t")), text);
-            out.write(text.toString().getBytes(StandardCharsets.UTF_8));
-            out.write(("\0EXIT " + code + "\n").getBytes(StandardCharsets.UTF_8));
+            byte[] request = readRequest(new BufferedInputStream(Channels.newInputStream(client)));
+            if (caller.root()) watchdog.interrupt(); // root's own commands (a start) may take long
+            if (request == null) return;
+            reply(client, answer(request, caller));
+        } catch (IOException e) {
+            // the client went away, or the watchdog closed it
+        } finally {
+            watchdog.interrupt();
+            if (!caller.root()) unprivileged.release();
+        }
+    }
+
+    /** The reply to one command line, from {@code caller}. */
+    SystemctlCommands.Reply answer(byte[] request, SystemctlPolicy.Caller caller) {
+        if (request.length > limits.maxRequestBytes()) {
+            return SystemctlCommands.Reply.error("systemctl: the command line is longer than " + limits.maxRequestBytes() + " bytes", 1);
+        }
+        String line = new String(request, StandardCharsets.UTF_8);
+        List<String> args = line.isEmpty() ? List.of() : Arrays.asList(line.split("\t", -1));
+        SystemctlRequest parsed;
+        try {
+            parsed = SystemctlRequest.parse(args);
+        } catch (IllegalArgumentException e) {
+            return SystemctlCommands.Reply.error("systemctl: " + e.getMessage(), 1);
+        }
+        var decision = SystemctlPolicy.decide(parsed, caller);
+        if (!decision.allowed()) return SystemctlCommands.Reply.error(decision.message(), decision.exitCode());
+        return commands.run(parsed);
+    }
+
+    /**
+     * The command line up to its newline (or the end of the stream): null if the caller sent nothing,
+     * and at most {@code maxRequestBytes} + 1 bytes, which {@link #answer} refuses, if it is longer.
+     */
+    private byte[] readRequest(InputStream in) throws IOException {
+        var line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != -1 && b != '\n') {
+            line.write(b);
+            if (line.size() > limits.maxRequestBytes()) break;
+        }
+        return b == -1 && line.size() == 0 ? null : line.toByteArray();
+    }
+
+    /** Who is at the other end of {@code client}; anyone the kernel cannot name is treated as not root. */
+    private SystemctlPolicy.Caller caller(SocketChannel client) {
+        try {
+            UnixDomainPrincipal peer = client.getOption(ExtendedSocketOptions.SO_PEERCRED);
+            return new SystemctlPolicy.Caller(peer.user().getName(), peer.user().equals(root));
+        } catch (IOException | UnsupportedOperationException e) {
+            return new SystemctlPolicy.Caller("this user", false);
+        }
+    }
+
+    /** The reply on the wire; NULs in the text are dropped, so nothing printed can pose as the exit line. */
+    static byte[] encode(SystemctlCommands.Reply reply) {
+        var text = new StringBuilder(reply.out().replace("\0", ""));
+        if (!text.isEmpty() && text.charAt(text.length() - 1) != '\n') text.append('\n');
+        reply.err().replace("\0", "").lines().forEach(l -> text.append("\0E ").append(l).append('\n'));
+        text.append("\0EXIT ").append(reply.code()).append('\n');
+        return text.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void reply(SocketChannel client, SystemctlCommands.Reply reply) {
+        try {
+            var buf = ByteBuffer.wrap(encode(reply));
+            while (buf.hasRemaining()) client.write(buf);
         } catch (IOException e) {
             // the client went away
         }
     }
 
-    /** Runs one systemctl command line; returns its exit status (systemd's conventions). */
-    int run(List<String> args, StringBuilder out) {
-        var units = new ArrayList<String>();
-        String verb = null;
-        boolean now = false;
-        boolean quiet = false;
-        for (String a : args) {
-            if (a.equals("--now")) now = true;
-            else if (a.equals("--quiet") || a.equals("-q")) quiet = true;
-            else if (a.startsWith("-")) continue; // --system, --no-block, --quiet, --no-pager, ...
-            else if (verb == null) verb = a;
-            else units.add(a);
-        }
-        if (verb == null) verb = "list-units";
-        if (quiet && verb.startsWith("is-")) out = new StringBuilder(); // the exit status is the answer
+    private static void close(SocketChannel client) {
         try {
-            switch (verb) {
-                case "daemon-reload", "daemon-reexec", "mask", "unmask", "reset-failed" -> { return 0; }
-                case "preset" -> {
-                    // Debian's preset policy is "enable *": deb-systemd-helper enables new units this way
-                    for (String u : units) services.enable(u);
-                    return 0;
-                }
-                case "is-system-running" -> {
-                    out.append("running\n");
-                    return 0;
-                }
-                case "start" -> { for (String u : units) services.start(u); return 0; }
-                case "stop" -> { for (String u : units) services.stop(u); return 0; }
-                case "restart", "reload", "try-restart", "reload-or-restart", "force-reload", "condrestart" -> {
-                    for (String u : units) services.restart(u);
-                    return 0;
-                }
-                case "enable" -> {
-                    for (String u : units) {
-                        services.enable(u);
-                        if (now) services.start(u);
-                    }
-                    return 0;
-                }
-                case "disable" -> {
-                    for (String u : units) {
-                        services.disable(u);
-                        if (now) services.stop(u);
-                    }
-                    return 0;
-                }
-                case "is-enabled" -> {
-                    boolean all = true;
-                    for (String u : units) {
-                        boolean e = services.enabled(u);
-                        out.append(e ? "enabled" : "disabled").append('\n');
-                        all &= e;
-                    }
-                    return all ? 0 : 1;
-                }
-                case "is-active", "is-failed" -> {
-                    boolean match = true;
-                    for (String u : units) {
-                        if (u.endsWith(".target")) {
-                            // no targets here: the guest is always fully up (package scripts ask before starting services)
-                            out.append("active\n");
-                            match &= verb.equals("is-active");
-                            continue;
-                        }
-                        var st = services.status(u).state();
-                        out.append(st.wire()).append('\n');
-                        match &= verb.equals("is-active") ? st == ServiceManager.State.ACTIVE : st == ServiceManager.State.FAILED;
-                    }
-                    return match ? 0 : (verb.equals("is-active") ? 3 : 1);
-                }
-                case "status" -> {
-                    int code = 0;
-                    for (String u : units) code = Math.max(code, status(u, out));
-                    return code;
-                }
-                case "show" -> {
-                    for (String u : units) {
-                        var st = services.status(u);
-                        out.append("Id=").append(st.unit()).append("\nActiveState=").append(st.state().wire())
-                                .append("\nMainPID=").append(st.mainPid()).append("\nExecMainStatus=").append(st.lastExit())
-                                .append("\nStatusText=").append(st.statusText()).append('\n');
-                    }
-                    return 0;
-                }
-                default -> {
-                    out.append("bhatti systemctl: '").append(verb).append("' is not supported\n");
-                    return 1;
-                }
-            }
-        } catch (ServiceManager.ServiceException e) {
-            out.append(e.getMessage()).append('\n');
-            return e.getMessage().contains("not found") ? 5 : 1;
+            client.close();
+        } catch (IOException ignored) {
+            // already closed
         }
-    }
-
-    private int status(String unit, StringBuilder out) throws ServiceManager.ServiceException {
-        var st = services.status(unit);
-        out.append("● ").append(st.unit()).append(" - ").append(st.description()).append('\n');
-        out.append("     Loaded: loaded (").append(services.enabled(unit) ? "enabled" : "disabled").append(")\n");
-        out.append("     Active: ").append(st.state().wire())
-                .append(st.state() == ServiceManager.State.ACTIVE && st.mainPid() > 0 ? " (running)" : "")
-                .append(st.state() == ServiceManager.State.FAILED ? " (Result: exit-code " + st.lastExit() + ")" : "").append('\n');
-        if (st.mainPid() > 0) out.append("   Main PID: ").append(st.mainPid()).append('\n');
-        if (!st.statusText().isEmpty()) out.append("     Status: \"").append(st.statusText()).append("\"\n");
-        try {
-            List<String> lines = Files.readAllLines(services.log(unit));
-            out.append('\n');
-            for (String l : lines.subList(Math.max(0, lines.size() - 10), lines.size())) out.append(l).append('\n');
-        } catch (IOException e) {
-            // no log yet
-        }
-        return switch (st.state()) {
-            case ACTIVE -> 0;
-            default -> 3;
-        };
     }
 }

@@ -452,9 +452,13 @@ class SandboxLifecycleIT {
         assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "status", "ready").stdout())
                 .contains("active (running)").contains("Status: \"warmed up\"");
         assertThat(cli("exec", "dev", "--", "sudo", "systemctl", "stop", "ready").exit()).isZero();
+        // uid 1000 may look without sudo (GuestSystemctlIT has the rest), not change
         var unprivileged = cli("exec", "dev", "--", "systemctl", "status", "demo");
-        assertThat(unprivileged.exit()).isEqualTo(1);
-        assertThat(unprivileged.stderr()).contains("sudo systemctl");
+        assertThat(unprivileged.exit()).isEqualTo(3);
+        assertThat(unprivileged.stdout()).contains("Active: inactive (dead)");
+        var refused = cli("exec", "dev", "--", "systemctl", "start", "demo");
+        assertThat(refused.exit()).isEqualTo(4);
+        assertThat(refused.stderr()).contains("Access denied").contains("sudo systemctl start demo");
     }
 
     @Test @Order(5)

@@ -616,9 +616,12 @@ chmod 0755 "$ROOT/opt/bhatti/agent-run"
 # package's postinst must find systemctl to start its service.
 cat >"$ROOT/usr/bin/systemctl" <<'EOF'
 #!/usr/bin/perl
-# bhatti systemctl: forwards the command to the guest agent, which runs the services.
+# bhatti systemctl: forwards the command to the guest agent, which runs the services. Everyone may
+# ask; the agent names the caller (SO_PEERCRED): uid 1000 may look (status, show, list-units, ...),
+# changes need root (sudo systemctl ...), as on a Debian system.
 use strict;
 use IO::Socket::UNIX;
+$SIG{PIPE} = 'IGNORE'; # an agent that refuses before reading still answers: read that answer
 my $path = "/run/bhatti/systemctl.sock";
 my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Peer => $path);
 unless ($s) {
@@ -630,33 +633,74 @@ print $s join("\t", @ARGV), "\n";
 my $code = 1;
 while (my $l = <$s>) {
   if ($l =~ /^\0EXIT (\d+)/) { $code = $1; last }
-  print $l;
+  if ($l =~ s/^\0E //) { print STDERR $l } else { print $l }
 }
 exit $code;
 EOF
 cat >"$ROOT/usr/bin/journalctl" <<'EOF'
 #!/usr/bin/perl
-# bhatti journalctl: per-unit plain-text logs written by the guest agent to /var/log/bhatti.
+# bhatti journalctl: per-unit plain-text logs written by the guest agent to /var/log/bhatti (readable
+# by everyone, written by root only). -u/--unit NAME (repeatable), -n/--lines [N], -f/--follow; with no
+# unit it lists the logs there are. Other options are accepted and ignored.
 use strict;
+my $dir = "/var/log/bhatti";
 my (@units, $n, $follow);
+my $types = qr/\.(service|socket|target|timer|path|mount|automount|swap|slice|scope|device)$/;
+sub fail { print STDERR "journalctl: @_\n"; exit 1 }
+sub unit {
+  my $u = shift;
+  fail("'$u' is not a unit name") if $u eq '' || $u =~ m{/} || $u =~ /^\./;
+  return $u =~ $types ? $u : "$u.service";
+}
+sub lines {
+  my $v = shift;
+  return undef if $v eq 'all';
+  fail("-n takes a number of lines, not '$v'") unless $v =~ /^\+?(\d+)$/;
+  return $1;
+}
 while (@ARGV) {
   my $a = shift @ARGV;
-  if ($a eq '-u' || $a eq '--unit') { push @units, shift @ARGV }
-  elsif ($a =~ /^--unit=(.+)$/ || $a =~ /^-u(.+)$/) { push @units, $1 }
-  elsif ($a eq '-n' || $a eq '--lines') { $n = shift @ARGV }
-  elsif ($a =~ /^--lines=(\d+)$/ || $a =~ /^-n(\d+)$/) { $n = $1 }
+  if ($a eq '-u' || $a eq '--unit') { fail("$a needs a unit name") unless @ARGV; push @units, unit(shift @ARGV) }
+  elsif ($a =~ /^--unit=(.*)$/ || $a =~ /^-u(.+)$/) { push @units, unit($1) }
+  elsif ($a eq '-n' || $a eq '--lines') { $n = (@ARGV && $ARGV[0] =~ /^(\+?\d+|all)$/) ? lines(shift @ARGV) : 10 }
+  elsif ($a =~ /^--lines=(.*)$/ || $a =~ /^-n(.+)$/) { $n = lines($1) }
   elsif ($a eq '-f' || $a eq '--follow') { $follow = 1 }
 }
-die "journalctl: give a unit with -u NAME (bhatti keeps one log per unit in /var/log/bhatti)\n" unless @units;
-my @files = map { my $u = /\./ ? $_ : "$_.service"; "/var/log/bhatti/$u.log" } @units;
+unless (@units) {
+  opendir(my $d, $dir) or do { print "-- No entries --\n"; exit 0 };
+  my @logs = sort grep { s/\.log$// } readdir($d);
+  print STDERR "bhatti keeps one log per unit in $dir; journalctl -u NAME shows one:\n";
+  print @logs ? join("\n", @logs) . "\n" : "-- No entries --\n";
+  exit 0;
+}
 $| = 1;
+my @files = map { "$dir/$_.log" } @units;
+my $printed = 0;
 for my $f (@files) {
   open(my $h, '<', $f) or next;
-  my @l = <$h>;
-  @l = @l[-$n .. -1] if defined $n && $n > 0 && $n < @l;
-  @l = () if defined $n && $n == 0;
+  my @l;
+  if (defined $n) {
+    # read from the end only: a log can be larger than memory
+    my $from = -s $h;
+    my $chunk = '';
+    while ($from > 0) {
+      my $len = $from < 65536 ? $from : 65536;
+      $from -= $len;
+      seek($h, $from, 0);
+      read($h, my $buf, $len);
+      $chunk = $buf . $chunk;
+      last if ($chunk =~ tr/\n//) > $n;
+    }
+    @l = split /^/, $chunk;
+    shift @l if $from > 0 && @l; # the first line may be cut
+    splice(@l, 0, @l - $n) if @l > $n;
+  } else {
+    @l = <$h>;
+  }
+  $printed += @l;
   print @l;
 }
+print "-- No entries --\n" unless $printed || $follow;
 exit 0 unless $follow;
 my %pos = map { $_ => (-s $_ || 0) } @files;
 while (1) {
@@ -678,9 +722,10 @@ chmod 0755 "$ROOT/usr/bin/systemctl" "$ROOT/usr/bin/journalctl"
 [[ -e $ROOT/sbin/init ]] || ln -s /opt/bhatti/init "$ROOT/sbin/init"
 
 # ---------------------------------------------------------------- 6: Java runtime
-step 6 "Linking Java runtime (jlink java.base)"
+# jdk.net: the agent names the callers of its systemctl socket with SO_PEERCRED.
+step 6 "Linking Java runtime (jlink java.base, jdk.net)"
 rm -rf "$ROOT/opt/bhatti/jre"
-run "jlink from $JDK" "$JDK/bin/jlink" --add-modules java.base --strip-debug --no-header-files \
+run "jlink from $JDK" "$JDK/bin/jlink" --add-modules java.base,jdk.net --strip-debug --no-header-files \
   --no-man-pages --compress=zip-6 --generate-cds-archive --output "$ROOT/opt/bhatti/jre"
 mkdir -p "$ROOT/proc"
 run "mounting /proc in the chroot" mount -t proc proc "$ROOT/proc"
