@@ -51,6 +51,15 @@ public final class Metrics {
                 .help("API requests, by method and route template").labelNames("method", "route").register(registry);
         errors = Counter.builder().name("bhatti_api_errors_total")
                 .help("API requests answered with an error status (4xx, 5xx)").labelNames("method", "route", "status").register(registry);
+        // every series that can occur starts at zero, so that rates and absences mean something from the first scrape
+        for (String[] t : new String[][] {{"pause", "api"}, {"pause", "idle"}, {"resume", "api"}, {"resume", "wake"}, {"stop", "api"},
+                {"stop", "idle"}, {"start", "api"}, {"start", "wake"}}) {
+            transitions.labelValues(t);
+        }
+        for (String mode : new String[] {"buffered", "stream", "detached"}) execs.labelValues(mode);
+        for (String from : new String[] {"warm", "cold"}) {
+            for (String by : new String[] {"api", "proxy", "forward"}) wakes.labelValues(from, by);
+        }
     }
 
     /** A thermal transition that completed, {@code nanos} long. */
