@@ -17,8 +17,9 @@ import java.util.concurrent.Callable;
  * place only when complete. The keys and the VM files are not in it: the README's "Operations" says what
  * else to keep.
  */
-@Command(name = "backup", description = {"Copy the store (state.db) consistently while the daemon runs: users, sandboxes, snapshots,",
-        "volumes, secrets (encrypted), events. Run on the server as root. Also keep secrets.key, backup.key, volumes/ and images/."},
+@Command(name = "backup", description = {"Copy the store (state.db) consistently while the daemon runs (on the server, as root).",
+        "The copy holds users, sandboxes, snapshots, volumes, secrets (encrypted) and events;",
+        "keep secrets.key, backup.key, volumes/ and images/ too (README: Operations)."},
         mixinStandardHelpOptions = true)
 final class AdminBackupCmd implements Callable<Integer> {
     @Mixin LocalStore local;

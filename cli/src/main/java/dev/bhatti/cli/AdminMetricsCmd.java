@@ -14,8 +14,9 @@ import java.util.concurrent.Callable;
  * {@code bhatti admin metrics}: the daemon's numbers now and their recent history (a row a minute),
  * from {@code GET /admin/metrics} with the admin's key. Prometheus reads the same daemon at {@code /metrics}.
  */
-@Command(name = "metrics", description = {"The daemon's numbers now (sandboxes, users, API requests, execs, wakes, host) and a short history",
-        "from its snapshots, one a minute, kept 30 days. Needs the admin's key; Prometheus scrapes GET /metrics."},
+@Command(name = "metrics", description = {"The daemon's numbers now (sandboxes, users, requests, execs, wakes, host)",
+        "and their history: a row a minute, kept 30 days. Needs the admin's key.",
+        "Prometheus scrapes the same daemon at GET /metrics (README: Operations)."},
         mixinStandardHelpOptions = true)
 final class AdminMetricsCmd implements Callable<Integer> {
     /** At most this many history lines; longer spans are summed into wider lines. */
