@@ -27,9 +27,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.regex.Pattern;
 
-/** The server at a glance and its event log, read from the data directory (run on the server). */
-@Command(name = "admin", description = "Server status and the event log (run on the server; reads the data directory).",
-        mixinStandardHelpOptions = true, subcommands = {AdminCmd.Status.class, AdminCmd.Events.class, AdminSandboxesCmd.class})
+/** The server at a glance and its event log, read from the data directory (run on the server); metrics and backups of the store. */
+@Command(name = "admin", description = {"Server status, every user's sandboxes, the event log and the store's backup (on the",
+        "server: they read the data directory), and metrics (through the API, with the admin's key)."},
+        mixinStandardHelpOptions = true, subcommands = {AdminCmd.Status.class, AdminCmd.Events.class, AdminSandboxesCmd.class, AdminMetricsCmd.class, AdminBackupCmd.class})
 final class AdminCmd {
 
     static ObjectNode json(EventRecord e) {

@@ -10,6 +10,11 @@ import dev.bhatti.server.publish.HostCertificates;
 import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.metrics.DaemonGauges;
+import dev.bhatti.server.metrics.Metrics;
+import dev.bhatti.server.metrics.MetricsHistory;
+import dev.bhatti.server.metrics.MetricsToken;
+import dev.bhatti.server.metrics.SandboxCensus;
 import dev.bhatti.server.volume.VolumeBackupService;
 import dev.bhatti.server.volume.VolumeAttachments;
 import dev.bhatti.server.volume.VolumeFiles;
@@ -45,6 +50,7 @@ import dev.bhatti.server.net.NetworkException;
 import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.Activity;
+import dev.bhatti.server.sandbox.SandboxLifecycle;
 import dev.bhatti.server.sandbox.SnapshotService;
 import dev.bhatti.server.sandbox.ThermalManager;
 import dev.bhatti.server.secrets.SecretBox;
@@ -78,6 +84,7 @@ public final class Daemon implements AutoCloseable {
      * instead of leaving its VM running: the uninstaller's way to leave no VM behind and lose no state.
      */
     public static final String DRAIN_MARKER = "drain-on-stop";
+    private MetricsHistory metricsHistory;
 
     public Daemon(ServerConfig config) { this.config = config; }
 
@@ -105,6 +112,7 @@ public final class Daemon implements AutoCloseable {
         network = net.enabled() ? new BridgedNetwork(net, store) : new SandboxNetwork.None();
         engine = new QemuEngine(engineConfig);
         var activity = new Activity(Clock.systemUTC());
+        var metrics = new Metrics();
         var secrets = new SecretService(store,
                 SecretBox.open(data, store.countAllSecrets()));
         var tasks = new Tasks(Clock.systemUTC());
@@ -113,7 +121,7 @@ public final class Daemon implements AutoCloseable {
         var attachments = new VolumeAttachments(store, volumes);
         sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
-                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments);
+                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments, metrics);
         sandboxes.recover();
         volumes.reconcile(); // after the sandboxes: a create the last daemon left unfinished has let its volumes go
         try {
@@ -127,6 +135,10 @@ public final class Daemon implements AutoCloseable {
         engine.pruneUnusedBases(); // what deletes and rebuilds while the daemon was down left unused
         thermal = new ThermalManager(store, sandboxes.lifecycle(), config.thermal(), Clock.systemUTC(), events);
         thermal.start();
+        var census = new SandboxCensus(store, engine);
+        DaemonGauges.register(metrics, census, data);
+        metricsHistory = new MetricsHistory(store, census, metrics, data, Clock.systemUTC());
+        metricsHistory.start();
         var volumeBackups = new VolumeBackupService(volumes, startBackups(data, secrets), tasks, store);
         if (backups != null && !config.backup().schedule().isEmpty()) {
             backupSchedule = BackupScheduler.start(config.backup().schedule(), volumeBackups::scheduled);
@@ -143,12 +155,14 @@ public final class Daemon implements AutoCloseable {
         http.addConnector(connector);
         var websockets = ServerWebSocketContainer.ensure(http);
         websockets.setIdleTimeout(Duration.ofMinutes(10)); // the relay pings every 30 s
-        forwards = new Forwards(sandboxes.lifecycle()::tunnel);
-        backends = new ProxyBackends(sandboxes.lifecycle()::tunnel);
+        var lifecycle = sandboxes.lifecycle();
+        forwards = new Forwards((id, port, client) -> lifecycle.tunnel(SandboxLifecycle.Waker.FORWARD, id, port, client));
+        backends = new ProxyBackends((id, port, client) -> lifecycle.tunnel(SandboxLifecycle.Waker.PROXY, id, port, client));
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
                 () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
-                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes, volumeBackups);
+                new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes, volumeBackups,
+                metrics, metricsHistory, new MetricsToken(data));
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
         if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);
@@ -221,6 +235,7 @@ public final class Daemon implements AutoCloseable {
         }
         if (backends != null) backends.close();
         if (thermal != null) thermal.close();
+        if (metricsHistory != null) metricsHistory.close();
         drainIfAsked();
         if (backupSchedule != null) {
             try {

@@ -5,6 +5,9 @@ import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.image.ImageService;
+import dev.bhatti.server.metrics.Metrics;
+import dev.bhatti.server.metrics.MetricsHistory;
+import dev.bhatti.server.metrics.MetricsToken;
 import dev.bhatti.server.volume.VolumeBackupService;
 import dev.bhatti.server.volume.VolumeService;
 import dev.bhatti.server.task.Tasks;
@@ -38,6 +41,7 @@ import org.eclipse.jetty.io.EofException;
  * The REST API's edge: finds the request's route in the table ({@link ApiRoutes}, one class of routes
  * per resource), runs it behind {@link Authentication} unless it is public, and turns what it answers
  * or throws into the HTTP reply ({@link ErrorReplies} for refusals). Web shells authenticate themselves.
+ * Every request is counted in the metrics by its route's template and, when refused, its status.
  */
 public final class ApiHandler extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(ApiHandler.class);
@@ -46,19 +50,21 @@ public final class ApiHandler extends Handler.Abstract {
     private final ApiRoutes routes;
     private final WebShells webShells;
     private final Events events;
+    private final Metrics metrics;
 
     public ApiHandler(Store store, SandboxService sandboxes, SnapshotService snapshots, SecretService secrets,
                       ServerWebSocketContainer websockets, Forwards forwards, RateLimits rateLimits, Events events,
                       PublishService publishes, ProxyBackends backends, ImageService images, Tasks tasks, VolumeService volumes,
-                      VolumeBackupService backups) {
+                      VolumeBackupService backups, Metrics metrics, MetricsHistory metricsHistory, MetricsToken metricsToken) {
         this.events = events;
+        this.metrics = metrics;
         var authentication = new Authentication(store, rateLimits, events);
         this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
         var sandboxRoutes = new SandboxRoutes(sandboxes, events, forwards, backends, webShells, publishes);
         var table = new ArrayList<Route>();
         table.addAll(new MetaRoutes().routes());
         table.addAll(sandboxRoutes.routes());
-        table.addAll(new ExecRoutes(sandboxes).routes());
+        table.addAll(new ExecRoutes(sandboxes, metrics).routes());
         table.addAll(new SessionsRoute(sandboxes, websockets).routes());
         table.addAll(new FilesRoute(sandboxes).routes());
         table.addAll(new ForwardRoutes(sandboxes, forwards).routes());
@@ -69,6 +75,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new ImageRoutes(images, sandboxes, store, events).routes());
         table.addAll(new TaskRoutes(tasks).routes());
         table.addAll(new VolumeRoutes(volumes, backups, events).routes());
+        table.addAll(new MetricsRoutes(metrics, metricsHistory, metricsToken, authentication).routes());
         // keyed routes are wrapped once, here: a request pays only for the lookup
         this.routes = new ApiRoutes(table.stream().map(r -> r.keyed() ? r.with(authentication.around(r)) : r).toList());
     }
@@ -79,13 +86,19 @@ public final class ApiHandler extends Handler.Abstract {
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
         response.getHeaders().put("X-Bhatti-Version", VERSION);
+        var counted = new Counted();
         try {
-            Reply reply = route(request, response, callback);
-            if (reply == Reply.STREAMED) return true;
+            Reply reply = route(request, response, callback, counted);
+            if (reply == Reply.STREAMED) {
+                counted.status = response.getStatus();
+                return true;
+            }
             if (reply.existing()) response.getHeaders().put("X-Bhatti-Existing", "true");
+            counted.status = reply.status();
             send(request, response, callback, reply.status(), reply.body());
         } catch (DomainException e) {
             var error = ErrorReplies.of(e);
+            counted.status = error.status();
             if (error.status() >= 500) {
                 log.warn("{} {}: {} {}", request.getMethod(), Request.getPathInContext(request), error.status(), e.getMessage());
                 events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": " + e.getMessage());
@@ -93,27 +106,40 @@ public final class ApiHandler extends Handler.Abstract {
             reply(request, response, callback, error);
         } catch (StoreException e) {
             log.warn("{} {}: {}", request.getMethod(), Request.getPathInContext(request), e.getMessage());
+            counted.status = 503;
             reply(request, response, callback, ErrorReplies.of(e));
         } catch (EofException e) {
             // the client ended its body before the length it announced (found by ApiFuzzTest): its error, not ours
+            counted.status = 400;
             send(request, response, callback, 400, Map.of("error", "the request body ended early; send all of it"));
         } catch (RuntimeException | IOException e) {
             String id = "req_" + ApiKeys.randomHex(8);
             log.error("{} {} failed ({})", request.getMethod(), Request.getPathInContext(request), id, e);
             events.record("request.failed", null, null, request.getMethod() + " " + Request.getPathInContext(request) + ": internal error " + id);
+            counted.status = 500;
             send(request, response, callback, 500, Map.of("error", "internal error", "request_id", id));
+        } finally {
+            metrics.request(request.getMethod(), counted.route, counted.status);
         }
         return true;
     }
 
-    private Reply route(Request request, Response response, Callback callback) throws IOException {
+    /** What a request is counted as: its route's template (a path matching none is "unmatched") and its status. */
+    private static final class Counted {
+        String route = "unmatched";
+        int status = 500;
+    }
+
+    private Reply route(Request request, Response response, Callback callback, Counted counted) throws IOException {
         String path = Request.getPathInContext(request);
         if (path.startsWith(WebShells.PREFIX)) {
             // its own authentication: the token inside the WebSocket
+            counted.route = WebShells.PREFIX;
             webShells.handle(request, response, callback, path);
             return Reply.STREAMED;
         }
         var match = routes.find(request.getMethod(), path);
+        counted.route = match.route().template();
         return match.route().endpoint().handle(new Call(request, response, callback, null, match.params()));
     }
 

@@ -30,7 +30,8 @@ record Authentication(Store store, RateLimits rateLimits, Events events) {
         };
     }
 
-    private UserRecord authenticate(Request request) {
+    /** The user whose key the request bears; 401 without one or with a wrong one (whose tries are rate limited per address). */
+    UserRecord authenticate(Request request) {
         String header = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         if (header == null || !header.startsWith("Bearer ") || header.length() <= 7) {
             throw DomainException.unauthorized("authorization required: send 'Authorization: Bearer <api key>'");
@@ -52,6 +53,14 @@ record Authentication(Store store, RateLimits rateLimits, Events events) {
             throw DomainException.unauthorized("invalid api key");
         }
         return user.get();
+    }
+
+    /** The user created at the first start ({@code auth.AdminBootstrap}): the one allowed the operator's routes. */
+    static boolean isAdmin(UserRecord user) { return user.name().equals("admin"); }
+
+    /** Refuses (403) a valid key of any user but the admin on an admin-only route. */
+    static void requireAdmin(UserRecord user, String route) {
+        if (!isAdmin(user)) throw DomainException.forbidden(route + " is for the admin only (user " + user.name() + " is not)");
     }
 
     /** Draws one token from the user's bucket for this kind of request, or refuses it. */

@@ -20,6 +20,7 @@ public final class ErrorReplies {
         return switch (e) {
             case DomainException.Invalid x -> 400;
             case DomainException.Unauthorized x -> 401;
+            case DomainException.Forbidden x -> 403;
             case DomainException.NotFound x -> 404;
             case DomainException.NotAllowed x -> 405;
             case DomainException.Conflict x -> 409;

@@ -5,6 +5,7 @@ import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecResult;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.metrics.Metrics;
 import dev.bhatti.server.sandbox.Limits;
 import dev.bhatti.server.sandbox.SandboxService;
 import org.eclipse.jetty.http.HttpHeader;
@@ -19,14 +20,19 @@ import java.util.Map;
 /**
  * {@code POST /sandboxes/{id}/exec}: one command in the guest, answered whole (capped), streamed as
  * NDJSON events ({@code Accept: application/x-ndjson}), or detached with its output in a guest file.
+ * Each exec that ran is timed into the metrics, by mode (a wake it needed included).
  */
 final class ExecRoutes {
     static final int MAX_EXEC_OUTPUT = 10 * 1024 * 1024;
     static final String NDJSON = "application/x-ndjson";
 
     private final SandboxService sandboxes;
+    private final Metrics metrics;
 
-    ExecRoutes(SandboxService sandboxes) { this.sandboxes = sandboxes; }
+    ExecRoutes(SandboxService sandboxes, Metrics metrics) {
+        this.sandboxes = sandboxes;
+        this.metrics = metrics;
+    }
 
     List<Route> routes() { return List.of(Route.keyed("POST", "/sandboxes/{id}/exec", this::exec)); }
 
@@ -34,12 +40,14 @@ final class ExecRoutes {
         ExecBody body = c.json(ExecBody.class);
         String id = c.param("id");
         ExecCommand command = command(body);
+        long started = System.nanoTime();
         if (Boolean.TRUE.equals(body.detach())) {
             String output = body.outputFile() == null ? "/tmp/bhatti-exec-" + ApiKeys.randomHex(4) + ".log" : body.outputFile();
             if (!output.startsWith("/") || output.indexOf('\0') >= 0 || output.length() > 4096) {
                 throw DomainException.invalid("output_file must be an absolute path");
             }
             Detached d = sandboxes.execDetached(c.user(), id, command, output);
+            metrics.exec("detached", System.nanoTime() - started);
             return Reply.ok(Map.of("pid", d.pid(), "output_file", d.outputFile(), "detached", true));
         }
         if (body.outputFile() != null) throw DomainException.invalid("output_file needs detach: true");
@@ -48,10 +56,12 @@ final class ExecRoutes {
             try (var inUse = sandboxes.use(c.user(), id)) { // woken and checked once: a 404 or 409 is still a plain JSON error
                 new NdjsonExec(c.response(), c.callback()).run(out -> inUse.call(guest -> guest.exec(command, out)));
             }
+            metrics.exec("stream", System.nanoTime() - started);
             return Reply.STREAMED;
         }
         var output = new CappedOutput(MAX_EXEC_OUTPUT);
         ExecResult result = sandboxes.exec(c.user(), id, command, output);
+        metrics.exec("buffered", System.nanoTime() - started);
         var reply = new LinkedHashMap<String, Object>();
         reply.put("exit_code", result.exitCode());
         reply.put("stdout", output.stdout());

@@ -26,6 +26,9 @@ public abstract sealed class DomainException extends RuntimeException {
     /** No valid credentials. */
     public static final class Unauthorized extends DomainException { Unauthorized(String m) { super(m); } }
 
+    /** Valid credentials that do not allow this (a user's key on an admin-only route). */
+    public static final class Forbidden extends DomainException { Forbidden(String m) { super(m); } }
+
     /** A quota of the user's is used up: it passes once something is freed, not by waiting. */
     public static final class LimitReached extends DomainException { LimitReached(String m) { super(m); } }
 
@@ -56,6 +59,7 @@ public abstract sealed class DomainException extends RuntimeException {
     public static Conflict conflict(String message) { return new Conflict(message); }
     public static NotAllowed notAllowed(String message) { return new NotAllowed(message); }
     public static Unauthorized unauthorized(String message) { return new Unauthorized(message); }
+    public static Forbidden forbidden(String message) { return new Forbidden(message); }
     public static LimitReached limitReached(String message) { return new LimitReached(message); }
     public static RateLimited rateLimited(String message, long retryAfterSeconds) { return new RateLimited(message, retryAfterSeconds); }
     public static Unavailable unavailable(String message) { return new Unavailable(message); }

@@ -7,6 +7,7 @@ import dev.bhatti.engine.VmInfo;
 import dev.bhatti.engine.VmState;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.events.Events;
+import dev.bhatti.server.metrics.Metrics;
 import dev.bhatti.server.net.NetworkException;
 import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.server.store.SandboxRecord;
@@ -19,6 +20,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -26,7 +28,7 @@ import java.util.Optional;
  * cooling it never overlap), its stored status, the wake-on-request rule and every transition between
  * hot, warm and cold. Every status write is here. Reads write nothing: they see the engine's truth
  * ({@link #current}); the row follows the transitions made here and the engine's own reports (a VM
- * that died).
+ * that died). Each transition's time, and each wake by use, goes to the metrics here.
  */
 public final class SandboxLifecycle {
     private static final Logger log = LoggerFactory.getLogger(SandboxLifecycle.class);
@@ -36,8 +38,22 @@ public final class SandboxLifecycle {
     private final Activity activity;
     private final SandboxNetwork network;
     private final Events events;
+    private final Metrics metrics;
 
-    public SandboxLifecycle(Store store, Engine engine, Activity activity, SandboxNetwork network, Events events) {
+    /** What used a warm or cold sandbox and so woke it (a label of the wake metrics). */
+    public enum Waker {
+        /** A request to the API (exec, files, a shell...). */
+        API,
+        /** A request to one of its published ports, through the public proxy. */
+        PROXY,
+        /** A connection to one of its port forwards. */
+        FORWARD;
+
+        public String wire() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    public SandboxLifecycle(Store store, Engine engine, Activity activity, SandboxNetwork network, Events events, Metrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.engine = engine;
         this.activity = activity;
@@ -98,17 +114,17 @@ public final class SandboxLifecycle {
      * Checks that the sandbox runs, waking it first if it is warm or cold (transparently: a request never
      * has to know), and counts the request as use. Concurrent wakes of one sandbox wake it once.
      */
-    public SandboxRecord awake(SandboxRecord s) { return awake(s, false); }
+    public SandboxRecord awake(SandboxRecord s) { return awake(s, false, Waker.API); }
 
     /** Registers the request (and, with {@code begin}, an operation under way) and wakes the sandbox, under its gate. */
-    private SandboxRecord awake(SandboxRecord s, boolean begin) {
+    private SandboxRecord awake(SandboxRecord s, boolean begin, Waker by) {
         var gate = activity.gate(s.id());
         gate.lock();
         try {
             if (begin) activity.begin(s.id());
             else activity.touch(s.id());
             VmState state = engine.info(s.id()).map(VmInfo::state).orElse(null);
-            boolean woke = (state == VmState.PAUSED || state == VmState.SUSPENDED) && wake(s, state);
+            boolean woke = (state == VmState.PAUSED || state == VmState.SUSPENDED) && wake(s, state, by);
             s = woke ? settle(s) : current(s);
             if (s.status() != SandboxStatus.RUNNING) throw notRunning(s);
             return s;
@@ -121,7 +137,7 @@ public final class SandboxLifecycle {
     }
 
     /** Wakes a warm or cold sandbox; false if it moved on meanwhile (the caller looks again). */
-    private boolean wake(SandboxRecord s, VmState from) {
+    private boolean wake(SandboxRecord s, VmState from, Waker by) {
         long started = System.nanoTime();
         try {
             if (from == VmState.PAUSED) {
@@ -135,7 +151,10 @@ public final class SandboxLifecycle {
             String why = "could not wake sandbox " + s.name() + ": " + e.getMessage();
             throw e.kind() == EngineException.Kind.CONFLICT ? DomainException.conflict(why) : DomainException.sandboxFailed(why);
         }
-        long ms = (System.nanoTime() - started) / 1_000_000;
+        long nanos = System.nanoTime() - started;
+        metrics.transition(from == VmState.PAUSED ? "resume" : "start", "wake", nanos);
+        metrics.wake(from.thermal(), by.wire());
+        long ms = nanos / 1_000_000;
         log.info("sandbox {} woken from {} in {} ms", s.name(), from.thermal(), ms);
         events.record("thermal.wake", null, s.name(), "from " + from.thermal() + " in " + ms + " ms");
         return true;
@@ -181,26 +200,28 @@ public final class SandboxLifecycle {
     }
 
     /** Wakes the sandbox if it must and holds it for work in its guest until the result is closed. */
-    public InUse use(SandboxRecord s) { return new InUse(awake(s, true)); }
+    public InUse use(SandboxRecord s) { return use(s, Waker.API); }
+
+    private InUse use(SandboxRecord s, Waker by) { return new InUse(awake(s, true, by)); }
 
     /**
      * Relays one forwarded connection to a guest port, waking the sandbox first, and again whenever the
      * client sends while it is warm (a connection outlives a pause: the proxy keeps idle ones in its
      * pool, and a request sent on one into a paused VM went unanswered until the proxy's timeout, 504).
-     * The sandbox counts as busy while the connection is open.
+     * The sandbox counts as busy while the connection is open; {@code by} says what the connection came through.
      */
-    public void tunnel(String sandboxId, int guestPort, SocketChannel client) {
+    public void tunnel(Waker by, String sandboxId, int guestPort, SocketChannel client) {
         SandboxRecord s = store.sandboxById(sandboxId).orElseThrow(() -> DomainException.notFound("sandbox is gone"));
-        try (var inUse = use(s)) {
+        try (var inUse = use(s, by)) {
             inUse.call(guest -> {
-                guest.tunnel(guestPort, client, () -> wakeIfPaused(inUse.sandbox()));
+                guest.tunnel(guestPort, client, () -> wakeIfPaused(inUse.sandbox(), by));
                 return null;
             });
         }
     }
 
-    private void wakeIfPaused(SandboxRecord s) {
-        if (engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.PAUSED) awake(s);
+    private void wakeIfPaused(SandboxRecord s, Waker by) {
+        if (engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.PAUSED) awake(s, false, by);
     }
 
     /** Marks the sandbox busy (never cooled) until the returned token is closed: for attached shells. */
@@ -241,7 +262,9 @@ public final class SandboxLifecycle {
         var gate = activity.gate(s.id());
         gate.lock();
         try {
+            long started = System.nanoTime();
             t.run(s.id());
+            metrics.transition(op, "api", System.nanoTime() - started);
             if (countsAsUse) activity.touch(s.id());
             return settle(s); // under the gate: a wake queued behind this transition has not begun yet
         } catch (EngineException e) {
@@ -320,12 +343,15 @@ public final class SandboxLifecycle {
             Instant idleSince = activity.idleSince(s.id());
             if (idleSince == null) return Optional.empty(); // busy
             Duration idle = Duration.between(idleSince, now);
+            long started = System.nanoTime();
             if (state == VmState.RUNNING && !warmAfter.isZero() && idle.compareTo(warmAfter) >= 0) {
                 engine.pause(s.id());
+                metrics.transition("pause", "idle", System.nanoTime() - started);
                 return Optional.of(new Cooling(VmState.PAUSED, idle));
             }
             if (state == VmState.PAUSED && !coldAfter.isZero() && idle.compareTo(coldAfter) >= 0) {
                 engine.suspend(s.id());
+                metrics.transition("stop", "idle", System.nanoTime() - started);
                 record(s.id(), SandboxStatus.STOPPED, "");
                 return Optional.of(new Cooling(VmState.SUSPENDED, idle));
             }

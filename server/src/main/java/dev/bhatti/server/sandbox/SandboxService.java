@@ -18,6 +18,7 @@ import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.events.Events;
+import dev.bhatti.server.metrics.Metrics;
 import dev.bhatti.server.secrets.SecretService;
 import dev.bhatti.server.store.SandboxRecord;
 import dev.bhatti.server.store.SandboxStatus;
@@ -53,7 +54,7 @@ public final class SandboxService {
     private final VolumeAttachments volumes;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
-                          SandboxNetwork network, ImageLookup images, VolumeAttachments volumes) {
+                          SandboxNetwork network, ImageLookup images, VolumeAttachments volumes, Metrics metrics) {
         this.images = images;
         this.volumes = volumes;
         this.events = events;
@@ -63,7 +64,7 @@ public final class SandboxService {
         this.accelerator = accelerator;
         this.activity = activity;
         this.secrets = secrets;
-        this.lifecycle = new SandboxLifecycle(store, engine, activity, network, events);
+        this.lifecycle = new SandboxLifecycle(store, engine, activity, network, events, metrics);
         this.quotas = new Quotas(store);
     }
 

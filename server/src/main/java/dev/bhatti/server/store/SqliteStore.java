@@ -390,6 +390,30 @@ public final class SqliteStore implements Store {
         return db.query(() -> db.update("DELETE FROM events WHERE at < ?", sortable(cutoff)));
     }
 
+    @Override
+    public void recordMetricsSnapshot(MetricsSnapshotRecord m) {
+        // OR REPLACE: two rows in one millisecond (a test's clock) keep the later one
+        db.query(() -> db.update("INSERT OR REPLACE INTO metrics_snapshots (at, sandboxes_hot, sandboxes_warm, sandboxes_cold, sandboxes_total, "
+                        + "users, api_requests, api_errors, load1, memory_total_bytes, memory_available_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                sortable(m.at()), m.sandboxesHot(), m.sandboxesWarm(), m.sandboxesCold(), m.sandboxesTotal(), m.users(), m.apiRequests(),
+                m.apiErrors(), m.load1(), m.memoryTotalBytes(), m.memoryAvailableBytes()));
+    }
+
+    @Override
+    public List<MetricsSnapshotRecord> metricsSnapshots(Instant since, int limit) {
+        List<MetricsSnapshotRecord> newestFirst = db.query(() -> db.many("SELECT * FROM metrics_snapshots WHERE at >= ? ORDER BY at DESC LIMIT ?",
+                rs -> new MetricsSnapshotRecord(Instant.parse(rs.getString("at")), rs.getInt("sandboxes_hot"), rs.getInt("sandboxes_warm"),
+                        rs.getInt("sandboxes_cold"), rs.getInt("sandboxes_total"), rs.getInt("users"), rs.getLong("api_requests"),
+                        rs.getLong("api_errors"), rs.getDouble("load1"), rs.getLong("memory_total_bytes"), rs.getLong("memory_available_bytes")),
+                sortable(since), limit));
+        return newestFirst.reversed();
+    }
+
+    @Override
+    public int deleteMetricsSnapshotsBefore(Instant cutoff) {
+        return db.query(() -> db.update("DELETE FROM metrics_snapshots WHERE at < ?", sortable(cutoff)));
+    }
+
     /** A fixed-width UTC timestamp, so that comparing the text compares the times. */
     private static String sortable(Instant t) {
         return DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC).format(t);

@@ -142,6 +142,14 @@ public interface Store extends AutoCloseable {
     /** Removes events older than {@code cutoff}; returns how many. */
     int deleteEventsBefore(Instant cutoff);
 
+    void recordMetricsSnapshot(MetricsSnapshotRecord snapshot);
+
+    /** Snapshots taken at or after {@code since}, oldest first, at most {@code limit} (the newest ones). */
+    List<MetricsSnapshotRecord> metricsSnapshots(Instant since, int limit);
+
+    /** Removes metrics snapshots older than {@code cutoff}; returns how many. */
+    int deleteMetricsSnapshotsBefore(Instant cutoff);
+
     /** Adds the image's row; false if the user has an image of that name. */
     boolean insertImage(ImageRecord image);
 

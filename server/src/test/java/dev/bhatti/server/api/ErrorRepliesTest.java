@@ -14,6 +14,7 @@ class ErrorRepliesTest {
     void eachKindOfRefusalHasItsStatus() {
         assertThat(ErrorReplies.status(DomainException.invalid("x"))).isEqualTo(400);
         assertThat(ErrorReplies.status(DomainException.unauthorized("x"))).isEqualTo(401);
+        assertThat(ErrorReplies.status(DomainException.forbidden("x"))).isEqualTo(403);
         assertThat(ErrorReplies.status(DomainException.notFound("x"))).isEqualTo(404);
         assertThat(ErrorReplies.status(DomainException.notAllowed("x"))).isEqualTo(405);
         assertThat(ErrorReplies.status(DomainException.conflict("x"))).isEqualTo(409);

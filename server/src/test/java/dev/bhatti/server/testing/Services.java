@@ -6,6 +6,7 @@ import dev.bhatti.server.volume.VolumeService;
 
 import dev.bhatti.server.auth.UserAdmin;
 import dev.bhatti.server.events.Events;
+import dev.bhatti.server.metrics.Metrics;
 import dev.bhatti.server.net.SandboxNetwork;
 import dev.bhatti.server.sandbox.Activity;
 import dev.bhatti.server.sandbox.ImageLookup;
@@ -37,6 +38,7 @@ public final class Services implements AutoCloseable {
     public final SnapshotService snapshots;
     public final VolumeService volumes;
     public final VolumeAttachments attachments;
+    public final Metrics metrics = new Metrics();
 
     public Services(Path dir) {
         store = SqliteStore.open(dir.resolve("state.db"));
@@ -49,7 +51,7 @@ public final class Services implements AutoCloseable {
         }
         volumes = new VolumeService(store, engine, new VolumeFiles(dir.resolve("volumes")));
         attachments = new VolumeAttachments(store, volumes);
-        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE, attachments);
+        sandboxes = new SandboxService(store, engine, "tcg", activity, secrets, events, new SandboxNetwork.None(), ImageLookup.NONE, attachments, metrics);
         snapshots = new SnapshotService(store, engine, sandboxes, attachments);
     }
 
