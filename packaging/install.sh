@@ -58,6 +58,7 @@ if [[ -n $OLD_VERSION && ${OLD_VERSION%%.*} != "${NEW_VERSION%%.*}" && $FORCE -e
   die "bhatti $OLD_VERSION is installed and this bundle is $NEW_VERSION, a different major version: its data format may change.
   Back up first (sudo bhatti admin backup --to FILE), then run again with --force."
 fi
+((UPDATE)) && [[ -z $OLD_VERSION ]] && die "bhatti is not installed$( [[ -n $ROOT ]] && echo " in $ROOT"): nothing to update (install it with install.sh)"
 if [[ -n $OLD_VERSION ]]; then say "bhatti $OLD_VERSION is installed; installing $NEW_VERSION over it"; else say "installing bhatti $NEW_VERSION"; fi
 
 # --- the bundle's own integrity ------------------------------------------------------------------------

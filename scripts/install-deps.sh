@@ -6,11 +6,13 @@ set -euo pipefail
 # docker-registry and skopeo: a real registry to pull images from, and the tool that pushes test images to it;
 # patchelf: the tools disk (build-tier.sh); musl: the C library of a test image without glibc; gcc and
 # libc6-dev: the benchmark's static spawn-floor program (bench/src/main/c).
-# systemd: systemd-analyze, which checks the installer's unit in the tests.
+# systemd: systemd-analyze, which checks the installer's unit in the tests; python3-prometheus-client: the
+# Prometheus project's parser of the text format, which reads /metrics in the tests.
 # --runtime: only what a server running bhatti needs (the installer's choice), not the tests' tools.
 RUNTIME=(qemu-system-x86 qemu-utils e2fsprogs debootstrap busybox-static cpio zstd util-linux procps ca-certificates curl
   iproute2 nftables conntrack patchelf)
-PACKAGES=("${RUNTIME[@]}" dnsmasq-base chromium pebble openssl docker-registry skopeo musl gcc libc6-dev systemd)
+PACKAGES=("${RUNTIME[@]}" dnsmasq-base chromium pebble openssl docker-registry skopeo musl gcc libc6-dev systemd
+  python3-prometheus-client)
 ONLY_RUNTIME=0
 [[ ${1:-} == --runtime ]] && { PACKAGES=("${RUNTIME[@]}"); ONLY_RUNTIME=1; }
 SUDO=""

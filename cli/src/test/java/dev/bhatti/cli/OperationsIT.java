@@ -53,7 +53,32 @@ class OperationsIT {
         var r = daemon.call("GET", "/metrics", null);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/plain; version=0.0.4");
-        return PrometheusText.parse(r.body()); // the client ships no text parser: held to the format strictly here
+        var families = PrometheusText.parse(r.body()); // the Java client ships no text parser: held to the format strictly here
+        // and read by the Prometheus project's own parser (its Python client, from Debian): both see the same families
+        assertThat(prometheusClientParse(r.body())).as("families read by prometheus_client.parser")
+                .containsExactlyInAnyOrderElementsOf(families.keySet());
+        return families;
+    }
+
+    /** The family names the Prometheus Python client's parser reads from {@code exposition}; its failure fails the test. */
+    static List<String> prometheusClientParse(String exposition) throws Exception {
+        var pb = new ProcessBuilder("/usr/bin/python3", "-c", """
+                import sys
+                from prometheus_client.parser import text_string_to_metric_families
+                for f in text_string_to_metric_families(sys.stdin.read()):
+                    # the parser names counters without _total; the exposition's own name is the sample's
+                    print(f.name + "_total" if f.type == "counter" else f.name)
+                """);
+        Path in = Files.createTempFile("metrics", ".txt");
+        try {
+            Files.writeString(in, exposition);
+            Process p = pb.redirectInput(in.toFile()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as("prometheus_client.parser: " + out).isZero();
+            return out.lines().toList();
+        } finally {
+            Files.deleteIfExists(in);
+        }
     }
 
     @Test
