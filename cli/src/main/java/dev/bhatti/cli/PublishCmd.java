@@ -62,9 +62,11 @@ final class PublishCmd {
             return 0;
         }
 
+        /** The URL, or why there is none (the daemon says; an older one does not). */
         private static String url(JsonNode r) {
-            return r.path("url").isString() ? r.path("url").asString()
-                    : "(no public proxy configured: set proxy.listen and proxy.domain in the daemon's config.yaml) alias " + Output.text(r, "alias");
+            if (r.path("url").isString()) return r.path("url").asString();
+            String why = r.path("url_unavailable").asString("no public proxy runs: set proxy.listen and proxy.domain in the daemon's config.yaml");
+            return "no URL (" + why + "), alias " + Output.text(r, "alias");
         }
     }
 

@@ -7,6 +7,7 @@ import dev.bhatti.server.auth.AdminBootstrap;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.HostCertificates;
+import dev.bhatti.server.publish.ProxyConfig;
 import dev.bhatti.server.proxy.ProxyServer;
 import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.image.ImageService;
@@ -72,6 +73,8 @@ public final class Daemon implements AutoCloseable {
     private Forwards forwards;
     private ProxyBackends backends;
     private volatile ProxyServer proxy;
+    /** Why no public proxy runs (null while one does): publish replies say it instead of a URL. */
+    private volatile String noProxy;
     private ThermalManager thermal;
     private Thread retention;
     private SandboxNetwork network;
@@ -159,18 +162,40 @@ public final class Daemon implements AutoCloseable {
         forwards = new Forwards((id, port, client) -> lifecycle.tunnel(SandboxLifecycle.Waker.FORWARD, id, port, client));
         backends = new ProxyBackends((id, port, client) -> lifecycle.tunnel(SandboxLifecycle.Waker.PROXY, id, port, client));
         var publishes = new PublishService(store, () -> proxy == null ? null : proxy.config(),
-                () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates());
+                () -> proxy == null ? HostCertificates.NONE : proxy.hostCertificates(), () -> noProxy);
         api = new ApiHandler(store, sandboxes, snapshots, secrets, websockets, forwards,
                 new RateLimits(config.rateLimits()), events, publishes, backends, images, tasks, volumes, volumeBackups,
                 metrics, metricsHistory, new MetricsToken(data));
         http.setHandler(api);
         // the public proxy first: once the API answers, everything does
-        if (config.proxy() != null) proxy = ProxyServer.start(config.proxy(), data, publishes, backends, store::publishedAliases, api);
+        proxy = startProxy(publishes);
         http.start();
         // After the listener is up, so that the CLI config names the real port (the flag may say 0).
         AdminBootstrap.ensureAdmin(store, data, config.withPort(port()).url(), cliConfig, cliConfigOwner);
         events.record("daemon.start", null, null, config.withPort(port()).url() + ", engine qemu/" + engine.accelerator().wire());
         log.info("bhatti daemon listening on {} (data dir {}, engine qemu/{})", config.withPort(port()).url(), data, engine.accelerator().wire());
+    }
+
+    /**
+     * The public proxy, or null: when config.yaml turns it off, or when the default one (no proxy:
+     * section) finds its port taken. That is logged and told to every publish instead of stopping the
+     * daemon over a port the operator never chose; a proxy the operator configured must start.
+     */
+    private ProxyServer startProxy(PublishService publishes) throws Exception {
+        ProxyConfig p = config.proxy();
+        if (p == null) {
+            noProxy = "the public proxy is turned off (proxy: {enabled: false} in the daemon's config.yaml)";
+            return null;
+        }
+        try {
+            return ProxyServer.start(p, config.dataDir(), publishes, backends, store::publishedAliases, api);
+        } catch (IOException e) {
+            if (!p.implicit()) throw e;
+            noProxy = "the public proxy is not running: its default address " + p.listen() + " was taken when the daemon started;"
+                    + " set proxy.listen and proxy.domain in the daemon's config.yaml (or free the port) and restart the daemon";
+            log.warn("{} ({})", noProxy, e.getMessage());
+            return null;
+        }
     }
 
     /** The port the public proxy listens on, or -1 without one. */

@@ -3,11 +3,14 @@ package dev.bhatti.server;
 import dev.bhatti.server.net.NetworkConfig;
 import dev.bhatti.server.net.PrivateRanges;
 import dev.bhatti.server.net.Subnets;
+import dev.bhatti.server.net.DefaultRoute;
+import dev.bhatti.server.publish.DefaultProxy;
 import dev.bhatti.server.publish.ProxyConfig;
 import dev.bhatti.server.ratelimit.RateLimits;
 import dev.bhatti.server.sandbox.ThermalManager;
 import dev.bhatti.server.tls.TlsConfig;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.MissingNode;
 import dev.bhatti.server.volume.backup.BackupConfig;
 import tools.jackson.dataformat.yaml.YAMLMapper;
 
@@ -45,6 +48,9 @@ import java.util.Map;
  * proxy:                   # the public proxy for published ports; see ProxyConfig
  *   listen: 127.0.0.1:8081
  *   domain: sandbox.localhost
+ *                          # without this section: on the API's port + 1, as http://ALIAS.localhost:PORT/
+ *                          # (API on loopback) or http://ALIAS.<ip-dashed>.sslip.io:PORT/ (see DefaultProxy);
+ *                          # proxy: {enabled: false} turns it off
  * network:                 # off by default; see NetworkConfig
  *   enabled: true
  *   pool: 10.200.0.0/16
@@ -165,7 +171,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         double warmAfter = 30, coldAfter = 1800, tick = 5;
         var rateLimits = new EnumMap<RateLimits.Kind, RateLimits.Limit>(RateLimits.DEFAULTS);
         NetworkConfig network = NetworkConfig.DISABLED;
-        ProxyConfig proxy = null;
+        JsonNode proxySection = MissingNode.getInstance();
         BackupConfig backup = null;
         {
             if (root != null && root.isObject()) {
@@ -185,7 +191,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 coldAfter = number(thermal, "thermal.cold_after_sec", coldAfter);
                 tick = number(thermal, "thermal.tick_sec", tick);
                 network = network(root.path("network"));
-                proxy = proxy(root.path("proxy"));
+                proxySection = root.path("proxy");
                 backup = BackupConfig.parse(root.path("backup"));
                 JsonNode limits = root.path("rate_limits");
                 for (RateLimits.Kind kind : RateLimits.Kind.values()) {
@@ -204,6 +210,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         var api = Listen.parse("listen", listen);
         int port = api.port();
         if (port < 0 || port > 65535) throw new IllegalArgumentException("port out of range in '" + listen + "'");
+        ProxyConfig proxy = proxy(proxySection, api);
         if (bootTimeout < 1) throw new IllegalArgumentException("engine.boot_timeout_sec must be >= 1");
         if (warmAfter < 0 || coldAfter < 0) throw new IllegalArgumentException("thermal.warm_after_sec and cold_after_sec must be >= 0");
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
@@ -212,14 +219,18 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
                 Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup, memoryFile);
     }
 
-    private static ProxyConfig proxy(JsonNode p) {
-        if (p.isMissingNode() || p.isNull()) return null;
+    /** The {@code proxy:} section; without one, the default proxy beside the API; null when turned off. */
+    private static ProxyConfig proxy(JsonNode p, Listen api) {
+        if (p.isMissingNode() || p.isNull()) return DefaultProxy.forApi(api.host(), api.port(), DefaultRoute::address);
         if (!p.isObject()) throw new IllegalArgumentException("proxy must be a mapping");
+        JsonNode enabled = p.path("enabled");
+        if (!enabled.isMissingNode() && !enabled.isBoolean()) throw new IllegalArgumentException("proxy.enabled must be true or false");
+        if (!enabled.asBoolean(true)) return null;
         var listen = Listen.parse("proxy.listen", p.path("listen").asString(""));
         int port = listen.port();
         int publicPort = p.path("public_port").asInt(port == 0 ? 80 : port);
         return new ProxyConfig(listen.host(), port, p.path("domain").asString(null), publicPort,
-                Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)), tls(p.path("tls")));
+                Duration.ofMillis(Math.round(p.path("idle_timeout_sec").asDouble(30) * 1000)), tls(p.path("tls")), false);
     }
 
     private static TlsConfig tls(JsonNode t) {

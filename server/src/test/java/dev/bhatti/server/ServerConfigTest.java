@@ -58,6 +58,35 @@ class ServerConfigTest {
     }
 
     @Test
+    void withoutAProxySectionTheProxyRunsBesideTheApiWithNamesThatNeedNoDns() throws Exception {
+        var p = load("thermal: {tick_sec: 1}\n").proxy();
+        assertThat(p.implicit()).isTrue();
+        assertThat(p.listen()).as("the API's default port + 1").isEqualTo("127.0.0.1:8081");
+        assertThat(p.url("web")).isEqualTo("http://web.localhost:8081/");
+        assertThat(load("proxy:\n").proxy().implicit()).as("an empty section is none").isTrue();
+        Files.writeString(dir.resolve("config.yaml"), "");
+        assertThat(ServerConfig.load(dir, "127.0.0.1:9400").proxy().listen()).as("after the --listen flag").isEqualTo("127.0.0.1:9401");
+        var everywhere = ServerConfig.load(dir, "0.0.0.0:9400").proxy();
+        assertThat(everywhere.listen()).isEqualTo("0.0.0.0:9401");
+        assertThat(everywhere.domain()).as("this host's address, dashed, or localhost without a route").matches("(\\d+-){3}\\d+\\.sslip\\.io|localhost");
+    }
+
+    @Test
+    void anExplicitProxySectionIsTakenAsWrittenAndCanTurnTheProxyOff() throws Exception {
+        var p = load(PROXY).proxy();
+        assertThat(p.implicit()).isFalse();
+        assertThat(p.listen()).isEqualTo("127.0.0.1:8081");
+        assertThat(p.domain()).isEqualTo("sb.example.com");
+        assertThat(p.tls()).isNotNull();
+        assertThat(load("proxy: {listen: 0.0.0.0:80, domain: sb.example.com, enabled: true}\n").proxy().url("web"))
+                .isEqualTo("http://web.sb.example.com/");
+        assertThat(load("proxy: {enabled: false}\n").proxy()).isNull();
+        assertThat(load("proxy: {enabled: false, listen: nonsense}\n").proxy()).as("nothing else is read").isNull();
+        assertThatThrownBy(() -> load("proxy: {enabled: no thanks}\n")).hasMessage("proxy.enabled must be true or false");
+        assertThatThrownBy(() -> load("proxy: {domain: sb.example.com}\n")).hasMessageContaining("proxy.listen");
+    }
+
+    @Test
     void theJailIsOnUnlessTheOperatorTurnsItOff() throws Exception {
         boolean envOff = "off".equals(System.getenv("BHATTI_JAIL"));
         assertThat(load("listen: 127.0.0.1:9\n").jail()).isEqualTo(!envOff);

@@ -18,7 +18,7 @@ record PublishRoutes(SandboxService sandboxes, PublishService publishes, ProxyBa
     List<Route> routes() {
         return List.of(
                 Route.keyed("GET", "/sandboxes/{id}/publish",
-                        c -> Reply.ok(publishes.list(sandboxes.get(c.user(), c.param("id"))).stream().map(PublishRoutes::view).toList())),
+                        c -> Reply.ok(publishes.list(sandboxes.get(c.user(), c.param("id"))).stream().map(this::view).toList())),
                 Route.keyed("POST", "/sandboxes/{id}/publish", this::publish),
                 Route.keyed("DELETE", "/sandboxes/{id}/publish/{port}", this::unpublish));
     }
@@ -40,13 +40,14 @@ record PublishRoutes(SandboxService sandboxes, PublishService publishes, ProxyBa
         return Reply.noContent();
     }
 
-    private static Map<String, Object> view(PublishService.Published p) {
+    private Map<String, Object> view(PublishService.Published p) {
         var m = new LinkedHashMap<String, Object>();
         m.put("id", p.rule().id());
         m.put("sandbox_id", p.rule().sandboxId());
         m.put("port", p.rule().port());
         m.put("alias", p.rule().alias());
         m.put("url", p.url().isEmpty() ? null : p.url());
+        if (p.url().isEmpty()) publishes.whyNoUrl().ifPresent(why -> m.put("url_unavailable", why));
         m.put("created_at", p.rule().createdAt().toString());
         if (p.certificate() != null) m.put("certificate", p.certificate());
         return m;

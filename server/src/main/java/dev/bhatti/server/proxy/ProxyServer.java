@@ -131,7 +131,7 @@ public final class ProxyServer implements AutoCloseable {
         }
         log.info("public proxy on {}:{}{} for *.{}{}", p.host(), plain.getLocalPort(),
                 secure == null ? "" : " and https on " + tls.host() + ":" + secure.getLocalPort() + (acme != null ? " (ACME)" : " (certificate files)"), p.domain(),
-                tls != null && tls.apiHost() != null ? ", and the API as " + tls.apiHost() : "");
+                tls != null && tls.apiHost() != null ? ", and the API as " + tls.apiHost() : p.implicit() ? " (the default: config.yaml has no proxy: section)" : "");
         return started;
     }
 

@@ -35,12 +35,17 @@ public final class PublishService {
     private final Store store;
     private final Supplier<ProxyConfig> proxy;
     private final Supplier<HostCertificates> certificates;
+    private final Supplier<String> noProxy;
 
-    /** {@code proxy} answers null when no public proxy is configured. */
-    public PublishService(Store store, Supplier<ProxyConfig> proxy, Supplier<HostCertificates> certificates) {
+    /**
+     * {@code proxy} answers null when no public proxy runs, and {@code noProxy} then says why (turned
+     * off, or its default port was taken) and what to set.
+     */
+    public PublishService(Store store, Supplier<ProxyConfig> proxy, Supplier<HostCertificates> certificates, Supplier<String> noProxy) {
         this.store = store;
         this.proxy = proxy;
         this.certificates = certificates;
+        this.noProxy = noProxy;
     }
 
     /**
@@ -132,10 +137,17 @@ public final class PublishService {
         return p == null || p.tls() == null ? Optional.empty() : p.tls().apiUrl();
     }
 
-    /** The public URL, or a hint when no proxy is configured. */
+    /** The public URL, or "" when no proxy runs ({@link #whyNoUrl}). */
     public String url(PublishRecord r) {
         ProxyConfig p = proxy.get();
         return p == null ? "" : p.url(r.alias());
+    }
+
+    /** Why published ports have no URL, with what to change; empty while the proxy runs. */
+    public Optional<String> whyNoUrl() {
+        if (proxy.get() != null) return Optional.empty();
+        String why = noProxy.get();
+        return Optional.of(why != null ? why : "no public proxy runs");
     }
 
     /** The sandbox's name made an alias: lower case, other characters as '-', plus 6 random hex digits. */
