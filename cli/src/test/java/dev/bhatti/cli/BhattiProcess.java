@@ -82,6 +82,25 @@ final class BhattiProcess {
         }
     }
 
+    /**
+     * A free port for a daemon's API whose successor is free too: a daemon without a proxy: section
+     * runs its public proxy there, and daemons of concurrent tests should not take each other's.
+     */
+    static int freeApiPort() throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            try (var s = new ServerSocket(0)) {
+                int port = s.getLocalPort();
+                if (port == 65535) continue;
+                try (var next = new ServerSocket(port + 1)) {
+                    return port;
+                } catch (IOException taken) {
+                    // another pair
+                }
+            }
+        }
+        throw new IOException("no two adjacent free ports for a daemon's API and its default proxy");
+    }
+
     /** A daemon process on a data directory. */
     static final class Daemon implements AutoCloseable {
         /** The daemons of this test JVM that are running, whose logs a failing test shows (DaemonLogOnFailure). */

@@ -100,7 +100,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
         for (Setup s : setups) s.run(dataDir);
         String yaml = config.yaml(dataDir);
         if (!yaml.isEmpty()) Files.writeString(dataDir.resolve("config.yaml"), yaml);
-        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freePort()).start();
+        daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freeApiPort()).start();
     }
 
     @Override
