@@ -41,7 +41,7 @@ class InstallIT {
         root = work.resolve("root");
         data = root.resolve("var/lib/bhatti");
         bundles = work.resolve("bundles");
-        port = BhattiProcess.freePort();
+        port = BhattiProcess.freeApiPort(); // the default public proxy takes the next one
         for (String version : List.of("0.9.0", "0.9.1", "1.0.0")) {
             var r = run(Map.of(), repo().resolve("scripts/package.sh").toString(), "--no-build", "--version", version, "--out", bundles.toString());
             assertThat(r.exit()).as(r.toString()).isZero();
