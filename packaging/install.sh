@@ -133,6 +133,7 @@ if [[ ! -e $CONF ]]; then
     echo "# Every setting: /opt/bhatti/README.md. Restart after a change: systemctl restart bhatti"
     echo "listen: ${LISTEN:-127.0.0.1:8080}"
     echo "data_dir: $D"
+    [[ $TIER != none && $TIER != minimal ]] && echo "default_image: $TIER   # what a create without --image boots"
     if ((NETWORK)); then
       echo "network:"
       echo "  enabled: true"

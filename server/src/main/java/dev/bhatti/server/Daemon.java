@@ -124,7 +124,7 @@ public final class Daemon implements AutoCloseable {
         var attachments = new VolumeAttachments(store, volumes);
         sandboxes = new SandboxService(store, engine, engine.accelerator().wire(), activity, secrets, events, network,
                 (user, name) -> images.bootable(user, name).map(b -> new ImageLookup.UserImage(b.rootfs(), b.config().env(),
-                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments, metrics);
+                        b.config().workingDir(), b.config().user(), b.config().entrypoint(), b.config().cmd())), attachments, metrics, config.defaultImage());
         sandboxes.recover();
         volumes.reconcile(); // after the sandboxes: a create the last daemon left unfinished has let its volumes go
         try {

@@ -30,6 +30,7 @@ import java.util.Map;
  * Daemon settings: {@code <data_dir>/config.yaml} if present, then command-line flags on top.
  * <pre>
  * listen: 127.0.0.1:8080
+ * default_image: minimal   # what a create without --image boots (install.sh --tier sets it)
  * engine:
  *   accel: auto          # auto | kvm | tcg
  *   boot_timeout_sec: 120
@@ -65,7 +66,8 @@ import java.util.Map;
  */
 public record ServerConfig(Path dataDir, String host, int port, String accel, Duration bootTimeout, String qemuBinary,
                            ThermalManager.Policy thermal, Map<RateLimits.Kind, RateLimits.Limit> rateLimits,
-                           NetworkConfig network, ProxyConfig proxy, boolean jail, BackupConfig backup, boolean memoryFile) {
+                           NetworkConfig network, ProxyConfig proxy, boolean jail, BackupConfig backup, boolean memoryFile,
+                           String defaultImage) {
 
     public static final String DEFAULT_LISTEN = "127.0.0.1:8080";
 
@@ -131,7 +133,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     /** Where the daemon's system-wide settings live. */
     public static final String SYSTEM_CONFIG = "/etc/bhatti/config.yaml";
     public static final String DEFAULT_DATA_DIR = "/var/lib/bhatti";
-    private static final java.util.Set<String> KNOWN = java.util.Set.of("listen", "data_dir", "engine", "thermal",
+    private static final java.util.Set<String> KNOWN = java.util.Set.of("listen", "data_dir", "default_image", "engine", "thermal",
             "rate_limits", "proxy", "network", "backup", "metrics");
     private static final java.util.Set<String> KNOWN_ENGINE = java.util.Set.of("accel", "boot_timeout_sec", "qemu_binary",
             "jail", "memory_file");
@@ -163,6 +165,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
 
     private static ServerConfig fromTree(JsonNode root, Path dataDir, String listenFlag) {
         String listen = DEFAULT_LISTEN;
+        String defaultImage = "minimal";
         String accel = "auto";
         long bootTimeout = 120;
         String qemu = "qemu-system-x86_64";
@@ -176,6 +179,13 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         {
             if (root != null && root.isObject()) {
                 listen = root.path("listen").asString(listen);
+                JsonNode image = root.path("default_image");
+                if (!image.isMissingNode()) {
+                    if (!image.isString() || !image.asString().matches("[a-z0-9][a-z0-9._:/-]{0,199}")) {
+                        throw new IllegalArgumentException("default_image must be an image name (a tier like minimal, or a pulled image), got " + image);
+                    }
+                    defaultImage = image.asString();
+                }
                 JsonNode engine = root.path("engine");
                 accel = engine.path("accel").asString(accel);
                 bootTimeout = (long) number(engine, "engine.boot_timeout_sec", bootTimeout);
@@ -216,7 +226,7 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
         if (tick < 0.1) throw new IllegalArgumentException("thermal.tick_sec must be >= 0.1");
         var policy = new ThermalManager.Policy(millis(warmAfter), millis(coldAfter), millis(tick));
         return new ServerConfig(dataDir, api.host(), port, accel, Duration.ofSeconds(bootTimeout), qemu, policy,
-                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup, memoryFile);
+                Map.copyOf(rateLimits), network, proxy, jail && JailConfig.allowedByEnvironment(), backup, memoryFile, defaultImage);
     }
 
     /** The {@code proxy:} section; without one, the default proxy beside the API; null when turned off. */
@@ -307,7 +317,8 @@ public record ServerConfig(Path dataDir, String host, int port, String accel, Du
     private static Duration millis(double seconds) { return Duration.ofMillis(Math.round(seconds * 1000)); }
 
     public ServerConfig withPort(int newPort) {
-        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail, backup, memoryFile);
+        return new ServerConfig(dataDir, host, newPort, accel, bootTimeout, qemuBinary, thermal, rateLimits, network, proxy, jail, backup, memoryFile,
+                defaultImage);
     }
 
 

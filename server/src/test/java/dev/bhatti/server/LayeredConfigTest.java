@@ -64,6 +64,15 @@ class LayeredConfigTest {
     }
 
     @Test
+    void theDefaultImageIsMinimalUnlessTheConfigNamesAnother() throws Exception {
+        assertThat(ServerConfig.load(null, dataDir(null), null).defaultImage()).isEqualTo("minimal");
+        assertThat(ServerConfig.load(system("default_image: browser\n"), dataDir(null), null).defaultImage()).isEqualTo("browser");
+        Path bad = system("listen: 127.0.0.1:9000\ndefault_image: ../etc\n");
+        assertThatThrownBy(() -> ServerConfig.load(bad, dataDir(null), null))
+                .hasMessageStartingWith(bad + " line 2: default_image must be an image name");
+    }
+
+    @Test
     void aMisspeltSettingIsRefusedRatherThanIgnored() throws Exception {
         Path sys = system("lisen: 0.0.0.0:8080\n");
         assertThatThrownBy(() -> ServerConfig.load(sys, dataDir(null), null))

@@ -40,6 +40,7 @@ import java.util.LinkedHashSet;
 public final class SandboxService {
     private static final Logger log = LoggerFactory.getLogger(SandboxService.class);
     public static final String DEFAULT_IMAGE = "minimal";
+    private final String defaultImage;
 
     private final Store store;
     private final Engine engine;
@@ -55,6 +56,13 @@ public final class SandboxService {
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
                           SandboxNetwork network, ImageLookup images, VolumeAttachments volumes, Metrics metrics) {
+        this(store, engine, accelerator, activity, secrets, events, network, images, volumes, metrics, DEFAULT_IMAGE);
+    }
+
+    /** {@code defaultImage}: what a create that names no image boots (the config's default_image). */
+    public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
+                          SandboxNetwork network, ImageLookup images, VolumeAttachments volumes, Metrics metrics, String defaultImage) {
+        this.defaultImage = defaultImage;
         this.images = images;
         this.volumes = volumes;
         this.events = events;
@@ -105,7 +113,7 @@ public final class SandboxService {
         var config = BootConfig.of(req, secrets.values(user, secretNames));
         Egress egress = Egress.of(req.egress(), req.allowHosts());
         network.admit(egress);
-        String image = req.image() == null ? DEFAULT_IMAGE : req.image();
+        String image = req.image() == null ? defaultImage : req.image();
         // own, then shared, then tier
         ImageLookup.UserImage userImage = images.find(user, image).orElse(null);
         if (userImage == null && !engine.tiers().contains(image)) {
