@@ -154,9 +154,21 @@ mkdir -p "$(dirname "$DATA_DIR")"; (umask 077; mkdir -p "$DATA_DIR")
 # --- tiers (cached by content hash: an unchanged tier is not rebuilt) ----------------------------------
 WANT=()
 [[ $TIER != none ]] && WANT+=("$TIER")
-if [[ -n $TIERS ]]; then IFS=, read -r -a more <<<"$TIERS"; WANT+=("${more[@]}"); fi
+ALL_TIERS=(minimal) # the tiers this version's build-tier.sh knows
+if [[ $TIERS == all ]]; then WANT+=("${ALL_TIERS[@]}")
+elif [[ -n $TIERS ]]; then IFS=, read -r -a more <<<"$TIERS"; WANT+=("${more[@]}"); fi
+if ((UPDATE)); then
+  # the tiers already here are rebuilt when this version's agent or recipe differs (a cache hit otherwise);
+  # sandboxes and snapshots keep the image they were made from, so old snapshots keep working
+  for f in "$DATA_DIR"/images/rootfs-*-amd64.ext4; do
+    [[ -e $f ]] || continue
+    t=${f##*/rootfs-}; WANT+=("${t%-amd64.ext4}")
+  done
+fi
+declare -A SEEN=()
 for t in "${WANT[@]}"; do
-  [[ -n $t ]] || continue
+  [[ -n $t && -z ${SEEN[$t]:-} ]] || continue
+  SEEN[$t]=1
   say "guest image: tier $t"
   "$PREFIX/bin/bhatti" tier build "$t" --data-dir "$DATA_DIR"
 done
