@@ -335,6 +335,9 @@ public final class SandboxLifecycle {
      * whose gate a request holds right now, are left alone. Empty when nothing was done.
      */
     Optional<Cooling> coolIfIdle(SandboxRecord s, Duration warmAfter, Duration coldAfter, Instant now) throws EngineException {
+        // A create under way owns its VM (a first boot that leaves a template can outlast warm_after); its
+        // idle time starts when the create hands the sandbox over.
+        if (s.status() == SandboxStatus.STARTING) return Optional.empty();
         var gate = activity.gate(s.id());
         if (!gate.tryLock()) return Optional.empty(); // a request is waking or using it right now
         try {

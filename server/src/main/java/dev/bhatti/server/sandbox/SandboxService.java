@@ -152,8 +152,10 @@ public final class SandboxService {
                         "applying the create configuration failed: " + e.getMessage(), e);
             }
             store.setSandboxSecrets(record.id(), secretNames);
+            // idle from now, before the row says running (the thermal manager leaves a starting one alone):
+            // a boot slower than warm_after must not pause it at once
+            activity.touch(record.id());
             lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
-            activity.touch(record.id()); // idle from now: a boot slower than warm_after must not pause it at once
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
             return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {

@@ -53,6 +53,16 @@ class ThermalManagerTest {
     }
 
     @Test
+    void aSandboxStillBeingCreatedIsNotCooledHoweverLongItsBootTakes() {
+        var s = services.sandboxes.create(alice, Services.named("slow")).sandbox();
+        // its create is still under way (a first boot that leaves a template, on a loaded host): the row says starting
+        services.store.updateStatus(s.id(), SandboxStatus.STARTING, "");
+        services.clock.advance(WARM_AFTER.multipliedBy(3));
+        thermal.cycle();
+        assertThat(services.engine.state(s.id())).isEqualTo(VmState.RUNNING);
+    }
+
+    @Test
     void aSandboxWithWorkUnderWayOrKeptHotIsLeftAlone() {
         var busy = services.sandboxes.create(alice, Services.named("busy")).sandbox();
         var kept = services.sandboxes.create(alice, new SandboxService.CreateRequest("kept", null, null, null, null, null, null, true,
