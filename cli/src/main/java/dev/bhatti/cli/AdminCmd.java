@@ -1,5 +1,7 @@
 package dev.bhatti.cli;
 
+import dev.bhatti.server.store.Ages;
+
 import dev.bhatti.server.DataUsage;
 import dev.bhatti.server.quota.Quotas;
 import dev.bhatti.server.store.EventRecord;
@@ -15,7 +17,6 @@ import tools.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,7 +26,6 @@ import java.util.concurrent.Callable;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
-import java.util.regex.Pattern;
 
 /** The server at a glance and its event log, read from the data directory (run on the server); metrics and backups of the store. */
 @Command(name = "admin", description = {"Server status, every user's sandboxes, the event log and the store's backup (on the",
@@ -192,17 +192,8 @@ final class AdminCmd {
         }
 
         static Instant since(String s) throws CliException {
-            var m = Pattern.compile("(\\d+)([smhd])").matcher(s);
-            if (m.matches()) {
-                long n = Long.parseLong(m.group(1));
-                Duration d = switch (m.group(2)) {
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    case "h" -> Duration.ofHours(n);
-                    default -> Duration.ofDays(n);
-                };
-                return Instant.now().minus(d);
-            }
+            var ago = Ages.before(s, Instant.now());
+            if (ago.isPresent()) return ago.get();
             try {
                 return s.contains("T") ? Instant.parse(s) : LocalDate.parse(s).atStartOfDay(ZoneOffset.UTC).toInstant();
             } catch (DateTimeParseException e) {

@@ -1,6 +1,7 @@
 package dev.bhatti.server.api;
 
 import dev.bhatti.server.error.DomainException;
+import dev.bhatti.server.store.Ages;
 import dev.bhatti.server.metrics.HostStats;
 import dev.bhatti.server.metrics.Metrics;
 import dev.bhatti.server.metrics.MetricsHistory;
@@ -11,13 +12,11 @@ import org.eclipse.jetty.http.HttpHeader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * {@code GET /metrics}: every metric in the Prometheus text format, for the admin's key or the metrics
@@ -25,8 +24,6 @@ import java.util.regex.Pattern;
  * summary now and the stored history, for {@code bhatti admin metrics} (admin only).
  */
 final class MetricsRoutes {
-    private static final Pattern AGO = Pattern.compile("(\\d{1,6})([smhd])");
-
     private final Metrics metrics;
     private final MetricsHistory history;
     private final MetricsToken token;
@@ -82,16 +79,8 @@ final class MetricsRoutes {
 
     /** {@code since}: an age (30m, 1h, 7d) or an ISO-8601 instant. */
     static Instant since(String since, Instant now) {
-        var m = AGO.matcher(since);
-        if (m.matches()) {
-            long n = Long.parseLong(m.group(1));
-            return now.minus(switch (m.group(2)) {
-                case "s" -> Duration.ofSeconds(n);
-                case "m" -> Duration.ofMinutes(n);
-                case "h" -> Duration.ofHours(n);
-                default -> Duration.ofDays(n);
-            });
-        }
+        var ago = Ages.before(since, now);
+        if (ago.isPresent()) return ago.get();
         try {
             return Instant.parse(since);
         } catch (DateTimeParseException e) {
