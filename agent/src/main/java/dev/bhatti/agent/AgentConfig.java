@@ -59,6 +59,7 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
      */
     Map<String, String> sandboxEnv() {
         var env = new LinkedHashMap<String, String>();
+        readLines(environ.resolveSibling("tier.env"), env);
         read(environ, env);
         if (environ.equals(GUEST_ENVIRON)) read(GUEST_SECRETS, env);
         return env;
@@ -72,6 +73,21 @@ record AgentConfig(Path passwd, Path workspace, String setsid, String setpriv, b
         var defaults = new LinkedHashMap<String, String>();
         read(environ.resolveSibling("image"), defaults);
         return defaults;
+    }
+
+    /**
+     * The tier's own environment ({@code /etc/bhatti/tier.env}, KEY=VALUE lines, '#' comments), under the
+     * sandbox's: DISPLAY in the computer tier, where Playwright finds Chromium in the browser tier.
+     */
+    private static void readLines(Path file, Map<String, String> into) {
+        try {
+            for (String line : CachedFile.read(file).split("\n")) {
+                int eq = line.indexOf('=');
+                if (!line.startsWith("#") && eq > 0) into.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+            }
+        } catch (IOException e) {
+            // a tier without one
+        }
     }
 
     private static void read(Path file, Map<String, String> into) {

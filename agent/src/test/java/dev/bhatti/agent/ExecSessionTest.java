@@ -130,6 +130,14 @@ class ExecSessionTest {
     }
 
     @Test
+    void theTiersEnvironmentComesFirstAndTheSandboxesOverridesIt() throws Exception {
+        Files.writeString(dir.resolve("tier.env"), "# the computer tier's display\nDISPLAY=:1\nCOLOUR = blue\nnot a variable\n");
+        Files.writeString(dir.resolve("environ"), "COLOUR=red\0");
+        var o = run(new Message.ExecRequest(List.of("sh", "-c", "echo $DISPLAY $COLOUR"), Map.of(), "", "root", 0, false), null);
+        assertThat(o.stdout()).isEqualTo(":1 red\n");
+    }
+
+    @Test
     void anImagesWorkdirAndUserAreTheDefaultsAndARequestOverridesThem() throws Exception {
         Path workdir = Files.createDirectory(dir.resolve("app"));
         Files.writeString(dir.resolve("image"), "WORKDIR=" + workdir + "\0USER=root:root\0");

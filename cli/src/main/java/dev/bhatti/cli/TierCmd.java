@@ -6,6 +6,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -14,10 +19,12 @@ import java.util.concurrent.Callable;
         subcommands = {TierCmd.Build.class})
 final class TierCmd {
 
-    @Command(name = "build", description = "Build a tier's kernel, initramfs and root filesystem into DATA_DIR/images.",
+    @Command(name = "build", description = {"Build tiers' kernel, initramfs and root filesystem into DATA_DIR/images.",
+            "A tier is cached by the hash of its inputs: an unchanged one is up to date in seconds. A tier that extends",
+            "another reuses that one's cached layer. Two builds of one data directory run one after the other."},
             mixinStandardHelpOptions = true)
     static final class Build implements Callable<Integer> {
-        @Parameters(paramLabel = "TIER", description = "Tier to build, e.g. minimal") String tier;
+        @Parameters(paramLabel = "TIER", arity = "1..*", description = "Tiers to build (minimal, browser, docker, computer), or all") List<String> tiers;
         @Option(names = "--data-dir", description = "Daemon data directory (default: data_dir of " + dev.bhatti.server.ServerConfig.SYSTEM_CONFIG + ", else /var/lib/bhatti)") Path dataDir = dev.bhatti.server.ServerConfig.installedDataDir();
         @Option(names = "--suite", description = "Debian/Ubuntu suite (default bookworm)") String suite;
         @Option(names = "--mirror", description = "Package mirror for the suite") String mirror;
@@ -27,25 +34,37 @@ final class TierCmd {
 
         @Override
         public Integer call() throws Exception {
+            List<String> known = TierBuilder.knownTiers();
+            var wanted = new LinkedHashSet<String>();
+            for (String t : tiers) {
+                if (t.equals("all")) wanted.addAll(known);
+                else if (known.contains(t)) wanted.add(t);
+                else throw new TierBuilder.BuildException("unknown tier '" + t + "'; known tiers: " + String.join(", ", known) + " (or all)");
+            }
             Path images = dataDir.resolve("images");
             Files.createDirectories(images);
             boolean tty = !json && System.console() != null;
-            long start = System.nanoTime();
-            new TierBuilder().build(new TierBuilder.Options(tier, images, suite, mirror, cache, force),
-                    p -> {
-                        String line = String.format("[%d/%d] %s (%ds)", p.step(), p.total(), p.text(),
-                                (System.nanoTime() - start) / 1_000_000_000L);
-                        if (!json) System.err.println(tty ? "\u001b[1m" + line + "\u001b[0m" : line);
-                    },
-                    line -> { if (!json) System.err.println(line); });
-            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
-            if (json) {
-                System.out.printf("{\"tier\": \"%s\", \"images\": %s, \"seconds\": %d}%n", tier,
-                        ApiClient.JSON.writeValueAsString(images.toAbsolutePath().toString()), seconds);
-            } else {
-                System.out.println("tier " + tier + " ready in " + images.toAbsolutePath() + " (" + seconds + " s)");
+            var results = new ArrayList<Map<String, Object>>();
+            for (String tier : wanted) {
+                long start = System.nanoTime();
+                new TierBuilder().build(new TierBuilder.Options(tier, images, suite, mirror, cache, force),
+                        p -> {
+                            String line = String.format("%s [%d/%d] %s (%ds)", tier, p.step(), p.total(), p.text(),
+                                    (System.nanoTime() - start) / 1_000_000_000L);
+                            if (!json) System.err.println(tty ? "\u001b[1m" + line + "\u001b[0m" : line);
+                        },
+                        line -> { if (!json) System.err.println(line); });
+                long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+                var r = new LinkedHashMap<String, Object>();
+                r.put("tier", tier);
+                r.put("images", images.toAbsolutePath().toString());
+                r.put("seconds", seconds);
+                results.add(r);
+                if (!json) System.out.printf("tier %s ready in %s (%d s)%n", tier, images.toAbsolutePath(), seconds);
             }
+            if (json) System.out.println(ApiClient.JSON.writeValueAsString(results.size() == 1 ? results.getFirst() : results));
             return 0;
         }
+
     }
 }

@@ -60,20 +60,33 @@ final class BhattiProcess {
     static final Path IMAGE_CACHE = Path.of(System.getenv().getOrDefault("BHATTI_IT_IMAGES", "/var/cache/bhatti-build/it"));
 
     /**
-     * Builds the minimal tier into the shared cache (a no-op when it is up to date) and links its files
-     * into {@code dataDir}/images. Returns that images directory.
+     * Builds the minimal tier (and {@code tiers}) into the shared cache (a no-op when up to date) and links
+     * the boot files and those tiers' root filesystems into {@code dataDir}/images. Returns that directory.
      */
-    static Path linkImages(Path dataDir) throws IOException, InterruptedException {
-        var build = cli(Map.of(), "tier", "build", "minimal", "--data-dir", IMAGE_CACHE.toString());
+    static Path linkImages(Path dataDir, String... tiers) throws IOException, InterruptedException {
+        var wanted = new java.util.LinkedHashSet<String>();
+        wanted.add("minimal");
+        wanted.addAll(List.of(tiers));
+        var args = new ArrayList<String>(List.of("tier", "build"));
+        args.addAll(wanted);
+        args.addAll(List.of("--data-dir", IMAGE_CACHE.toString()));
+        var build = cli(Map.of(), args.toArray(String[]::new));
         if (build.exit() != 0) throw new AssertionError("tier build failed: " + build);
         Path images = Files.createDirectory(dataDir.resolve("images"));
         try (var files = Files.list(IMAGE_CACHE.resolve("images"))) {
-            // the boot files only: what a daemon writes there (user images, blobs) stays in its own data directory
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)).toList()) {
+            // the boot files and the wanted tiers only: what a daemon writes there (user images, blobs) stays
+            // in its own data directory, and other tests' tiers stay out of this one's image list
+            for (Path f : files.filter(p -> linked(p.getFileName().toString(), wanted) && Files.isRegularFile(p)).toList()) {
                 Files.createSymbolicLink(images.resolve(f.getFileName()), f);
             }
         }
         return images;
+    }
+
+    private static boolean linked(String name, java.util.Set<String> tiers) {
+        if (name.startsWith(".")) return false;
+        if (!name.startsWith("rootfs-")) return true;
+        return tiers.stream().anyMatch(t -> name.startsWith("rootfs-" + t + "-"));
     }
 
     static int freePort() throws IOException {

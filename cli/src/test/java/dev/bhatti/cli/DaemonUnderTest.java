@@ -50,6 +50,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
     private final List<Setup> setups = new ArrayList<>();
     private final List<Cleanup> cleanups = new ArrayList<>();
     private Config config = dir -> "";
+    private String[] tiers = {};
     private DataDir where;
     private boolean destroySandboxes = true;
     private int logLines;
@@ -62,6 +63,12 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
 
     DaemonUnderTest config(Config config) {
         this.config = config;
+        return this;
+    }
+
+    /** Tiers besides minimal the daemon gets (built into the shared cache first when they are not up to date). */
+    DaemonUnderTest tiers(String... tiers) {
+        this.tiers = tiers.clone();
         return this;
     }
 
@@ -96,7 +103,7 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         dataDir = where != null ? where.create() : Files.createTempDirectory(Path.of("/tmp"), prefix);
-        BhattiProcess.linkImages(dataDir);
+        BhattiProcess.linkImages(dataDir, tiers);
         for (Setup s : setups) s.run(dataDir);
         String yaml = config.yaml(dataDir);
         if (!yaml.isEmpty()) Files.writeString(dataDir.resolve("config.yaml"), yaml);

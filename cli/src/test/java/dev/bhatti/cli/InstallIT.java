@@ -44,10 +44,11 @@ class InstallIT {
         port = BhattiProcess.freeApiPort(); // the default public proxy takes the next one
         // The tier the tests already built, as an earlier install would have left it: the installer's tier step
         // then runs for real and finds it up to date (a fresh build here would add minutes to CI for nothing new).
-        BhattiProcess.linkImages(Files.createDirectories(work.resolve("link")));
+        // Only minimal's files (linkImages links those): the cache may hold other tiers' multi-GiB images too.
+        Path linked = BhattiProcess.linkImages(Files.createDirectories(work.resolve("link")));
         Path images = Files.createDirectories(data.resolve("images"));
-        try (Stream<Path> files = Files.list(BhattiProcess.IMAGE_CACHE.resolve("images"))) {
-            for (Path f : files.filter(p -> !p.getFileName().toString().startsWith(".") && Files.isRegularFile(p)).toList()) {
+        try (Stream<Path> files = Files.list(linked)) {
+            for (Path f : files.map(p -> p.toAbsolutePath()).toList()) {
                 var cp = run(Map.of(), "cp", "--sparse=always", "--preserve=timestamps", f.toString(), images.resolve(f.getFileName()).toString());
                 assertThat(cp.exit()).as(cp.toString()).isZero();
             }

@@ -42,8 +42,13 @@ public final class TierBuilder {
         Path work = Files.createTempDirectory("bhatti-tier-");
         try {
             Path script = extract("build-tier.sh", work);
-            if (!extractIfPresent("tier-" + options.tier() + ".packages", work)) {
+            if (!knownTiers().contains(options.tier())) {
                 throw new BuildException("unknown tier '" + options.tier() + "'; known tiers: " + String.join(", ", knownTiers()));
+            }
+            // every tier's files: a tier builds on the ones it @extends
+            for (String t : knownTiers()) {
+                extract("tier-" + t + ".packages", work);
+                extractIfPresent("tier-" + t + ".setup", work);
             }
             Path agent = extract("agent.jar", work);
             var cmd = new ArrayList<>(List.of("bash", script.toString(), "--tier", options.tier(),

@@ -12,20 +12,24 @@
 # or to the build log (--out/.build-<tier>-<arch>.log).
 #
 # Tiers: a tier <name> exists when tier-<name>.packages sits next to this script (one Debian
-# package per line, '#' comments). Must run as root (debootstrap, chroot).
+# package per line, '#' comments). Directives in that file: "@extends PARENT" builds the tier on top of
+# PARENT's root (its packages are apt-get installed there; the result is cached as a layer), "@size 4G"
+# sizes its file system (default 2G). An optional tier-<name>.setup runs on the host after the root is
+# configured (env ROOT, MODDIR, KREL, ARCH; every tier of the chain, base first). Must run as root.
 #
 # Caches (--cache, default /var/cache/bhatti-build):
 #   debs/    the kernel .deb, keyed by package name and version
 #   rootfs/  debootstrap results as tar.zst, keyed by suite, mirror, arch, package list and
-#            DEBOOTSTRAP_STEP_VERSION (bump it when the debootstrap step changes)
+#            DEBOOTSTRAP_STEP_VERSION (bump it when the debootstrap step changes); and one layer per
+#            derived tier (layer-<tier>-...), keyed by its parent's key and its package list
 # --force rebuilds everything, including a fresh debootstrap (which refreshes its cache entry).
 set -euo pipefail
 set -m # background jobs get their own process group (see logged)
 umask 022
 
 readonly DEBOOTSTRAP_STEP_VERSION=1
+readonly LAYER_STEP_VERSION=1
 readonly STEPS=10
-readonly IMAGE_SIZE=2G
 # Always present in every tier: /opt/bhatti/init uses tini and ip, the bhatti user gets sudo.
 readonly BASE_PACKAGES=(sudo tini iproute2 ca-certificates)
 # virtio modules for the initramfs, in load order (vmm-recipe.md section 4).
@@ -127,6 +131,26 @@ done
 [[ $TIER =~ ^[a-z0-9][a-z0-9_-]*$ ]] || die_usage "bad tier name '$TIER' (available: $(available_tiers))"
 TIER_FILE=$SCRIPT_DIR/tier-$TIER.packages
 [[ -f $TIER_FILE ]] || die_usage "unknown tier '$TIER' (available: $(available_tiers))"
+# directive FILE NAME: the value of "@NAME VALUE" in a tier file (empty if absent)
+directive() { sed -n "s/^[[:space:]]*@$2[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p" "$1" | head -n 1; }
+# packages FILE: the file's package names, one per line (comments, blanks and directives dropped)
+packages() { sed -e 's/#.*//' -e '/^[[:space:]]*@/d' -e 's/[[:space:]]//g' "$1" | grep -v '^$' || true; }
+# The chain of tiers this one builds on, base first (CHAIN[0] is debootstrapped, the rest are layers).
+CHAIN=("$TIER")
+while parent=$(directive "$SCRIPT_DIR/tier-${CHAIN[0]}.packages" extends) && [[ -n $parent ]]; do
+  [[ $parent =~ ^[a-z0-9][a-z0-9_-]*$ && -f $SCRIPT_DIR/tier-$parent.packages ]] \
+    || die_usage "tier ${CHAIN[0]} extends '$parent', which is not a tier (available: $(available_tiers))"
+  for t in "${CHAIN[@]}"; do [[ $t != "$parent" ]] || die_usage "tier $TIER: @extends makes a cycle through $parent"; done
+  CHAIN=("$parent" "${CHAIN[@]}")
+done
+IMAGE_SIZE=2G
+for t in "${CHAIN[@]}"; do
+  size=$(directive "$SCRIPT_DIR/tier-$t.packages" size)
+  if [[ -n $size ]]; then
+    [[ $size =~ ^[1-9][0-9]{0,2}G$ ]] || die_usage "tier $t: bad @size '$size' (want e.g. 4G)"
+    IMAGE_SIZE=$size
+  fi
+done
 [[ -n $OUT ]] || die_usage "--out is required"
 [[ -n $AGENT_JAR ]] || die_usage "--agent-jar is required"
 [[ -f $AGENT_JAR && -r $AGENT_JAR ]] || die_usage "agent jar not found or unreadable: $AGENT_JAR"
@@ -150,10 +174,13 @@ BUSYBOX=/bin/busybox
   || die "a static busybox is needed at $BUSYBOX for the initramfs; run: apt-get install busybox-static"
 
 # Package list: base packages + the tier file, validated, sorted, unique.
-mapfile -t PKGS < <( { printf '%s\n' "${BASE_PACKAGES[@]}"; sed -e 's/#.*//' -e 's/[[:space:]]//g' "$TIER_FILE"; } \
-                     | grep -v '^$' | LC_ALL=C sort -u)
-for p in "${PKGS[@]}"; do
-  [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die_usage "bad package name '$p' in $TIER_FILE"
+# Package list of the base (debootstrap): base packages + the base tier's file, validated, sorted, unique.
+BASE_FILE=$SCRIPT_DIR/tier-${CHAIN[0]}.packages
+mapfile -t PKGS < <( { printf '%s\n' "${BASE_PACKAGES[@]}"; packages "$BASE_FILE"; } | LC_ALL=C sort -u)
+for t in "${CHAIN[@]}"; do
+  for p in $(packages "$SCRIPT_DIR/tier-$t.packages"); do
+    [[ $p =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || die_usage "bad package name '$p' in tier-$t.packages"
+  done
 done
 
 mkdir -p "$OUT" "$CACHE/debs" "$CACHE/rootfs"
@@ -164,8 +191,9 @@ IMAGE_OUT=$OUT/rootfs-$TIER-$ARCH.ext4
 TOOLS_OUT=$OUT/tools-$ARCH.ext4
 HASH_OUT=$IMAGE_OUT.hash
 
-# One build per output directory at a time.
-exec 9>>"$OUT/.build.lock"
+# One build of a tier per output directory at a time (a second one waits, then finds it up to date). Tiers
+# build side by side: what they share (kernel, initramfs, tools disk, caches) is written by atomic renames.
+exec 9>>"$OUT/.build-$TIER.lock"
 if ! flock -n 9; then
   echo "$PROG: another build is writing to $OUT; waiting for it" >&2
   flock 9
@@ -244,7 +272,10 @@ fi
 HASH=$( {
   echo "bhatti-image v1"
   echo "script $(sha256 "$SCRIPT_PATH")"
-  echo "tier $TIER $(sha256 "$TIER_FILE")"
+  for t in "${CHAIN[@]}"; do
+    echo "tier $t $(sha256 "$SCRIPT_DIR/tier-$t.packages")"
+    [[ -f $SCRIPT_DIR/tier-$t.setup ]] && echo "setup $t $(sha256 "$SCRIPT_DIR/tier-$t.setup")"
+  done
   echo "agent-jar $(sha256 "$AGENT_JAR")"
   echo "suite $SUITE"
   echo "mirror $MIRROR"
@@ -416,7 +447,58 @@ DB_KEY=$(printf 'debootstrap-step %s\nsuite %s\nmirror %s\narch %s\npackages %s\
 DB_TAR=$CACHE/rootfs/debootstrap-$SUITE-$ARCH-$DB_KEY.tar.zst
 mkdir -p "$ROOT"
 chmod 0755 "$ROOT"
-if ((FORCE == 0)) && [[ -s $DB_TAR ]]; then
+# Each derived tier of the chain is a cached layer: the whole root after its packages went in, keyed by
+# its parent's key and its own package list. Restore the deepest one cached and build the rest on it.
+KEYS=("$DB_KEY") LAYER_TARS=("$DB_TAR")
+for ((i = 1; i < ${#CHAIN[@]}; i++)); do
+  KEYS[i]=$( { echo "layer-step $LAYER_STEP_VERSION"; echo "parent ${KEYS[i - 1]}"; echo "tier ${CHAIN[i]}";
+               packages "$SCRIPT_DIR/tier-${CHAIN[i]}.packages" | LC_ALL=C sort -u; } | sha256sum | cut -d' ' -f1)
+  LAYER_TARS[i]=$CACHE/rootfs/layer-${CHAIN[i]}-$SUITE-$ARCH-${KEYS[i]}.tar.zst
+done
+FROM=0 # the first chain entry still to build; a cached layer below it is restored
+if ((FORCE == 0)); then
+  for ((i = ${#CHAIN[@]} - 1; i >= 1; i--)); do
+    if [[ -s ${LAYER_TARS[i]} ]]; then FROM=$((i + 1)); break; fi
+  done
+fi
+# save_tree TAR: packs $ROOT into the cache (atomically; a failure only costs the cache entry)
+save_tree() {
+  local tmp
+  tmp=$(mktemp "$CACHE/rootfs/.layer.tmp.XXXXXX"); TMP_FILES+=("$tmp")
+  if logged bash -c 'set -o pipefail; tar --numeric-owner --xattrs --xattrs-include="*" -cpf - -C "$1" . | zstd -q -T0 -3 >"$2"' \
+       _ "$ROOT" "$tmp"; then
+    chmod 0644 "$tmp"
+    mv -f "$tmp" "$1"
+  else
+    warn "could not write the cache entry $1 (continuing without it)"
+    rm -f "$tmp"
+  fi
+}
+# install_layer TIER: apt-get installs TIER's packages into $ROOT (no service starts: policy-rc.d)
+install_layer() {
+  local t=$1 pkgs
+  mapfile -t pkgs < <(packages "$SCRIPT_DIR/tier-$t.packages" | LC_ALL=C sort -u)
+  ((${#pkgs[@]})) || return 0
+  cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  printf '#!/bin/sh\n# bhatti build: no service starts in the image build\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
+  chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
+  mkdir -p "$ROOT/proc" "$ROOT/sys" "$ROOT/dev"
+  run "mounting /proc in the chroot" mount -t proc proc "$ROOT/proc"
+  run "mounting /sys in the chroot" mount -t sysfs sysfs "$ROOT/sys"
+  run "binding /dev into the chroot" mount --bind /dev "$ROOT/dev"
+  run "apt-get update in the image" in_root apt-get update
+  run "apt-get install (tier $t: ${pkgs[*]})" in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+    --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${pkgs[@]}"
+  run "apt-get clean in the image" in_root apt-get clean
+  umount_under "$ROOT"
+  rm -f "$ROOT/usr/sbin/policy-rc.d" "$ROOT"/var/lib/apt/lists/*_* 
+  : >"$ROOT/etc/resolv.conf"
+}
+if ((FROM > 0)); then
+  step 4 "Restoring tier ${CHAIN[FROM - 1]} from cache (${LAYER_TARS[FROM - 1]##*/})"
+  run "extracting the cached layer ${LAYER_TARS[FROM - 1]}" \
+    tar --numeric-owner --xattrs --xattrs-include='*' -xpf "${LAYER_TARS[FROM - 1]}" -C "$ROOT"
+elif ((FORCE == 0)) && [[ -s $DB_TAR ]]; then
   step 4 "Restoring base system from cache (${DB_TAR##*/})"
   run "extracting the cached base system $DB_TAR" \
     tar --numeric-owner --xattrs --xattrs-include='*' -xpf "$DB_TAR" -C "$ROOT"
@@ -439,6 +521,13 @@ else
     rm -f "$tmp"
   fi
 fi
+((FROM > 0)) || FROM=1
+for ((i = FROM; i < ${#CHAIN[@]}; i++)); do
+  step 4 "Installing tier ${CHAIN[i]}'s packages on ${CHAIN[i - 1]} (apt-get)"
+  install_layer "${CHAIN[i]}"
+  save_tree "${LAYER_TARS[i]}"
+  find "$CACHE/rootfs" -maxdepth 1 -name "layer-${CHAIN[i]}-$SUITE-$ARCH-*.tar.zst" ! -name "${LAYER_TARS[i]##*/}" -mtime +30 -delete 2>/dev/null || true
+done
 [[ -x $ROOT/usr/bin/tini && -x $ROOT/bin/bash ]] || die "base system in $ROOT looks incomplete (no tini or bash); re-run with --force"
 
 # ---------------------------------------------------------------- 5: configure
@@ -720,6 +809,12 @@ chmod 0755 "$ROOT/usr/bin/systemctl" "$ROOT/usr/bin/journalctl"
 # invoke-rc.d (used by package scripts) treats a system without /sbin/init as a chroot and refuses to
 # start anything; the kernel boots /opt/bhatti/init directly, so this link only answers that check.
 [[ -e $ROOT/sbin/init ]] || ln -s /opt/bhatti/init "$ROOT/sbin/init"
+
+# Tier setup hooks (base first): what a tier needs beyond packages (kernel modules, units, config).
+for t in "${CHAIN[@]}"; do
+  [[ -f $SCRIPT_DIR/tier-$t.setup ]] || continue
+  run "tier-$t.setup" env ROOT="$ROOT" MODDIR="$MODDIR" KREL="$KREL" ARCH="$ARCH" bash -euo pipefail "$SCRIPT_DIR/tier-$t.setup"
+done
 
 # ---------------------------------------------------------------- 6: Java runtime
 # jdk.net: the agent names the callers of its systemctl socket with SO_PEERCRED.
