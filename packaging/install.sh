@@ -154,8 +154,7 @@ mkdir -p "$(dirname "$DATA_DIR")"; (umask 077; mkdir -p "$DATA_DIR")
 # --- tiers (cached by content hash: an unchanged tier is not rebuilt) ----------------------------------
 WANT=()
 [[ $TIER != none ]] && WANT+=("$TIER")
-ALL_TIERS=(minimal) # the tiers this version's build-tier.sh knows
-if [[ $TIERS == all ]]; then WANT+=("${ALL_TIERS[@]}")
+if [[ $TIERS == all ]]; then WANT+=(all) # `tier build all`: every tier this version knows
 elif [[ -n $TIERS ]]; then IFS=, read -r -a more <<<"$TIERS"; WANT+=("${more[@]}"); fi
 if ((UPDATE)); then
   # the tiers already here are rebuilt when this version's agent or recipe differs (a cache hit otherwise);
