@@ -15,7 +15,8 @@ import static org.awaitility.Awaitility.await;
  * The docker tier on a real VM, as its users use it: Docker is up at boot under the agent's service manager,
  * the default user (uid 1000, group docker) builds an image from a local context and runs it, Compose brings
  * up two services that talk to each other by name, a killed dockerd is restarted and the journal says so,
- * and a cold stop and start keeps the engine and its images. No registry: images come from {@code docker build}.
+ * and a cold stop and start keeps the engine and its images. Images come from {@code docker build} and from a
+ * registry run in the guest (no Docker Hub here).
  */
 @ExtendWith(DaemonLogOnFailure.class)
 class DockerTierIT {
@@ -65,6 +66,30 @@ class DockerTierIT {
         var build = bhatti.ok("exec", "ci", "--", "docker", "build", "-t", "hello", "/workspace/hello");
         assertThat(build.stdout()).contains("Successfully tagged hello:latest");
         assertThat(bhatti.exec("ci", "docker", "run", "--rm", "hello")).startsWith("hello from a container on ");
+
+        // pull: from a registry in reach (Debian's docker-registry, the host's binary run in the guest: no traffic leaves it)
+        var copied = BhattiProcess.cliWithInput(bhatti.daemon().env, Path.of("/usr/bin/docker-registry"),
+                "file", "write", "--user", "root", "ci", "/usr/local/bin/docker-registry");
+        assertThat(copied.exit()).as(copied.toString()).isZero();
+        Path unit = Files.writeString(bhatti.dataDir().resolve("registry.service"), """
+                [Service]
+                ExecStart=/usr/local/bin/docker-registry serve /etc/registry.yml
+                """);
+        Path config = Files.writeString(bhatti.dataDir().resolve("registry.yml"), """
+                version: 0.1
+                storage: {filesystem: {rootdirectory: /var/lib/registry}}
+                http: {addr: "127.0.0.1:5000"}
+                """);
+        assertThat(BhattiProcess.cliWithInput(bhatti.daemon().env, unit, "file", "write", "--user", "root", "ci",
+                "/etc/systemd/system/registry.service").exit()).isZero();
+        assertThat(BhattiProcess.cliWithInput(bhatti.daemon().env, config, "file", "write", "--user", "root", "ci", "/etc/registry.yml").exit()).isZero();
+        bhatti.ok("exec", "ci", "--", "sudo", "sh", "-c", "chmod 0755 /usr/local/bin/docker-registry && systemctl start registry");
+        bhatti.ok("exec", "ci", "--", "docker", "tag", "hello", "localhost:5000/hello");
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> bhatti.cli("exec", "ci", "--", "docker", "push", "localhost:5000/hello").exit() == 0);
+        bhatti.ok("exec", "ci", "--", "docker", "rmi", "localhost:5000/hello");
+        bhatti.ok("exec", "ci", "--", "docker", "pull", "localhost:5000/hello");
+        assertThat(bhatti.exec("ci", "docker", "run", "--rm", "localhost:5000/hello")).startsWith("hello from a container on ");
 
         Path compose = Files.writeString(bhatti.dataDir().resolve("compose.yaml"), COMPOSE);
         bhatti.ok("exec", "ci", "--", "mkdir", "-p", "/workspace/app");
