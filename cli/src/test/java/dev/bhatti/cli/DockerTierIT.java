@@ -52,6 +52,8 @@ class DockerTierIT {
 
     @Test
     void buildsRunsComposesAndSurvivesACrashAndAColdRestart() throws Exception {
+        // tiers are discovered from the images directory
+        assertThat(bhatti.ok("image", "list").stdout()).contains("minimal").contains("docker");
         long created = System.nanoTime();
         bhatti.ok("create", "--name", "ci", "--image", "docker", "--cpus", "2", "--memory", "2048");
         // dockerd starts at boot: the default user may talk to it (group docker)
