@@ -128,6 +128,9 @@ class BrowserTierIT {
         assertThat(version).contains("\"Browser\": \"Chrome/").contains("HeadlessChrome");
         var status = guest("systemctl", "status", "headless-chrome");
         assertThat(status.stdout()).as(status.toString()).contains("active (running)").contains("enabled");
+        // CDP gives whoever reaches it the browser: loopback only, never the sandbox's network
+        String listening = bhatti.exec(BOX, "ss", "-Hltn", "sport = :9222");
+        assertThat(listening).contains("127.0.0.1:9222").doesNotContain("0.0.0.0:9222").doesNotContain("*:9222");
         // Chromium's own sandbox is on: its renderers live in a user namespace of their own
         assertThat(bhatti.exec(BOX, "sh", "-c", "ps -o args= -u bhatti | grep -c -- '--no-[s]andbox' || true").strip()).isEqualTo("0");
         String namespaces = bhatti.exec(BOX, "sh", "-c",
