@@ -27,7 +27,7 @@ set -euo pipefail
 set -m # background jobs get their own process group (see logged)
 umask 022
 
-readonly DEBOOTSTRAP_STEP_VERSION=1
+readonly DEBOOTSTRAP_STEP_VERSION=2
 readonly LAYER_STEP_VERSION=1
 readonly STEPS=10
 # Always present in every tier: /opt/bhatti/init uses tini and ip, the bhatti user gets sudo.
@@ -135,6 +135,15 @@ TIER_FILE=$SCRIPT_DIR/tier-$TIER.packages
 directive() { sed -n "s/^[[:space:]]*@$2[[:space:]]\{1,\}\([^[:space:]#]*\).*/\1/p" "$1" | head -n 1; }
 # packages FILE: the file's package names, one per line (comments, blanks and directives dropped)
 packages() { sed -e 's/#.*//' -e '/^[[:space:]]*@/d' -e 's/[[:space:]]//g' "$1" | grep -v '^$' || true; }
+# updates_sources: apt lines for the suite's security and point-release updates, when the mirror is Debian's
+# own (a derived tier holds a browser, a container engine: it must not ship the release's first builds)
+updates_sources() {
+  case $MIRROR in
+    http://deb.debian.org/debian|https://deb.debian.org/debian)
+      echo "deb ${MIRROR}-security $SUITE-security main"
+      echo "deb $MIRROR $SUITE-updates main" ;;
+  esac
+}
 # The chain of tiers this one builds on, base first (CHAIN[0] is debootstrapped, the rest are layers).
 CHAIN=("$TIER")
 while parent=$(directive "$SCRIPT_DIR/tier-${CHAIN[0]}.packages" extends) && [[ -n $parent ]]; do
@@ -279,6 +288,7 @@ HASH=$( {
   echo "agent-jar $(sha256 "$AGENT_JAR")"
   echo "suite $SUITE"
   echo "mirror $MIRROR"
+  echo "updates $(updates_sources | tr '\n' ' ')"
   echo "arch $ARCH"
   echo "kernel $KPKG $KVER"
   echo "java-release $(sha256 "$JDK/release")"
@@ -442,8 +452,8 @@ run "packing the initramfs" bash -c 'set -o pipefail; cd "$1" && find . -mindept
   _ "$IRD" "$INITRD_TMP"
 
 # ---------------------------------------------------------------- 4: base system
-DB_KEY=$(printf 'debootstrap-step %s\nsuite %s\nmirror %s\narch %s\npackages %s\n' \
-  "$DEBOOTSTRAP_STEP_VERSION" "$SUITE" "$MIRROR" "$ARCH" "${PKGS[*]}" | sha256sum | cut -d' ' -f1)
+DB_KEY=$(printf 'debootstrap-step %s\nsuite %s\nmirror %s\narch %s\npackages %s\nupdates %s\n' \
+  "$DEBOOTSTRAP_STEP_VERSION" "$SUITE" "$MIRROR" "$ARCH" "${PKGS[*]}" "$(updates_sources | tr '\n' ' ')" | sha256sum | cut -d' ' -f1)
 DB_TAR=$CACHE/rootfs/debootstrap-$SUITE-$ARCH-$DB_KEY.tar.zst
 mkdir -p "$ROOT"
 chmod 0755 "$ROOT"
@@ -451,7 +461,7 @@ chmod 0755 "$ROOT"
 # its parent's key and its own package list. Restore the deepest one cached and build the rest on it.
 KEYS=("$DB_KEY") LAYER_TARS=("$DB_TAR")
 for ((i = 1; i < ${#CHAIN[@]}; i++)); do
-  KEYS[i]=$( { echo "layer-step $LAYER_STEP_VERSION"; echo "parent ${KEYS[i - 1]}"; echo "tier ${CHAIN[i]}";
+  KEYS[i]=$( { echo "layer-step $LAYER_STEP_VERSION"; echo "parent ${KEYS[i - 1]}"; echo "tier ${CHAIN[i]}"; updates_sources;
                packages "$SCRIPT_DIR/tier-${CHAIN[i]}.packages" | LC_ALL=C sort -u; } | sha256sum | cut -d' ' -f1)
   LAYER_TARS[i]=$CACHE/rootfs/layer-${CHAIN[i]}-$SUITE-$ARCH-${KEYS[i]}.tar.zst
 done
@@ -474,11 +484,9 @@ save_tree() {
     rm -f "$tmp"
   fi
 }
-# install_layer TIER: apt-get installs TIER's packages into $ROOT (no service starts: policy-rc.d)
-install_layer() {
-  local t=$1 pkgs
-  mapfile -t pkgs < <(packages "$SCRIPT_DIR/tier-$t.packages" | LC_ALL=C sort -u)
-  ((${#pkgs[@]})) || return 0
+# apt_in_root [PACKAGE...]: brings $ROOT up to date with the suite's updates and installs PACKAGEs (no service
+# starts: policy-rc.d), leaving no mounts, package lists or downloads behind
+apt_in_root() {
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
   printf '#!/bin/sh\n# bhatti build: no service starts in the image build\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
   chmod 0755 "$ROOT/usr/sbin/policy-rc.d"
@@ -486,13 +494,24 @@ install_layer() {
   run "mounting /proc in the chroot" mount -t proc proc "$ROOT/proc"
   run "mounting /sys in the chroot" mount -t sysfs sysfs "$ROOT/sys"
   run "binding /dev into the chroot" mount --bind /dev "$ROOT/dev"
+  updates_sources >"$ROOT/etc/apt/sources.list.d/bhatti-updates.list"
   run "apt-get update in the image" in_root apt-get update
-  run "apt-get install (tier $t: ${pkgs[*]})" in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
-    --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${pkgs[@]}"
+  run "apt-get upgrade in the image (security and point-release updates)" in_root env DEBIAN_FRONTEND=noninteractive \
+    apt-get upgrade -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold
+  if (($#)); then
+    run "apt-get install ($*)" in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+      --no-install-recommends -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+  fi
   run "apt-get clean in the image" in_root apt-get clean
   umount_under "$ROOT"
-  rm -f "$ROOT/usr/sbin/policy-rc.d" "$ROOT"/var/lib/apt/lists/*_* 
+  rm -f "$ROOT/usr/sbin/policy-rc.d" "$ROOT"/var/lib/apt/lists/*_*
   : >"$ROOT/etc/resolv.conf"
+}
+# install_layer TIER: TIER's packages on what $ROOT holds
+install_layer() {
+  local pkgs
+  mapfile -t pkgs < <(packages "$SCRIPT_DIR/tier-$1.packages" | LC_ALL=C sort -u)
+  apt_in_root "${pkgs[@]}"
 }
 if ((FROM > 0)); then
   step 4 "Restoring tier ${CHAIN[FROM - 1]} from cache (${LAYER_TARS[FROM - 1]##*/})"
@@ -508,6 +527,7 @@ else
   run "debootstrap $SUITE from $MIRROR" \
     debootstrap --variant=minbase --arch="$ARCH" --include="$includes" "$SUITE" "$ROOT" "$MIRROR"
   umount_under "$WORK"
+  apt_in_root
   rm -f "$ROOT"/var/cache/apt/archives/*.deb
   tmp=$(mktemp "$CACHE/rootfs/.debootstrap.tmp.XXXXXX"); TMP_FILES+=("$tmp")
   if logged bash -c 'set -o pipefail; tar --numeric-owner --xattrs --xattrs-include="*" -cpf - -C "$1" . | zstd -q -T0 -3 >"$2"' \
