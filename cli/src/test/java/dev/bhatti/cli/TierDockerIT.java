@@ -19,7 +19,7 @@ import static org.awaitility.Awaitility.await;
  * registry run in the guest (no Docker Hub here).
  */
 @ExtendWith(DaemonLogOnFailure.class)
-class DockerTierIT {
+class TierDockerIT {
 
     @RegisterExtension
     static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-docker-").tiers("docker").logTail(200);

@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(DaemonLogOnFailure.class)
-class BrowserTierIT {
+class TierBrowserIT {
 
     @RegisterExtension
     static final DaemonUnderTest bhatti = new DaemonUnderTest("bhatti-browser-").tiers("browser");
