@@ -2,8 +2,8 @@
 # Runs every test: unit tests and the integration tests that boot real VMs (QEMU; TCG where KVM is unusable),
 # then the benchmark in quick mode (a few minutes; writes bench/target/quick/).
 # First installs the host packages the tests need (idempotent; apt-get as root or via sudo). The first run
-# builds the guest tiers into /var/cache/bhatti-build/it (minimal in about a minute, all of them in about
-# N minutes, in the background while the unit tests run); later runs reuse them (cached by content hash).
+# builds the guest tiers into /var/cache/bhatti-build/it (minimal in about a minute, all of them in
+# under ten minutes, in the background while the unit tests run); later runs reuse them (cached by content hash).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
