@@ -75,10 +75,13 @@ class ComputerTierIT {
             assertThat(page).contains("noVNC");
         });
         timing("create to the noVNC page served", started);
-        // the desktop is drawn once the panel is mapped (the session starts after the X server answers)
-        await().atMost(DESKTOP_UP).pollInterval(Duration.ofSeconds(2)).untilAsserted(() ->
-                assertThat(exec("desk", "list-windows").stdout()).contains("xfce4-panel"));
-        timing("create to the desktop drawn (panel mapped)", started);
+        // the desktop is drawn once the panel (light, on top) and the background (dark) are on the screen
+        await().atMost(DESKTOP_UP).pollInterval(Duration.ofSeconds(3)).untilAsserted(() -> {
+            BufferedImage shot = screenshot("desk");
+            assertThat(brightness(dominant(shot, 0, 0, 1280, 20))).as("the panel on top is light, the desktop dark")
+                    .isGreaterThan(brightness(dominant(shot, 0, 100, 1280, 600)) + 200);
+        });
+        timing("create to the desktop drawn (panel and background in the screenshot)", started);
         var creds = exec("desk", "vnc-creds");
         assertThat(creds.exit()).as(creds.toString()).isZero();
         password = creds.stdout().strip();
@@ -299,7 +302,7 @@ class ComputerTierIT {
         assertThat(twinPassword[0]).matches("[A-Za-z0-9]{8}").isNotEqualTo(password);
         assertThat(exec("twin", "cat", "/etc/machine-id").stdout()).isNotEqualTo(exec("desk", "cat", "/etc/machine-id").stdout());
         // what Xvnc checks is the new password: the obfuscated file was made with it
-        var check = exec("twin", "sh", "-c", "printf '%s\\n' \"$(vnc-creds)\" | vncpasswd -f | cmp - /etc/bhatti/vnc/passwd && echo same");
+        var check = exec("twin", "sudo", "sh", "-c", "printf '%s\\n' \"$(vnc-creds)\" | vncpasswd -f | cmp - /etc/bhatti/vnc/passwd && echo same");
         assertThat(check.stdout()).as(check.toString()).contains("same");
         assertThat(cli("destroy", "-y", "twin").exit()).isZero();
 
