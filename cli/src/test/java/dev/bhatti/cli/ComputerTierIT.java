@@ -204,6 +204,9 @@ class ComputerTierIT {
         assertThat(json(size.stdout()).path("width").asInt()).isEqualTo(1280);
         assertThat(cli("desktop", "size", "desk").stdout()).isEqualTo("1280x800\n");
         assertThat(exec("desk", "screen-size").stdout()).isEqualTo("1280x800\n");
+        var b64 = exec("desk", "screenshot", "--base64");
+        assertThat(b64.exit()).as(b64.toString()).isZero();
+        assertThat(png(java.util.Base64.getDecoder().decode(b64.stdout().strip())).getWidth()).as("the guest's own helper").isEqualTo(1280);
         BufferedImage before = screenshot("desk");
         int background = dominant(before, 0, 100, 1280, 600);
 

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -46,14 +45,13 @@ record DesktopRoutes(DesktopService desktop) {
 
     private Reply click(Call c) throws IOException {
         var b = c.json(PointBody.class);
-        Desktop.Button button = Desktop.Button.parse(b.button());
         boolean twice = Boolean.TRUE.equals(b.doubleClick());
-        desktop.click(c.user(), c.param("id"), b.x(), b.y(), b.button(), twice);
+        Desktop.Button button = desktop.click(c.user(), c.param("id"), b.x(), b.y(), b.button(), twice);
         var reply = new LinkedHashMap<String, Object>();
         reply.put("action", twice ? "double_click" : "click");
         reply.put("x", b.x());
         reply.put("y", b.y());
-        reply.put("button", button.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        reply.put("button", button.wire());
         return Reply.ok(reply);
     }
 

@@ -2,6 +2,7 @@ package dev.bhatti.server.desktop;
 
 import dev.bhatti.server.error.DomainException;
 
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +28,9 @@ public final class Desktop {
         final String arg;
 
         Button(String arg) { this.arg = arg; }
+
+        /** As the API names it: left, middle, right, wheel-up, wheel-down. */
+        public String wire() { return name().toLowerCase(Locale.ROOT).replace('_', '-'); }
 
         public static Button parse(String s) {
             if (s == null || s.isEmpty()) return LEFT;

@@ -52,12 +52,14 @@ public final class DesktopService {
         }
     }
 
-    public void click(UserRecord user, String idOrName, Integer x, Integer y, String button, boolean doubleClick) {
+    /** Clicks {@code button} (left when null) at x,y; answers the button clicked. */
+    public Desktop.Button click(UserRecord user, String idOrName, Integer x, Integer y, String button, boolean doubleClick) {
         int cx = Desktop.coordinate(x, "x"), cy = Desktop.coordinate(y, "y");
         Desktop.Button b = Desktop.Button.parse(button);
         var argv = new ArrayList<>(List.of(BIN + "desktop-click", Integer.toString(cx), Integer.toString(cy), b.arg));
         if (doubleClick) argv.add("--double");
         run(user, sandboxes.get(user, idOrName), argv, 64 * 1024);
+        return b;
     }
 
     public void move(UserRecord user, String idOrName, Integer x, Integer y) {
