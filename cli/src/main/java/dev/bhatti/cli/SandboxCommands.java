@@ -109,6 +109,8 @@ final class SandboxCommands {
             }
             if (!opts.json && System.console() != null) System.err.println("creating sandbox" + (name == null ? "" : " " + name) + "...");
             var reply = opts.client().post("/sandboxes", body);
+            // below the image's recommended size: it works, the user should know why it is slow
+            for (JsonNode w : reply.body().path("warnings")) System.err.println("warning: " + w.asString());
             if (opts.json) {
                 Output.json(reply.body());
             } else {

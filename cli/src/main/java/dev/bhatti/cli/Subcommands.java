@@ -28,6 +28,7 @@ final class Subcommands {
             new Entry(List.of("ps"), PsCmd::new),
             new Entry(List.of("file"), FileCmd::new),
             new Entry(List.of("forward"), ForwardCmd::new),
+            new Entry(List.of("desktop"), DesktopCmd::new),
             new Entry(List.of("publish"), PublishCmd.Publish::new),
             new Entry(List.of("unpublish"), PublishCmd.Unpublish::new),
             new Entry(List.of("share"), ShareCmd::new),

@@ -45,7 +45,7 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.bhatti.server.sandbox..", "dev.bhatti.server.store..", "dev.bhatti.server.secrets..",
                         "dev.bhatti.server.net..", "dev.bhatti.server.events..", "dev.bhatti.server.auth..", "dev.bhatti.server.ratelimit..",
                         "dev.bhatti.server.forward..", "dev.bhatti.server.error..", "dev.bhatti.server.publish..", "dev.bhatti.server.quota..",
-                        "dev.bhatti.server.volume..", "dev.bhatti.server.task..", "dev.bhatti.server.metrics..")
+                        "dev.bhatti.server.volume..", "dev.bhatti.server.task..", "dev.bhatti.server.metrics..", "dev.bhatti.server.desktop..")
                 .should().dependOnClassesThat().resideInAnyPackage(HTTP)
                 .orShould().dependOnClassesThat().resideInAnyPackage("dev.bhatti.server.api..", "dev.bhatti.server.proxy..")
                 .check(classes);

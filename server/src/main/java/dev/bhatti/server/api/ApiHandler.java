@@ -1,6 +1,7 @@
 package dev.bhatti.server.api;
 
 import dev.bhatti.server.auth.ApiKeys;
+import dev.bhatti.server.desktop.DesktopService;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
@@ -68,6 +69,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new SessionsRoute(sandboxes, websockets).routes());
         table.addAll(new FilesRoute(sandboxes).routes());
         table.addAll(new ForwardRoutes(sandboxes, forwards).routes());
+        table.addAll(new DesktopRoutes(new DesktopService(sandboxes)).routes());
         table.addAll(new ShellTokenRoutes(sandboxes, webShells, publishes, events).routes());
         table.addAll(new PublishRoutes(sandboxes, publishes, backends, events).routes());
         table.addAll(new SnapshotRoutes(snapshots, events, sandboxRoutes).routes());

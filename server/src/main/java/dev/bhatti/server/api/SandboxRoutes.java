@@ -10,6 +10,7 @@ import dev.bhatti.server.sandbox.SandboxView;
 import dev.bhatti.server.store.SandboxRecord;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -45,7 +46,12 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
         var created = sandboxes.create(c.user(), c.json(SandboxService.CreateRequest.class));
         SandboxRecord s = created.sandbox();
         if (!created.existing()) events.record("sandbox.create", c.user().name(), s.name(), s.cpus() + " cpu, " + s.memoryMb() + " MB, " + s.image());
-        return Reply.createdOrExisting(view(s), created.existing());
+        if (created.warnings().isEmpty()) return Reply.createdOrExisting(view(s), created.existing());
+        // the sandbox as always, and what its creator should know (below its image's recommended size)
+        @SuppressWarnings("unchecked")
+        Map<String, Object> body = Json.MAPPER.convertValue(view(s), LinkedHashMap.class);
+        body.put("warnings", created.warnings());
+        return Reply.createdOrExisting(body, created.existing());
     }
 
     private Reply inspect(Call c) {

@@ -53,6 +53,7 @@ public final class SandboxService {
     private final Quotas quotas;
     private final ImageLookup images;
     private final VolumeAttachments volumes;
+    private final TierHints tierHints = new TierHints();
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
                           SandboxNetwork network, ImageLookup images, VolumeAttachments volumes, Metrics metrics) {
@@ -100,8 +101,17 @@ public final class SandboxService {
     /** A file to place at create time: base64 {@code content}, octal {@code mode} (default 0644). */
     public record FileSpec(String guestPath, String content, String mode) {}
 
-    /** The sandbox and whether it existed already (create is idempotent by name). */
-    public record Created(SandboxRecord sandbox, boolean existing) {}
+    /**
+     * The sandbox and whether it existed already (create is idempotent by name), and what the user should
+     * know about it (below its image's recommended size).
+     */
+    public record Created(SandboxRecord sandbox, boolean existing, List<String> warnings) {
+        public Created {
+            warnings = List.copyOf(warnings);
+        }
+
+        public Created(SandboxRecord sandbox, boolean existing) { this(sandbox, existing, List.of()); }
+    }
 
     public Created create(UserRecord user, CreateRequest req) {
         String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
@@ -157,7 +167,8 @@ public final class SandboxService {
             activity.touch(record.id());
             lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
-            return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false);
+            return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false,
+                    userImage == null ? tierHints.warnings(image, cpus, memoryMb) : List.of());
         } catch (EngineException e) {
             network.detach(record.id());
             store.deleteSandbox(record.id());
