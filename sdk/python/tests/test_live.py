@@ -1,0 +1,129 @@
+"""Against a real daemon with real VMs: BHATTI_URL and BHATTI_TOKEN name it (the tests skip without them).
+
+    BHATTI_URL=http://127.0.0.1:8080 BHATTI_TOKEN=... python3 -m unittest discover -s tests -v
+"""
+
+import os
+import threading
+import unittest
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import bhatti
+from bhatti import Bhatti
+
+LIVE = bool(os.environ.get("BHATTI_URL") and os.environ.get("BHATTI_TOKEN"))
+
+
+@unittest.skipUnless(LIVE, "set BHATTI_URL and BHATTI_TOKEN to run against a daemon")
+class LiveTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.client = Bhatti()
+        cls.name = "py-" + uuid.uuid4().hex[:8]
+        cls.sb = cls.client.sandboxes.create(name=cls.name, cpus=1, memory_mb=512)
+
+    @classmethod
+    def tearDownClass(cls):
+        for s in cls.client.sandboxes.list():
+            if s.name and s.name.startswith(cls.name):
+                s.destroy()
+
+    def test_exec_buffered_and_streamed(self):
+        r = self.sb.exec("sh", "-c", "echo out; echo err >&2; exit 3")
+        self.assertEqual((r.exit_code, r.stdout, r.stderr), (3, "out\n", "err\n"))
+        self.assertFalse(r.ok)
+        events = list(self.sb.exec_stream(["sh", "-c", "for i in 1 2 3; do echo $i; done"]))
+        self.assertEqual("".join(e.get("data", "") for e in events if e["type"] == "stdout"), "1\n2\n3\n")
+        self.assertEqual(events[-1], {"type": "exit", "exit_code": 0})
+        self.assertEqual(self.sb.exec("cat", stdin="from stdin").stdout, "from stdin")
+
+    def test_files_round_trip(self):
+        data = bytes(range(256)) * 64
+        self.sb.files.write("/workspace/blob.bin", data, mode=0o600)
+        self.assertEqual(self.sb.files.read("/workspace/blob.bin"), data)
+        self.sb.files.write("/workspace/a.txt", "hi")
+        self.assertEqual(self.sb.exec("cat", "/workspace/a.txt").stdout, "hi")
+        names = {e.name: e for e in self.sb.files.list("/workspace")}
+        self.assertEqual(names["blob.bin"].size, len(data))
+        with self.assertRaises(bhatti.NotFound):
+            self.sb.files.read("/workspace/no-such-file")
+
+    def test_snapshot_resume_and_stop_start(self):
+        self.sb.exec("sh", "-c", "echo kept >/workspace/state")
+        self.sb.snapshot(self.name + "-snap")
+        copy = self.client.snapshots.resume(self.name + "-snap", name=self.name + "-copy")
+        self.assertEqual(copy.exec("cat", "/workspace/state").stdout, "kept\n")
+        copy.stop()
+        copy.start()
+        self.assertEqual(copy.exec("cat", "/workspace/state").stdout, "kept\n")
+        copy.destroy()
+        self.client.snapshots.delete(self.name + "-snap")
+
+    def test_typed_errors(self):
+        with self.assertRaises(bhatti.NotFound):
+            self.client.sandboxes.get("no-such-sandbox-" + uuid.uuid4().hex[:6])
+        # create is idempotent by name (the same sandbox back); a snapshot name is not
+        self.assertEqual(self.client.sandboxes.create(name=self.name, cpus=1, memory_mb=512).id, self.sb.id)
+        self.sb.snapshot(self.name + "-taken")
+        try:
+            with self.assertRaises(bhatti.Conflict):
+                self.sb.snapshot(self.name + "-taken")
+        finally:
+            self.client.snapshots.delete(self.name + "-taken")
+        with self.assertRaises(bhatti.AuthenticationError):
+            Bhatti(token="not-a-key").sandboxes.list()
+        with self.assertRaises(bhatti.InvalidRequest):
+            self.sb.exec()
+
+
+class OfflineTest(unittest.TestCase):
+    def test_an_unreachable_daemon_is_a_connection_error(self):
+        with self.assertRaises(bhatti.ConnectionFailed) as e:
+            Bhatti(url="http://127.0.0.1:9", token="x").sandboxes.list()
+        self.assertIn("cannot reach", str(e.exception))
+
+    def test_a_stream_cut_short_is_an_error_not_a_hang(self):
+        class Cut(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                self.wfile.write(b'{"type":"stdout","data":"partial"}\n')
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *a):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Cut)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            sb = bhatti.Sandbox(Bhatti(url=f"http://127.0.0.1:{server.server_port}", token="x", timeout=10), {"id": "x"})
+            seen = []
+            with self.assertRaises(bhatti.ConnectionFailed):
+                for ev in sb.exec_stream(["true"]):
+                    seen.append(ev)
+            self.assertEqual(seen, [{"type": "stdout", "data": "partial"}])
+        finally:
+            server.shutdown()
+
+    def test_config_comes_from_the_cli_file(self):
+        import tempfile
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write("api_url: http://10.1.2.3:8080/\nauth_token: 'k123'  # admin\n")
+        old = {k: os.environ.pop(k, None) for k in ("BHATTI_URL", "BHATTI_TOKEN", "BHATTI_CONFIG")}
+        os.environ["BHATTI_CONFIG"] = f.name
+        try:
+            c = Bhatti()
+            self.assertEqual((c.url, c.token), ("http://10.1.2.3:8080", "k123"))
+        finally:
+            os.environ.pop("BHATTI_CONFIG")
+            for k, v in old.items():
+                if v is not None:
+                    os.environ[k] = v
+            os.unlink(f.name)
+
+
+if __name__ == "__main__":
+    unittest.main()
