@@ -194,6 +194,12 @@ public final class SandboxService {
     public void destroy(UserRecord user, String idOrName) {
         SandboxRecord s = find(user, idOrName);
         try {
+            // A volume outlives its sandbox: what the guest wrote to it must reach its file, not die with the
+            // guest's page cache (a database's last commit was lost so: its journal's deletion never landed)
+            if (store.sandboxVolumes(s.id()).stream().anyMatch(a -> !a.readOnly())
+                    && engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.RUNNING) {
+                GuestFlush.flush(engine.guest(s.id()), "sandbox " + s.name());
+            }
             engine.destroy(s.id());
         } catch (EngineException e) {
             lifecycle.record(s.id(), SandboxStatus.ERROR, "destroy failed: " + e.getMessage());
