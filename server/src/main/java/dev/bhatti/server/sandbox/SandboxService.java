@@ -196,9 +196,8 @@ public final class SandboxService {
         try {
             // A volume outlives its sandbox: what the guest wrote to it must reach its file, not die with the
             // guest's page cache (a database's last commit was lost so: its journal's deletion never landed)
-            if (store.sandboxVolumes(s.id()).stream().anyMatch(a -> !a.readOnly())
-                    && engine.info(s.id()).map(VmInfo::state).orElse(null) == VmState.RUNNING) {
-                GuestFlush.flush(engine.guest(s.id()), "sandbox " + s.name());
+            if (store.sandboxVolumes(s.id()).stream().anyMatch(a -> !a.readOnly())) {
+                GuestFlush.flushIfRunning(engine, s.id(), "sandbox " + s.name());
             }
             engine.destroy(s.id());
         } catch (EngineException e) {

@@ -2,8 +2,6 @@ package dev.bhatti.server.volume;
 
 import dev.bhatti.engine.Engine;
 import dev.bhatti.engine.EngineException;
-import dev.bhatti.engine.VmInfo;
-import dev.bhatti.engine.VmState;
 import dev.bhatti.server.auth.ApiKeys;
 import dev.bhatti.server.error.DomainException;
 import dev.bhatti.server.quota.Quotas;
@@ -153,8 +151,7 @@ public final class VolumeService {
             String sandboxId = writer.get().sandboxId();
             Path staging = file(v).resolveSibling(v.id() + ".snapshot");
             try {
-                boolean running = engine.info(sandboxId).map(VmInfo::state).orElse(null) == VmState.RUNNING;
-                if (running) GuestFlush.flush(engine.guest(sandboxId), "sandbox " + writer.get().sandboxName());
+                GuestFlush.flushIfRunning(engine, sandboxId, "sandbox " + writer.get().sandboxName());
                 engine.whileStill(sandboxId, () -> {
                     files.copy(file(v), staging);
                     return null;
