@@ -105,9 +105,20 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
         dataDir = where != null ? where.create() : Files.createTempDirectory(Path.of("/tmp"), prefix);
         BhattiProcess.linkImages(dataDir, tiers);
         for (Setup s : setups) s.run(dataDir);
-        String yaml = config.yaml(dataDir);
-        if (!yaml.isEmpty()) Files.writeString(dataDir.resolve("config.yaml"), yaml);
+        String yaml = withTestRateLimits(config.yaml(dataDir));
+        Files.writeString(dataDir.resolve("config.yaml"), yaml);
         daemon = new BhattiProcess.Daemon(dataDir, BhattiProcess.freeApiPort()).start();
+    }
+
+    /**
+     * A class that does not test rate limits is not throttled by them: on a fast machine a class's creates
+     * (refused ones count too) outran the default 30 a minute and a 429 failed a volume test. Rate limits
+     * are tested where a class configures its own.
+     */
+    static String withTestRateLimits(String yaml) {
+        if (yaml.contains("rate_limits:")) return yaml;
+        String sep = yaml.isEmpty() || yaml.endsWith("\n") ? "" : "\n";
+        return yaml + sep + "rate_limits: {create: {burst: 0, per_minute: 0}, exec: {burst: 0, per_minute: 0}, read: {burst: 0, per_minute: 0}}\n";
     }
 
     @Override
