@@ -59,25 +59,18 @@ record DesktopRoutes(DesktopService desktop) {
         var b = c.json(PointBody.class);
         if (b.button() != null || b.doubleClick() != null) throw DomainException.invalid("move takes only x and y");
         desktop.move(c.user(), c.param("id"), b.x(), b.y());
-        return Reply.ok(ordered("action", "move", "x", b.x(), "y", b.y()));
+        return Reply.ok(Json.fields("action", "move", "x", b.x(), "y", b.y()));
     }
 
     private Reply type(Call c) throws IOException {
         var b = c.json(TypeBody.class);
         desktop.type(c.user(), c.param("id"), b.text());
-        return Reply.ok(ordered("action", "type", "characters", b.text().length()));
+        return Reply.ok(Json.fields("action", "type", "characters", b.text().length()));
     }
 
     private Reply key(Call c) throws IOException {
         var b = c.json(KeyBody.class);
         desktop.key(c.user(), c.param("id"), b.keys());
-        return Reply.ok(ordered("action", "key", "keys", b.keys().trim()));
-    }
-
-    /** A reply's fields in the order given (key, value, ...). */
-    private static Map<String, Object> ordered(Object... kv) {
-        var m = new LinkedHashMap<String, Object>();
-        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
-        return m;
+        return Reply.ok(Json.fields("action", "key", "keys", b.keys().trim()));
     }
 }

@@ -36,23 +36,32 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
                 Route.keyed("GET", "/images", this::list),
                 Route.keyed("POST", "/images/pull", this::pull),
                 Route.keyed("POST", "/images/import", this::importTar),
-                Route.keyed("GET", "/images/{name}", c -> Reply.ok(view(images.get(c.user(), c.param("name")), c.user(), true))),
+                Route.keyed("GET", "/images/{name}", this::get),
                 Route.keyed("DELETE", "/images/{name}", this::delete),
                 Route.keyed("POST", "/sandboxes/{id}/save-image", this::save));
     }
 
     private Reply list(Call c) {
         var out = new ArrayList<Map<String, Object>>();
-        for (String tier : images.tiers()) {
-            var m = new LinkedHashMap<String, Object>();
-            m.put("name", tier);
-            m.put("source", "tier");
-            m.put("owner", "");
-            m.put("size_bytes", images.tierBytes(tier));
-            out.add(m);
-        }
+        for (String tier : images.tiers()) out.add(tierView(tier));
         for (ImageRecord i : images.list(c.user())) out.add(view(i, c.user(), false));
         return Reply.ok(out);
+    }
+
+    /** One image by name as {@code create} resolves it: the user's own first, then a tier (the list shows both). */
+    private Reply get(Call c) {
+        String name = c.param("name");
+        if (!images.has(c.user(), name) && images.tiers().contains(name)) return Reply.ok(tierView(name));
+        return Reply.ok(view(images.get(c.user(), name), c.user(), true));
+    }
+
+    private Map<String, Object> tierView(String tier) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("name", tier);
+        m.put("source", "tier");
+        m.put("owner", "");
+        m.put("size_bytes", images.tierBytes(tier));
+        return m;
     }
 
     private Reply pull(Call c) throws IOException {
@@ -89,7 +98,12 @@ record ImageRoutes(ImageService images, SandboxService sandboxes, Store store, E
     }
 
     private Reply delete(Call c) throws IOException {
-        images.delete(c.user(), c.param("name"));
+        String name = c.param("name");
+        if (!images.has(c.user(), name) && images.tiers().contains(name)) {
+            throw DomainException.conflict("'" + name + "' is a tier, built on the server: rebuild it with `bhatti tier build " + name
+                    + " --force`; tiers are not deleted through the API");
+        }
+        images.delete(c.user(), name);
         events.record("image.delete", c.user().name(), null, c.param("name"));
         return Reply.ok(Map.of("status", "deleted"));
     }

@@ -94,4 +94,11 @@ public final class Json {
         if (at == null || at.getLineNr() < 1) return "";
         return " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
     }
+
+    /** A JSON object's fields in the order given (key, value, ...): a message's "type" comes first for people and stream readers. */
+    public static Map<String, Object> fields(Object... kv) {
+        var m = new java.util.LinkedHashMap<String, Object>();
+        for (int i = 0; i < kv.length; i += 2) m.put((String) kv[i], kv[i + 1]);
+        return m;
+    }
 }

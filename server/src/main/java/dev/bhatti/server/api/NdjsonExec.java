@@ -49,10 +49,10 @@ final class NdjsonExec implements ExecListener {
             event(exit);
         } catch (DomainException e) {
             flushText();
-            event(Map.of("type", "error", "data", e.getMessage()));
+            event(Json.fields("type", "error", "data", e.getMessage()));
         } catch (RuntimeException e) {
             log.error("streamed exec failed", e);
-            event(Map.of("type", "error", "data", "internal error"));
+            event(Json.fields("type", "error", "data", "internal error"));
         }
         try {
             out.close();
@@ -72,7 +72,7 @@ final class NdjsonExec implements ExecListener {
     }
 
     private void text(String type, String data) {
-        if (!data.isEmpty()) event(Map.of("type", type, "data", data));
+        if (!data.isEmpty()) event(Json.fields("type", type, "data", data));
     }
 
     private void event(Map<String, Object> event) {

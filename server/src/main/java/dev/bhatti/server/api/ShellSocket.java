@@ -69,7 +69,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
     /** Ends the connection from the server's side (the session itself is left to its owner). */
     void disconnect(String reason) {
-        sendQuietly(Map.of("type", "error", "message", reason));
+        sendQuietly(Json.fields("type", "error", "message", reason));
         close(1008, reason);
     }
 
@@ -85,7 +85,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
     private void relayOutput() {
         try {
-            sendText(Json.MAPPER.writeValueAsString(Map.of("type", "session", "session_id", channel.session().id())));
+            sendText(Json.MAPPER.writeValueAsString(Json.fields("type", "session", "session_id", channel.session().id())));
             long lastPing = System.currentTimeMillis();
             while (!closed) {
                 SessionChannel.Event e = channel.next(1_000);
@@ -97,12 +97,12 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
                     }
                     case SessionChannel.Exited x -> {
                         if (piped) sendText(text.finish());
-                        sendText(Json.MAPPER.writeValueAsString(Map.of("type", "exit", "exit_code", x.exitCode())));
+                        sendText(Json.MAPPER.writeValueAsString(Json.fields("type", "exit", "exit_code", x.exitCode())));
                         close(1000, "session ended");
                         return;
                     }
                     case SessionChannel.Ended x -> {
-                        sendText(Json.MAPPER.writeValueAsString(Map.of("type", "detached", "reason", x.reason())));
+                        sendText(Json.MAPPER.writeValueAsString(Json.fields("type", "detached", "reason", x.reason())));
                         close(1000, "detached");
                         return;
                     }
@@ -185,11 +185,11 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
         try {
             channel = starter.start(Json.MAPPER.readTree(message));
         } catch (DomainException e) {
-            sendQuietly(Map.of("type", "error", "message", e.getMessage()));
+            sendQuietly(Json.fields("type", "error", "message", e.getMessage()));
             close(1008, "refused");
             return;
         } catch (RuntimeException e) {
-            sendQuietly(Map.of("type", "error", "message", piped ? "the first message must be {\"cmd\":[...]}" : "unauthorized"));
+            sendQuietly(Json.fields("type", "error", "message", piped ? "the first message must be {\"cmd\":[...]}" : "unauthorized"));
             close(1008, "bad first message");
             return;
         }

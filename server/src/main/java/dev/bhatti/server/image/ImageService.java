@@ -243,6 +243,9 @@ public final class ImageService {
         }
     }
 
+    /** Whether the user sees an image of this name (their own or a shared one); a tier of the same name is behind it. */
+    public boolean has(UserRecord user, String name) { return store.image(user.id(), name).isPresent(); }
+
     public ImageRecord get(UserRecord user, String name) {
         return store.image(user.id(), name).orElseThrow(() -> DomainException.notFound("image not found: " + name));
     }
