@@ -128,6 +128,22 @@ class Bhatti:
         return json.loads(raw) if raw else None
 
 
+def _events(response, url: str) -> Iterator[Dict[str, Any]]:
+    """The NDJSON events of an exec stream; one cut before its exit (or error) event raises ConnectionFailed."""
+    ended = False
+    try:
+        for line in response:
+            if not line.strip():
+                continue
+            event = json.loads(line)
+            ended = ended or event.get("type") in ("exit", "error")
+            yield event
+    except (OSError, ValueError) as e:
+        raise errors.ConnectionFailed(f"the exec stream from {url} broke: {e}") from None
+    if not ended:
+        raise errors.ConnectionFailed(f"the exec stream from {url} ended before the command did")
+
+
 def _q(segment: str) -> str:
     return urllib.parse.quote(segment, safe="")
 
@@ -205,20 +221,12 @@ class Sandbox:
                     timeout: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Runs a command and yields its events as they happen: ``{"type": "stdout"|"stderr", "data": ...}``,
         then ``{"type": "exit", "exit_code": N}``. A stream cut before its exit event raises ConnectionFailed."""
+        with self._open_stream(cmd, env, cwd, user, stdin, timeout) as r:
+            yield from _events(r, self._c.url)
+
+    def _open_stream(self, cmd, env, cwd, user, stdin, timeout):
         body = json.dumps(self._exec_body(cmd, env, cwd, user, stdin, timeout)).encode("utf-8")
-        with self._c._open("POST", self._path("/exec"), body, "application/json", accept="application/x-ndjson") as r:
-            ended = False
-            try:
-                for line in r:
-                    if not line.strip():
-                        continue
-                    event = json.loads(line)
-                    ended = ended or event.get("type") == "exit"
-                    yield event
-            except OSError as e:
-                raise errors.ConnectionFailed(f"the exec stream from {self._c.url} broke: {e}") from None
-            if not ended:
-                raise errors.ConnectionFailed(f"the exec stream from {self._c.url} ended before the command did")
+        return self._c._open("POST", self._path("/exec"), body, "application/json", accept="application/x-ndjson")
 
     @staticmethod
     def _exec_body(cmd: Sequence[str], env, cwd, user, stdin, timeout) -> Dict[str, Any]:

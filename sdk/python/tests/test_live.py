@@ -3,14 +3,17 @@
     BHATTI_URL=http://127.0.0.1:8080 BHATTI_TOKEN=... python3 -m unittest discover -s tests -v
 """
 
+import asyncio
 import os
 import threading
+import time
 import unittest
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import bhatti
 from bhatti import Bhatti
+from bhatti.aio import AsyncBhatti
 
 LIVE = bool(os.environ.get("BHATTI_URL") and os.environ.get("BHATTI_TOKEN"))
 
@@ -77,6 +80,47 @@ class LiveTest(unittest.TestCase):
             self.sb.exec()
 
 
+@unittest.skipUnless(LIVE, "set BHATTI_URL and BHATTI_TOKEN to run against a daemon")
+class AsyncLiveTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.client = AsyncBhatti()
+        self.sb = await self.client.sandboxes.create(name="pya-" + uuid.uuid4().hex[:8], cpus=1, memory_mb=512)
+
+    async def asyncTearDown(self):
+        await self.sb.destroy()
+
+    async def test_calls_run_side_by_side_and_streams_iterate(self):
+        results = await asyncio.gather(*(self.sb.exec("sh", "-c", f"echo {i}") for i in range(4)))
+        self.assertEqual([r.stdout for r in results], [f"{i}\n" for i in range(4)])
+        events = [ev async for ev in self.sb.exec_stream(["sh", "-c", "echo out; echo err >&2; exit 5"])]
+        self.assertIn({"type": "stdout", "data": "out\n"}, events)
+        self.assertEqual(events[-1]["exit_code"], 5)
+        await self.sb.files.write("/workspace/async.bin", bytes(range(256)) * 64)
+        self.assertEqual(await self.sb.files.read("/workspace/async.bin"), bytes(range(256)) * 64)
+        self.assertIn("async.bin", [e.name for e in await self.sb.files.list("/workspace")])
+        self.assertEqual((await self.client.sandboxes.get(self.sb.name)).id, self.sb.id)
+
+    async def test_leaving_a_stream_early_closes_it(self):
+        async for ev in self.sb.exec_stream(["sh", "-c", "echo first; sleep 600"]):
+            self.assertEqual(ev, {"type": "stdout", "data": "first\n"})
+            break
+        deadline = time.monotonic() + 30
+        while any(t.name == "bhatti-exec-stream" for t in threading.enumerate()):
+            self.assertLess(time.monotonic(), deadline, "the stream's reader thread still runs after the loop left")
+            await asyncio.sleep(0.05)
+        # the sandbox answers the next call at once: nothing was left holding it
+        self.assertEqual((await self.sb.exec("true")).exit_code, 0)
+
+
+@unittest.skipUnless(LIVE and os.environ.get("BHATTI_LIMITED_TOKEN"), "set BHATTI_LIMITED_TOKEN: a user with no room for a sandbox")
+class LimitTest(unittest.TestCase):
+    def test_a_user_over_their_limit_gets_rate_limited(self):
+        with self.assertRaises(bhatti.RateLimited) as e:
+            Bhatti(token=os.environ["BHATTI_LIMITED_TOKEN"]).sandboxes.create(name="py-over-" + uuid.uuid4().hex[:6])
+        self.assertEqual(e.exception.status, 429)
+        self.assertIn("limit", str(e.exception))
+
+
 class OfflineTest(unittest.TestCase):
     def test_an_unreachable_daemon_is_a_connection_error(self):
         with self.assertRaises(bhatti.ConnectionFailed) as e:
@@ -105,6 +149,37 @@ class OfflineTest(unittest.TestCase):
                 for ev in sb.exec_stream(["true"]):
                     seen.append(ev)
             self.assertEqual(seen, [{"type": "stdout", "data": "partial"}])
+        finally:
+            server.shutdown()
+
+    def test_an_async_stream_cut_short_is_an_error_too(self):
+        class Cut(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-ndjson")
+                self.end_headers()
+                self.wfile.write(b'{"type":"stdout","data":"partial"}\n')
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *a):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Cut)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        async def run():
+            client = AsyncBhatti(url=f"http://127.0.0.1:{server.server_port}", token="x", timeout=10)
+            from bhatti.aio import AsyncSandbox
+            sb = AsyncSandbox(bhatti.Sandbox(client.sync, {"id": "x"}))
+            seen = []
+            with self.assertRaises(bhatti.ConnectionFailed):
+                async for ev in sb.exec_stream(["true"]):
+                    seen.append(ev)
+            return seen
+
+        try:
+            self.assertEqual(asyncio.run(asyncio.wait_for(run(), 30)), [{"type": "stdout", "data": "partial"}])
         finally:
             server.shutdown()
 

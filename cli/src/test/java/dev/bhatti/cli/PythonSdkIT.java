@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The Python SDK (sdk/python, standard library only) against a real daemon with real VMs: its own unittest
- * suite (create, exec buffered and streamed, files, snapshot and resume, stop/start, typed errors), run by
+ * suite (create, exec buffered and streamed, files, snapshot and resume, stop/start, typed errors including 429 for
+ * a user with no room left, the asyncio client side by side and a stream left early), run by
  * Debian's python3 with the daemon's URL and key in the environment, as a user's program would get them.
  */
 @ExtendWith(DaemonLogOnFailure.class)
@@ -24,6 +25,9 @@ class PythonSdkIT {
     @Test
     void theSdksOwnTestsPassAgainstTheDaemon() throws Exception {
         Path sdk = Path.of("").toAbsolutePath().getParent().resolve("sdk/python");
+        var limited = BhattiProcess.cli(java.util.Map.of(), "user", "create", "--name", "limited", "--max-sandboxes", "0", "--json",
+                "--data-dir", bhatti.dataDir().toString());
+        assertThat(limited.exit()).as(limited.toString()).isZero();
         Path log = Files.createTempFile("bhatti-pysdk", ".log");
         try {
             var pb = new ProcessBuilder("/usr/bin/python3", "-W", "ignore", "-m", "unittest", "discover", "-s", "tests", "-v")
@@ -32,12 +36,13 @@ class PythonSdkIT {
             pb.environment().put("PYTHONPATH", sdk.toString());
             pb.environment().put("BHATTI_URL", bhatti.daemon().url());
             pb.environment().put("BHATTI_TOKEN", bhatti.daemon().apiKey());
+            pb.environment().put("BHATTI_LIMITED_TOKEN", ApiClient.JSON.readTree(limited.stdout()).path("api_key").asString());
             pb.environment().remove("BHATTI_CONFIG");
             Process p = pb.start();
             assertThat(p.waitFor(15, TimeUnit.MINUTES)).as("the SDK's tests finish").isTrue();
             String out = Files.readString(log);
             assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out).contains("Ran 7 tests").doesNotContain("skipped");
+            assertThat(out).contains("Ran 11 tests").doesNotContain("skipped");
         } finally {
             Files.deleteIfExists(log);
         }
