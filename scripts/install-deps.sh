@@ -15,6 +15,12 @@ PACKAGES=("${RUNTIME[@]}" dnsmasq-base chromium pebble openssl docker-registry s
   python3-prometheus-client)
 ONLY_RUNTIME=0
 [[ ${1:-} == --runtime ]] && { PACKAGES=("${RUNTIME[@]}"); ONLY_RUNTIME=1; }
+# nodejs and npm: the TypeScript SDK's build and tests (TypeScriptSdkIT). Only where they are missing: a node
+# from elsewhere (NodeSource's bundles its npm) conflicts with Debian's npm package.
+if ((!ONLY_RUNTIME)); then
+  command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+  command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+fi
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
