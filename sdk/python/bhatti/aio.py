@@ -43,6 +43,7 @@ class AsyncBhatti:
         self.sync = Bhatti(url, token, timeout)
         self.sandboxes = AsyncSandboxes(self.sync)
         self.snapshots = AsyncSnapshots(self.sync)
+        self.secrets = AsyncSecrets(self.sync)
 
     @property
     def url(self) -> str:
@@ -82,6 +83,23 @@ class AsyncSnapshots:
 
     async def delete(self, snapshot: str) -> None:
         await asyncio.to_thread(self._s.delete, snapshot)
+
+
+class AsyncSecrets:
+    def __init__(self, client: Bhatti):
+        self._s = client.secrets
+
+    async def set(self, name: str, value: str) -> Dict[str, Any]:
+        return await asyncio.to_thread(self._s.set, name, value)
+
+    async def list(self) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(self._s.list)
+
+    async def get(self, name: str) -> Dict[str, Any]:
+        return await asyncio.to_thread(self._s.get, name)
+
+    async def delete(self, name: str) -> None:
+        await asyncio.to_thread(self._s.delete, name)
 
 
 class AsyncSandbox:
@@ -149,6 +167,15 @@ class AsyncSandbox:
 
     async def snapshot(self, name: str) -> Dict[str, Any]:
         return await asyncio.to_thread(self.sync.snapshot, name)
+
+    async def publish(self, port: int, alias: Optional[str] = None) -> Dict[str, Any]:
+        return await asyncio.to_thread(self.sync.publish, port, alias)
+
+    async def unpublish(self, port: int) -> None:
+        await asyncio.to_thread(self.sync.unpublish, port)
+
+    async def published(self) -> List[Dict[str, Any]]:
+        return await asyncio.to_thread(self.sync.published)
 
     async def destroy(self) -> None:
         await asyncio.to_thread(self.sync.destroy)

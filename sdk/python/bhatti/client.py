@@ -80,6 +80,7 @@ class Bhatti:
         self.timeout = timeout
         self.sandboxes = Sandboxes(self)
         self.snapshots = Snapshots(self)
+        self.secrets = Secrets(self)
 
     def __enter__(self) -> "Bhatti":
         return self
@@ -187,6 +188,28 @@ class Snapshots:
         self._c._json("DELETE", "/snapshots/" + _q(snapshot))
 
 
+class Secrets:
+    """Your secrets: values go in and never come back; a sandbox created with ``secrets=[name]`` gets them as env."""
+
+    def __init__(self, client: Bhatti):
+        self._c = client
+
+    def set(self, name: str, value: str) -> Dict[str, Any]:
+        """Creates or replaces a secret; answers its name and times, never its value."""
+        if not isinstance(value, str):
+            raise errors.InvalidRequest("a secret's value is a string")
+        return self._c._json("POST", "/secrets", {"name": name, "value": value})
+
+    def list(self) -> List[Dict[str, Any]]:
+        return self._c._json("GET", "/secrets")
+
+    def get(self, name: str) -> Dict[str, Any]:
+        return self._c._json("GET", "/secrets/" + _q(name))
+
+    def delete(self, name: str) -> None:
+        self._c._json("DELETE", "/secrets/" + _q(name))
+
+
 class Sandbox:
     """One sandbox. ``data`` is the daemon's last answer about it (id, name, status, cpus, memory_mb...)."""
 
@@ -257,6 +280,18 @@ class Sandbox:
     def snapshot(self, name: str) -> Dict[str, Any]:
         """A named checkpoint of the running machine; ``Bhatti().snapshots.resume(name)`` starts a copy."""
         return self._c._json("POST", self._path("/checkpoint"), {"name": name})
+
+    def publish(self, port: int, alias: Optional[str] = None) -> Dict[str, Any]:
+        """Serves a guest port at a public URL (``url`` in the answer; unauthenticated, wakes the sandbox on demand)."""
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            raise errors.InvalidRequest(f"a port is 1..65535: {port!r}")
+        return self._c._json("POST", self._path("/publish"), {"port": port, **({"alias": alias} if alias else {})})
+
+    def unpublish(self, port: int) -> None:
+        self._c._json("DELETE", self._path(f"/publish/{int(port)}"))
+
+    def published(self) -> List[Dict[str, Any]]:
+        return self._c._json("GET", self._path("/publish"))
 
     def destroy(self) -> None:
         self._c._json("DELETE", self._path())

@@ -63,6 +63,24 @@ class LiveTest(unittest.TestCase):
         copy.destroy()
         self.client.snapshots.delete(self.name + "-snap")
 
+    def test_secrets_and_publish(self):
+        name = "PY_" + uuid.uuid4().hex[:6].upper()
+        self.assertEqual(self.client.secrets.set(name, "v1")["name"], name)
+        self.client.secrets.set(name, "v2")
+        listed = self.client.secrets.list()
+        self.assertIn(name, [s["name"] for s in listed])
+        self.assertNotIn("v2", repr(listed))
+        self.client.secrets.delete(name)
+        with self.assertRaises(bhatti.NotFound):
+            self.client.secrets.get(name)
+        p = self.sb.publish(8080)
+        self.assertEqual(p["port"], 8080)
+        self.assertIn(8080, [x["port"] for x in self.sb.published()])
+        self.sb.unpublish(8080)
+        self.assertEqual(self.sb.published(), [])
+        with self.assertRaises(bhatti.InvalidRequest):
+            self.sb.publish(70000)
+
     def test_typed_errors(self):
         with self.assertRaises(bhatti.NotFound):
             self.client.sandboxes.get("no-such-sandbox-" + uuid.uuid4().hex[:6])

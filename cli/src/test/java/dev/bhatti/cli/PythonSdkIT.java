@@ -42,7 +42,7 @@ class PythonSdkIT {
             assertThat(p.waitFor(15, TimeUnit.MINUTES)).as("the SDK's tests finish").isTrue();
             String out = Files.readString(log);
             assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out).contains("Ran 11 tests").doesNotContain("skipped");
+            assertThat(out).contains("Ran 12 tests").doesNotContain("skipped");
         } finally {
             Files.deleteIfExists(log);
         }
