@@ -174,8 +174,6 @@ public final class Sandbox {
 
     String path(String suffix) { return "/sandboxes/" + Transport.segment(id) + suffix; }
 
-    Transport transport() { return t; }
-
     @Override
     public String toString() { return "Sandbox[name=" + info.name() + ", id=" + id + ", status=" + info.status() + "]"; }
 

@@ -79,7 +79,7 @@ public final class Shell implements AutoCloseable {
                 }
             }
             byte[] body = h.getResponse().body() instanceof byte[] b ? b : new byte[0];
-            String message = body.length > 0 ? Errors.message(status, body) : "the daemon refused a shell in " + sandbox.id() + " (HTTP " + status + ")";
+            String message = body.length > 0 ? Errors.message(status, body) : "the daemon refused a shell in " + sandbox + " (HTTP " + status + ")";
             return Errors.of(status, message, Errors.retryAfter(h.getResponse().headers().firstValue("Retry-After").orElse(null)));
         }
         if (cause instanceof HttpTimeoutException) {

@@ -81,7 +81,7 @@ final class ShellOutput extends InputStream {
                 offset = 0;
             }
             pending -= n;
-            if (resume != null && pending < LIMIT / 2) {
+            if (resume != null && pending <= LIMIT / 2) {
                 toRun = resume;
                 resume = null;
             }

@@ -72,10 +72,6 @@ final class Transport implements AutoCloseable {
         return read(send(method, pathAndQuery, body, timeout), Json.MAPPER.constructType(type), method, pathAndQuery);
     }
 
-    /** Reads {@code json} into {@code type}; anything else than the API's JSON is a {@link ServerError}. */
-    <T> T read(byte[] json, Class<T> type, String method, String path) {
-        return read(json, Json.MAPPER.constructType(type), method, path);
-    }
 
     /** A GET whose answer is a JSON array of {@code type}. */
     <T> List<T> list(String pathAndQuery, Class<T> type) {
