@@ -12,8 +12,8 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 /**
  * The seams between the modules and inside the server, held by a test: the protocol needs nothing,
  * the engine knows no HTTP and no store, the server's core knows no HTTP (status codes are the API's
- * business), and the CLI reaches the server only through its operator surface. (The agent and the
- * bench have tests of their own; Maven keeps the agent off everything but the protocol.)
+ * business), the CLI reaches the server only through its operator surface, and the Java SDK knows none
+ * of them. (The agent and the bench have tests of their own; Maven keeps the agent off everything but the protocol.)
  */
 class ArchitectureTest {
     private static JavaClasses classes;
@@ -57,6 +57,14 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.bhatti.server.api..", "dev.bhatti.server.proxy..")
                 .should().dependOnClassesThat().haveFullyQualifiedName("dev.bhatti.engine.Engine")
                 .orShould().dependOnClassesThat().resideInAnyPackage("dev.bhatti.engine.qemu..", "dev.bhatti.engine.agent..")
+                .check(classes);
+    }
+
+    @Test
+    void theSdkKnowsNothingOfTheDaemonsModules() {
+        // a client of the REST API like any other program: the JDK and Jackson, nothing else
+        classes().that().resideInAPackage("dev.bhatti.sdk..")
+                .should().onlyDependOnClassesThat().resideInAnyPackage("dev.bhatti.sdk..", "java..", "tools.jackson..")
                 .check(classes);
     }
 
