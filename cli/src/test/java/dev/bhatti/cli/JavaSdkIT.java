@@ -223,12 +223,13 @@ class JavaSdkIT {
         sb.unpublish(8080);
         assertThat(sb.published()).isEmpty();
 
-        // tiers are listed (GET /images/{name} answers only users' images: no image of this user to get here)
+        // tiers are listed, and one can be got by name as create resolves it
         assertThat(client.images().list()).anySatisfy(i -> {
             assertThat(i.name()).isEqualTo("minimal");
             assertThat(i.source()).isEqualTo("tier");
             assertThat(i.sizeBytes()).isPositive();
         });
+        assertThat(client.images().get("minimal").source()).isEqualTo("tier");
         assertThatThrownBy(() -> client.images().get("no-such-image")).isInstanceOf(NotFound.class);
 
         var volume = client.volumes().create("jsdk-vol", 16);
