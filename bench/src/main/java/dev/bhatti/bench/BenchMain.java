@@ -36,6 +36,11 @@ public final class BenchMain {
                 run(new DensitySection(), ctx);
                 throw new Done();
             }
+            if (o.sdkOnly) {
+                createMain(ctx, facts);
+                run(new SdkSection(), ctx);
+                throw new Done();
+            }
             run(new CreateSection(), ctx);   // with the bare boots
             run(new FloorSection(), ctx);
             run(new ImageSection(), ctx);    // after the create section: its create to first exec is the baseline
@@ -47,6 +52,7 @@ public final class BenchMain {
             run(new GuestSection(), ctx);      // after exec and files: the agent's memory after that work
             run(new ShellSection(), ctx);
             run(new ApiSection(), ctx);
+            run(new SdkSection(), ctx);
             for (int mb : o.thermalMemory) run(new ThermalSection(mb), ctx);
             if (o.density > 0) run(new DensitySection(), ctx);
             ctx.closeBare();

@@ -50,6 +50,12 @@ public final class Options {
     int density = 0;
     /** {@code --only density}: that section alone (it needs nothing the others set up). */
     boolean densityOnly;
+    /** {@code --only sdk}: the shared sandbox and the SDK section alone. */
+    boolean sdkOnly;
+    /** Exec round trips per client in the SDK section. */
+    int nSdk = 30;
+    /** The SDKs' sources (sdk/ of the repository; default: beside the --cli launcher's bin/). */
+    Path sdkDir;
     int loadClients = 50;
     int loadSeconds = 5;
     boolean jmh = true;
@@ -63,6 +69,7 @@ public final class Options {
         nBare = 1;
         nFloor = 5;
         nHttp = 5;
+        nSdk = 10;
         warmHttp = 1;
         nCli = 1;
         warmCli = 1;
@@ -127,9 +134,14 @@ public final class Options {
                 case "--n-keys" -> o.nKeys = Integer.parseInt(v);
                 case "--density" -> o.density = Integer.parseInt(v);
                 case "--only" -> {
-                    if (!v.equals("density")) throw new IllegalArgumentException("--only takes: density");
-                    o.densityOnly = true;
+                    switch (v) {
+                        case "density" -> o.densityOnly = true;
+                        case "sdk" -> o.sdkOnly = true;
+                        default -> throw new IllegalArgumentException("--only takes: density, sdk");
+                    }
                 }
+                case "--n-sdk" -> o.nSdk = Integer.parseInt(v);
+                case "--sdk-dir" -> o.sdkDir = Path.of(v);
                 case "--load-clients" -> o.loadClients = Integer.parseInt(v);
                 case "--load-seconds" -> o.loadSeconds = Integer.parseInt(v);
                 case "--jmh-args" -> o.jmhArgs = v;
@@ -138,6 +150,7 @@ public final class Options {
         }
         if (o.url == null || o.token == null || o.cli == null) usage("--url, --token and --cli are required");
         if (o.token.isBlank()) usage("empty token");
+        if (o.sdkDir == null) o.sdkDir = Path.of(o.cli).toAbsolutePath().getParent().resolveSibling("sdk");
         return o;
     }
 
@@ -153,7 +166,7 @@ public final class Options {
                   [--proxy-port P] [--proxy-domain D] [--cpus 1] [--memory 512]
                   [--n-create 5] [--n-bare 3] [--n-floor 100] [--n-http 100] [--warmup-http 5] [--n-cli 10] [--warmup-cli 2]
                   [--n-concurrent 10] [--concurrency 5,10,20] [--n-files 30] [--file-sizes 1024,10240,102400,1048576]
-                  [--n-api 100] [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--n-proxy 50] [--n-shells 5] [--n-keys 100] [--density N (0: skip)] [--only density]
+                  [--n-api 100] [--n-pause 20] [--n-cold 5] [--thermal-memory 256,1024 (empty: skip)] [--n-proxy 50] [--n-shells 5] [--n-keys 100] [--density N (0: skip)] [--only density|sdk] [--n-sdk 30] [--sdk-dir DIR]
                   [--load-clients 50] [--load-seconds 5 (0: skip)] [--no-jmh] [--jmh-args '-f 1 -wi 3 -i 5 -w 1s -r 1s']
                 Normally started by bench/run, which starts and stops a private daemon. See bench/README.md.""");
         System.exit(2);
