@@ -114,7 +114,7 @@ final class McpFiles {
                     byte[] content;
                     if (args.string("encoding").equals("base64")) {
                         try {
-                            content = Base64.getMimeDecoder().decode(args.string("content"));
+                            content = Base64.getDecoder().decode(args.string("content").replaceAll("\\s+", "")); // line breaks allowed, nothing else
                         } catch (IllegalArgumentException e) {
                             throw new McpToolError("content is not valid base64 (" + e.getMessage() + "); send it base64-encoded,"
                                     + " or use encoding \"text\" for text.");
