@@ -85,7 +85,7 @@ final class McpArgs {
 
     private static String outOfRange(McpParam p, double v) {
         if (p.min() != null && v < p.min() || p.max() != null && v > p.max()) {
-            return "must be between " + p.min() + " and " + p.max() + ", got " + format(v);
+            return (p.max() == null ? "must be at least " + p.min() : "must be between " + p.min() + " and " + p.max()) + ", got " + format(v);
         }
         return null;
     }

@@ -35,8 +35,8 @@ final class McpFiles {
                         + " (e.g. offset 1001, limit 500), or grep it with exec.",
                 List.of(McpTools.SANDBOX,
                         McpParam.string("path", "Path of the file in the sandbox, e.g. /workspace/app.py." + PATH_NOTE).required(),
-                        McpParam.integer("offset", "First line to return, counting from 1; default: the start of the file.").range(1, Long.MAX_VALUE / 2),
-                        McpParam.integer("limit", "Number of lines to return at most; default: all (up to max_bytes).").range(1, Long.MAX_VALUE / 2),
+                        McpParam.integer("offset", "First line to return, counting from 1; default: the start of the file.").atLeast(1),
+                        McpParam.integer("limit", "Number of lines to return at most; default: all (up to max_bytes).").atLeast(1),
                         McpParam.integer("max_bytes", "Bytes to return at most; default " + DEFAULT_READ_BYTES + ", at most " + MAX_READ_BYTES + ".")
                                 .range(1, MAX_READ_BYTES).byDefault(DEFAULT_READ_BYTES)),
                 McpTool.hints(true, false, true), (args, progress) -> {

@@ -39,6 +39,8 @@ record McpParam(String name, Kind kind, String description, boolean mandatory, O
 
     McpParam range(long min, long max) { return new McpParam(name, kind, description, mandatory, defaultValue, min, max, choices, mayBeEmpty); }
 
+    McpParam atLeast(long min) { return new McpParam(name, kind, description, mandatory, defaultValue, min, null, choices, mayBeEmpty); }
+
     McpParam oneOf(String... values) {
         return new McpParam(name, kind, description, mandatory, defaultValue, min, max, List.of(values), mayBeEmpty);
     }

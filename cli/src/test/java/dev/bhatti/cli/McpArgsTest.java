@@ -15,6 +15,7 @@ class McpArgsTest {
             McpParam.string("sandbox", "Name of the sandbox.").required(),
             McpParam.integer("timeout", "Seconds.").range(1, 86_400).byDefault(300),
             McpParam.number("cpus", "CPUs.").range(1, 8),
+            McpParam.integer("offset", "Line.").atLeast(1),
             McpParam.bool("background", "Detach.").byDefault(false),
             McpParam.stringMap("env", "Variables."),
             McpParam.string("encoding", "How.").oneOf("text", "base64").byDefault("text"),
@@ -59,7 +60,7 @@ class McpArgsTest {
         assertThatThrownBy(() -> check(Map.of("content", "x")))
                 .isInstanceOf(McpToolError.class)
                 .hasMessageContaining("missing required argument 'sandbox' (string: Name of the sandbox)")
-                .hasMessageContaining("exec takes: sandbox (required), timeout, cpus, background, env, encoding, content (required)");
+                .hasMessageContaining("exec takes: sandbox (required), timeout, cpus, offset, background, env, encoding, content (required)");
         assertThatThrownBy(() -> check(null)).hasMessageContaining("missing required argument 'sandbox'")
                 .hasMessageContaining("missing required argument 'content'");
     }
@@ -89,6 +90,9 @@ class McpArgsTest {
         m.put("timeout", 0);
         assertThatThrownBy(() -> check(m)).hasMessageContaining("argument 'timeout' must be between 1 and 86400, got 0");
         m.put("timeout", 10);
+        m.put("offset", 0);
+        assertThatThrownBy(() -> check(m)).hasMessageContaining("argument 'offset' must be at least 1, got 0");
+        m.put("offset", 5_000_000_000L);
         m.put("encoding", "hex");
         assertThatThrownBy(() -> check(m)).hasMessageContaining("argument 'encoding' must be one of [text, base64], got \"hex\"");
         m.put("encoding", "text");
