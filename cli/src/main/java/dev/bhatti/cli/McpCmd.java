@@ -1,6 +1,8 @@
 package dev.bhatti.cli;
 
 import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator.ValidationResponse;
 import io.modelcontextprotocol.server.McpServer;
 import io.modelcontextprotocol.server.McpServerFeatures;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
@@ -13,6 +15,7 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -66,12 +69,26 @@ final class McpCmd implements Callable<Integer> {
                 .instructions(McpTools.INSTRUCTIONS)
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).build())
                 .validateToolInputs(false) // McpArgs checks them, with messages written for a model
+                .jsonSchemaValidator(NO_SCHEMA_VALIDATION)
                 .tools(specs)
                 .build();
         closed.await(); // the client closed our stdin: the session is over
         server.closeGracefully();
         return 0;
     }
+
+    /**
+     * The SDK would otherwise load its JSON Schema validator (networknt's) to check the tools' input schemas at
+     * start-up: inputs are checked by {@link McpArgs}, the tools declare no output schemas, and the input schemas
+     * are checked with that validator by a test (McpToolsTest), so the running server needs none of it.
+     */
+    static final JsonSchemaValidator NO_SCHEMA_VALIDATION = new JsonSchemaValidator() {
+        @Override
+        public ValidationResponse validate(Map<String, Object> schema, Object instance) { return ValidationResponse.asValid(null); }
+
+        @Override
+        public ValidationResponse validateSchema(Map<String, Object> schema) { return ValidationResponse.asValid(null); }
+    };
 
     private static McpServerFeatures.SyncToolSpecification spec(McpTool tool) {
         return McpServerFeatures.SyncToolSpecification.builder().tool(tool.tool())

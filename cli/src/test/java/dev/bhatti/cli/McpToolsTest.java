@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The tool catalogue as a model reads it, and results and errors as it gets them (no daemon: the IT has one). */
 class McpToolsTest {
@@ -26,8 +28,23 @@ class McpToolsTest {
             assertThat(tool.title()).as(t.name()).isNotBlank();
             assertThat(tool.annotations()).as(t.name()).isNotNull();
             assertThat(t.params()).allSatisfy(p -> assertThat(p.description()).as(t.name() + " " + p.name()).endsWith("."));
-            // a schema the SDK's validator accepts, and that holds what McpArgs holds
-            assertThat(validator.validate(tool.inputSchema(), Map.of("nope", 1)).valid()).as(t.name()).isFalse();
+            // the schema, checked by the SDK's validator (a client may use it), agrees with McpArgs on good and bad input
+            var good = new java.util.HashMap<String, Object>();
+            for (McpParam p : t.params()) {
+                if (!p.mandatory()) continue;
+                good.put(p.name(), switch (p.kind()) {
+                    case STRING -> "x";
+                    case INTEGER, NUMBER -> p.min() == null ? 1 : p.min();
+                    case BOOLEAN -> true;
+                    case STRING_MAP -> Map.of();
+                });
+            }
+            assertThat(validator.validate(tool.inputSchema(), good).valid()).as(t.name() + " " + good).isTrue();
+            assertThatCode(() -> McpArgs.check(t.name(), t.params(), good)).as(t.name()).doesNotThrowAnyException();
+            var bad = new java.util.HashMap<>(good);
+            bad.put("nope", 1);
+            assertThat(validator.validate(tool.inputSchema(), bad).valid()).as(t.name()).isFalse();
+            assertThatThrownBy(() -> McpArgs.check(t.name(), t.params(), bad)).isInstanceOf(McpToolError.class);
         }
     }
 
