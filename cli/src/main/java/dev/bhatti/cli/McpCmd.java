@@ -11,13 +11,9 @@ import io.modelcontextprotocol.spec.McpSchema;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.FilterInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code bhatti mcp}: an MCP server on stdin/stdout for a client that starts it (an IDE, an agent), with the
@@ -43,7 +39,8 @@ import java.util.concurrent.CountDownLatch;
                 "    }",
                 "  }", "",
                 "Without env, it reads ~/.bhatti/config.yaml (bhatti setup) of the user the client runs as.",
-                "stdout carries MCP messages only; anything else goes to stderr. The server ends when its stdin closes."})
+                "stdout carries MCP messages only; anything else goes to stderr. The server ends when its stdin closes"
+                        + " and every request read is answered."})
 final class McpCmd implements Callable<Integer> {
     @Option(names = "--url", description = "API endpoint (default: BHATTI_URL, then the config file, then " + CliConfig.DEFAULT_URL + ")")
     String url;
@@ -61,8 +58,8 @@ final class McpCmd implements Callable<Integer> {
         ApiClient client = ClientOptions.client(url, token);
         PrintStream protocol = System.out;
         System.setOut(System.err); // a stray print must not corrupt the protocol
-        var closed = new CountDownLatch(1);
-        var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), new EndSignal(System.in, closed), protocol);
+        var pending = new McpPending();
+        var transport = new StdioServerTransportProvider(McpJsonDefaults.getMapper(), pending.input(System.in), pending.output(protocol));
         var specs = McpTools.all(client, maxOutput).stream().map(McpCmd::spec).toList();
         var server = McpServer.sync(transport)
                 .serverInfo("bhatti", VersionCmd.VERSION)
@@ -72,8 +69,9 @@ final class McpCmd implements Callable<Integer> {
                 .jsonSchemaValidator(NO_SCHEMA_VALIDATION)
                 .tools(specs)
                 .build();
-        closed.await(); // the client closed our stdin: the session is over
+        pending.awaitQuiet(); // the client closed our stdin, and what it asked before is answered: the session is over
         server.closeGracefully();
+        protocol.flush();
         return 0;
     }
 
@@ -115,37 +113,5 @@ final class McpCmd implements Callable<Integer> {
                 }
             }
         };
-    }
-
-    /** Stdin that counts down {@code ended} when it reaches its end (or fails): the client is gone. */
-    private static final class EndSignal extends FilterInputStream {
-        private final CountDownLatch ended;
-
-        EndSignal(InputStream in, CountDownLatch ended) {
-            super(in);
-            this.ended = ended;
-        }
-
-        @Override
-        public int read() throws IOException { return end(guard(super::read)); }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException { return end(guard(() -> super.read(b, off, len))); }
-
-        private int end(int n) {
-            if (n < 0) ended.countDown();
-            return n;
-        }
-
-        private interface Read { int read() throws IOException; }
-
-        private int guard(Read read) throws IOException {
-            try {
-                return read.read();
-            } catch (IOException e) {
-                ended.countDown();
-                throw e;
-            }
-        }
     }
 }

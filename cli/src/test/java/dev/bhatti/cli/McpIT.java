@@ -331,7 +331,7 @@ class McpIT {
     }
 
     @Test @Order(11)
-    void stdoutCarriesOnlyProtocolMessagesAndTheServerEndsWhenItsInputDoes() throws Exception {
+    void stdoutCarriesOnlyProtocolMessagesAndTheServerAnswersWhatItReadBeforeItsInputEnded() throws Exception {
         var pb = new ProcessBuilder(LAUNCHER.toString(), "mcp").redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().putAll(Map.of("BHATTI_URL", bhatti.daemon().url(), "BHATTI_TOKEN", apiKey(), "BHATTI_CONFIG", "/nonexistent"));
         Process p = pb.start();
@@ -345,18 +345,15 @@ class McpIT {
                 in.write(m + "\n");
                 in.flush();
             }
+            in.close(); // at once, as `bhatti mcp < calls.jsonl` does: what was asked is still answered
             var ids = new ArrayList<Integer>();
-            for (int i = 0; i < 3; i++) {
-                String line = out.readLine();
-                assertThat(line).as("answer " + (i + 1)).isNotNull();
+            for (String line = out.readLine(); line != null; line = out.readLine()) {
                 var msg = DaemonUnderTest.json(line); // every line on stdout is one JSON-RPC message
                 assertThat(msg.path("jsonrpc").asString()).as(line).isEqualTo("2.0");
                 ids.add(msg.path("id").asInt());
             }
             assertThat(ids).containsExactly(1, 2, 3);
-            in.close(); // the client is done
             assertThat(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).as("the server ends with its input").isTrue();
-            assertThat(out.readLine()).isNull();
         } finally {
             p.destroyForcibly();
         }
