@@ -102,6 +102,22 @@ final class ApiClient {
         }
     }
 
+    /** A GET's body, at most {@code maxBytes} of it, and its headers (names lower-case). */
+    record Fetched(byte[] body, Map<String, String> headers) {}
+
+    /** GETs raw bytes, reading at most {@code maxBytes}; an error status is answered like {@link #send}. */
+    Fetched fetch(String path, int maxBytes) throws CliException {
+        var response = exchange(new HttpTransport.Request("GET", uri(path), headers(), null, null));
+        try (var in = response.body()) {
+            if (response.status() / 100 != 2) {
+                reply(response.status(), in.readAllBytes(), "");
+            }
+            return new Fetched(in.readNBytes(maxBytes), response.headers());
+        } catch (IOException e) {
+            throw new CliException("download from " + config.url() + " broke: " + e.getMessage());
+        }
+    }
+
     /** PUTs a stream of bytes (sent chunked, never held in memory). */
     Reply upload(String path, InputStream content) throws CliException { return upload("PUT", path, content); }
 
@@ -152,7 +168,7 @@ final class ApiClient {
         }
         if (status / 100 != 2) {
             String message = json.path("error").asString("HTTP " + status);
-            throw new CliException(status + ": " + message + hint(status, message), status);
+            throw new CliException(status + ": " + message + hint(status, message), status, message);
         }
         return new Reply(status, json, existingHeader.equals("true"));
     }

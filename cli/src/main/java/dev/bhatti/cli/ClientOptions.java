@@ -15,7 +15,10 @@ final class ClientOptions {
     @Option(names = "--json", description = "Print machine-readable JSON")
     boolean json;
 
-    ApiClient client() throws CliException {
+    ApiClient client() throws CliException { return client(url, token); }
+
+    /** A client of the daemon that {@code url} and {@code token} (either may be null) name, as every command finds it. */
+    static ApiClient client(String url, String token) throws CliException {
         try {
             return new ApiClient(CliConfig.resolve(url, token, System.getenv()));
         } catch (IOException | RuntimeException e) {

@@ -47,6 +47,7 @@ final class Subcommands {
             new Entry(List.of("tier"), TierCmd::new),
             new Entry(List.of("image"), ImageCmd::new),
             new Entry(List.of("volume"), VolumeCmd::new),
+            new Entry(List.of("mcp"), McpCmd::new),
             new Entry(List.of("help"), CommandLine.HelpCommand::new));
 
     /** Commands that read the whole tree (the root's own help and completion scripts). */

@@ -31,7 +31,8 @@ class CliSurfaceTest {
             assertThat(c.getCommandSpec().usageMessage().description()).as(path + " has a description").isNotEmpty();
             boolean leaf = c.getSubcommands().isEmpty();
             boolean exempt = List.of("bhatti serve", "bhatti completion", "bhatti help", "bhatti shell", "bhatti forward", "bhatti tier build",
-                    "bhatti update") // update streams the installer's progress, as tier build streams its build
+                    // update streams the installer's progress, as tier build streams its build; mcp speaks MCP (JSON) on stdout
+                    "bhatti update", "bhatti mcp")
                     .contains(path) || path.startsWith("bhatti file read") || path.startsWith("bhatti tier");
             if (leaf && !exempt) assertThat(c.getCommandSpec().optionsMap()).as(path + " --json").containsKey("--json");
         }
