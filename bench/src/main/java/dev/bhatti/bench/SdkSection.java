@@ -2,6 +2,12 @@ package dev.bhatti.bench;
 
 import dev.bhatti.sdk.Bhatti;
 import dev.bhatti.sdk.Sandbox;
+import io.modelcontextprotocol.client.McpClient;
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.client.transport.ServerParameters;
+import io.modelcontextprotocol.client.transport.StdioClientTransport;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.spec.McpSchema;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -9,16 +15,19 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The clients a program uses, each next to raw HTTP from the same language in the same run: exec of
  * {@code true} on the shared sandbox through the Java SDK (raw: the JDK's HttpClient), the Python SDK sync and
  * asyncio (raw: urllib) and the TypeScript SDK (raw: fetch), the latter two timed inside their own process
- * (bench/sdk/*), so an interpreter's start is not counted. A client whose runtime is missing is skipped
- * with a note, never failed.
+ * (bench/sdk/*), so an interpreter's start is not counted; and an MCP tools/call of exec through
+ * {@code bhatti mcp} on stdio, driven by the official MCP client (raw: the JDK's HttpClient). A client whose
+ * runtime is missing is skipped with a note, never failed.
  */
 final class SdkSection implements Section {
     static final String SECTION = "sdk";
@@ -29,6 +38,7 @@ final class SdkSection implements Section {
     static final String PY_ASYNC = "exec true (Python SDK, asyncio)";
     static final String TS_RAW = "exec true (Node fetch, raw)";
     static final String TS_SDK = "exec true (TypeScript SDK)";
+    static final String MCP = "exec true (MCP tools/call, stdio)";
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
     @Override public String title() { return "SDKs: exec round trip through each client, next to raw HTTP"; }
@@ -57,7 +67,40 @@ final class SdkSection implements Section {
             driver(ctx, "typescript", List.of("node", sdk.resolveSibling("bench/sdk/ts_exec.mjs").toString()),
                     new String[][] {{"raw", TS_RAW, null}, {"sdk", TS_SDK, TS_RAW}});
         }
+        mcp(ctx, javaRaw);
         r.print(SECTION);
+    }
+
+    /** MCP tool calls of exec, interleaved with more raw HttpClient samples (the same floor as the Java SDK's). */
+    private static void mcp(Context ctx, Samples raw) {
+        Samples calls = ctx.results().add(SECTION, MCP, JAVA_RAW);
+        // the client logs each start and stop at INFO: not the report's business
+        ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.modelcontextprotocol")).setLevel(ch.qos.logback.classic.Level.WARN);
+        var params = ServerParameters.builder(ctx.opt().cli).args("mcp")
+                .env(Map.of("BHATTI_URL", ctx.api().url(), "BHATTI_TOKEN", ctx.api().token(), "BHATTI_CONFIG", "/nonexistent")).build();
+        McpSyncClient client = McpClient.sync(new StdioClientTransport(params, McpJsonDefaults.getMapper()))
+                .requestTimeout(Duration.ofMinutes(2)).initializationTimeout(Duration.ofMinutes(1))
+                .clientInfo(new McpSchema.Implementation("bhatti-bench", "1")).build();
+        try {
+            client.initialize();
+            var request = new McpSchema.CallToolRequest("exec", Map.of("sandbox", ctx.mainName, "command", "true"));
+            for (int i = 0; i < ctx.opt().warmHttp; i++) mcpTrue(client, request);
+            for (int i = 0; i < ctx.opt().nSdk; i++) {
+                calls.add(Timer.time(() -> mcpTrue(client, request)));
+                raw.add(Timer.time(() -> ctx.api().execOk(ctx.mainId, List.of("true"))));
+            }
+        } catch (Exception e) {
+            throw new BenchFailure("bhatti mcp: " + e.getMessage());
+        } finally {
+            client.closeGracefully();
+        }
+    }
+
+    private static void mcpTrue(McpSyncClient client, McpSchema.CallToolRequest request) {
+        var result = client.callTool(request);
+        boolean ok = !Boolean.TRUE.equals(result.isError()) && result.content().getFirst() instanceof McpSchema.TextContent t
+                && t.text().startsWith("exit code 0");
+        if (!ok) throw new BenchFailure("exec true through bhatti mcp failed: " + result.content());
     }
 
     private static void sdkTrue(Sandbox sb) {
