@@ -139,6 +139,21 @@ class LimitTest(unittest.TestCase):
         self.assertIn("limit", str(e.exception))
 
 
+class CutStream(BaseHTTPRequestHandler):
+    """Answers an exec stream with one event, then closes the connection: a daemon gone mid-stream."""
+
+    def do_POST(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson")
+        self.end_headers()
+        self.wfile.write(b'{"type":"stdout","data":"partial"}\n')
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, *a):
+        pass
+
+
 class OfflineTest(unittest.TestCase):
     def test_an_unreachable_daemon_is_a_connection_error(self):
         with self.assertRaises(bhatti.ConnectionFailed) as e:
@@ -146,19 +161,7 @@ class OfflineTest(unittest.TestCase):
         self.assertIn("cannot reach", str(e.exception))
 
     def test_a_stream_cut_short_is_an_error_not_a_hang(self):
-        class Cut(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-ndjson")
-                self.end_headers()
-                self.wfile.write(b'{"type":"stdout","data":"partial"}\n')
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *a):
-                pass
-
-        server = HTTPServer(("127.0.0.1", 0), Cut)
+        server = HTTPServer(("127.0.0.1", 0), CutStream)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         try:
             sb = bhatti.Sandbox(Bhatti(url=f"http://127.0.0.1:{server.server_port}", token="x", timeout=10), {"id": "x"})
@@ -171,19 +174,7 @@ class OfflineTest(unittest.TestCase):
             server.shutdown()
 
     def test_an_async_stream_cut_short_is_an_error_too(self):
-        class Cut(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-ndjson")
-                self.end_headers()
-                self.wfile.write(b'{"type":"stdout","data":"partial"}\n')
-                self.wfile.flush()
-                self.close_connection = True
-
-            def log_message(self, *a):
-                pass
-
-        server = HTTPServer(("127.0.0.1", 0), Cut)
+        server = HTTPServer(("127.0.0.1", 0), CutStream)
         threading.Thread(target=server.serve_forever, daemon=True).start()
 
         async def run():

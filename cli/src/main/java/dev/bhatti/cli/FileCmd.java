@@ -77,12 +77,7 @@ final class FileCmd {
             JsonNode entries = r.isArray() ? r : r.path("entries");
             var rows = new ArrayList<List<String>>();
             for (JsonNode e : entries) {
-                String type = switch (e.path("type").asString("")) {
-                    case "dir" -> "d";
-                    case "symlink" -> "l";
-                    case "file" -> "-";
-                    default -> "?";
-                };
+                String type = typeLetter(e);
                 rows.add(List.of(type + e.path("mode").asString(), Long.toString(e.path("size").asLong()),
                         e.path("mtime").asString(), e.path("name").asString()));
             }
@@ -92,5 +87,15 @@ final class FileCmd {
             }
             return 0;
         }
+    }
+
+    /** The first letter of an ls line for a listing entry's type: d, l, - or ?. */
+    static String typeLetter(JsonNode entry) {
+        return switch (entry.path("type").asString("")) {
+            case "dir" -> "d";
+            case "symlink" -> "l";
+            case "file" -> "-";
+            default -> "?";
+        };
     }
 }

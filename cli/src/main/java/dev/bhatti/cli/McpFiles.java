@@ -143,12 +143,7 @@ final class McpFiles {
                     JsonNode entries = r.isArray() ? r : r.path("entries");
                     var lines = new ArrayList<String>();
                     for (JsonNode e : entries) {
-                        String type = switch (e.path("type").asString("")) {
-                            case "dir" -> "d";
-                            case "symlink" -> "l";
-                            case "file" -> "-";
-                            default -> "?";
-                        };
+                        String type = FileCmd.typeLetter(e);
                         lines.add(type + " " + e.path("mode").asString() + " " + e.path("size").asLong() + " " + e.path("mtime").asString()
                                 + " " + e.path("name").asString());
                     }
