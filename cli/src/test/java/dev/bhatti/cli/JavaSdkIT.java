@@ -223,6 +223,22 @@ class JavaSdkIT {
         sb.unpublish(8080);
         assertThat(sb.published()).isEmpty();
 
+        // a forward reaches a server in the guest from the host
+        assertThat(sb.exec("sh", "-c", "mkdir -p /tmp/w && echo forwarded > /tmp/w/index.html && busybox httpd -p 3000 -h /tmp/w").exitCode()).isZero();
+        var forward = sb.forward(3000);
+        assertThat(forward.guestPort()).isEqualTo(3000);
+        assertThat(sb.forwards()).extracting(f -> f.hostPort()).containsExactly(forward.hostPort());
+        try (var http = java.net.http.HttpClient.newHttpClient()) {
+            var page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + forward.hostPort() + "/")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(page.body()).isEqualTo("forwarded\n");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        sb.unforward(forward.hostPort());
+        assertThat(sb.forwards()).isEmpty();
+        assertThatThrownBy(() -> sb.forward(0)).isInstanceOf(IllegalArgumentException.class);
+
         // tiers are listed, and one can be got by name as create resolves it
         assertThat(client.images().list()).anySatisfy(i -> {
             assertThat(i.name()).isEqualTo("minimal");

@@ -154,6 +154,23 @@ public final class Sandbox {
     /** Its published ports. */
     public List<Published> published() { return t.list(path("/publish"), Published.class); }
 
+    /** Forwards a free port on the daemon's host (127.0.0.1) to guest port {@code guestPort}. */
+    public Forward forward(int guestPort) {
+        return t.call("POST", path("/forward"), Map.of("guest_port", Validate.range("guest port", guestPort, 1, 65535)), Forward.class);
+    }
+
+    /** Forwards host port {@code hostPort} (127.0.0.1 on the daemon's host) to guest port {@code guestPort}. */
+    public Forward forward(int guestPort, int hostPort) {
+        return t.call("POST", path("/forward"), Map.of("guest_port", Validate.range("guest port", guestPort, 1, 65535),
+                "host_port", Validate.range("host port", hostPort, 1, 65535)), Forward.class);
+    }
+
+    /** Its port forwards. */
+    public List<Forward> forwards() { return t.list(path("/forward"), Forward.class); }
+
+    /** Stops the forward listening on {@code hostPort}. */
+    public void unforward(int hostPort) { t.call("DELETE", path("/forward/" + Validate.range("host port", hostPort, 1, 65535)), null); }
+
     /** Its sessions: shells, piped processes, the init process. */
     public List<SessionInfo> sessions() { return t.list(path("/sessions"), SessionInfo.class); }
 
