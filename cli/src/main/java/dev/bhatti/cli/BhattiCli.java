@@ -13,7 +13,10 @@ import java.io.StringWriter;
  * Subcommands are registered by {@link Subcommands}, only the one that runs when that is enough.
  */
 @Command(name = "bhatti", mixinStandardHelpOptions = true, version = "bhatti 0.1.0",
-        description = "Self-hosted microVM sandboxes.")
+        description = "Self-hosted microVM sandboxes.",
+        footer = {"", "Exit codes: 0 done; 1 the command failed (the daemon refused it, or it could not be reached: the message says"
+                + " why and what to do); 2 bad usage (an unknown command or option, a missing or malformed argument; also with"
+                + " --help); exec passes the command's own exit code through, 124 when it timed out and was killed."})
 public final class BhattiCli {
 
     public static void main(String[] args) {
@@ -26,6 +29,28 @@ public final class BhattiCli {
         System.out.flush();
         System.err.flush();
         Runtime.getRuntime().halt(code);
+    }
+
+    /**
+     * Runs the command unless words were left over: with --help among them picocli prints the nearest command's
+     * help and exits 0 ({@code bhatti nosuchcommand --help}), so a script could not tell the command is missing.
+     * Left-over words are bad usage then too: exit 2, naming them, with suggestions.
+     */
+    private static int refuseUnmatched(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (!p.unmatched().isEmpty()) throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+        }
+        return new CommandLine.RunLast().execute(parsed);
+    }
+
+    /** picocli's message, except that a word where a command goes is called what it is: an unknown command. */
+    private static String message(CommandLine.ParameterException e) {
+        var spec = e.getCommandLine().getCommandSpec();
+        if (e instanceof CommandLine.UnmatchedArgumentException u && !spec.subcommands().isEmpty() && !u.getUnmatched().isEmpty()
+                && !u.getUnmatched().getFirst().startsWith("-")) {
+            return "unknown command '" + u.getUnmatched().getFirst() + "' (" + spec.qualifiedName() + " --help lists the commands)";
+        }
+        return e.getMessage();
     }
 
     /** Runs one command line and returns its exit code. */
@@ -51,7 +76,7 @@ public final class BhattiCli {
         cli.setParameterExceptionHandler((e, given) -> {
             var text = new StringWriter();
             var out = new PrintWriter(text);
-            out.println(e.getMessage());
+            out.println(message(e));
             if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, out)) e.getCommandLine().usage(out);
             out.flush();
             var err = e.getCommandLine().getErr();
@@ -60,6 +85,7 @@ public final class BhattiCli {
             err.flush();
             return e.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
         });
+        cli.setExecutionStrategy(BhattiCli::refuseUnmatched);
         int code = cli.execute(args);
         cli.getOut().flush(); // help and version text
         cli.getErr().flush();
