@@ -12,7 +12,7 @@ import java.util.concurrent.Callable;
 
 /** Changes a sandbox in place: keep-hot, labels, its name (PATCH /sandboxes/{id}). */
 @Command(name = "edit", description = {"Change a sandbox: keep it hot or not, set or remove labels, rename it.",
-        "A rename keeps its id, forwards and published aliases."}, mixinStandardHelpOptions = true)
+        "A rename keeps its id, forwards and published aliases (and the guest's own hostname); your other sandboxes resolve the new name."}, mixinStandardHelpOptions = true)
 final class EditCmd implements Callable<Integer> {
     @Mixin ClientOptions opts;
     @Parameters(paramLabel = "SANDBOX", description = "Name or id") String sandbox;
