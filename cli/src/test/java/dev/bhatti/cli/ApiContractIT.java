@@ -125,6 +125,9 @@ class ApiContractIT {
         expect(200, "GET", "/sandboxes/c1", null);
         expect(200, "GET", "/sandboxes", null);
         expect(200, "PATCH", "/sandboxes/c1", Map.of("keep_hot", false));
+        expect(200, "PATCH", "/sandboxes/c1", Map.of("labels", Map.of("team", "infra")));
+        assertThat(expect(200, "GET", "/sandboxes?label=team=infra", null).json().size()).isEqualTo(1);
+        expect(400, "PATCH", "/sandboxes/c1", Map.of("labels", Map.of("bad key", "x")));
 
         // exec: whole, streamed, detached, and refused
         var whole = expect(200, "POST", "/sandboxes/c1/exec", Map.of("cmd", List.of("sh", "-c", "echo out; echo err >&2; exit 3"))).json();
@@ -179,6 +182,15 @@ class ApiContractIT {
         assertThat(expect(200, "GET", "/secrets", null).text()).contains("CONTRACT_TOKEN").doesNotContain("s3cret");
         expect(200, "GET", "/secrets/CONTRACT_TOKEN", null);
         expect(200, "DELETE", "/secrets/CONTRACT_TOKEN", null);
+
+        // templates: save, list, read, delete (EditTemplatesIT creates sandboxes from them)
+        expect(201, "POST", "/templates", Map.of("name", "ct", "cpus", 1, "env", Map.of("A", "1"), "labels", Map.of("team", "infra")));
+        expect(409, "POST", "/templates", Map.of("name", "ct"));
+        expect(404, "POST", "/templates", Map.of("name", "ct2", "image", "no-such-image"));
+        expect(200, "GET", "/templates", null);
+        expect(200, "GET", "/templates/ct", null);
+        expect(200, "DELETE", "/templates/ct", null);
+        expect(404, "GET", "/templates/ct", null);
 
         // named snapshots: take, list, read, resume as a new sandbox, delete
         expect(201, "POST", "/sandboxes/c1/checkpoint", Map.of("name", "cp1"));

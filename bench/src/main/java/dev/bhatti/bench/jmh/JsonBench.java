@@ -29,7 +29,7 @@ public class JsonBench {
         twenty = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
             twenty.add(new SandboxView("0123456789abcdef" + i, "dev-" + i, "running", "hot", "", 1, 512, "minimal", "qemu", "tcg",
-                    "10.200.0." + (i + 2), "open", List.of(), false, null, "2026-12-02T15:00:00Z", List.of()));
+                    "10.200.0." + (i + 2), "open", List.of(), false, null, "2026-12-02T15:00:00Z", List.of(), java.util.Map.of()));
         }
         one = twenty.getFirst();
         execJson = "{\"cmd\":[\"sh\",\"-c\",\"echo hello\"],\"timeout_sec\":30,\"env\":{\"A\":\"1\"},\"cwd\":\"/workspace\"}";

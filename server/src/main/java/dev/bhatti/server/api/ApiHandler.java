@@ -74,6 +74,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new PublishRoutes(sandboxes, publishes, backends, events).routes());
         table.addAll(new SnapshotRoutes(snapshots, events, sandboxRoutes).routes());
         table.addAll(new SecretRoutes(secrets, events).routes());
+        table.addAll(new TemplateRoutes(sandboxes.templates(), events).routes());
         table.addAll(new ImageRoutes(images, sandboxes, store, events).routes());
         table.addAll(new TaskRoutes(tasks).routes());
         table.addAll(new VolumeRoutes(volumes, backups, events).routes());

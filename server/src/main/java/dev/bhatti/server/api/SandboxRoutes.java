@@ -5,6 +5,7 @@ import dev.bhatti.server.events.Events;
 import dev.bhatti.server.forward.Forwards;
 import dev.bhatti.server.publish.ProxyBackends;
 import dev.bhatti.server.publish.PublishService;
+import dev.bhatti.server.sandbox.Labels;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
 import dev.bhatti.server.store.SandboxRecord;
@@ -17,15 +18,18 @@ import java.util.Map;
 /** {@code /sandboxes} and {@code /sandboxes/{id}}: create, read, change, destroy, and the thermal transitions. */
 record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells, PublishService publishes) {
 
-    /** {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. */
-    record PatchBody(Boolean keepHot) {}
+    /**
+     * {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. {@code labels} maps a key to its new
+     * value, or to null to remove it; keys not named stay as they are.
+     */
+    record PatchBody(Boolean keepHot, Map<String, String> labels, String name) {}
 
     /** {@code POST /sandboxes/{id}/start}: {@code force} boots from the disk when the snapshot is unusable. */
     record StartBody(boolean force) {}
 
     List<Route> routes() {
         return List.of(
-                Route.keyed("GET", "/sandboxes", c -> Reply.ok(sandboxes.list(c.user()).stream().map(this::view).toList())),
+                Route.keyed("GET", "/sandboxes", this::list),
                 Route.keyed("POST", "/sandboxes", this::create),
                 Route.keyed("GET", "/sandboxes/{id}", this::inspect),
                 Route.keyed("PATCH", "/sandboxes/{id}", this::patch),
@@ -39,7 +43,14 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
 
     /** A sandbox as the API shows it. */
     SandboxView view(SandboxRecord s) {
-        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s)).withVolumes(sandboxes.volumes(s));
+        return SandboxView.of(s, sandboxes.thermal(s), sandboxes.networkView(s)).withVolumes(sandboxes.volumes(s)).withLabels(sandboxes.labels(s));
+    }
+
+    /** {@code GET /sandboxes}, with {@code ?label=key=value} (repeatable): only those that carry every such label. */
+    private Reply list(Call c) {
+        var wanted = QueryParameters.of(c.request()).getValuesOrEmpty("label").stream().map(Labels::selector).toList();
+        return Reply.ok(sandboxes.list(c.user()).stream().map(this::view)
+                .filter(v -> wanted.stream().allMatch(l -> l.getValue().equals(v.labels().get(l.getKey())))).toList());
     }
 
     private Reply create(Call c) throws IOException {
@@ -61,8 +72,13 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
 
     private Reply patch(Call c) throws IOException {
         var patch = c.json(PatchBody.class);
-        if (patch.keepHot() == null) throw DomainException.invalid("nothing to change; give keep_hot");
-        return Reply.ok(view(sandboxes.keepHot(c.user(), c.param("id"), patch.keepHot())));
+        if (patch.keepHot() == null && patch.labels() == null && patch.name() == null) {
+            throw DomainException.invalid("nothing to change; give keep_hot, labels or name");
+        }
+        String before = sandboxes.get(c.user(), c.param("id")).name();
+        var s = sandboxes.edit(c.user(), c.param("id"), patch.keepHot(), patch.labels(), patch.name());
+        if (!s.name().equals(before)) events.record("sandbox.rename", c.user().name(), s.name(), "was " + before);
+        return Reply.ok(view(s));
     }
 
     /** Ends what reaches the sandbox from outside (forwards, published ports, web shells), then the sandbox. */

@@ -54,6 +54,7 @@ public final class SandboxService {
     private final ImageLookup images;
     private final VolumeAttachments volumes;
     private final TierHints tierHints = new TierHints();
+    private final Templates templates;
 
     public SandboxService(Store store, Engine engine, String accelerator, Activity activity, SecretService secrets, Events events,
                           SandboxNetwork network, ImageLookup images, VolumeAttachments volumes, Metrics metrics) {
@@ -75,7 +76,11 @@ public final class SandboxService {
         this.secrets = secrets;
         this.lifecycle = new SandboxLifecycle(store, engine, activity, network, events, metrics);
         this.quotas = new Quotas(store);
+        this.templates = new Templates(store, images, engine::tiers, secrets);
     }
+
+    /** The users' saved create requests. */
+    public Templates templates() { return templates; }
 
     /** The owner of each sandbox's state, wakes and transitions. */
     public SandboxLifecycle lifecycle() { return lifecycle; }
@@ -86,15 +91,23 @@ public final class SandboxService {
      * {@code egress} is all (default) or none; {@code allowHosts} are reachable under none.
      * {@code runEntrypoint} runs the image's ENTRYPOINT and CMD as that session instead of a script;
      * {@code diskSizeMb} grows the root file system beyond the image's size; {@code volumes} are attached
-     * and mounted before the sandbox is handed over.
+     * and mounted before the sandbox is handed over. {@code labels} are set on it ({@link Labels});
+     * {@code template} names a saved request the others are laid over ({@link Templates}).
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
                                 List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
-                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeAttachments.Requested> volumes) {
+                                List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeAttachments.Requested> volumes,
+                                Map<String, String> labels, String template) {
+
+        public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
+                             String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts, Boolean runEntrypoint,
+                             Integer diskSizeMb, List<VolumeAttachments.Requested> volumes) {
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, runEntrypoint, diskSizeMb, volumes, null, null);
+        }
 
         public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
                              String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts) {
-            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null, null);
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null, null, null, null);
         }
     }
 
@@ -113,7 +126,9 @@ public final class SandboxService {
         public Created(SandboxRecord sandbox, boolean existing) { this(sandbox, existing, List.of()); }
     }
 
-    public Created create(UserRecord user, CreateRequest req) {
+    public Created create(UserRecord user, CreateRequest request) {
+        CreateRequest req = templates.apply(user, request);
+        Map<String, String> labels = Labels.of(req.labels());
         String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
         int cpus = Limits.cpus(req.cpus(), user);
         int memoryMb = Limits.memoryMb(req.memoryMb(), user);
@@ -162,6 +177,7 @@ public final class SandboxService {
                         "applying the create configuration failed: " + e.getMessage(), e);
             }
             store.setSandboxSecrets(record.id(), secretNames);
+            if (!labels.isEmpty()) store.updateSandboxLabels(record.id(), labels);
             // idle from now, before the row says running (the thermal manager leaves a starting one alone):
             // a boot slower than warm_after must not pause it at once
             activity.touch(record.id());
@@ -214,6 +230,31 @@ public final class SandboxService {
     public SandboxRecord awake(UserRecord user, String idOrName) {
         return lifecycle.awake(find(user, idOrName));
     }
+
+    /**
+     * Changes what can change on a sandbox: its name (its id, forwards and published aliases stay; 409 if the
+     * name is taken), its labels (a null value removes one) and keep_hot. Everything is checked before anything changes.
+     */
+    public SandboxRecord edit(UserRecord user, String idOrName, Boolean keepHot, Map<String, String> labelChanges, String newName) {
+        SandboxRecord s = find(user, idOrName);
+        if (newName != null) Limits.name(newName);
+        Map<String, String> changes = labelChanges == null ? Map.of() : Labels.changes(labelChanges);
+        var after = new java.util.HashMap<>(store.sandboxLabels(s.id()));
+        changes.forEach((k, v) -> { if (v == null) after.remove(k); else after.put(k, v); });
+        if (after.size() > Labels.MAX_LABELS) throw DomainException.invalid("at most " + Labels.MAX_LABELS + " labels, it would have " + after.size());
+        if (newName != null && !newName.equals(s.name())) {
+            if (!store.renameSandbox(s.id(), newName)) {
+                throw DomainException.conflict("a sandbox named " + newName + " exists already; pick another name");
+            }
+            log.info("sandbox {} ({}) renamed to {}", s.name(), s.id(), newName);
+        }
+        if (!changes.isEmpty()) store.updateSandboxLabels(s.id(), changes);
+        if (keepHot != null) return keepHot(user, s.id(), keepHot);
+        return lifecycle.current(store.sandboxById(s.id()).orElseThrow(() -> DomainException.notFound("sandbox not found: " + s.id())));
+    }
+
+    /** The sandbox's labels, by key. */
+    public Map<String, String> labels(SandboxRecord s) { return store.sandboxLabels(s.id()); }
 
     /** Sets whether the thermal manager leaves the sandbox alone; keeping it hot wakes it now. */
     public SandboxRecord keepHot(UserRecord user, String idOrName, boolean keepHot) {

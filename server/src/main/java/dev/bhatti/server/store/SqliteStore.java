@@ -70,6 +70,7 @@ public final class SqliteStore implements Store {
     public void deleteUser(String userId) {
         db.transaction(() -> {
             db.update("DELETE FROM user_subnets WHERE user_id = ?", userId);
+            db.update("DELETE FROM templates WHERE user_id = ?", userId);
             return db.update("DELETE FROM users WHERE id = ?", userId);
         });
     }
@@ -160,8 +161,74 @@ public final class SqliteStore implements Store {
             db.update("DELETE FROM publish_rules WHERE sandbox_id = ?", sandboxId);
             db.update("DELETE FROM shell_tokens WHERE sandbox_id = ?", sandboxId);
             db.update("DELETE FROM volume_attachments WHERE sandbox_id = ?", sandboxId);
+            db.update("DELETE FROM sandbox_labels WHERE sandbox_id = ?", sandboxId);
             return db.update("DELETE FROM sandboxes WHERE id = ?", sandboxId);
         });
+    }
+
+    @Override
+    public boolean renameSandbox(String sandboxId, String newName) {
+        return db.query(() -> {
+            try {
+                return db.update("UPDATE sandboxes SET name = ? WHERE id = ?", newName, sandboxId) == 1;
+            } catch (SQLException e) {
+                if (Jdbc.isUniqueViolation(e)) return false;
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public Map<String, String> sandboxLabels(String sandboxId) {
+        return db.query(() -> {
+            var labels = new LinkedHashMap<String, String>();
+            db.many("SELECT key, value FROM sandbox_labels WHERE sandbox_id = ? ORDER BY key", rs -> labels.put(rs.getString(1), rs.getString(2)), sandboxId);
+            return labels;
+        });
+    }
+
+    @Override
+    public void updateSandboxLabels(String sandboxId, Map<String, String> changes) {
+        db.transaction(() -> {
+            for (var e : changes.entrySet()) {
+                if (e.getValue() == null) db.update("DELETE FROM sandbox_labels WHERE sandbox_id = ? AND key = ?", sandboxId, e.getKey());
+                else db.update("INSERT INTO sandbox_labels (sandbox_id, key, value) VALUES (?, ?, ?) "
+                        + "ON CONFLICT (sandbox_id, key) DO UPDATE SET value = excluded.value", sandboxId, e.getKey(), e.getValue());
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public boolean insertTemplate(TemplateRecord t) {
+        return db.query(() -> {
+            try {
+                return db.update("INSERT INTO templates (user_id, name, spec, created_at) VALUES (?, ?, ?, ?)",
+                        t.userId(), t.name(), t.spec(), t.createdAt().toString()) == 1;
+            } catch (SQLException e) {
+                if (Jdbc.isUniqueViolation(e)) return false;
+                throw e;
+            }
+        });
+    }
+
+    @Override
+    public List<TemplateRecord> templates(String userId) {
+        return db.query(() -> db.many("SELECT * FROM templates WHERE user_id = ? ORDER BY name", SqliteStore::template, userId));
+    }
+
+    @Override
+    public Optional<TemplateRecord> template(String userId, String name) {
+        return db.query(() -> db.one("SELECT * FROM templates WHERE user_id = ? AND name = ?", SqliteStore::template, userId, name));
+    }
+
+    @Override
+    public boolean deleteTemplate(String userId, String name) {
+        return db.query(() -> db.update("DELETE FROM templates WHERE user_id = ? AND name = ?", userId, name) == 1);
+    }
+
+    private static TemplateRecord template(ResultSet rs) throws SQLException {
+        return new TemplateRecord(rs.getString("user_id"), rs.getString("name"), rs.getString("spec"), Instant.parse(rs.getString("created_at")));
     }
 
     @Override

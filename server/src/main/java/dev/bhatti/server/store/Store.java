@@ -55,6 +55,24 @@ public interface Store extends AutoCloseable {
 
     void deleteSandbox(String sandboxId);
 
+    /** Renames the sandbox; false (nothing written) if the user has a sandbox of that name. */
+    boolean renameSandbox(String sandboxId, String newName);
+
+    /** The sandbox's labels, by key in key order. */
+    Map<String, String> sandboxLabels(String sandboxId);
+
+    /** Sets the labels whose value is not null and removes those whose value is null, in one transaction. */
+    void updateSandboxLabels(String sandboxId, Map<String, String> changes);
+
+    /** Adds the template; false (nothing written) if the user has one of that name. */
+    boolean insertTemplate(TemplateRecord template);
+
+    List<TemplateRecord> templates(String userId);
+
+    Optional<TemplateRecord> template(String userId, String name);
+
+    boolean deleteTemplate(String userId, String name);
+
     /**
      * Takes the snapshot's name for its user, atomically under the user's snapshot cap; false if the name
      * is taken or the cap reached (nothing written). Counted against the cap: every row, creating or ready.
