@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class NdjsonWatch implements WatchSink {
 
-    static final long KEEPALIVE_SECONDS = 10;
+    static final long KEEPALIVE_SECONDS = 5;
 
     private final Response response;
     private final Callback callback;
