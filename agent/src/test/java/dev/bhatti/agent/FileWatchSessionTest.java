@@ -100,6 +100,31 @@ class FileWatchSessionTest {
     }
 
     @Test
+    void movesAreReportedAndAMovedDirectoryIsFollowedUnderItsNewName() throws Exception {
+        Path a = Files.createDirectory(workspace.resolve("a"));
+        Stream s = host.open(new Message.FileWatch(workspace.toString()));
+        assertThat(s.poll(10, TimeUnit.SECONDS)).isInstanceOf(Message.FileInfo.class);
+        Path b = workspace.resolve("b");
+        Files.move(a, b);
+        var seen = readUntil(s, new Seen("moved_to", b.toString(), true));
+        assertThat(seen).containsSubsequence(new Seen("moved_from", a.toString(), true), new Seen("moved_to", b.toString(), true));
+        Path inside = Files.writeString(b.resolve("x"), "1");
+        assertThat(readUntil(s, new Seen("created", inside.toString(), false))).contains(new Seen("created", inside.toString(), false));
+    }
+
+    @Test
+    void aWatchedFileReportsItsChangesAndItsEnd() throws Exception {
+        Path f = Files.writeString(workspace.resolve("one.txt"), "1");
+        Stream s = host.open(new Message.FileWatch("one.txt"));
+        assertThat(((Message.FileInfo) s.poll(10, TimeUnit.SECONDS)).type()).isEqualTo("file");
+        Files.writeString(f, "2");
+        assertThat(readUntil(s, new Seen("modified", f.toString(), false))).contains(new Seen("modified", f.toString(), false));
+        Files.delete(f);
+        assertThat(readUntil(s, new Seen("deleted", f.toString(), false))).contains(new Seen("deleted", f.toString(), false));
+        assertThat(s.poll(10, TimeUnit.SECONDS)).isEqualTo(new Message.Exit(0, false));
+    }
+
+    @Test
     void aMissingPathIsNotFound() throws Exception {
         Stream s = host.open(new Message.FileWatch("/no/such/dir"));
         var error = (Message.Error) s.poll(10, TimeUnit.SECONDS);
