@@ -148,6 +148,7 @@ public final class AgentMain {
             case Message.FileWrite w -> new FileSession(config, stream).run(w);
             case Message.FileStat st -> new FileSession(config, stream).run(st);
             case Message.FileListRequest l -> new FileSession(config, stream).run(l);
+            case Message.FileWatch w -> new FileWatchSession(config, stream).run(w);
             case Message.ForwardOpen f -> new ForwardSession(stream, f).run();
             case Message.Resumed r -> new ResumeSession(stream).run(r);
             case Message.Mount m -> new MountSession(stream).run(m);

@@ -275,7 +275,7 @@ final class FileSession {
                 ((FileTime) a.get("lastModifiedTime")).toMillis());
     }
 
-    private static Message.Error failure(IOException e, String path) {
+    static Message.Error failure(IOException e, String path) {
         return switch (e) {
             case NoSuchFileException x -> new Message.Error("not_found", "no such file or directory: " + path);
             case NotDirectoryException x -> new Message.Error("not_directory", "not a directory: " + path);

@@ -36,6 +36,7 @@ final class SafeOpenings {
             case Message.FileWrite w -> new Message.FileWrite(path(w.path()), w.mode(), w.user());
             case Message.FileStat s -> new Message.FileStat(path(s.path()));
             case Message.FileListRequest l -> new Message.FileListRequest(path(l.path()));
+            case Message.FileWatch w -> new Message.FileWatch(path(w.path()));
             case Message.SessionStart s -> new Message.SessionStart(s.id(), argv(s.argv()), env(s.env()), cwd(s.cwd()), s.user(),
                     s.tty(), s.rows(), s.cols(), s.maxIdleSeconds());
             case Message.ForwardOpen f -> f.port() >= 1 && f.port() <= 65535 ? new Message.ForwardOpen(echoPort) : f;

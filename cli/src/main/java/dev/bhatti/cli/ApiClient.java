@@ -68,10 +68,17 @@ final class ApiClient {
      * arrives. An error status is answered like {@link #send}.
      */
     void stream(String path, Object body, Consumer<JsonNode> onEvent) throws CliException {
+        stream("POST", path, JSON.writeValueAsBytes(body), onEvent);
+    }
+
+    /** GETs a newline-delimited JSON stream (empty keepalive lines skipped), like {@link #stream(String, Object, Consumer)}. */
+    void streamGet(String path, Consumer<JsonNode> onEvent) throws CliException { stream("GET", path, null, onEvent); }
+
+    private void stream(String method, String path, byte[] body, Consumer<JsonNode> onEvent) throws CliException {
         var headers = headers();
-        headers.put("Content-Type", "application/json");
+        if (body != null) headers.put("Content-Type", "application/json");
         headers.put("Accept", "application/x-ndjson");
-        var response = exchange(new HttpTransport.Request("POST", uri(path), headers, JSON.writeValueAsBytes(body), null));
+        var response = exchange(new HttpTransport.Request(method, uri(path), headers, body, null));
         try (var in = response.body()) {
             if (response.status() / 100 != 2) {
                 reply(response.status(), in.readAllBytes(), "");

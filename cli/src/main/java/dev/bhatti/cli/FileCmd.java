@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 /** Files in a sandbox: read to stdout, write from stdin, list a directory. */
-@Command(name = "file", description = "Read, write and list files in a sandbox.", mixinStandardHelpOptions = true,
-        subcommands = {FileCmd.Read.class, FileCmd.Write.class, FileCmd.Ls.class})
+@Command(name = "file", description = "Read, write, list and watch files in a sandbox.", mixinStandardHelpOptions = true,
+        subcommands = {FileCmd.Read.class, FileCmd.Write.class, FileCmd.Ls.class, FileCmd.Watch.class})
 final class FileCmd {
 
     static String query(String sandbox, String path) {
@@ -87,6 +87,52 @@ final class FileCmd {
             }
             return 0;
         }
+    }
+
+    @Command(name = "watch", description = {"Print changes under a path (recursive) as they happen, until interrupted.",
+            "Lines: TIME EVENT PATH (a directory ends with /); --json prints the API's NDJSON events."},
+            mixinStandardHelpOptions = true)
+    static final class Watch implements Callable<Integer> {
+        @Mixin ClientOptions opts;
+        @Parameters(index = "0", paramLabel = "SANDBOX") String sandbox;
+        @Parameters(index = "1", paramLabel = "PATH", defaultValue = "/workspace", description = "Guest path (default /workspace)") String path;
+        @Option(names = {"-n", "--max-events"}, description = "Stop after this many events") Long maxEvents;
+        @Option(names = "--timeout", description = "Stop after this many seconds") Long timeout;
+
+        @Override
+        public Integer call() throws Exception {
+            if (maxEvents != null && maxEvents < 1) throw new CliException("--max-events must be at least 1");
+            if (timeout != null && timeout < 1) throw new CliException("--timeout must be at least 1");
+            String q = "/sandboxes/" + ApiClient.segment(sandbox) + "/files/watch?path=" + ApiClient.segment(path)
+                    + (maxEvents == null ? "" : "&max_events=" + maxEvents) + (timeout == null ? "" : "&timeout=" + timeout);
+            String[] failure = {null};
+            opts.client().streamGet(q, event -> {
+                if (event.path("type").asString("").equals("error")) failure[0] = event.path("message").asString("");
+                if (opts.json) {
+                    System.out.println(event);
+                } else if (failure[0] == null) {
+                    System.out.println(watchLine(event));
+                }
+                System.out.flush();
+            });
+            if (failure[0] != null) throw new CliException("the watch ended: " + failure[0]);
+            return 0;
+        }
+    }
+
+    private static final java.time.format.DateTimeFormatter CLOCK = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+    /** One human line for a watch event: local time, event, path (a directory with a trailing slash). */
+    static String watchLine(JsonNode event) {
+        String time;
+        try {
+            time = CLOCK.format(java.time.Instant.parse(event.path("time").asString()).atZone(java.time.ZoneId.systemDefault()));
+        } catch (java.time.DateTimeException e) {
+            time = event.path("time").asString("");
+        }
+        String p = event.path("path").asString("");
+        return String.format("%s  %-10s  %s%s", time, event.path("type").asString(""), p,
+                event.path("is_dir").asBoolean(false) && !p.endsWith("/") ? "/" : "");
     }
 
     /** The first letter of an ls line for a listing entry's type: d, l, - or ?. */

@@ -149,6 +149,27 @@ class ApiContractIT {
         assertThat(expect(200, "GET", "/sandboxes/c1/files?path=/workspace&ls=true", null).text()).contains("a.txt");
         expect(404, "GET", "/sandboxes/c1/files?path=/workspace/none", null);
 
+        // a file watch (NDJSON): uploads are made until it has seen max_events; a missing path is 404
+        CompletableFuture<Reply> watching = CompletableFuture.supplyAsync(() -> {
+            try {
+                return call("GET", "/sandboxes/c1/files/watch?path=/workspace&max_events=2&timeout=120", null);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        for (int i = 0; !watching.isDone() && i < 100; i++) {
+            expect(200, "PUT", "/sandboxes/c1/files?path=/workspace/watched-" + i, data);
+            try {
+                watching.get(1, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.TimeoutException notYet) {
+                // the watch may not have been in place for that upload
+            }
+        }
+        var watched = watching.get(2, TimeUnit.MINUTES);
+        assertThat(watched.status()).as(watched.text()).isEqualTo(200);
+        assertThat(watched.text()).contains("\"path\":\"/workspace/");
+        expect(404, "GET", "/sandboxes/c1/files/watch?path=/workspace/none", null);
+
         // sessions over WebSockets: a piped one started by its first message, a terminal; listed, then closed
         var piped = new Socket("/sandboxes/c1/exec/ws", "/sandboxes/{id}/exec/ws");
         piped.send("{\"cmd\":[\"sh\",\"-c\",\"echo piped; sleep 600\"]}");

@@ -32,6 +32,14 @@ public interface Guest {
     /** The entries of a directory. */
     FileListing listFiles(String path) throws EngineException;
 
+    /**
+     * Watches {@code path} (a directory recursively, or one file) until {@code sink} ends it or the path
+     * itself goes; blocks. A guest that falls too far behind its reader drops the watch (FAILED).
+     */
+    default void watchFiles(String path, WatchSink sink) throws EngineException {
+        throw new EngineException(EngineException.Kind.FAILED, "this engine cannot watch files");
+    }
+
     /** Starts or attaches to a session. */
     SessionChannel openSession(SessionOpen open) throws EngineException;
 

@@ -23,7 +23,7 @@ public final class Codec {
     static final int EXEC_REQUEST = 0x10, DATA = 0x11, EOF = 0x12, WINDOW = 0x13, KILL = 0x14,
             EXIT = 0x15, ERROR = 0x16, DETACH_REQUEST = 0x17, DETACHED = 0x18;
     static final int FILE_READ = 0x20, FILE_WRITE = 0x21, FILE_STAT = 0x22, FILE_LIST_REQUEST = 0x23, FILE_INFO = 0x24,
-            FILE_LIST = 0x25;
+            FILE_LIST = 0x25, FILE_WATCH = 0x26;
     static final int SESSION_START = 0x30, SESSION_ATTACH = 0x31, SESSION_INFO = 0x32, RESIZE = 0x33, DETACH = 0x34,
             SESSION_LIST_REQUEST = 0x35, SESSION_LIST = 0x36, SESSION_KILL = 0x37;
     static final int FORWARD_OPEN = 0x40, FORWARDED = 0x41;
@@ -71,6 +71,7 @@ public final class Codec {
                 case Message.FileWrite w -> { writeString(out, w.path()); out.writeInt(w.mode()); writeString(out, w.user()); yield FILE_WRITE; }
                 case Message.FileStat st -> { writeString(out, st.path()); yield FILE_STAT; }
                 case Message.FileListRequest l -> { writeString(out, l.path()); yield FILE_LIST_REQUEST; }
+                case Message.FileWatch w -> { writeString(out, w.path()); yield FILE_WATCH; }
                 case Message.FileInfo i -> { writeFileInfo(out, i); yield FILE_INFO; }
                 case Message.FileList l -> {
                     out.writeInt(l.entries().size());
@@ -147,6 +148,7 @@ public final class Codec {
                 case FILE_WRITE -> new Message.FileWrite(readString(in), in.readInt(), readString(in));
                 case FILE_STAT -> new Message.FileStat(readString(in));
                 case FILE_LIST_REQUEST -> new Message.FileListRequest(readString(in));
+                case FILE_WATCH -> new Message.FileWatch(readString(in));
                 case FILE_INFO -> readFileInfo(in);
                 case SESSION_START -> new Message.SessionStart(readString(in), readStrings(in), readMap(in), readString(in), readString(in),
                         in.readBoolean(), in.readInt(), in.readInt(), in.readLong());

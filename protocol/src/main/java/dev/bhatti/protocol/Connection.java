@@ -253,6 +253,7 @@ public final class Connection implements AutoCloseable {
     private static boolean opensStream(Message m) {
         return m instanceof Message.ExecRequest || m instanceof Message.DetachRequest || m instanceof Message.FileRead
                 || m instanceof Message.FileWrite || m instanceof Message.FileStat || m instanceof Message.FileListRequest
+                || m instanceof Message.FileWatch
                 || m instanceof Message.SessionStart || m instanceof Message.SessionAttach
                 || m instanceof Message.SessionListRequest || m instanceof Message.SessionKill
                 || m instanceof Message.ForwardOpen || m instanceof Message.Resumed || m instanceof Message.Mount;

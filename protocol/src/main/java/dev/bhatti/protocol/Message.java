@@ -99,6 +99,17 @@ public sealed interface Message {
         public FileListRequest { Objects.requireNonNull(path); }
     }
 
+    /**
+     * Opens a stream that watches {@code path} (a directory recursively, subdirectories created later
+     * included, or one file) with inotify. The agent answers {@link FileInfo} of the path (or {@link Error}),
+     * then events as STDOUT data, one JSON object a line in the API's shape, until the host ends the
+     * stream (any {@link Error} or {@link Eof} from the host). The agent ends it with {@link Error}
+     * "overflow" when the host stops reading, or {@link Exit} 0 when the watched path itself goes.
+     */
+    record FileWatch(String path) implements Message {
+        public FileWatch { Objects.requireNonNull(path); }
+    }
+
     /** One file. {@code type} is file, dir, symlink or other; {@code mode} the permission bits; mtime in ms. */
     record FileInfo(String name, long size, int mode, String type, long mtimeMillis) implements Message {
         public FileInfo { Objects.requireNonNull(name); Objects.requireNonNull(type); }

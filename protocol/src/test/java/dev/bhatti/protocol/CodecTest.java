@@ -25,7 +25,7 @@ class CodecTest {
                 new Message.Detached(4242, "/tmp/out.log"),
                 new Message.FileRead("/etc/hosts", 2, 10, 4096),
                 new Message.FileWrite("/workspace/a b", 0640, ""),
-                new Message.FileStat("/x"), new Message.FileListRequest("/"),
+                new Message.FileStat("/x"), new Message.FileListRequest("/"), new Message.FileWatch("/workspace"),
                 new Message.FileInfo("a.txt", 12, 0644, "file", 1_700_000_000_000L),
                 new Message.FileList(List.of(new Message.FileInfo("d", 4096, 0755, "dir", 1)), 1),
                 new Message.SessionStart("", List.of("bash", "-li"), Map.of("TERM", "xterm"), "/workspace", "", true, 24, 80, 3600),

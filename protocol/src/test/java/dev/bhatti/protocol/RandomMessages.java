@@ -62,6 +62,7 @@ public final class RandomMessages {
             case 28 -> new Message.Exit(anInt(r), r.nextBoolean());
             case 29 -> new Message.Error(string(r), string(r));
             case 30 -> new Message.Mount(string(r), string(r), r.nextBoolean());
+            case 31 -> new Message.FileWatch(string(r));
             default -> new Message.Pong(r.nextLong());
         };
     }

@@ -9,6 +9,7 @@ import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.ReadRange;
 import dev.bhatti.engine.SessionChannel;
 import dev.bhatti.engine.SessionOpen;
+import dev.bhatti.engine.WatchSink;
 import dev.bhatti.engine.EngineException.Kind;
 import dev.bhatti.engine.ExecCommand;
 import dev.bhatti.engine.ExecListener;
@@ -232,6 +233,66 @@ public final class AgentClient implements AutoCloseable {
             case Message.Error e -> throw fileError(e);
             case Message m -> throw new EngineException(Kind.FAILED, "unexpected reply " + m.getClass().getSimpleName());
         };
+    }
+
+    /**
+     * Watches {@code path} in the guest, events to {@code sink} (see {@link WatchSink}). When the sink ends
+     * the watch, the agent is told, and it removes the guest's watch at once.
+     */
+    public void watchFiles(String path, WatchSink sink) throws EngineException, InterruptedException {
+        Stream stream;
+        try {
+            stream = connection.open(new Message.FileWatch(path));
+        } catch (IOException e) {
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent: " + e.getMessage(), e);
+        }
+        boolean agentEnded = false;
+        try {
+            Message first = stream.poll(FILE_IDLE_SECONDS, TimeUnit.SECONDS);
+            switch (first) {
+                case Message.FileInfo i -> { if (!sinkSays(() -> { sink.begin(file(i)); return true; })) return; }
+                case Message.Error e -> {
+                    agentEnded = true;
+                    if (e.code().equals("limit")) throw new EngineException(Kind.CONFLICT, e.message());
+                    throw fileError(e);
+                }
+                case null -> throw new EngineException(Kind.FAILED, "the guest agent did not answer a file watch");
+                default -> throw new EngineException(Kind.FAILED, "unexpected reply " + first.getClass().getSimpleName());
+            }
+            while (true) {
+                Message m = stream.poll(1, TimeUnit.SECONDS);
+                switch (m) {
+                    case null -> { if (!sinkSays(sink::idle)) return; }
+                    case Message.Data d -> { if (!sinkSays(() -> sink.events(d.bytes()))) return; }
+                    case Message.Exit x -> { agentEnded = true; return; }
+                    case Message.Error e -> { agentEnded = true; throw new EngineException(Kind.FAILED, e.message()); }
+                    default -> { }
+                }
+            }
+        } catch (IOException e) {
+            agentEnded = true;
+            throw new EngineException(Kind.FAILED, "lost the sandbox's agent while watching " + path + ": " + e.getMessage(), e);
+        } finally {
+            if (!agentEnded) {
+                try {
+                    stream.send(new Message.Error("cancelled", "the watcher went away"));
+                } catch (IOException ignored) {
+                    // the channel is gone, and the guest's watch with it
+                }
+            }
+            stream.finish();
+        }
+    }
+
+    private interface SinkCall { boolean call() throws IOException; }
+
+    /** A sink's answer; its failure (the client went away) ends the watch like a false. */
+    private static boolean sinkSays(SinkCall call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** A request answered by exactly one message. */

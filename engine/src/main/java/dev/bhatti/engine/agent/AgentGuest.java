@@ -13,6 +13,7 @@ import dev.bhatti.engine.GuestSession;
 import dev.bhatti.engine.ReadRange;
 import dev.bhatti.engine.SessionChannel;
 import dev.bhatti.engine.SessionOpen;
+import dev.bhatti.engine.WatchSink;
 
 import java.io.InputStream;
 import java.nio.channels.SocketChannel;
@@ -56,6 +57,9 @@ public final class AgentGuest implements Guest {
 
     @Override
     public FileListing listFiles(String path) throws EngineException { return call(a -> a.listFiles(path)); }
+
+    @Override
+    public void watchFiles(String path, WatchSink sink) throws EngineException { run(a -> a.watchFiles(path, sink)); }
 
     @Override
     public SessionChannel openSession(SessionOpen open) throws EngineException { return call(a -> a.openSession(open)); }

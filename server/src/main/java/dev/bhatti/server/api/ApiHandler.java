@@ -68,6 +68,7 @@ public final class ApiHandler extends Handler.Abstract {
         table.addAll(new ExecRoutes(sandboxes, metrics).routes());
         table.addAll(new SessionsRoute(sandboxes, websockets).routes());
         table.addAll(new FilesRoute(sandboxes).routes());
+        table.addAll(new FileWatchRoute(sandboxes).routes());
         table.addAll(new ForwardRoutes(sandboxes, forwards).routes());
         table.addAll(new DesktopRoutes(new DesktopService(sandboxes)).routes());
         table.addAll(new ShellTokenRoutes(sandboxes, webShells, publishes, events).routes());
