@@ -26,12 +26,16 @@ final class SandboxCommands {
         @Option(names = "--name", description = "Sandbox name (letters, digits, . _ -; default: generated)") String name;
         @Option(names = "--template", paramLabel = "NAME", description = "Start from template NAME (bhatti template list); the flags given override it")
         String template;
+        @Option(names = "--from", paramLabel = "SANDBOX", description = {"Fork SANDBOX: start from its current memory, processes and disk",
+                "(it goes on; its size, image, network and read-only volumes are the fork's; a read-write volume refuses the fork)"})
+        String from;
 
         @Override
         public Integer call() throws CliException {
             var body = new LinkedHashMap<String, Object>();
             if (name != null) body.put("name", name);
             if (template != null) body.put("template", template);
+            if (from != null) body.put("from", from);
             body.putAll(body());
             if (!opts.json && System.console() != null) System.err.println("creating sandbox" + (name == null ? "" : " " + name) + "...");
             var reply = opts.client().post("/sandboxes", body);

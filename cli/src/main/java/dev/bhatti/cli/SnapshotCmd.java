@@ -32,14 +32,20 @@ final class SnapshotCmd {
         @Mixin ClientOptions opts;
         @Parameters(paramLabel = "SANDBOX", description = "Name or id of the sandbox") String sandbox;
         @Option(names = "--name", required = true, description = "Snapshot name (letters, digits, . _ -)") String name;
+        @Option(names = "--type", paramLabel = "memory|filesystem", description = {"memory (default): memory, processes and disk, resumed where it was;",
+                "filesystem: the disk only (smaller, quicker), resumed as a fresh boot of it"}) String type;
 
         @Override
         public Integer call() throws CliException {
             if (!opts.json && System.console() != null) System.err.println("snapshotting " + sandbox + "...");
-            JsonNode s = opts.client().post("/sandboxes/" + ApiClient.segment(sandbox) + "/checkpoint", Map.of("name", name)).body();
+            var body = new LinkedHashMap<String, Object>();
+            body.put("name", name);
+            if (type != null) body.put("type", type);
+            JsonNode s = opts.client().post("/sandboxes/" + ApiClient.segment(sandbox) + "/checkpoint", body).body();
             if (opts.json) Output.json(s);
             else {
-                System.out.println("snapshot/" + Output.text(s, "name") + " created from " + Output.text(s, "source_sandbox") + " (" + size(s) + ")");
+                System.out.println("snapshot/" + Output.text(s, "name") + " created from " + Output.text(s, "source_sandbox") + " (" + s.path("type").asString("memory")
+                        + ", " + size(s) + ")");
                 System.out.println("  resume it as a new sandbox: bhatti snapshot resume " + Output.text(s, "name") + " --name NEW");
             }
             return 0;
@@ -59,11 +65,11 @@ final class SnapshotCmd {
             }
             var rows = new ArrayList<List<String>>();
             for (JsonNode s : list) {
-                rows.add(List.of(Output.text(s, "name"), Output.text(s, "source_sandbox"), Output.text(s, "status"), size(s),
+                rows.add(List.of(Output.text(s, "name"), Output.text(s, "source_sandbox"), Output.text(s, "status"), Output.text(s, "type"), size(s),
                         Output.text(s, "cpus"), Output.text(s, "memory_mb") + "MB", Output.age(s.path("created_at").asString(""))));
             }
             if (rows.isEmpty()) System.out.println("no snapshots; take one with: bhatti snapshot create SANDBOX --name NAME");
-            else Output.table(List.of("NAME", "SOURCE", "STATUS", "SIZE", "CPUS", "MEMORY", "AGE"), rows);
+            else Output.table(List.of("NAME", "SOURCE", "STATUS", "TYPE", "SIZE", "CPUS", "MEMORY", "AGE"), rows);
             return 0;
         }
     }
@@ -80,7 +86,7 @@ final class SnapshotCmd {
                 Output.json(s);
                 return 0;
             }
-            for (String f : List.of("name", "id", "status", "source_sandbox", "source_sandbox_id", "cpus", "memory_mb", "image",
+            for (String f : List.of("name", "id", "type", "status", "source_sandbox", "source_sandbox_id", "cpus", "memory_mb", "image",
                     "size_bytes", "created_at")) {
                 System.out.printf("%-18s %s%n", f + ":", Output.text(s, f));
             }

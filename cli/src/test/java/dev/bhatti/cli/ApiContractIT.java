@@ -221,6 +221,16 @@ class ApiContractIT {
         expect(201, "POST", "/snapshots/cp1/resume", Map.of("name", "c2"));
         expect(200, "DELETE", "/sandboxes/c2", null);
         expect(200, "DELETE", "/snapshots/cp1", null);
+        // a filesystem snapshot (the disk only), and a fork (a snapshot taken and resumed in one step, none kept)
+        expect(201, "POST", "/sandboxes/c1/checkpoint", Map.of("name", "fs1", "type", "filesystem"));
+        expect(400, "POST", "/sandboxes/c1/checkpoint", Map.of("name", "fs2", "type", "disk"));
+        expect(200, "GET", "/snapshots/fs1", null);
+        expect(200, "DELETE", "/snapshots/fs1", null);
+        expect(201, "POST", "/sandboxes", Map.of("name", "f1", "from", "c1"));
+        expect(404, "POST", "/sandboxes", Map.of("name", "f2", "from", "nosuch"));
+        expect(400, "POST", "/sandboxes", Map.of("name", "f2", "from", "c1", "memory_mb", 256));
+        expect(409, "POST", "/sandboxes", Map.of("name", "f1", "from", "c1"));
+        expect(200, "DELETE", "/sandboxes/f1", null);
 
         // thermal states: pause (warm), resume, stop (cold), start
         expect(200, "POST", "/sandboxes/c1/pause", null);

@@ -60,9 +60,17 @@ public interface Engine extends AutoCloseable {
     long checkpoint(String vmId, String snapshotId) throws EngineException;
 
     /**
+     * Captures only the VM's disk and volumes as snapshot {@code snapshotId} (a filesystem snapshot: no
+     * memory, so small and quick); {@link #createFromSnapshot} boots it afresh. A hot VM stands still while
+     * its disk is copied; what its guest has not written out yet is not in it (the caller syncs first).
+     */
+    long checkpointDisk(String vmId, String snapshotId) throws EngineException;
+
+    /**
      * Creates and runs VM {@code spec.id()} from the exact moment of snapshot {@code snapshotId}, with the
      * hostname of {@code spec} and a reseeded random generator, so that clones never share identities.
      * {@code spec}'s cpus, memory and tier must be the snapshot's. On failure nothing is left behind.
+     * A filesystem snapshot ({@link #checkpointDisk}) boots afresh from its disk instead.
      */
     VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException;
 

@@ -22,7 +22,13 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
      * Captures the VM's memory, devices and disk as snapshot {@code snapshotId}, leaving it as hot, warm
      * or cold as it was; returns the bytes on disk. Nothing is left behind on failure.
      */
-    long checkpoint(QemuVm vm, String snapshotId) throws EngineException {
+    long checkpoint(QemuVm vm, String snapshotId) throws EngineException { return checkpoint(vm, snapshotId, true); }
+
+    /**
+     * With {@code memory} false, a filesystem snapshot: the disk and volumes only (a hot VM stands still
+     * while they are copied), marked so that a resume boots it afresh.
+     */
+    long checkpoint(QemuVm vm, String snapshotId, boolean memory) throws EngineException {
         Path dir = snapshots.dir(snapshotId);
         Path staging = SnapshotStore.staging(dir);
         vm.lifecycle.lock();
@@ -34,7 +40,10 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
             SpecFile.write(SnapshotStore.spec(staging), vm.spec);
             var files = new SnapshotFiles(staging);
             long started = System.nanoTime();
-            switch (vm.state) {
+            if (!memory) {
+                Files.createFile(SnapshotStore.diskOnly(staging));
+                copyStill(vm, staging);
+            } else switch (vm.state) {
                 case SUSPENDED -> {
                     HostFiles.linkOrCopy(vm.paths.memorySnapshot(), files.memory());
                     copyFiles(vm, files);
@@ -87,6 +96,32 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
         }
     }
 
+    /** The disk and volumes of a VM in any state, a hot one stopped for the copy (QEMU flushes its disks at stop). */
+    private static void copyStill(QemuVm vm, Path staging) throws IOException, EngineException {
+        if (vm.state != VmState.RUNNING) {
+            if (vm.state == VmState.ERROR || vm.state == VmState.STARTING) throw vm.notRunning();
+            copyDisks(vm, staging);
+            return;
+        }
+        Qmp qmp = vm.qmp();
+        qmp.execute("stop", null);
+        vm.state = VmState.PAUSED;
+        try {
+            copyDisks(vm, staging);
+        } finally {
+            if (vm.destroying) throw new EngineException(Kind.NOT_FOUND, "the sandbox was destroyed during the snapshot");
+            qmp.execute("cont", null);
+            vm.state = VmState.RUNNING;
+            GuestClock.correct(vm);
+        }
+    }
+
+    private static void copyDisks(QemuVm vm, Path staging) throws IOException {
+        HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
+        var volumes = vm.spec.volumes();
+        for (int i = 0; i < volumes.size(); i++) HostFiles.copy(volumes.get(i).file(), SnapshotStore.volume(staging, i));
+    }
+
     /**
      * The memory file, the disk and every attached volume, as they are while the VM stands still: a clone
      * resumed from the snapshot must see the files its memory remembers, whatever happens to the volumes later.
@@ -94,9 +129,7 @@ record Checkpoints(SnapshotStore snapshots, Jailer jailer) {
     private static void copyFiles(QemuVm vm, SnapshotFiles files) throws IOException {
         Path staging = files.dir();
         if (vm.spec.memoryFile()) HostFiles.copy(vm.paths.ram(), files.ram());
-        HostFiles.copy(vm.paths.disk(), SnapshotStore.disk(staging));
-        var volumes = vm.spec.volumes();
-        for (int i = 0; i < volumes.size(); i++) HostFiles.copy(volumes.get(i).file(), SnapshotStore.volume(staging, i));
+        copyDisks(vm, staging);
     }
 
     /** Streams a stopped VM's memory into {@code files} through the socket its QEMU may reach from its jail. */

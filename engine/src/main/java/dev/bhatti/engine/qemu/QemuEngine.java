@@ -321,6 +321,11 @@ public final class QemuEngine implements Engine {
     }
 
     @Override
+    public long checkpointDisk(String vmId, String snapshotId) throws EngineException {
+        return checkpoints.checkpoint(known(vmId), snapshotId, false);
+    }
+
+    @Override
     public VmInfo createFromSnapshot(String snapshotId, VmSpec requested) throws EngineException {
         Path dir = snapshots.dir(snapshotId);
         VmSpec saved = snapshots.savedSpec(snapshotId);
@@ -336,6 +341,12 @@ public final class QemuEngine implements Engine {
         spec = spec.withVolumes(volumes);
         boot.checkImages(spec);
         VmSpec resumed = spec;
+        if (Files.exists(SnapshotStore.diskOnly(dir))) {
+            return build(resumed, vm -> { // a filesystem snapshot: its disk, booted afresh with the new identity
+                HostFiles.copy(SnapshotStore.disk(dir), vm.paths.disk());
+                boot.boot(vm, List.of());
+            });
+        }
         return build(resumed, vm -> {
             copySnapshot(dir, vm, resumed);
             restorer.restore(vm, resumed.hostname());

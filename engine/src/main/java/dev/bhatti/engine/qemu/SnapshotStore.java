@@ -43,6 +43,9 @@ final class SnapshotStore {
 
     static Path disk(Path dir) { return dir.resolve(DISK); }
 
+    /** Present in a filesystem snapshot: its disk and volumes only, no memory; it resumes as a fresh boot. */
+    static Path diskOnly(Path dir) { return dir.resolve("filesystem"); }
+
     /** The copy of the VM's volume {@code index} as it was at the snapshot. */
     static Path volume(Path dir, int index) { return dir.resolve("volume-" + index + ".raw"); }
 

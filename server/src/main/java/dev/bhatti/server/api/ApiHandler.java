@@ -61,7 +61,7 @@ public final class ApiHandler extends Handler.Abstract {
         this.metrics = metrics;
         var authentication = new Authentication(store, rateLimits, events);
         this.webShells = new WebShells(store, sandboxes, websockets, rateLimits);
-        var sandboxRoutes = new SandboxRoutes(sandboxes, events, forwards, backends, webShells, publishes);
+        var sandboxRoutes = new SandboxRoutes(sandboxes, snapshots, events, forwards, backends, webShells, publishes);
         var table = new ArrayList<Route>();
         table.addAll(new MetaRoutes().routes());
         table.addAll(sandboxRoutes.routes());

@@ -8,6 +8,7 @@ import dev.bhatti.server.publish.PublishService;
 import dev.bhatti.server.sandbox.Labels;
 import dev.bhatti.server.sandbox.SandboxService;
 import dev.bhatti.server.sandbox.SandboxView;
+import dev.bhatti.server.sandbox.SnapshotService;
 import dev.bhatti.server.store.SandboxRecord;
 
 import java.io.IOException;
@@ -16,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /** {@code /sandboxes} and {@code /sandboxes/{id}}: create, read, change, destroy, and the thermal transitions. */
-record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells, PublishService publishes) {
+record SandboxRoutes(SandboxService sandboxes, SnapshotService snapshots, Events events, Forwards forwards, ProxyBackends backends, WebShells webShells, PublishService publishes) {
 
     /**
      * {@code PATCH /sandboxes/{id}}: what can change on a live sandbox. {@code labels} maps a key to its new
@@ -54,7 +55,9 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
     }
 
     private Reply create(Call c) throws IOException {
-        var created = sandboxes.create(c.user(), c.json(SandboxService.CreateRequest.class));
+        var req = c.json(SandboxService.CreateRequest.class);
+        if (req.from() != null) return fork(c, req);
+        var created = sandboxes.create(c.user(), req);
         SandboxRecord s = created.sandbox();
         if (!created.existing()) events.record("sandbox.create", c.user().name(), s.name(), s.cpus() + " cpu, " + s.memoryMb() + " MB, " + s.image());
         if (created.warnings().isEmpty()) return Reply.createdOrExisting(view(s), created.existing());
@@ -63,6 +66,14 @@ record SandboxRoutes(SandboxService sandboxes, Events events, Forwards forwards,
         Map<String, Object> body = Json.MAPPER.convertValue(view(s), LinkedHashMap.class);
         body.put("warnings", created.warnings());
         return Reply.createdOrExisting(body, created.existing());
+    }
+
+    /** {@code "from"}: a new sandbox from another's current memory, processes and disk. */
+    private Reply fork(Call c, SandboxService.CreateRequest req) {
+        long started = System.nanoTime();
+        SandboxRecord s = snapshots.fork(c.user(), req).sandbox();
+        events.record("sandbox.fork", c.user().name(), s.name(), "from " + req.from() + " in " + (System.nanoTime() - started) / 1_000_000 + " ms");
+        return Reply.created(view(s));
     }
 
     private Reply inspect(Call c) {

@@ -14,6 +14,9 @@ record SnapshotRoutes(SnapshotService snapshots, Events events, SandboxRoutes sa
     /** {@code POST /sandboxes/{id}/checkpoint} names the snapshot; {@code POST /snapshots/{name}/resume} the new sandbox. */
     record NameBody(String name) {}
 
+    /** {@code POST /sandboxes/{id}/checkpoint}: the name, and the type (memory, the default, or filesystem). */
+    record TakeBody(String name, String type) {}
+
     List<Route> routes() {
         return List.of(
                 Route.keyed("POST", "/sandboxes/{id}/checkpoint", this::take),
@@ -24,8 +27,9 @@ record SnapshotRoutes(SnapshotService snapshots, Events events, SandboxRoutes sa
     }
 
     private Reply take(Call c) throws IOException {
-        var snap = snapshots.create(c.user(), c.param("id"), c.json(NameBody.class).name());
-        events.record("snapshot.create", c.user().name(), snap.sourceName(), "snapshot " + snap.name() + ", " + (snap.sizeBytes() >> 20) + " MB");
+        var body = c.json(TakeBody.class);
+        var snap = snapshots.create(c.user(), c.param("id"), body.name(), body.type());
+        events.record("snapshot.create", c.user().name(), snap.sourceName(), snap.type() + " snapshot " + snap.name() + ", " + (snap.sizeBytes() >> 20) + " MB");
         return Reply.created(SnapshotView.of(snap));
     }
 

@@ -30,6 +30,17 @@ public final class Quotas {
         };
     }
 
+    /**
+     * Refuses early, before any costly work, a sandbox the user's limits would not admit (a fork checks so
+     * before it copies its source); {@link #admitSandbox} checks again with the insert.
+     */
+    public void checkSandbox(UserRecord user, int cpus, int memoryMb) {
+        var used = store.usage(user.id());
+        if (used.sandboxes() + 1 > user.maxSandboxes() || used.cpus() + cpus > user.maxCpus() || used.memoryMb() + memoryMb > user.maxMemoryMb()) {
+            throw sandboxLimit(user, cpus, memoryMb);
+        }
+    }
+
     /** Which of the user's limits a refused create would have passed, in words that say what to do. */
     private DomainException sandboxLimit(UserRecord user, int cpus, int memoryMb) {
         var used = store.usage(user.id());

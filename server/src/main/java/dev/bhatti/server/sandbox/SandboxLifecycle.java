@@ -298,6 +298,30 @@ public final class SandboxLifecycle {
     }
 
     /**
+     * Writes filesystem snapshot {@code snapshotId} of the sandbox (its disk and volumes, no memory), as
+     * {@link #exportDisk} does: the guest's writes flushed first (a warm or cold one woken for that and put
+     * back), the vCPUs still only for the copy. Returns the bytes on disk.
+     */
+    long checkpointDisk(SandboxRecord s, String snapshotId) {
+        var gate = activity.gate(s.id());
+        gate.lock();
+        try {
+            VmState before = engine.info(s.id()).map(VmInfo::state).orElse(null);
+            if (before == VmState.PAUSED || before == VmState.SUSPENDED) awake(s);
+            if (before != VmState.STOPPED) flushGuest(s);
+            long bytes = engine.checkpointDisk(s.id(), snapshotId);
+            if (before == VmState.PAUSED) engine.pause(s.id());
+            if (before == VmState.SUSPENDED) engine.suspend(s.id());
+            settle(s);
+            return bytes;
+        } catch (EngineException e) {
+            throw transitionFailure(s, "snapshot", e);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    /**
      * Writes the sandbox's root disk as a raw file system image at {@code target}, under its gate (a wake or
      * a cooling step in progress is waited for). The guest's writes are flushed first: a warm or cold
      * sandbox holds its latest ones in its memory, so it is woken for that and put back afterwards. The

@@ -92,22 +92,29 @@ public final class SandboxService {
      * {@code runEntrypoint} runs the image's ENTRYPOINT and CMD as that session instead of a script;
      * {@code diskSizeMb} grows the root file system beyond the image's size; {@code volumes} are attached
      * and mounted before the sandbox is handed over. {@code labels} are set on it ({@link Labels});
-     * {@code template} names a saved request the others are laid over ({@link Templates}).
+     * {@code template} names a saved request the others are laid over ({@link Templates}). {@code from}
+     * names a sandbox to fork instead (see {@link Forks}): everything else then comes from that sandbox.
      */
     public record CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env,
                                 List<FileSpec> files, String init, Boolean keepHot, List<String> secrets, String egress,
                                 List<String> allowHosts, Boolean runEntrypoint, Integer diskSizeMb, List<VolumeAttachments.Requested> volumes,
-                                Map<String, String> labels, String template) {
+                                Map<String, String> labels, String template, String from) {
+
+        public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
+                             String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts, Boolean runEntrypoint,
+                             Integer diskSizeMb, List<VolumeAttachments.Requested> volumes, Map<String, String> labels, String template) {
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, runEntrypoint, diskSizeMb, volumes, labels, template, null);
+        }
 
         public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
                              String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts, Boolean runEntrypoint,
                              Integer diskSizeMb, List<VolumeAttachments.Requested> volumes) {
-            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, runEntrypoint, diskSizeMb, volumes, null, null);
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, runEntrypoint, diskSizeMb, volumes, null, null, null);
         }
 
         public CreateRequest(String name, Double cpus, Integer memoryMb, String image, Map<String, String> env, List<FileSpec> files,
                              String init, Boolean keepHot, List<String> secrets, String egress, List<String> allowHosts) {
-            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null, null, null, null);
+            this(name, cpus, memoryMb, image, env, files, init, keepHot, secrets, egress, allowHosts, null, null, null, null, null, null);
         }
     }
 
@@ -127,6 +134,7 @@ public final class SandboxService {
     }
 
     public Created create(UserRecord user, CreateRequest request) {
+        if (request.from() != null) throw DomainException.invalid("from: a fork is made by SnapshotService.fork"); // routed there by the API
         CreateRequest req = templates.apply(user, request);
         Map<String, String> labels = Labels.of(req.labels());
         String name = req.name() == null ? "sandbox-" + ApiKeys.randomHex(3) : Limits.name(req.name());
@@ -284,6 +292,9 @@ public final class SandboxService {
 
     long checkpoint(SandboxRecord s, String snapshotId) { return lifecycle.checkpoint(s, snapshotId); }
 
+    /** A filesystem snapshot: the disk and volumes only. */
+    long checkpointDisk(SandboxRecord s, String snapshotId) { return lifecycle.checkpointDisk(s, snapshotId); }
+
     /** The sandbox's root disk as a raw file system image at {@code target} (for {@code image save}). */
     public long exportDisk(SandboxRecord s, Path target) { return lifecycle.exportDisk(s, target); }
 
@@ -316,10 +327,12 @@ public final class SandboxService {
                     : null;
             VmInfo vm = engine.createFromSnapshot(snapshot.id(), new VmSpec(record.id(), hostname(name), snapshot.cpus(),
                     snapshot.memoryMb(), snapshot.image(), net).withVolumes(prepared.disks()));
+            // a fresh boot of a filesystem snapshot: the secrets lived only in the source's memory
+            if (snapshot.filesystem()) BootConfig.applySecrets(engine.guest(record.id()), secrets.remainingValues(user, store.sandboxSecrets(record.id())));
             lifecycle.record(record.id(), SandboxStatus.RUNNING, "");
             activity.touch(record.id());
             if (!vm.accelerator().equals(record.accelerator())) store.updateAccelerator(record.id(), vm.accelerator());
-            log.info("sandbox {} ({}) resumed from snapshot {}", name, record.id(), snapshot.name());
+            log.info("sandbox {} ({}) resumed from {} snapshot {}", name, record.id(), snapshot.type(), snapshot.name());
             return new Created(record.withStatus(SandboxStatus.RUNNING, "").withAccelerator(vm.accelerator()), false);
         } catch (EngineException e) {
             network.detach(record.id());

@@ -38,9 +38,11 @@ public final class SnapshotService {
     private final Map<String, ReentrantReadWriteLock> locks = new ConcurrentHashMap<>();
 
     private final VolumeAttachments volumes;
+    private final Forks forks;
 
     public SnapshotService(Store store, Engine engine, SandboxService sandboxes, VolumeAttachments volumes) {
         this.volumes = volumes;
+        this.forks = new Forks(store, engine, sandboxes, volumes);
         this.store = store;
         this.engine = engine;
         this.sandboxes = sandboxes;
@@ -48,14 +50,26 @@ public final class SnapshotService {
     }
 
     public SnapshotRecord create(UserRecord user, String sandboxIdOrName, String name) {
+        return create(user, sandboxIdOrName, name, null);
+    }
+
+    /**
+     * {@code type}: memory (default: memory, processes and disk) or filesystem (the disk and volumes only;
+     * cheaper, and resumed as a fresh boot).
+     */
+    public SnapshotRecord create(UserRecord user, String sandboxIdOrName, String name, String type) {
         if (name == null) throw DomainException.invalid("name is required");
         Limits.name(name);
+        String kind = type == null ? SnapshotRecord.MEMORY : type;
+        if (!kind.equals(SnapshotRecord.MEMORY) && !kind.equals(SnapshotRecord.FILESYSTEM)) {
+            throw DomainException.invalid("type must be memory or filesystem, got " + Limits.printable(kind));
+        }
         SandboxRecord s = sandboxes.find(user, sandboxIdOrName);
         var record = new SnapshotRecord(ApiKeys.randomHex(8), user.id(), name, "creating", s.id(), s.name(), s.cpus(), s.memoryMb(),
-                s.image(), 0, Instant.now().truncatedTo(ChronoUnit.MILLIS));
+                s.image(), 0, Instant.now().truncatedTo(ChronoUnit.MILLIS), kind);
         long used = quotas.admitSnapshot(record, user);
         try {
-            long size = sandboxes.checkpoint(s, record.id());
+            long size = record.filesystem() ? sandboxes.checkpointDisk(s, record.id()) : sandboxes.checkpoint(s, record.id());
             try {
                 quotas.checkSnapshotStorage(user, used, size);
             } catch (DomainException e) { // a snapshot over the limit does not stay
@@ -64,7 +78,7 @@ public final class SnapshotService {
             }
             volumes.recordSnapshot(record.id(), s.id());
             store.markSnapshotReady(record.id(), size);
-            log.info("snapshot {} of sandbox {} taken ({} KiB)", name, s.name(), size / 1024);
+            log.info("{} snapshot {} of sandbox {} taken ({} KiB)", kind, name, s.name(), size / 1024);
             return record.ready(size);
         } catch (RuntimeException e) {
             store.deleteSnapshot(record.id()); // the engine left no files behind
@@ -72,7 +86,13 @@ public final class SnapshotService {
         }
     }
 
-    public List<SnapshotRecord> list(UserRecord user) { return store.snapshots(user.id()); }
+    /** The user's snapshots; a fork's temporary one is not the user's to see. */
+    public List<SnapshotRecord> list(UserRecord user) {
+        return store.snapshots(user.id()).stream().filter(s -> !s.status().equals(Forks.FORKING)).toList();
+    }
+
+    /** A new sandbox from {@code req.from()}'s current moment, through a snapshot that is not kept (see {@link Forks}). */
+    public SandboxService.Created fork(UserRecord user, SandboxService.CreateRequest req) { return forks.fork(user, req); }
 
     public SnapshotRecord get(UserRecord user, String idOrName) { return find(user, idOrName); }
 
@@ -150,7 +170,7 @@ public final class SnapshotService {
     }
 
     private SnapshotRecord find(UserRecord user, String idOrName) {
-        return store.snapshot(user.id(), idOrName).orElseThrow(() -> notFound(idOrName));
+        return store.snapshot(user.id(), idOrName).filter(s -> !s.status().equals(Forks.FORKING)).orElseThrow(() -> notFound(idOrName));
     }
 
     private static DomainException notFound(String idOrName) {

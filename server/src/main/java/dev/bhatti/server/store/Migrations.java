@@ -16,7 +16,7 @@ import java.util.List;
  */
 final class Migrations {
     /** Migration scripts in order; index + 1 is the schema version each one produces. */
-    static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql", "db/V008__publish.sql", "db/V009__shell_tokens.sql", "db/V010__images.sql", "db/V011__volumes.sql", "db/V012__metrics_snapshots.sql", "db/V013__labels_templates.sql");
+    static final List<String> MIGRATIONS = List.of("db/V001__init.sql", "db/V002__keep_hot.sql", "db/V003__snapshots.sql", "db/V004__secrets.sql", "db/V005__events.sql", "db/V006__storage_limit.sql", "db/V007__networks.sql", "db/V008__publish.sql", "db/V009__shell_tokens.sql", "db/V010__images.sql", "db/V011__volumes.sql", "db/V012__metrics_snapshots.sql", "db/V013__labels_templates.sql", "db/V014__snapshot_type.sql");
 
     private Migrations() {}
 

@@ -35,7 +35,7 @@ final class Rows {
     static SnapshotRecord snapshot(ResultSet rs) throws SQLException {
         return new SnapshotRecord(rs.getString("id"), rs.getString("user_id"), rs.getString("name"), rs.getString("status"),
                 rs.getString("source_sandbox_id"), rs.getString("source_name"), rs.getInt("cpus"), rs.getInt("memory_mb"),
-                rs.getString("image"), rs.getLong("size_bytes"), Instant.parse(rs.getString("created_at")));
+                rs.getString("image"), rs.getLong("size_bytes"), Instant.parse(rs.getString("created_at")), rs.getString("type"));
     }
 
     static ImageRecord image(ResultSet rs) throws SQLException {

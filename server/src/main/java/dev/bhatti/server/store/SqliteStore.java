@@ -388,10 +388,10 @@ public final class SqliteStore implements Store {
             try {
                 // one statement: the cap check and the insert cannot be split by a concurrent create
                 int rows = db.update("INSERT INTO snapshots (id, user_id, name, status, source_sandbox_id, source_name, cpus, memory_mb, "
-                        + "image, size_bytes, created_at) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
-                        + "WHERE (SELECT COUNT(*) FROM snapshots WHERE user_id = ?) < ?",
+                        + "image, size_bytes, created_at, type) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+                        + "WHERE (SELECT COUNT(*) FROM snapshots WHERE user_id = ? AND status != 'forking') < ?",
                         s.id(), s.userId(), s.name(), s.status(), s.sourceSandboxId(), s.sourceName(), s.cpus(), s.memoryMb(),
-                        s.image(), s.sizeBytes(), s.createdAt().toString(), s.userId(), maxSnapshots);
+                        s.image(), s.sizeBytes(), s.createdAt().toString(), s.type(), s.userId(), maxSnapshots);
                 return rows == 1;
             } catch (SQLException e) {
                 if (Jdbc.isUniqueViolation(e)) { // the user has a snapshot of that name

@@ -186,6 +186,9 @@ public final class InMemoryEngine implements Engine {
     }
 
     @Override
+    public long checkpointDisk(String vmId, String snapshotId) throws EngineException { return checkpoint(vmId, snapshotId); }
+
+    @Override
     public VmInfo createFromSnapshot(String snapshotId, VmSpec spec) throws EngineException {
         call("createFromSnapshot", spec.id());
         if (!snapshots.containsKey(snapshotId)) throw new EngineException(Kind.NOT_FOUND, "snapshot " + snapshotId + " is missing");
