@@ -22,11 +22,11 @@ class SqliteStoreTest {
     void schemaIsVersionedAndSurvivesReopening() {
         Path db = dir.resolve("state.db");
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(13);
+            assertThat(store.schemaVersion()).isEqualTo(14);
             store.insertUser(new UserRecord("usr_1", "alice", "h1", 5, 4, 4096, 5, 20480, Instant.now()));
         }
         try (var store = SqliteStore.open(db)) {
-            assertThat(store.schemaVersion()).isEqualTo(13);
+            assertThat(store.schemaVersion()).isEqualTo(14);
             assertThat(store.userByName("alice")).isPresent();
             assertThat(store.userByKeyHash("h1")).isPresent();
         }
