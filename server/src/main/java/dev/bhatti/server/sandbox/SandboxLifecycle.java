@@ -303,22 +303,7 @@ public final class SandboxLifecycle {
      * back), the vCPUs still only for the copy. Returns the bytes on disk.
      */
     long checkpointDisk(SandboxRecord s, String snapshotId) {
-        var gate = activity.gate(s.id());
-        gate.lock();
-        try {
-            VmState before = engine.info(s.id()).map(VmInfo::state).orElse(null);
-            if (before == VmState.PAUSED || before == VmState.SUSPENDED) awake(s);
-            if (before != VmState.STOPPED) flushGuest(s);
-            long bytes = engine.checkpointDisk(s.id(), snapshotId);
-            if (before == VmState.PAUSED) engine.pause(s.id());
-            if (before == VmState.SUSPENDED) engine.suspend(s.id());
-            settle(s);
-            return bytes;
-        } catch (EngineException e) {
-            throw transitionFailure(s, "snapshot", e);
-        } finally {
-            gate.unlock();
-        }
+        return withFlushedDisk(s, "snapshot", () -> engine.checkpointDisk(s.id(), snapshotId));
     }
 
     /**
@@ -328,19 +313,32 @@ public final class SandboxLifecycle {
      * vCPUs stand still only for the copy. Returns the image's length.
      */
     long exportDisk(SandboxRecord s, Path target) {
+        return withFlushedDisk(s, "image save", () -> engine.exportDisk(s.id(), target));
+    }
+
+    /** A copy of the sandbox's disk, made by the engine; answers the bytes written. */
+    private interface DiskCopy {
+        long run() throws EngineException;
+    }
+
+    /**
+     * Runs {@code copy} under the sandbox's gate with the guest's writes on its disk: a warm or cold sandbox
+     * holds its latest ones in its memory, so it is woken for the flush and put back afterwards.
+     */
+    private long withFlushedDisk(SandboxRecord s, String what, DiskCopy copy) {
         var gate = activity.gate(s.id());
         gate.lock();
         try {
             VmState before = engine.info(s.id()).map(VmInfo::state).orElse(null);
             if (before == VmState.PAUSED || before == VmState.SUSPENDED) awake(s);
             if (before != VmState.STOPPED) flushGuest(s);
-            long length = engine.exportDisk(s.id(), target);
+            long bytes = copy.run();
             if (before == VmState.PAUSED) engine.pause(s.id());
             if (before == VmState.SUSPENDED) engine.suspend(s.id());
             settle(s);
-            return length;
+            return bytes;
         } catch (EngineException e) {
-            throw transitionFailure(s, "image save", e);
+            throw transitionFailure(s, what, e);
         } finally {
             gate.unlock();
         }
