@@ -152,6 +152,18 @@ final class DaemonUnderTest implements BeforeAllCallback, AfterAllCallback {
 
     Path dataDir() { return dataDir; }
 
+    /**
+     * A user created on the server side ({@code bhatti user create --json} against the data dir) with the
+     * given limit options (say {@code --max-sandboxes 0}); returns its API key.
+     */
+    String userKey(String name, String... limits) throws Exception {
+        var args = new java.util.ArrayList<>(List.of("user", "create", "--name", name, "--json", "--data-dir", dataDir.toString()));
+        args.addAll(List.of(limits));
+        var r = BhattiProcess.cli(java.util.Map.of(), args.toArray(String[]::new));
+        if (r.exit() != 0) throw new AssertionError("user create " + name + " failed: " + r);
+        return json(r.stdout()).path("api_key").asString();
+    }
+
     BhattiProcess.Daemon daemon() { return daemon; }
 
     HttpResponse<String> call(String method, String path, String body) throws Exception { return daemon.call(method, path, body); }

@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -190,10 +189,7 @@ class JavaSdkIT {
         try (var wrongKey = Bhatti.connect(bhatti.daemon().url(), "bht_" + "0".repeat(64))) {
             assertThatThrownBy(() -> wrongKey.sandboxes().list()).isInstanceOf(AuthenticationError.class);
         }
-        var limited = BhattiProcess.cli(Map.of(), "user", "create", "--name", "limited", "--max-sandboxes", "0", "--json",
-                "--data-dir", bhatti.dataDir().toString());
-        assertThat(limited.exit()).as(limited.toString()).isZero();
-        String limitedKey = DaemonUnderTest.json(limited.stdout()).path("api_key").asString();
+        String limitedKey = bhatti.userKey("limited", "--max-sandboxes", "0");
         try (var quota = Bhatti.connect(bhatti.daemon().url(), limitedKey)) {
             assertThatThrownBy(() -> quota.sandboxes().create(Create.named("one-too-many"))).isInstanceOf(RateLimited.class);
             assertThat(quota.sandboxes().list()).isEmpty();

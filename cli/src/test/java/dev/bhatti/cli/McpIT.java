@@ -238,10 +238,7 @@ class McpIT {
 
         // quota: a second server, started with another user's key, is that user's: it sees none of the admin's
         // sandboxes, and its create is refused with 429
-        var user = BhattiProcess.cli(Map.of(), "user", "create", "--name", "limited", "--max-sandboxes", "0", "--json",
-                "--data-dir", bhatti.dataDir().toString());
-        assertThat(user.exit()).as(user.toString()).isZero();
-        String limitedKey = DaemonUnderTest.json(user.stdout()).path("api_key").asString();
+        String limitedKey = bhatti.userKey("limited", "--max-sandboxes", "0");
         var limited = client(bhatti.daemon().url(), limitedKey, new CopyOnWriteArrayList<>());
         try {
             var list = limited.callTool(new McpSchema.CallToolRequest("list", Map.of()));

@@ -32,10 +32,7 @@ class TypeScriptSdkIT {
     @Test
     void theSdksOwnTestsPassAgainstTheDaemon() throws Exception {
         Path sdk = Path.of("").toAbsolutePath().getParent().resolve("sdk/typescript");
-        var limited = BhattiProcess.cli(Map.of(), "user", "create", "--name", "limited", "--max-sandboxes", "0", "--json",
-                "--data-dir", bhatti.dataDir().toString());
-        assertThat(limited.exit()).as(limited.toString()).isZero();
-        String limitedKey = DaemonUnderTest.json(limited.stdout()).path("api_key").asString();
+        String limitedKey = bhatti.userKey("limited", "--max-sandboxes", "0");
 
         Map<String, String> env = Map.of(
                 "BHATTI_URL", bhatti.daemon().url(),
