@@ -109,4 +109,12 @@ final class HostFacts {
             return "unknown";
         }
     }
+
+    /** Whether {@code tool} is an executable in a directory of PATH. */
+    static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
+        }
+        return false;
+    }
 }

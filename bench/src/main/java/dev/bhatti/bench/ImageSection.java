@@ -33,7 +33,7 @@ final class ImageSection implements Section {
     static String missing(Options o) {
         if (o.dataDir == null) return "the daemon's --data-dir (to empty its blob cache)";
         for (String tool : List.of("docker-registry", "skopeo")) {
-            if (!onPath(tool)) return tool + " (scripts/install-deps.sh installs it)";
+            if (!HostFacts.onPath(tool)) return tool + " (scripts/install-deps.sh installs it)";
         }
         return debootstrapTree() == null ? "the tier build's debootstrap cache in " + DEBOOTSTRAP_CACHE : null;
     }
@@ -152,13 +152,6 @@ final class ImageSection implements Section {
         } catch (IOException e) {
             return null;
         }
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
     }
 
     private static void deleteTree(Path root) throws IOException {

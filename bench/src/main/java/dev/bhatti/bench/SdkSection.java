@@ -109,7 +109,7 @@ final class SdkSection implements Section {
 
     /** Runs a driver that prints {"key": [ns...], ...} and records each key's samples under its label. */
     private static void driver(Context ctx, String what, List<String> command, String[][] series) throws Exception {
-        if (!Files.isExecutable(Path.of(command.getFirst())) && !onPath(command.getFirst())) {
+        if (!Files.isExecutable(Path.of(command.getFirst())) && !HostFacts.onPath(command.getFirst())) {
             System.out.println("  (" + what + ": " + command.getFirst() + " not found; skipped)");
             return;
         }
@@ -133,7 +133,7 @@ final class SdkSection implements Section {
     /** The TypeScript SDK is compiled once (npm ci + tsc, as its tests do); false, with a note, without Node. */
     private static boolean ensureTypeScriptBuilt(Path dir) throws IOException, InterruptedException {
         if (Files.exists(dir.resolve("dist/src/index.js"))) return true;
-        if (!onPath("npm") || !onPath("node")) {
+        if (!HostFacts.onPath("npm") || !HostFacts.onPath("node")) {
             System.out.println("  (typescript: node or npm not found; skipped)");
             return false;
         }
@@ -143,12 +143,5 @@ final class SdkSection implements Section {
             if (p.waitFor() != 0) throw new BenchFailure("typescript SDK: " + step + " failed: " + out);
         }
         return true;
-    }
-
-    private static boolean onPath(String program) {
-        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, program))) return true;
-        }
-        return false;
     }
 }
